@@ -1,0 +1,56 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Problem is an RFC 9457 problem detail. Errors carries one entry per invalid field.
+type Problem struct {
+	Type   string       `json:"type"`
+	Title  string       `json:"title"`
+	Status int          `json:"status"`
+	Detail string       `json:"detail,omitempty"`
+	Errors []FieldError `json:"errors,omitempty"`
+}
+
+// FieldError names a field of the request (a JSON pointer-ish dotted path) and what is wrong.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+func (p *Problem) Error() string { return fmt.Sprintf("%d %s: %s", p.Status, p.Title, p.Detail) }
+
+func problem(status int, detail string) *Problem {
+	return &Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail}
+}
+
+func invalid(errs []FieldError) *Problem {
+	p := problem(http.StatusUnprocessableEntity, "the request has invalid fields")
+	p.Type, p.Title, p.Errors = "https://incasso.local/problems/validation", "Validation failed", errs
+	return p
+}
+
+// handleError is Echo's single error handler: known problems go out as they are, Echo's own
+// errors keep their status, anything else is a 500 whose text stays in the log.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	var p *Problem
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &p):
+	case errors.As(err, &he):
+		p = problem(he.Code, fmt.Sprint(he.Message))
+	default:
+		s.Log.Error("internal error", "route", c.Path(), "err", err)
+		p = problem(http.StatusInternalServerError, "an internal error occurred; it has been logged")
+	}
+	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
+	_ = c.JSON(p.Status, p)
+}

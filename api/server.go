@@ -1,0 +1,95 @@
+// Package api is incasso's HTTP interface (Echo v4): the REST API under /v1 for other systems,
+// the pagoPA paForNode SOAP endpoint for the Nodo, and health checks. Errors leave as RFC 9457
+// problem+json through one handler.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"go.temporal.io/sdk/client"
+
+	"incasso/config"
+)
+
+// temporalClient is the part of the Temporal client the API uses.
+type temporalClient interface {
+	ExecuteWorkflow(ctx context.Context, options client.StartWorkflowOptions, workflow any, args ...any) (client.WorkflowRun, error)
+	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
+	CheckHealth(ctx context.Context, request *client.CheckHealthRequest) (*client.CheckHealthResponse, error)
+}
+
+// Server holds the API's dependencies.
+type Server struct {
+	Pool     *pgxpool.Pool
+	Temporal temporalClient
+	Config   config.Config
+	// TemporalUIURL, when set, is used to link each debt to its workflow in the Web UI.
+	TemporalUIURL string
+	Log           *slog.Logger
+	// Today returns the current date in Rome; nil means the real clock.
+	Now func() time.Time
+}
+
+// Handler returns the Echo instance with every route.
+func (s *Server) Handler() *echo.Echo {
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(middleware.Recover())
+	e.Use(middleware.RequestID())
+	e.Use(s.logRequests)
+	e.Use(middleware.BodyLimit("2M"))
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.POST("/pagopa/paForNode", s.paForNode)
+
+	v1 := e.Group("/v1", s.requireAPIKey)
+	v1.POST("/debts", s.createDebt)
+	v1.GET("/debts/:iupd", s.getDebt)
+	v1.GET("/debts/:iupd/notice.pdf", s.getNoticePDF)
+	return e
+}
+
+// logRequests logs method, route pattern, status and duration: never bodies or parameters,
+// which may carry personal data.
+func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		s.Log.Info("request", "method", c.Request().Method, "route", c.Path(),
+			"status", c.Response().Status, "took", time.Since(start).Round(time.Microsecond),
+			"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+		return nil
+	}
+}
+
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
+	defer cancel()
+	checks := map[string]string{"database": "ok", "temporal": "ok"}
+	status := http.StatusOK
+	if err := s.Pool.Ping(ctx); err != nil {
+		checks["database"], status = "unavailable", http.StatusServiceUnavailable
+	}
+	if _, err := s.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		checks["temporal"], status = "unavailable", http.StatusServiceUnavailable
+	}
+	return c.JSON(status, checks)
+}

@@ -1,0 +1,133 @@
+// Package app wires incasso's processes from configuration: the API server, the worker and,
+// for development and end-to-end tests, the whole stack on one machine with the simulators.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+
+	"incasso/activities"
+	"incasso/api"
+	"incasso/config"
+	"incasso/db"
+	"incasso/mail"
+	"incasso/pagopa/gpd"
+	"incasso/worker"
+	"incasso/workflows"
+)
+
+// Deps are the connections every process needs.
+type Deps struct {
+	Config   config.Config
+	Pool     *pgxpool.Pool
+	Temporal client.Client
+	Log      *slog.Logger
+}
+
+// Connect opens the database pool and the Temporal client.
+func Connect(ctx context.Context, cfg config.Config, log *slog.Logger) (*Deps, error) {
+	pool, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	tc, err := client.DialContext(ctx, client.Options{
+		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
+		Logger: tlog.NewStructuredLogger(log.With("component", "temporal")),
+	})
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
+	}
+	return &Deps{Config: cfg, Pool: pool, Temporal: tc, Log: log}, nil
+}
+
+// Close releases the connections.
+func (d *Deps) Close() {
+	d.Temporal.Close()
+	d.Pool.Close()
+}
+
+// RunWorker runs the Temporal worker until ctx is done.
+func RunWorker(ctx context.Context, d *Deps) error {
+	cfg := d.Config
+	debts := &activities.Debts{
+		Pool: d.Pool,
+		GPD:  gpd.New(cfg.GPDURL, cfg.GPDKey, 30*time.Second),
+		Mail: mail.NewSender(mail.SMTPConfig{
+			Addr: cfg.SMTPAddr, Username: cfg.SMTPUser, Password: cfg.SMTPPassword, StartTLS: cfg.SMTPStartTLS,
+		}),
+		Creditor: cfg.Creditor, Services: cfg.Services, MailFrom: cfg.MailFrom, Retention: cfg.Retention,
+	}
+	w := worker.New(d.Temporal, cfg.TaskQueue, debts)
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	d.Log.Info("worker polling", "task_queue", cfg.TaskQueue, "temporal", cfg.TemporalAddress)
+	<-ctx.Done()
+	w.Stop()
+	return nil
+}
+
+// RunAPI serves the API on ln until ctx is done.
+func RunAPI(ctx context.Context, d *Deps, ln net.Listener, temporalUIURL string) error {
+	srv := &api.Server{Pool: d.Pool, Temporal: d.Temporal, Config: d.Config, TemporalUIURL: temporalUIURL, Log: d.Log.With("component", "api")}
+	d.Log.Info("API listening", "addr", ln.Addr().String())
+	return Serve(ctx, ln, srv.Handler())
+}
+
+// Serve serves h on ln until ctx is done, then shuts down gracefully.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
+	s := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- s.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := s.Shutdown(shutdownCtx); err != nil {
+			return err
+		}
+		if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	}
+}
+
+// RegisterSearchAttributes adds the custom search attributes incasso's workflows use to the
+// namespace, leaving those that exist alone.
+func RegisterSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
+	existing, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+	if err != nil {
+		return fmt.Errorf("list search attributes: %w", err)
+	}
+	missing := map[string]enumspb.IndexedValueType{}
+	for _, key := range workflows.SearchAttributes {
+		if _, ok := existing.GetCustomAttributes()[key.GetName()]; !ok {
+			missing[key.GetName()] = enumspb.IndexedValueType(key.GetValueType())
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	_, err = c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+		Namespace: namespace, SearchAttributes: missing,
+	})
+	if err != nil {
+		return fmt.Errorf("add search attributes: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,100 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+
+	"incasso/api"
+	"incasso/db"
+	"incasso/db/dbgen"
+	"incasso/mailsink"
+	"incasso/sim"
+)
+
+// DevAddrs are where the development stack listens; ":0" ports pick free ones.
+type DevAddrs struct {
+	API, PagoPASim, SMTP, MailUI string
+}
+
+// Stack is incasso with its simulators, running in this process against a Temporal server
+// and a PostgreSQL database that already exist.
+type Stack struct {
+	APIURL, PagoPASimURL, MailUIURL, SMTPAddr string
+	Sink                                      *mailsink.Sink
+	PagoPA                                    *sim.PagoPA
+	Deps                                      *Deps
+
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	errs []error
+}
+
+// StartDev migrates the database, starts the SMTP sink, the pagoPA simulator, the worker and
+// the API wired to each other, and returns once they all listen. They stop when ctx is done;
+// Wait returns then. The configuration's GPD and SMTP settings are replaced by the simulators'.
+func StartDev(ctx context.Context, d *Deps, addrs DevAddrs, temporalUIURL string, log *slog.Logger) (*Stack, error) {
+	if err := db.Migrate(ctx, d.Config.DatabaseURL, log); err != nil {
+		return nil, err
+	}
+	s := &Stack{Sink: mailsink.New(), Deps: d}
+	smtpAddr, err := s.Sink.ListenSMTP(ctx, addrs.SMTP)
+	if err != nil {
+		return nil, fmt.Errorf("mail sink: %w", err)
+	}
+	s.SMTPAddr = smtpAddr.String()
+	listeners := make([]net.Listener, 3)
+	for i, addr := range []string{addrs.API, addrs.PagoPASim, addrs.MailUI} {
+		if listeners[i], err = net.Listen("tcp", addr); err != nil {
+			for _, l := range listeners[:i] {
+				l.Close()
+			}
+			return nil, fmt.Errorf("listen on %s: %w", addr, err)
+		}
+	}
+	apiLn, simLn, mailLn := listeners[0], listeners[1], listeners[2]
+	s.APIURL = "http://" + apiLn.Addr().String()
+	s.PagoPASimURL = "http://" + simLn.Addr().String()
+	s.MailUIURL = "http://" + mailLn.Addr().String()
+
+	cfg := &d.Config
+	cfg.GPDURL = s.PagoPASimURL + sim.GPDBasePath
+	cfg.SMTPAddr, cfg.SMTPUser, cfg.SMTPPassword, cfg.SMTPStartTLS = s.SMTPAddr, "", "", false
+	s.PagoPA = sim.NewPagoPA(cfg.GPDKey, s.APIURL+"/pagopa/paForNode", cfg.NodeKey, cfg.Creditor.BrokerID, cfg.Creditor.StationID)
+
+	s.run(func() error { return Serve(ctx, mailLn, s.Sink.Handler()) })
+	s.run(func() error { return Serve(ctx, simLn, s.PagoPA.Handler()) })
+	s.run(func() error { return RunWorker(ctx, d) })
+	s.run(func() error { return RunAPI(ctx, d, apiLn, temporalUIURL) })
+	return s, nil
+}
+
+func (s *Stack) run(fn func() error) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := fn(); err != nil {
+			s.mu.Lock()
+			s.errs = append(s.errs, err)
+			s.mu.Unlock()
+		}
+	}()
+}
+
+// Wait blocks until every component has stopped and returns the first error any reported.
+func (s *Stack) Wait() error {
+	s.wg.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.errs) > 0 {
+		return s.errs[0]
+	}
+	return nil
+}
+
+// EnsureAPIClient stores the hash of key for the client name, replacing an earlier key.
+func EnsureAPIClient(ctx context.Context, d *Deps, name, key string) error {
+	return dbgen.New(d.Pool).UpsertAPIClient(ctx, dbgen.UpsertAPIClientParams{Name: name, KeySha256: api.HashAPIKey(key)})
+}

@@ -1,0 +1,121 @@
+// Command incasso is the collection back office of a comune. Subcommands:
+//
+//	incasso api            serve the REST API and the pagoPA SOAP endpoint
+//	incasso worker         run the Temporal worker
+//	incasso migrate        apply database migrations and register search attributes
+//	incasso apikey NAME    create (or replace) the API key of a client and print it once
+//	incasso dev            run everything on this machine, with simulators (make run)
+//
+// Configuration comes from environment variables: see README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"incasso/api"
+	"incasso/app"
+	"incasso/config"
+	"incasso/db"
+)
+
+const usage = `usage: incasso <command>
+
+commands:
+  api            serve the REST API and the pagoPA SOAP endpoint
+  worker         run the Temporal worker
+  migrate        apply database migrations and register Temporal search attributes
+  apikey NAME    create or replace the API key of client NAME and print it once
+  dev            run the whole stack on this machine with simulators (what make run does)
+`
+
+func main() {
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1], os.Args[2:], log); err != nil {
+		log.Error("incasso "+os.Args[1]+" stopped", "err", err)
+		stop()
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, cmd string, args []string, log *slog.Logger) error {
+	if cmd == "dev" {
+		return runDev(ctx, log)
+	}
+	if cmd == "help" || cmd == "-h" || cmd == "--help" {
+		fmt.Print(usage)
+		return nil
+	}
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	switch cmd {
+	case "migrate":
+		if err := db.Migrate(ctx, cfg.DatabaseURL, log); err != nil {
+			return err
+		}
+		d, err := app.Connect(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		return app.RegisterSearchAttributes(ctx, d.Temporal, cfg.TemporalNamespace)
+	case "apikey":
+		if len(args) != 1 {
+			return errors.New("usage: incasso apikey NAME")
+		}
+		return createAPIKey(ctx, cfg, args[0], log)
+	case "api":
+		d, err := app.Connect(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		ln, err := net.Listen("tcp", cfg.APIAddr)
+		if err != nil {
+			return err
+		}
+		return app.RunAPI(ctx, d, ln, os.Getenv("INCASSO_TEMPORAL_UI_URL"))
+	case "worker":
+		d, err := app.Connect(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		return app.RunWorker(ctx, d)
+	default:
+		fmt.Fprint(os.Stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+}
+
+func createAPIKey(ctx context.Context, cfg config.Config, name string, log *slog.Logger) error {
+	pool, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	key, err := api.NewAPIKey()
+	if err != nil {
+		return err
+	}
+	d := &app.Deps{Config: cfg, Pool: pool, Log: log}
+	if err := app.EnsureAPIClient(ctx, d, name, key); err != nil {
+		return fmt.Errorf("store API key of %s: %w", name, err)
+	}
+	fmt.Println(key)
+	return nil
+}

@@ -1,0 +1,339 @@
+// Package notice renders the pagoPA payment notice (avviso di pagamento) as a PDF.
+//
+// The layout follows the spirit of the pagoPA "Avviso di pagamento" v3 standard: the upper
+// part tells the debtor who asks for what, how much, by when and where to pay; the lower part
+// is the payment slip with the QR code that banks, PSPs, tabaccherie and Poste scan.
+package notice
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/go-pdf/fpdf"
+	"github.com/skip2/go-qrcode"
+
+	"incasso/date"
+	"incasso/money"
+)
+
+// Notice is what a payment notice says.
+type Notice struct {
+	CreditorName       string // the comune, e.g. "Comune di Gallarate"
+	CreditorFiscalCode string // 11 digits
+	DebtorName         string
+	DebtorFiscalCode   string
+	Subject            string // what the debt is for (<=140 chars)
+	Amount             money.Cents
+	DueDate            date.Date
+	NoticeNumber       string // NAV, 18 digits
+}
+
+// ErrInvalid is wrapped by the errors Render returns for a notice it refuses to print.
+var ErrInvalid = errors.New("invalid notice")
+
+// maxSubject is the longest subject pagoPA accepts (causale, 140 characters).
+const maxSubject = 140
+
+// QRPayload is the pagoPA QR payload: "PAGOPA|002|<NAV>|<EC fiscal code>|<cents>", amount in cents without zero padding but at least 2 digits (5 cents -> "05").
+func QRPayload(nav, creditorFiscalCode string, amount money.Cents) string {
+	return fmt.Sprintf("PAGOPA|002|%s|%s|%02d", nav, creditorFiscalCode, int64(amount))
+}
+
+// GroupNoticeNumber prints the 18-digit NAV in groups of four: "3022 0115 1398 5741 81".
+func GroupNoticeNumber(nav string) string {
+	nav = strings.ReplaceAll(nav, " ", "")
+	var b strings.Builder
+	for i, r := range nav {
+		if i > 0 && i%4 == 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// Render writes the PDF of n to w. It validates n first (non-empty fields, NAV 18 digits, EC fiscal code 11 digits, amount >= 1) and returns an error naming the field.
+func Render(w io.Writer, n Notice) error {
+	if err := validate(n); err != nil {
+		return err
+	}
+	qr, err := qrPNG(QRPayload(n.NoticeNumber, n.CreditorFiscalCode, n.Amount))
+	if err != nil {
+		return fmt.Errorf("notice: QR code: %w", err)
+	}
+	p := newPage()
+	p.header(n)
+	p.parties(n)
+	p.howMuch(n)
+	p.where()
+	p.slip(n, qr)
+	if err := p.pdf.Output(w); err != nil {
+		return fmt.Errorf("notice: write PDF: %w", err)
+	}
+	return nil
+}
+
+func validate(n Notice) error {
+	required := []struct{ field, value string }{
+		{"CreditorName", n.CreditorName},
+		{"CreditorFiscalCode", n.CreditorFiscalCode},
+		{"DebtorName", n.DebtorName},
+		{"DebtorFiscalCode", n.DebtorFiscalCode},
+		{"Subject", n.Subject},
+		{"NoticeNumber", n.NoticeNumber},
+	}
+	for _, r := range required {
+		if strings.TrimSpace(r.value) == "" {
+			return fmt.Errorf("%w: %s is empty", ErrInvalid, r.field)
+		}
+	}
+	switch {
+	case !allDigits(n.NoticeNumber, 18):
+		return fmt.Errorf("%w: NoticeNumber %q is not 18 digits", ErrInvalid, n.NoticeNumber)
+	case !allDigits(n.CreditorFiscalCode, 11):
+		return fmt.Errorf("%w: CreditorFiscalCode %q is not 11 digits", ErrInvalid, n.CreditorFiscalCode)
+	case utf8.RuneCountInString(n.Subject) > maxSubject:
+		return fmt.Errorf("%w: Subject is longer than %d characters", ErrInvalid, maxSubject)
+	case n.Amount < 1:
+		return fmt.Errorf("%w: Amount %s is not positive", ErrInvalid, n.Amount.Decimal())
+	case n.DueDate.IsZero():
+		return fmt.Errorf("%w: DueDate is empty", ErrInvalid)
+	}
+	return nil
+}
+
+func allDigits(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// qrPNG encodes payload as a QR code (ISO 18004, error correction M) with its quiet zone.
+func qrPNG(payload string) ([]byte, error) {
+	q, err := qrcode.New(payload, qrcode.Medium)
+	if err != nil {
+		return nil, err
+	}
+	return q.PNG(-10) // 10 pixels per module: sharp at any print size
+}
+
+// Page geometry in millimetres and the pagoPA palette.
+const (
+	left    = 12.0
+	width   = 186.0
+	colGap  = 6.0
+	colW    = (width - colGap) / 2
+	right   = left + colW + colGap
+	qrWidth = 44.0 // with the 4-module quiet zone, the symbol itself stays well above 30 mm
+)
+
+type rgb struct{ r, g, b int }
+
+var (
+	blue  = rgb{0, 102, 204}
+	ink   = rgb{23, 50, 77}
+	grey  = rgb{92, 111, 130}
+	light = rgb{235, 241, 247}
+)
+
+// fixedDate is the creation date written in every notice, so that the same notice always
+// gives the same bytes.
+var fixedDate = time.Date(2000, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+// page wraps fpdf with the translator to Windows-1252 that the core fonts need.
+type page struct {
+	pdf *fpdf.Fpdf
+	tr  func(string) string
+}
+
+func newPage() *page {
+	pdf := fpdf.New("P", "mm", "A4", "")
+	pdf.SetCreationDate(fixedDate)
+	pdf.SetModificationDate(fixedDate)
+	pdf.SetCatalogSort(true)
+	pdf.SetTitle("Avviso di pagamento", true)
+	pdf.SetCreator("incasso", true)
+	pdf.SetAutoPageBreak(false, 0)
+	pdf.SetMargins(left, 12, left)
+	pdf.AddPage()
+	return &page{pdf: pdf, tr: pdf.UnicodeTranslatorFromDescriptor("")}
+}
+
+func (p *page) font(style string, size float64, c rgb) {
+	p.pdf.SetFont("Helvetica", style, size)
+	p.pdf.SetTextColor(c.r, c.g, c.b)
+}
+
+// text prints s on one line at (x, y) in a cell w wide, aligned "L", "C" or "R".
+func (p *page) text(x, y, w, h float64, align, s string) {
+	p.pdf.SetXY(x, y)
+	p.pdf.CellFormat(w, h, p.tr(s), "", 0, align, false, 0, "")
+}
+
+// wrap prints s on at most maxLines lines of height h within width w, shortening the last
+// line with "..." if s does not fit, and returns the height used.
+func (p *page) wrap(x, y, w, h float64, maxLines int, s string) float64 {
+	lines := p.pdf.SplitLines([]byte(p.tr(s)), w)
+	if len(lines) > maxLines {
+		lines = lines[:maxLines]
+		last := string(lines[maxLines-1])
+		for last != "" && p.pdf.GetStringWidth(last+"...") > w {
+			last = last[:len(last)-1]
+		}
+		lines[maxLines-1] = []byte(strings.TrimRight(last, " ") + "...")
+	}
+	for i, l := range lines {
+		p.pdf.SetXY(x, y+float64(i)*h)
+		p.pdf.CellFormat(w, h, string(l), "", 0, "L", false, 0, "")
+	}
+	return float64(len(lines)) * h
+}
+
+// field prints a small grey label with its value below, and returns the height used.
+func (p *page) field(x, y, w float64, label, value string, size float64, maxLines int) float64 {
+	p.font("", 7.5, grey)
+	p.text(x, y, w, 4, "L", label)
+	p.font("B", size, ink)
+	return 4 + p.wrap(x, y+4, w, size*0.45, maxLines, value)
+}
+
+func (p *page) box(x, y, w, h float64, fill bool) {
+	p.pdf.SetDrawColor(grey.r, grey.g, grey.b)
+	p.pdf.SetFillColor(light.r, light.g, light.b)
+	p.pdf.SetLineWidth(0.3)
+	style := "D"
+	if fill {
+		style = "FD"
+	}
+	p.pdf.RoundedRect(x, y, w, h, 2, "1234", style)
+}
+
+func (p *page) header(n Notice) {
+	p.font("B", 20, ink)
+	p.text(left, 12, width, 9, "L", "AVVISO DI PAGAMENTO")
+	p.font("B", 16, blue)
+	p.text(left, 12, width, 9, "R", "pagoPA")
+	p.font("", 11, ink)
+	p.wrap(left, 23, width, 5.5, 3, n.Subject)
+}
+
+func (p *page) parties(n Notice) {
+	const y, h = 42.0, 34.0
+	p.party(left, y, h, "ENTE CREDITORE", n.CreditorName, n.CreditorFiscalCode)
+	p.party(right, y, h, "DESTINATARIO AVVISO", n.DebtorName, n.DebtorFiscalCode)
+}
+
+func (p *page) party(x, y, h float64, title, name, fiscalCode string) {
+	p.box(x, y, colW, h, false)
+	x, w := x+4, colW-8
+	p.font("B", 9, blue)
+	p.text(x, y+3, w, 5, "L", title)
+	p.font("B", 12, ink)
+	p.wrap(x, y+10, w, 5.5, 2, name)
+	p.font("", 9, grey)
+	p.text(x, y+h-9, w, 5, "L", "Codice Fiscale")
+	p.font("B", 10, ink)
+	p.text(x+24, y+h-9, w-24, 5, "L", fiscalCode)
+}
+
+func (p *page) howMuch(n Notice) {
+	const y = 84.0
+	p.font("B", 11, blue)
+	p.text(left, y, colW, 6, "L", "QUANTO E QUANDO PAGARE?")
+	p.font("B", 20, ink)
+	p.text(left, y+9, colW, 9, "L", n.Amount.Italian()+" Euro")
+	p.font("", 11, ink)
+	p.text(left, y+19, colW, 6, "L", "entro il "+n.DueDate.Italian())
+	p.font("", 8.5, grey)
+	p.wrap(left, y+29, colW, 4.2, 7, "L'importo è aggiornato automaticamente dal sistema e potrebbe "+
+		"subire variazioni per eventuali sgravi, note di credito, indennità di mora, sanzioni o "+
+		"interessi. Un operatore, il sito o l'app che userai potrebbero quindi chiederti una cifra "+
+		"diversa da quella qui indicata.")
+}
+
+func (p *page) where() {
+	y := 84.0
+	p.font("B", 11, blue)
+	p.text(right, y, colW, 6, "L", "DOVE PAGARE?")
+	y += 9
+	paragraphs := []struct{ title, body string }{
+		{"PAGA SUL SITO O CON LE APP", "della tua banca o degli altri prestatori di servizi di " +
+			"pagamento (PSP) aderenti al circuito pagoPA. Potrai pagare con carte, conto corrente, CBILL."},
+		{"PAGA SUL TERRITORIO", "in banca, agli sportelli ATM abilitati, in tabaccheria, in " +
+			"ricevitoria, al supermercato e negli uffici di Poste Italiane, presso chi espone " +
+			"il marchio pagoPA. Potrai pagare in contanti, con carte o conto corrente."},
+	}
+	for _, par := range paragraphs {
+		p.font("B", 9, ink)
+		p.text(right, y, colW, 4.5, "L", par.title)
+		p.font("", 8.5, ink)
+		y += 4.5 + p.wrap(right, y+4.5, colW, 4.2, 5, par.body) + 3
+	}
+}
+
+// slip draws the lower part of the notice, the one the payment channels read.
+func (p *page) slip(n Notice, qr []byte) {
+	const top = 150.0
+	p.pdf.SetDrawColor(grey.r, grey.g, grey.b)
+	p.pdf.SetLineWidth(0.2)
+	p.pdf.SetDashPattern([]float64{1.5, 1.5}, 0)
+	p.pdf.Line(left, top, left+width, top)
+	p.pdf.SetDashPattern(nil, 0)
+
+	p.font("", 9, ink)
+	p.text(left, top+3, width, 5, "L", "Utilizza la porzione di avviso relativa alla rata e al "+
+		"canale di pagamento che preferisci.")
+
+	p.installment(n, top+11)
+	p.channels(n, qr, top+27)
+}
+
+func (p *page) installment(n Notice, y float64) {
+	p.box(left, y, width, 12, true)
+	p.font("B", 11, ink)
+	p.text(left+4, y+3.5, 40, 5, "L", "RATA UNICA")
+	p.font("", 11, ink)
+	p.text(left+36, y+3.5, 70, 5, "L", "entro il "+n.DueDate.Italian())
+	p.font("B", 13, ink)
+	p.text(left+4, y+3.5, width-8, 5, "R", n.Amount.Italian()+" Euro")
+}
+
+// channels draws the box with the QR code and the data a cashier keys in by hand.
+func (p *page) channels(n Notice, qr []byte, y float64) {
+	const h = 100.0
+	p.box(left, y, width, h, false)
+	p.font("B", 10, blue)
+	p.text(left+4, y+3, 100, 5, "L", "BANCHE E ALTRI CANALI")
+	p.font("B", 10, ink)
+	p.text(left+4, y+3, width-8, 5, "R", "Euro  "+n.Amount.Italian())
+
+	opts := fpdf.ImageOptions{ImageType: "PNG"}
+	p.pdf.RegisterImageOptionsReader("qr", opts, bytes.NewReader(qr))
+	p.pdf.ImageOptions("qr", left+4, y+12, qrWidth, qrWidth, false, opts, 0, "")
+
+	x := left + 4 + qrWidth + 6
+	w := left + width - 4 - x
+	half := (w - 4) / 2
+	p.font("", 8.5, grey)
+	yy := y + 12 + p.wrap(x, y+12, w, 4, 2, "Qui accanto trovi il codice QR per pagare attraverso il "+
+		"circuito bancario e gli altri canali di pagamento abilitati a pagoPA.") + 3
+	yy += p.field(x, yy, w, "Destinatario", n.DebtorName, 10, 2) + 3
+	yy += p.field(x, yy, w, "Ente Creditore", n.CreditorName, 10, 2) + 3
+	yy += p.field(x, yy, w, "Oggetto del pagamento", n.Subject, 9, 3) + 3
+	p.field(x, yy, half, "Codice Avviso", GroupNoticeNumber(n.NoticeNumber), 11, 1)
+	p.field(x+half+4, yy, half, "Cod. Fiscale Ente Creditore", n.CreditorFiscalCode, 11, 1)
+	yy += 13
+	p.field(x, yy, half, "Scadenza", n.DueDate.Italian(), 11, 1)
+	p.field(x+half+4, yy, half, "Importo", n.Amount.Italian()+" Euro", 11, 1)
+}

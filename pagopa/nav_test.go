@@ -1,0 +1,61 @@
+package pagopa
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestNAVRealSample(t *testing.T) {
+	t.Parallel()
+	n, err := ParseNAV("322201151398574181")
+	require.NoError(t, err)
+	require.Equal(t, NAV{Segregation: 22, Base: 2011513985741}, n)
+	require.Equal(t, "322201151398574181", n.String())
+	require.Equal(t, "22201151398574181", n.IUV())
+}
+
+func TestNAVCheckDigits(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		seg  int
+		base int64
+		want string
+	}{
+		{22, 2011513985741, "322201151398574181"}, // the real sample
+		{0, 0, "300000000000000003"},              // 3e15 mod 93 = 3
+		{99, MaxIUVBase, "399999999999999903"},    // 3999999999999999 mod 93 = 3
+	} {
+		n, err := NewNAV(tc.seg, tc.base)
+		require.NoError(t, err)
+		require.Equal(t, tc.want, n.String())
+		back, err := ParseNAV(n.String())
+		require.NoError(t, err)
+		require.Equal(t, n, back)
+	}
+}
+
+func TestParseNAVRejects(t *testing.T) {
+	t.Parallel()
+	for _, bad := range []string{"", "32220115139857418", "3222011513985741811", "322201151398574182", "222201151398574181", "32220115139857418a"} {
+		_, err := ParseNAV(bad)
+		require.ErrorIs(t, err, ErrInvalidNAV, bad)
+	}
+	_, err := NewNAV(100, 1)
+	require.ErrorIs(t, err, ErrInvalidNAV)
+	_, err = NewNAV(1, MaxIUVBase+1)
+	require.ErrorIs(t, err, ErrInvalidNAV)
+}
+
+func FuzzNAVRoundTrip(f *testing.F) {
+	f.Add(22, int64(2011513985741))
+	f.Fuzz(func(t *testing.T, seg int, base int64) {
+		n, err := NewNAV(seg, base)
+		if err != nil {
+			return
+		}
+		back, err := ParseNAV(n.String())
+		require.NoError(t, err)
+		require.Equal(t, n, back)
+	})
+}

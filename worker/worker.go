@@ -1,0 +1,20 @@
+// Package worker builds the Temporal worker that runs incasso's workflows and activities on
+// the incasso task queue.
+package worker
+
+import (
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+
+	"incasso/activities"
+	"incasso/workflows"
+)
+
+// New returns a worker for taskQueue with every workflow and activity registered. Activity
+// names are the method names, which package workflows declares as constants.
+func New(c client.Client, taskQueue string, debts *activities.Debts) worker.Worker {
+	w := worker.New(c, taskQueue, worker.Options{})
+	w.RegisterWorkflow(workflows.Debt)
+	w.RegisterActivity(debts)
+	return w
+}
