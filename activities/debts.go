@@ -200,10 +200,10 @@ func (a *Debts) composeNotice(ctx context.Context, q *dbgen.Queries, key string,
 	now := time.Now()
 	msg := mail.Message{
 		From: fmt.Sprintf("%q <%s>", a.Creditor.Name, a.MailFrom), To: d.DebtorEmail,
-		Subject:   "Avviso di pagamento pagoPA: " + d.Description,
-		MessageID: fmt.Sprintf("notice-%d-%s@%s", debtID, d.Nav, domainOf(a.MailFrom)),
-		Date:      now,
-		Text:      noticeText(a.Creditor.Name, d),
+		Subject:     "Avviso di pagamento pagoPA: " + d.Description,
+		MessageID:   fmt.Sprintf("notice-%d-%s@%s", debtID, d.Nav, domainOf(a.MailFrom)),
+		Date:        now,
+		Text:        noticeText(a.Creditor.Name, d),
 		Attachments: []mail.Attachment{{Filename: doc.Filename, ContentType: doc.ContentType, Data: doc.Content}},
 	}
 	raw, err := msg.Bytes()

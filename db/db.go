@@ -101,4 +101,3 @@ func EnsureDatabase(ctx context.Context, databaseURL string) error {
 func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(q *dbgen.Queries) error) error {
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return fn(dbgen.New(tx)) })
 }
-

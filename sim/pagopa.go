@@ -161,13 +161,18 @@ type PayResult struct {
 // sent (with ?organization= and ?amount= in cents), as a misrouted receipt would be.
 func (p *PagoPA) pay(w http.ResponseWriter, r *http.Request) {
 	nav := r.PathValue("nav")
+	resend := r.URL.Query().Get("receiptId")
+	if resend == "" && p.isPaid(nav) {
+		problem(w, http.StatusConflict, "notice already paid (PAA_PAGAMENTO_DUPLICATO): pass ?receiptId= to re-send its receipt")
+		return
+	}
 	receipt, org, err := p.receiptFor(nav, r.URL.Query().Get("organization"), r.URL.Query().Get("amount"))
 	if err != nil {
 		problem(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if id := r.URL.Query().Get("receiptId"); id != "" {
-		receipt.ReceiptID = id
+	if resend != "" {
+		receipt.ReceiptID = resend
 	}
 	resp, err := p.SendReceipt(r.Context(), org, receipt)
 	if err != nil {
@@ -268,6 +273,13 @@ func (p *PagoPA) SendReceipt(ctx context.Context, org string, receipt pagopa.Rec
 		return pagopa.Response{}, err
 	}
 	return out.Response, nil
+}
+
+func (p *PagoPA) isPaid(nav string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	key, ok := p.byNAV[nav]
+	return ok && p.positions[key].Status == "PAID"
 }
 
 func (p *PagoPA) markPaid(nav string) {

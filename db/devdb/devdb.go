@@ -179,4 +179,3 @@ func FreshDatabase(ctx context.Context, server Server, prefix string) (string, f
 	}
 	return server.WithDatabase(name), drop, nil
 }
-

@@ -1,0 +1,253 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/testsuite"
+
+	"incasso/app"
+	"incasso/config"
+	"incasso/db/devdb"
+	"incasso/mailsink"
+	"incasso/pagopa"
+	"incasso/sim"
+	"incasso/workflows"
+)
+
+// env is a running stack and what a test needs to talk to it.
+type env struct {
+	stack  *app.Stack
+	apiKey string
+	http   *http.Client
+}
+
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..")
+}
+
+// start brings up Temporal, a fresh database and the stack, all stopped at the end of t.
+func start(t *testing.T) *env {
+	t.Helper()
+	bin := filepath.Join(repoRoot(), "bin", "temporal")
+	if _, err := os.Stat(bin); err != nil {
+		if os.Getenv("INCASSO_REQUIRE_E2E") != "" {
+			t.Fatalf("the Temporal CLI is not at %s: run `make tools`", bin)
+		}
+		t.Skipf("end-to-end test skipped: the Temporal CLI is not at %s (run `make tools`, or `make test`)", bin)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+
+	temporal, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
+		ExistingPath: bin, LogLevel: "error", Stdout: io.Discard, Stderr: io.Discard,
+		ClientOptions: &client.Options{Namespace: "default"},
+	})
+	require.NoError(t, err, "start Temporal dev server")
+	t.Cleanup(func() { _ = temporal.Stop() })
+
+	server, err := devdb.Find(ctx, filepath.Join(repoRoot(), ".data"), log)
+	require.NoError(t, err, "find PostgreSQL")
+	t.Cleanup(server.Stop)
+	dbURL, drop, err := devdb.FreshDatabase(ctx, server, "incasso_e2e")
+	require.NoError(t, err)
+	t.Cleanup(drop)
+
+	cfg, err := config.FromEnv()
+	require.NoError(t, err)
+	cfg.DatabaseURL = dbURL
+	cfg.TemporalAddress = temporal.FrontendHostPort()
+	cfg.TaskQueue = "incasso-e2e"
+	d, err := app.Connect(ctx, cfg, log)
+	require.NoError(t, err)
+	require.NoError(t, app.RegisterSearchAttributes(ctx, d.Temporal, cfg.TemporalNamespace))
+	stack, err := app.StartDev(ctx, d, app.DevAddrs{
+		API: "127.0.0.1:0", PagoPASim: "127.0.0.1:0", SMTP: "127.0.0.1:0", MailUI: "127.0.0.1:0",
+	}, "", log)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, stack.Wait())
+		d.Close()
+	})
+	key := "e2e-" + fmt.Sprint(time.Now().UnixNano())
+	require.NoError(t, app.EnsureAPIClient(ctx, d, "e2e", key))
+	return &env{stack: stack, apiKey: key, http: &http.Client{Timeout: 30 * time.Second}}
+}
+
+// call sends a request with the API key and decodes the JSON answer into out.
+func (e *env) call(t *testing.T, method, url string, body any, out any) int {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		require.NoError(t, err)
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, url, r)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+e.apiKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := e.http.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	if out != nil && len(data) > 0 {
+		require.NoError(t, json.Unmarshal(data, out), string(data))
+	}
+	return resp.StatusCode
+}
+
+type debtView struct {
+	Status       string `json:"status"`
+	NoticeNumber string `json:"noticeNumber"`
+	AmountCents  int64  `json:"amountCents"`
+	PaidCents    int64  `json:"paidCents"`
+	WorkflowID   string `json:"workflowId"`
+	Receipts     []struct {
+		ReceiptID string `json:"receiptId"`
+	} `json:"receipts"`
+	Communications []struct {
+		Status string `json:"status"`
+		SHA256 string `json:"sha256"`
+	} `json:"communications"`
+}
+
+type problemView struct {
+	Status int `json:"status"`
+	Errors []struct {
+		Field string `json:"field"`
+	} `json:"errors"`
+}
+
+func (e *env) waitStatus(t *testing.T, iupd, status string) debtView {
+	t.Helper()
+	var d debtView
+	require.Eventually(t, func() bool {
+		e.call(t, http.MethodGet, e.stack.APIURL+"/v1/debts/"+iupd, nil, &d)
+		return d.Status == status
+	}, 30*time.Second, 100*time.Millisecond, "debt %s never reached %s", iupd, status)
+	return d
+}
+
+func (e *env) pay(t *testing.T, nav, query string) sim.PayResult {
+	t.Helper()
+	resp, err := e.http.Post(e.stack.PagoPASimURL+"/sim/pay/"+nav+query, "", nil)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var res sim.PayResult
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&res))
+	return res
+}
+
+func TestDebtFromRESTToPaid(t *testing.T) {
+	e := start(t)
+	ctx := context.Background()
+	due := time.Now().AddDate(0, 1, 0).Format("2006-01-02")
+	body := map[string]any{
+		"iupd": "TARI-E2E-1", "serviceCode": "TARI", "amountCents": 12345, "dueDate": due,
+		"description": "TARI 2026 rata unica",
+		"debtor":      map[string]any{"type": "F", "fiscalCode": "rssmra85t10a562s", "fullName": "Mario Rossi", "email": "mario.rossi@example.it"},
+	}
+
+	// No key, no entry.
+	resp, err := e.http.Get(e.stack.APIURL + "/v1/debts/TARI-E2E-1")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+
+	var created debtView
+	require.Equal(t, http.StatusCreated, e.call(t, http.MethodPost, e.stack.APIURL+"/v1/debts", body, &created))
+	_, err = pagopa.ParseNAV(created.NoticeNumber)
+	require.NoError(t, err)
+
+	// The same request again is the same debt; the same iupd with other data is a conflict.
+	var again debtView
+	require.Equal(t, http.StatusOK, e.call(t, http.MethodPost, e.stack.APIURL+"/v1/debts", body, &again))
+	require.Equal(t, created.NoticeNumber, again.NoticeNumber)
+	body["amountCents"] = 999
+	require.Equal(t, http.StatusConflict, e.call(t, http.MethodPost, e.stack.APIURL+"/v1/debts", body, nil))
+	body["amountCents"] = 12345
+
+	// The notice reaches the debtor by SMTP, with the PDF attached.
+	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	msg, err := e.stack.Sink.WaitFor(waitCtx, func(m mailsink.Message) bool {
+		return strings.Contains(string(m.Raw), created.NoticeNumber)
+	})
+	require.NoError(t, err)
+	require.Equal(t, []string{"mario.rossi@example.it"}, msg.To)
+	require.Contains(t, msg.Subject, "Avviso di pagamento")
+	require.Contains(t, string(msg.Raw), "application/pdf")
+
+	issued := e.waitStatus(t, "TARI-E2E-1", workflows.StatusIssued)
+	require.Len(t, issued.Communications, 1)
+	require.Equal(t, "SENT", issued.Communications[0].Status)
+
+	// A PSP pays; the Nodo delivers the receipt to the EC.
+	paid := e.pay(t, created.NoticeNumber, "")
+	require.Equal(t, "OK", paid.Outcome)
+	final := e.waitStatus(t, "TARI-E2E-1", workflows.StatusPaid)
+	require.Len(t, final.Receipts, 1)
+	require.Equal(t, paid.ReceiptID, final.Receipts[0].ReceiptID)
+	require.Equal(t, int64(12345), final.PaidCents)
+
+	// The Nodo re-sends the same receipt: acknowledged as a duplicate, not stored again.
+	dup := e.pay(t, created.NoticeNumber, "?receiptId="+paid.ReceiptID)
+	require.Equal(t, "KO", dup.Outcome)
+	require.Equal(t, pagopa.FaultDuplicateReceipt, dup.FaultCode)
+	var rows int
+	require.NoError(t, e.stack.Deps.Pool.QueryRow(ctx, "SELECT count(*) FROM receipts").Scan(&rows))
+	require.Equal(t, 1, rows)
+
+	// The workflow ended with the receipt.
+	var result workflows.DebtResult
+	require.NoError(t, e.stack.Deps.Temporal.GetWorkflow(ctx, final.WorkflowID, "").Get(ctx, &result))
+	require.Equal(t, workflows.DebtResult{Status: workflows.StatusPaid, ReceiptID: paid.ReceiptID}, result)
+
+	// A receipt for a notice the comune never issued gets the right fault.
+	unknown, err := pagopa.NewNAV(1, 9_999_999_999_000)
+	require.NoError(t, err)
+	res := e.pay(t, unknown.String(), "?organization="+e.stack.Deps.Config.Creditor.FiscalCode)
+	require.Equal(t, pagopa.FaultUnknownPayment, res.FaultCode)
+}
+
+func TestCreateDebtValidation(t *testing.T) {
+	e := start(t)
+	body := map[string]any{
+		"iupd": "bad iupd with spaces", "serviceCode": "NOPE", "amountCents": 0, "dueDate": "31/12/2026",
+		"description": "", "debtor": map[string]any{"type": "X", "fiscalCode": "RSSMRA85T10A562X", "fullName": "", "email": "not-an-email"},
+	}
+	var p problemView
+	require.Equal(t, http.StatusUnprocessableEntity, e.call(t, http.MethodPost, e.stack.APIURL+"/v1/debts", body, &p))
+	var fields []string
+	for _, fe := range p.Errors {
+		fields = append(fields, fe.Field)
+	}
+	require.ElementsMatch(t, []string{"iupd", "serviceCode", "amountCents", "dueDate", "description",
+		"debtor.type", "debtor.fiscalCode", "debtor.fullName", "debtor.email"}, fields)
+
+	require.Equal(t, http.StatusBadRequest, e.call(t, http.MethodPost, e.stack.APIURL+"/v1/debts", map[string]any{"iupd": "X", "extra": 1}, nil))
+	var count int
+	require.NoError(t, e.stack.Deps.Pool.QueryRow(context.Background(), "SELECT count(*) FROM debt_positions").Scan(&count))
+	require.Zero(t, count, "invalid requests must change nothing")
+}
