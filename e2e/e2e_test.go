@@ -64,8 +64,7 @@ func start(t *testing.T) *env {
 	t.Cleanup(func() { _ = temporal.Stop() })
 
 	server, err := devdb.Find(ctx, filepath.Join(repoRoot(), ".data"), log)
-	require.NoError(t, err, "find PostgreSQL")
-	t.Cleanup(server.Stop)
+	require.NoError(t, err, "find PostgreSQL") // a private cluster is left running for the next run
 	dbURL, drop, err := devdb.FreshDatabase(ctx, server, "incasso_e2e")
 	require.NoError(t, err)
 	t.Cleanup(drop)

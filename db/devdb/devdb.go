@@ -92,6 +92,15 @@ func StartPrivate(ctx context.Context, dataDir string, log *slog.Logger) (Server
 	if err := os.MkdirAll(pgdata, 0o700); err != nil {
 		return Server{}, fmt.Errorf("create %s: %w", pgdata, err)
 	}
+	// Test packages run in parallel processes: one of them initialises and starts the cluster.
+	lock, err := os.OpenFile(pgdata+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return Server{}, err
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return Server{}, fmt.Errorf("lock %s: %w", lock.Name(), err)
+	}
 	if cred != nil {
 		if err := os.Chown(pgdata, int(cred.Uid), int(cred.Gid)); err != nil {
 			return Server{}, fmt.Errorf("chown %s: %w", pgdata, err)
