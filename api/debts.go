@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/mail"
+	"reflect"
 	"regexp"
 	"strings"
 	"time"
@@ -148,6 +150,9 @@ func (s *Server) createDebt(c echo.Context) error {
 	if err := dec.Decode(&req); err != nil {
 		return problem(http.StatusBadRequest, "the body is not a valid debt in JSON: "+jsonProblem(err))
 	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return problem(http.StatusBadRequest, "the body has data after the JSON object")
+	}
 	due, errs := req.validate(date.InRome(s.Now()), func(code string) bool { _, ok := s.Config.Service(code); return ok })
 	if len(errs) > 0 {
 		return invalid(errs)
@@ -170,7 +175,7 @@ func (s *Server) createDebt(c echo.Context) error {
 		DebtorEmail: req.Debtor.Email, AmountCents: int64(req.AmountCents), DueDate: due.Time(),
 		Description: req.Description, Nav: nav.String(),
 	})
-	if errors.Is(err, db.ErrNotFound) || errors.Is(db.NotFound(err), db.ErrNotFound) {
+	if errors.Is(db.NotFound(err), db.ErrNotFound) { // the iupd exists: same debt, or a conflict
 		created = false
 		debt, err = q.GetDebtByIUPD(ctx, dbgen.GetDebtByIUPDParams{EcFiscalCode: ec, Iupd: req.IUPD})
 		if err == nil && !sameDebt(debt, req, due) {
@@ -315,13 +320,34 @@ func timePtr(t pgtype.Timestamptz) *time.Time {
 	return &t.Time
 }
 
+// jsonKind names the JSON type that decodes into a Go kind.
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "integer"
+	case reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	default:
+		return "object"
+	}
+}
+
 // jsonProblem describes a JSON decoding error by field and position, without echoing values.
 func jsonProblem(err error) string {
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	switch {
+	case errors.As(err, &typeErr) && typeErr.Field == "":
+		return "the body must be a JSON object"
 	case errors.As(err, &typeErr):
-		return fmt.Sprintf("field %s must be a %s", typeErr.Field, typeErr.Type)
+		return fmt.Sprintf("field %s must be a JSON %s", typeErr.Field, jsonKind(typeErr.Type.Kind()))
 	case errors.As(err, &syntaxErr):
 		return fmt.Sprintf("syntax error at byte %d", syntaxErr.Offset)
 	case strings.HasPrefix(err.Error(), "json: unknown field"):

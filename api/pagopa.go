@@ -100,11 +100,25 @@ func (s *Server) sendRTV2(ctx context.Context, inner, raw []byte, req *pagopa.Se
 		s.Log.Error("receipt: store", "debt_id", debt.ID, "err", err)
 		return ko(pagopa.FaultSystem, "internal error")
 	}
+	outcome := rt.Outcome
+	if duplicate {
+		prev, err := q.GetReceiptByReceiptID(ctx, rt.ReceiptID)
+		if err != nil {
+			s.Log.Error("receipt: load duplicate", "debt_id", debt.ID, "err", err)
+			return ko(pagopa.FaultSystem, "internal error")
+		}
+		if prev.DebtID != debt.ID {
+			return ko(pagopa.FaultSemantics, "receiptId already recorded for another notice")
+		}
+		outcome = prev.Outcome
+	}
 	// Signalled on duplicates too: if a previous delivery was stored but its signal was lost,
 	// the Nodo's retry delivers it. The workflow ignores receipts after the first.
-	if err := s.signalReceipt(ctx, debt, rt.ReceiptID); err != nil {
-		s.Log.Error("receipt: signal workflow", "debt_id", debt.ID, "err", err)
-		return ko(pagopa.FaultSystem, "receipt stored; the process could not be told yet: please resend")
+	if outcome == "OK" {
+		if err := s.signalReceipt(ctx, debt, rt.ReceiptID); err != nil {
+			s.Log.Error("receipt: signal workflow", "debt_id", debt.ID, "err", err)
+			return ko(pagopa.FaultSystem, "receipt stored; the process could not be told yet: please resend")
+		}
 	}
 	if duplicate {
 		return ko(pagopa.FaultDuplicateReceipt, "receipt already recorded")

@@ -32,7 +32,7 @@ type Server struct {
 	// TemporalUIURL, when set, is used to link each debt to its workflow in the Web UI.
 	TemporalUIURL string
 	Log           *slog.Logger
-	// Today returns the current date in Rome; nil means the real clock.
+	// Now is the clock that decides which due dates are in the past; nil means time.Now.
 	Now func() time.Time
 }
 
