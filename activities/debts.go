@@ -6,13 +6,13 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"incasso/config"
@@ -50,13 +50,14 @@ var (
 
 // Debts are the activities of the Debt workflow.
 type Debts struct {
-	Pool      *pgxpool.Pool
-	GPD       positionRegistry
-	Mail      mailSender
-	Creditor  config.Creditor
-	Services  []config.Service
-	MailFrom  string
-	Retention time.Duration
+	Pool     *pgxpool.Pool
+	GPD      positionRegistry
+	Mail     mailSender
+	Creditor config.Creditor
+	Services []config.Service
+	MailFrom string
+	// RetentionYears is how long every message is kept, in calendar years.
+	RetentionYears int
 }
 
 func (a *Debts) load(ctx context.Context, debtID int64) (dbgen.DebtPosition, error) {
@@ -168,14 +169,15 @@ func (a *Debts) SendNotice(ctx context.Context, debtID, documentID int64) error 
 	comm, err := q.GetCommunicationByDedupeKey(ctx, key)
 	if err = db.NotFound(err); errors.Is(err, db.ErrNotFound) {
 		comm, err = a.composeNotice(ctx, q, key, debtID, documentID)
-	}
-	if err != nil {
-		return fmt.Errorf("prepare notice message of debt %d: %w", debtID, err)
+		if err != nil {
+			return err // with its context; a non-retryable error must reach Temporal unwrapped
+		}
+	} else if err != nil {
+		return fmt.Errorf("load notice message of debt %d: %w", debtID, err)
 	}
 	if comm.Status == "SENT" {
 		return nil
 	}
-	activity.RecordHeartbeat(ctx)
 	if err := a.Mail.Send(ctx, a.MailFrom, []string{comm.Recipient}, comm.Raw); err != nil {
 		if mail.IsPermanent(err) {
 			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("mail server refused notice of debt %d", debtID), ErrTypeMailRejected, err)
@@ -194,8 +196,10 @@ func (a *Debts) composeNotice(ctx context.Context, q *dbgen.Queries, key string,
 		return dbgen.Communication{}, err
 	}
 	doc, err := q.GetDocument(ctx, documentID)
-	if err != nil {
-		return dbgen.Communication{}, fmt.Errorf("load document %d: %w", documentID, db.NotFound(err))
+	if err = db.NotFound(err); errors.Is(err, db.ErrNotFound) {
+		return dbgen.Communication{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("document %d does not exist", documentID), ErrTypeInvalidInput, err)
+	} else if err != nil {
+		return dbgen.Communication{}, fmt.Errorf("load document %d: %w", documentID, err)
 	}
 	now := time.Now()
 	msg := mail.Message{
@@ -214,12 +218,16 @@ func (a *Debts) composeNotice(ctx context.Context, q *dbgen.Queries, key string,
 	err = q.InsertCommunication(ctx, dbgen.InsertCommunicationParams{
 		DebtID: debtID, DedupeKey: key, Channel: "email", Recipient: d.DebtorEmail, Subject: msg.Subject,
 		MessageID: msg.MessageID, Raw: raw, Sha256: sum[:],
-		RetentionUntil: date.InRome(now.Add(a.Retention)).Time(),
+		RetentionUntil: date.InRome(now).Time().AddDate(a.RetentionYears, 0, 0),
 	})
 	if err != nil {
-		return dbgen.Communication{}, fmt.Errorf("archive notice message: %w", err)
+		return dbgen.Communication{}, fmt.Errorf("archive notice message of debt %d: %w", debtID, err)
 	}
-	return q.GetCommunicationByDedupeKey(ctx, key)
+	comm, err := q.GetCommunicationByDedupeKey(ctx, key)
+	if err != nil {
+		return comm, fmt.Errorf("reload notice message of debt %d: %w", debtID, err)
+	}
+	return comm, nil
 }
 
 func noticeText(creditor string, d dbgen.DebtPosition) string {
@@ -249,9 +257,19 @@ func domainOf(addr string) string {
 
 // SetStatus records the debt's status. PAID and CANCELLED are final and stay as they are.
 func (a *Debts) SetStatus(ctx context.Context, debtID int64, status string) error {
+	if !slices.Contains(settableStatuses, status) {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("unknown status %q", status), ErrTypeInvalidInput, nil)
+	}
 	_, err := dbgen.New(a.Pool).SetDebtStatus(ctx, dbgen.SetDebtStatusParams{ID: debtID, Status: status})
-	if err = db.NotFound(err); err != nil && !errors.Is(err, db.ErrNotFound) {
+	if errors.Is(db.NotFound(err), db.ErrNotFound) {
+		_, err = a.load(ctx, debtID) // nil when the status is final, InvalidInput when there is no such debt
+		return err
+	}
+	if err != nil {
 		return fmt.Errorf("set status of debt %d: %w", debtID, err)
 	}
 	return nil
 }
+
+// settableStatuses are the statuses of debt_positions (its CHECK constraint).
+var settableStatuses = []string{"CREATED", "ISSUED", "OVERDUE", "PAID", "CANCELLED"}

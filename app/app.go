@@ -67,7 +67,7 @@ func RunWorker(ctx context.Context, d *Deps) error {
 		Mail: mail.NewSender(mail.SMTPConfig{
 			Addr: cfg.SMTPAddr, Username: cfg.SMTPUser, Password: cfg.SMTPPassword, StartTLS: cfg.SMTPStartTLS,
 		}),
-		Creditor: cfg.Creditor, Services: cfg.Services, MailFrom: cfg.MailFrom, Retention: cfg.Retention,
+		Creditor: cfg.Creditor, Services: cfg.Services, MailFrom: cfg.MailFrom, RetentionYears: cfg.RetentionYears,
 	}
 	w := worker.New(d.Temporal, cfg.TaskQueue, debts)
 	if err := w.Start(); err != nil {

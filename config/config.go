@@ -8,7 +8,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	"incasso/fiscalcode"
 )
@@ -31,22 +30,22 @@ type Service struct {
 
 // Config is everything the binaries need.
 type Config struct {
-	DatabaseURL       string        // DATABASE_URL
-	TemporalAddress   string        // INCASSO_TEMPORAL_ADDRESS
-	TemporalNamespace string        // INCASSO_TEMPORAL_NAMESPACE
-	TaskQueue         string        // INCASSO_TASK_QUEUE
-	APIAddr           string        // INCASSO_API_ADDR
-	Creditor          Creditor      //
-	Services          []Service     // INCASSO_SERVICES: CODE=taxonomy,CODE=taxonomy
-	NodeKey           string        // INCASSO_NODE_KEY: the secret the pagoPA Nodo sends in X-Node-Key
-	GPDURL            string        // INCASSO_GPD_URL
-	GPDKey            string        // INCASSO_GPD_SUBSCRIPTION_KEY
-	SMTPAddr          string        // INCASSO_SMTP_ADDR
-	SMTPUser          string        // INCASSO_SMTP_USER
-	SMTPPassword      string        // INCASSO_SMTP_PASSWORD
-	SMTPStartTLS      bool          // INCASSO_SMTP_STARTTLS
-	MailFrom          string        // INCASSO_MAIL_FROM
-	Retention         time.Duration // INCASSO_RETENTION_YEARS, years of keeping every message
+	DatabaseURL       string    // DATABASE_URL
+	TemporalAddress   string    // INCASSO_TEMPORAL_ADDRESS
+	TemporalNamespace string    // INCASSO_TEMPORAL_NAMESPACE
+	TaskQueue         string    // INCASSO_TASK_QUEUE
+	APIAddr           string    // INCASSO_API_ADDR
+	Creditor          Creditor  //
+	Services          []Service // INCASSO_SERVICES: CODE=taxonomy,CODE=taxonomy
+	NodeKey           string    // INCASSO_NODE_KEY: the secret the pagoPA Nodo sends in X-Node-Key
+	GPDURL            string    // INCASSO_GPD_URL
+	GPDKey            string    // INCASSO_GPD_SUBSCRIPTION_KEY
+	SMTPAddr          string    // INCASSO_SMTP_ADDR
+	SMTPUser          string    // INCASSO_SMTP_USER
+	SMTPPassword      string    // INCASSO_SMTP_PASSWORD
+	SMTPStartTLS      bool      // INCASSO_SMTP_STARTTLS
+	MailFrom          string    // INCASSO_MAIL_FROM
+	RetentionYears    int       // INCASSO_RETENTION_YEARS, years of keeping every message
 }
 
 // DefaultServices are the services known out of the box, with their pagoPA taxonomy codes.
@@ -84,11 +83,9 @@ func FromEnv() (Config, error) {
 	if c.SMTPStartTLS, err = strconv.ParseBool(env("INCASSO_SMTP_STARTTLS", "false")); err != nil {
 		errs = append(errs, errors.New("INCASSO_SMTP_STARTTLS: want true or false"))
 	}
-	years, err := strconv.Atoi(env("INCASSO_RETENTION_YEARS", "5"))
-	if err != nil || years < 1 {
+	if c.RetentionYears, err = strconv.Atoi(env("INCASSO_RETENTION_YEARS", "5")); err != nil || c.RetentionYears < 1 {
 		errs = append(errs, errors.New("INCASSO_RETENTION_YEARS: want a whole number of years >= 1"))
 	}
-	c.Retention = time.Duration(years) * 365 * 24 * time.Hour
 	if kind, err := fiscalcode.Validate(ec); err != nil || kind != fiscalcode.Company {
 		errs = append(errs, errors.New("INCASSO_EC_FISCAL_CODE: want the comune's 11-digit fiscal code"))
 	}

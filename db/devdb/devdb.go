@@ -55,7 +55,7 @@ func Find(ctx context.Context, dataDir string, log *slog.Logger) (Server, error)
 		return Server{URL: DefaultServerURL, Stop: noop}, nil
 	}
 	log.Info("no PostgreSQL answers on 127.0.0.1:5432; starting a private cluster", "dir", dataDir)
-	return StartPrivate(ctx, dataDir, log)
+	return StartPrivate(ctx, dataDir, PrivatePort, log)
 }
 
 func answers(ctx context.Context, dsn string) bool {
@@ -70,9 +70,9 @@ func answers(ctx context.Context, dsn string) bool {
 }
 
 // StartPrivate initialises (once) and starts a cluster in dataDir/pg listening on 127.0.0.1
-// at PrivatePort with trust authentication. As root it runs PostgreSQL as the unprivileged
+// at port with trust authentication, or reuses it when it already runs. As root it runs PostgreSQL as the unprivileged
 // user "nobody", since initdb refuses to run as root.
-func StartPrivate(ctx context.Context, dataDir string, log *slog.Logger) (Server, error) {
+func StartPrivate(ctx context.Context, dataDir string, port int, log *slog.Logger) (Server, error) {
 	initdb, err := findBinary("initdb")
 	if err != nil {
 		return Server{}, err
@@ -108,12 +108,12 @@ func StartPrivate(ctx context.Context, dataDir string, log *slog.Logger) (Server
 	}
 	if _, err := os.Stat(filepath.Join(pgdata, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
 		if err := run(ctx, cred, initdb, "-D", pgdata, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-instructions"); err != nil {
-			return Server{}, fmt.Errorf("initdb: %w", err)
+			return Server{}, fmt.Errorf("initdb in %s (as root it runs as nobody, who must be able to enter every parent directory): %w", pgdata, err)
 		}
 	}
-	server := Server{URL: fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", PrivatePort)}
+	server := Server{URL: fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)}
 	if !answers(ctx, server.URL) {
-		opts := fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -k %s", PrivatePort, pgdata)
+		opts := fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -k %s", port, pgdata)
 		if err := run(ctx, cred, pgctl, "-D", pgdata, "-o", opts, "-l", filepath.Join(pgdata, "server.log"), "-w", "start"); err != nil {
 			return Server{}, fmt.Errorf("pg_ctl start (log in %s/server.log): %w", pgdata, err)
 		}

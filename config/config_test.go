@@ -1,0 +1,179 @@
+package config
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// vars are every variable FromEnv reads.
+var vars = []string{
+	"DATABASE_URL", "INCASSO_TEMPORAL_ADDRESS", "INCASSO_TEMPORAL_NAMESPACE", "INCASSO_TASK_QUEUE",
+	"INCASSO_API_ADDR", "INCASSO_EC_NAME", "INCASSO_EC_FISCAL_CODE", "INCASSO_EC_IBAN",
+	"INCASSO_SEGREGATION_CODE", "INCASSO_ID_BROKER_PA", "INCASSO_ID_STATION", "INCASSO_SERVICES",
+	"INCASSO_NODE_KEY", "INCASSO_GPD_URL", "INCASSO_GPD_SUBSCRIPTION_KEY", "INCASSO_SMTP_ADDR",
+	"INCASSO_SMTP_USER", "INCASSO_SMTP_PASSWORD", "INCASSO_SMTP_STARTTLS", "INCASSO_MAIL_FROM",
+	"INCASSO_RETENTION_YEARS",
+}
+
+// clearEnv empties every variable FromEnv reads (empty means unset to it), whatever the
+// environment the tests run in, and restores them at the end of t.
+func clearEnv(t *testing.T) {
+	t.Helper()
+	for _, v := range vars {
+		t.Setenv(v, "")
+	}
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "INCASSO_") {
+			t.Setenv(name, "")
+		}
+	}
+}
+
+func TestFromEnvDefaults(t *testing.T) {
+	clearEnv(t)
+	c, err := FromEnv()
+	require.NoError(t, err)
+
+	require.Equal(t, "00000000000", c.Creditor.FiscalCode)
+	require.Equal(t, 1, c.Creditor.Segregation)
+	require.Equal(t, "00000000000", c.Creditor.BrokerID)
+	require.Equal(t, "00000000000_01", c.Creditor.StationID)
+	require.NotEmpty(t, c.Creditor.Name)
+	require.NotEmpty(t, c.Creditor.IBAN)
+	require.False(t, c.SMTPStartTLS)
+	require.Empty(t, c.SMTPUser)
+	require.Empty(t, c.SMTPPassword)
+	require.Equal(t, 5, c.RetentionYears)
+	require.True(t, strings.HasSuffix(c.GPDURL, "/v1"), c.GPDURL)
+	for _, s := range []string{
+		c.DatabaseURL, c.TemporalAddress, c.TemporalNamespace, c.TaskQueue, c.APIAddr,
+		c.NodeKey, c.GPDKey, c.SMTPAddr, c.MailFrom,
+	} {
+		require.NotEmpty(t, s)
+	}
+
+	want, err := ParseServices(DefaultServices)
+	require.NoError(t, err)
+	require.Equal(t, want, c.Services)
+	for _, code := range []string{"TARI", "IMU", "MENSA", "SALA"} {
+		s, ok := c.Service(code)
+		require.True(t, ok, code)
+		require.Equal(t, code, s.Code)
+		require.NotEmpty(t, s.Taxonomy)
+	}
+	_, ok := c.Service("NOPE")
+	require.False(t, ok)
+}
+
+func TestFromEnvOverrides(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("INCASSO_EC_FISCAL_CODE", "02438750586")
+	t.Setenv("INCASSO_SEGREGATION_CODE", "47")
+	t.Setenv("INCASSO_SERVICES", " TARI=9/0101108TS/ , CDS=9/0101106TS/")
+	t.Setenv("INCASSO_RETENTION_YEARS", "10")
+	t.Setenv("INCASSO_SMTP_STARTTLS", "true")
+	t.Setenv("INCASSO_SMTP_USER", "incasso")
+	t.Setenv("INCASSO_SMTP_PASSWORD", "secret")
+
+	c, err := FromEnv()
+	require.NoError(t, err)
+	require.Equal(t, "02438750586", c.Creditor.FiscalCode)
+	require.Equal(t, "02438750586", c.Creditor.BrokerID, "the broker defaults to the EC")
+	require.Equal(t, "02438750586_01", c.Creditor.StationID, "the station defaults to <EC>_01")
+	require.Equal(t, 47, c.Creditor.Segregation)
+	require.Equal(t, []Service{{"TARI", "9/0101108TS/"}, {"CDS", "9/0101106TS/"}}, c.Services)
+	require.Equal(t, 10, c.RetentionYears)
+	require.True(t, c.SMTPStartTLS)
+	require.Equal(t, "incasso", c.SMTPUser)
+	require.Equal(t, "secret", c.SMTPPassword)
+
+	t.Setenv("INCASSO_ID_BROKER_PA", "80016350821")
+	t.Setenv("INCASSO_ID_STATION", "80016350821_07")
+	c, err = FromEnv()
+	require.NoError(t, err)
+	require.Equal(t, "80016350821", c.Creditor.BrokerID)
+	require.Equal(t, "80016350821_07", c.Creditor.StationID)
+}
+
+func TestFromEnvRejectsBadVariables(t *testing.T) {
+	tests := []struct {
+		name, variable, value string
+	}{
+		{"segregation code of three digits", "INCASSO_SEGREGATION_CODE", "123"},
+		{"negative segregation code", "INCASSO_SEGREGATION_CODE", "-1"},
+		{"segregation code not a number", "INCASSO_SEGREGATION_CODE", "ab"},
+		{"EC fiscal code with bad check digit", "INCASSO_EC_FISCAL_CODE", "12345678901"},
+		{"EC fiscal code of a person", "INCASSO_EC_FISCAL_CODE", "RSSMRA85T10A562S"},
+		{"EC fiscal code too short", "INCASSO_EC_FISCAL_CODE", "0243875058"},
+		{"service without taxonomy", "INCASSO_SERVICES", "TARI"},
+		{"service listed twice", "INCASSO_SERVICES", "TARI=9/0101108TS/,TARI=9/0101101IM/"},
+		{"empty service", "INCASSO_SERVICES", "TARI=9/0101108TS/,,IMU=9/0101101IM/"},
+		{"service without code", "INCASSO_SERVICES", "=9/0101108TS/"},
+		{"zero retention", "INCASSO_RETENTION_YEARS", "0"},
+		{"negative retention", "INCASSO_RETENTION_YEARS", "-5"},
+		{"retention not a number", "INCASSO_RETENTION_YEARS", "five"},
+		{"STARTTLS neither true nor false", "INCASSO_SMTP_STARTTLS", "maybe"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clearEnv(t)
+			t.Setenv(tt.variable, tt.value)
+			_, err := FromEnv()
+			require.Error(t, err)
+			require.Contains(t, err.Error(), tt.variable)
+			for _, other := range vars {
+				if other != tt.variable {
+					require.NotContains(t, err.Error(), other+":", "only %s is wrong", tt.variable)
+				}
+			}
+		})
+	}
+}
+
+func TestFromEnvReportsEveryBadVariable(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("INCASSO_SEGREGATION_CODE", "123")
+	t.Setenv("INCASSO_SMTP_STARTTLS", "maybe")
+	t.Setenv("INCASSO_RETENTION_YEARS", "0")
+	t.Setenv("INCASSO_EC_FISCAL_CODE", "12345678901")
+	t.Setenv("INCASSO_SERVICES", "TARI")
+	_, err := FromEnv()
+	require.Error(t, err)
+	for _, v := range []string{"INCASSO_SEGREGATION_CODE", "INCASSO_SMTP_STARTTLS", "INCASSO_RETENTION_YEARS", "INCASSO_EC_FISCAL_CODE", "INCASSO_SERVICES"} {
+		require.Contains(t, err.Error(), v)
+	}
+}
+
+func TestParseServices(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in      string
+		want    []Service
+		wantErr string
+	}{
+		{"TARI=9/0101108TS/", []Service{{"TARI", "9/0101108TS/"}}, ""},
+		{" TARI=9/0101108TS/ ,IMU=9/0101101IM/", []Service{{"TARI", "9/0101108TS/"}, {"IMU", "9/0101101IM/"}}, ""},
+		{"", nil, "is not CODE=taxonomy"},
+		{"TARI", nil, "is not CODE=taxonomy"},
+		{"TARI=", nil, "is not CODE=taxonomy"},
+		{"=9/0101108TS/", nil, "is not CODE=taxonomy"},
+		{"TARI=9/0101108TS/,", nil, "is not CODE=taxonomy"},
+		{"TARI=a,IMU=b,TARI=c", nil, "TARI is listed twice"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			t.Parallel()
+			got, err := ParseServices(tt.in)
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				require.Nil(t, got)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.want, got)
+		})
+	}
+}
