@@ -23,6 +23,7 @@ import (
 	"incasso/money"
 	"incasso/notice"
 	"incasso/pagopa/gpd"
+	"incasso/workflows"
 )
 
 // Error types of failures that retrying cannot fix.
@@ -54,7 +55,7 @@ type Debts struct {
 	GPD      positionRegistry
 	Mail     mailSender
 	Creditor config.Creditor
-	Services []config.Service
+	Services config.Services
 	MailFrom string
 	// RetentionYears is how long every message is kept, in calendar years.
 	RetentionYears int
@@ -108,13 +109,8 @@ func (a *Debts) RegisterPosition(ctx context.Context, debtID int64) error {
 
 // position maps a debt to the GPD model: one payment option, one transfer to the comune.
 func (a *Debts) position(d dbgen.DebtPosition) (gpd.Position, error) {
-	var service config.Service
-	for _, s := range a.Services {
-		if s.Code == d.ServiceCode {
-			service = s
-		}
-	}
-	if service.Code == "" {
+	service, ok := a.Services.Find(d.ServiceCode)
+	if !ok {
 		return gpd.Position{}, fmt.Errorf("service %s is not configured", d.ServiceCode)
 	}
 	due := date.Of(d.DueDate)
@@ -272,4 +268,6 @@ func (a *Debts) SetStatus(ctx context.Context, debtID int64, status string) erro
 }
 
 // settableStatuses are the statuses of debt_positions (its CHECK constraint).
-var settableStatuses = []string{"CREATED", "ISSUED", "OVERDUE", "PAID", "CANCELLED"}
+var settableStatuses = []string{
+	workflows.StatusCreated, workflows.StatusIssued, workflows.StatusOverdue, workflows.StatusPaid, workflows.StatusCancelled,
+}

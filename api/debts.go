@@ -153,7 +153,7 @@ func (s *Server) createDebt(c echo.Context) error {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return problem(http.StatusBadRequest, "the body has data after the JSON object")
 	}
-	due, errs := req.validate(date.InRome(s.Now()), func(code string) bool { _, ok := s.Config.Service(code); return ok })
+	due, errs := req.validate(date.InRome(s.Now()), func(code string) bool { _, ok := s.Config.Services.Find(code); return ok })
 	if len(errs) > 0 {
 		return invalid(errs)
 	}

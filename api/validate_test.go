@@ -18,7 +18,7 @@ func knownServices(t *testing.T) func(string) bool {
 	services, err := config.ParseServices(config.DefaultServices)
 	require.NoError(t, err)
 	cfg := config.Config{Services: services}
-	return func(code string) bool { _, ok := cfg.Service(code); return ok }
+	return func(code string) bool { _, ok := cfg.Services.Find(code); return ok }
 }
 
 func fieldsOf(errs []FieldError) []string {

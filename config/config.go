@@ -30,22 +30,22 @@ type Service struct {
 
 // Config is everything the binaries need.
 type Config struct {
-	DatabaseURL       string    // DATABASE_URL
-	TemporalAddress   string    // INCASSO_TEMPORAL_ADDRESS
-	TemporalNamespace string    // INCASSO_TEMPORAL_NAMESPACE
-	TaskQueue         string    // INCASSO_TASK_QUEUE
-	APIAddr           string    // INCASSO_API_ADDR
-	Creditor          Creditor  //
-	Services          []Service // INCASSO_SERVICES: CODE=taxonomy,CODE=taxonomy
-	NodeKey           string    // INCASSO_NODE_KEY: the secret the pagoPA Nodo sends in X-Node-Key
-	GPDURL            string    // INCASSO_GPD_URL
-	GPDKey            string    // INCASSO_GPD_SUBSCRIPTION_KEY
-	SMTPAddr          string    // INCASSO_SMTP_ADDR
-	SMTPUser          string    // INCASSO_SMTP_USER
-	SMTPPassword      string    // INCASSO_SMTP_PASSWORD
-	SMTPStartTLS      bool      // INCASSO_SMTP_STARTTLS
-	MailFrom          string    // INCASSO_MAIL_FROM
-	RetentionYears    int       // INCASSO_RETENTION_YEARS, years of keeping every message
+	DatabaseURL       string   // DATABASE_URL
+	TemporalAddress   string   // INCASSO_TEMPORAL_ADDRESS
+	TemporalNamespace string   // INCASSO_TEMPORAL_NAMESPACE
+	TaskQueue         string   // INCASSO_TASK_QUEUE
+	APIAddr           string   // INCASSO_API_ADDR
+	Creditor          Creditor //
+	Services          Services // INCASSO_SERVICES: CODE=taxonomy,CODE=taxonomy
+	NodeKey           string   // INCASSO_NODE_KEY: the secret the pagoPA Nodo sends in X-Node-Key
+	GPDURL            string   // INCASSO_GPD_URL
+	GPDKey            string   // INCASSO_GPD_SUBSCRIPTION_KEY
+	SMTPAddr          string   // INCASSO_SMTP_ADDR
+	SMTPUser          string   // INCASSO_SMTP_USER
+	SMTPPassword      string   // INCASSO_SMTP_PASSWORD
+	SMTPStartTLS      bool     // INCASSO_SMTP_STARTTLS
+	MailFrom          string   // INCASSO_MAIL_FROM
+	RetentionYears    int      // INCASSO_RETENTION_YEARS, years of keeping every message
 }
 
 // DefaultServices are the services known out of the box, with their pagoPA taxonomy codes.
@@ -95,9 +95,12 @@ func FromEnv() (Config, error) {
 	return c, errors.Join(errs...)
 }
 
+// Services are the configured services, each code once.
+type Services []Service
+
 // ParseServices reads CODE=taxonomy pairs separated by commas.
-func ParseServices(s string) ([]Service, error) {
-	var out []Service
+func ParseServices(s string) (Services, error) {
+	var out Services
 	seen := map[string]bool{}
 	for _, pair := range strings.Split(s, ",") {
 		code, taxonomy, ok := strings.Cut(strings.TrimSpace(pair), "=")
@@ -113,11 +116,11 @@ func ParseServices(s string) ([]Service, error) {
 	return out, nil
 }
 
-// Service returns the service with the given code.
-func (c Config) Service(code string) (Service, bool) {
-	for _, s := range c.Services {
-		if s.Code == code {
-			return s, true
+// Find returns the service with the given code.
+func (s Services) Find(code string) (Service, bool) {
+	for _, svc := range s {
+		if svc.Code == code {
+			return svc, true
 		}
 	}
 	return Service{}, false

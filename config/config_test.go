@@ -59,12 +59,12 @@ func TestFromEnvDefaults(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, want, c.Services)
 	for _, code := range []string{"TARI", "IMU", "MENSA", "SALA"} {
-		s, ok := c.Service(code)
+		s, ok := c.Services.Find(code)
 		require.True(t, ok, code)
 		require.Equal(t, code, s.Code)
 		require.NotEmpty(t, s.Taxonomy)
 	}
-	_, ok := c.Service("NOPE")
+	_, ok := c.Services.Find("NOPE")
 	require.False(t, ok)
 }
 
@@ -84,7 +84,7 @@ func TestFromEnvOverrides(t *testing.T) {
 	require.Equal(t, "02438750586", c.Creditor.BrokerID, "the broker defaults to the EC")
 	require.Equal(t, "02438750586_01", c.Creditor.StationID, "the station defaults to <EC>_01")
 	require.Equal(t, 47, c.Creditor.Segregation)
-	require.Equal(t, []Service{{"TARI", "9/0101108TS/"}, {"CDS", "9/0101106TS/"}}, c.Services)
+	require.Equal(t, Services{{"TARI", "9/0101108TS/"}, {"CDS", "9/0101106TS/"}}, c.Services)
 	require.Equal(t, 10, c.RetentionYears)
 	require.True(t, c.SMTPStartTLS)
 	require.Equal(t, "incasso", c.SMTPUser)
@@ -151,11 +151,11 @@ func TestParseServices(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		in      string
-		want    []Service
+		want    Services
 		wantErr string
 	}{
-		{"TARI=9/0101108TS/", []Service{{"TARI", "9/0101108TS/"}}, ""},
-		{" TARI=9/0101108TS/ ,IMU=9/0101101IM/", []Service{{"TARI", "9/0101108TS/"}, {"IMU", "9/0101101IM/"}}, ""},
+		{"TARI=9/0101108TS/", Services{{"TARI", "9/0101108TS/"}}, ""},
+		{" TARI=9/0101108TS/ ,IMU=9/0101101IM/", Services{{"TARI", "9/0101108TS/"}, {"IMU", "9/0101101IM/"}}, ""},
 		{"", nil, "is not CODE=taxonomy"},
 		{"TARI", nil, "is not CODE=taxonomy"},
 		{"TARI=", nil, "is not CODE=taxonomy"},
