@@ -3,11 +3,15 @@
 package config
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"incasso/fiscalcode"
 )
@@ -24,8 +28,22 @@ type Creditor struct {
 
 // Service is a kind of amount the comune collects (TARI, IMU, school canteen...).
 type Service struct {
-	Code     string
-	Taxonomy string // pagoPA taxonomy code of its transfers, e.g. 9/0101108TS/
+	Code string `json:"code"`
+	// Transfers split every amount of the service among 1 to 5 beneficiaries.
+	Transfers []Beneficiary `json:"transfers"`
+	// ExpiresAfterDue: the notice cannot be paid after its due date (GPD switchToExpired).
+	// By default a late payment is still accepted.
+	ExpiresAfterDue bool `json:"expiresAfterDue,omitempty"`
+}
+
+// Beneficiary is who receives a share of a service's amounts, and under which pagoPA
+// taxonomy code (the transfer's category).
+type Beneficiary struct {
+	Taxonomy    string `json:"taxonomy"`             // e.g. 9/0101108TS/
+	IBAN        string `json:"iban,omitempty"`       // empty: the comune's IBAN
+	FiscalCode  string `json:"fiscalCode,omitempty"` // empty: the comune
+	Name        string `json:"name,omitempty"`       // the beneficiary's name when it is not the comune
+	BasisPoints int64  `json:"basisPoints"`          // share of each amount, in parts of 10,000
 }
 
 // Config is everything the binaries need.
@@ -36,16 +54,23 @@ type Config struct {
 	TaskQueue         string   // INCASSO_TASK_QUEUE
 	APIAddr           string   // INCASSO_API_ADDR
 	Creditor          Creditor //
-	Services          Services // INCASSO_SERVICES: CODE=taxonomy,CODE=taxonomy
+	Services          Services // INCASSO_SERVICES_FILE (JSON) or INCASSO_SERVICES: CODE=taxonomy,...
 	NodeKey           string   // INCASSO_NODE_KEY: the secret the pagoPA Nodo sends in X-Node-Key
 	GPDURL            string   // INCASSO_GPD_URL
 	GPDKey            string   // INCASSO_GPD_SUBSCRIPTION_KEY
-	SMTPAddr          string   // INCASSO_SMTP_ADDR
-	SMTPUser          string   // INCASSO_SMTP_USER
-	SMTPPassword      string   // INCASSO_SMTP_PASSWORD
-	SMTPStartTLS      bool     // INCASSO_SMTP_STARTTLS
-	MailFrom          string   // INCASSO_MAIL_FROM
-	RetentionYears    int      // INCASSO_RETENTION_YEARS, years of keeping every message
+	GPDReceiptsURL    string   // INCASSO_GPD_RECEIPTS_URL: the payments-receipts service
+	// RecoveryEvery is how often the recovery job asks GPD for receipts that never arrived
+	// (INCASSO_RECOVERY_EVERY); RecoveryMinAge is how long a notice is left to its push
+	// first (INCASSO_RECOVERY_MIN_AGE); RecoveryBatch caps the notices checked per run.
+	RecoveryEvery  time.Duration
+	RecoveryMinAge time.Duration
+	RecoveryBatch  int    // INCASSO_RECOVERY_BATCH
+	SMTPAddr       string // INCASSO_SMTP_ADDR
+	SMTPUser       string // INCASSO_SMTP_USER
+	SMTPPassword   string // INCASSO_SMTP_PASSWORD
+	SMTPStartTLS   bool   // INCASSO_SMTP_STARTTLS
+	MailFrom       string // INCASSO_MAIL_FROM
+	RetentionYears int    // INCASSO_RETENTION_YEARS, years of keeping every message
 }
 
 // DefaultServices are the services known out of the box, with their pagoPA taxonomy codes.
@@ -67,13 +92,14 @@ func FromEnv() (Config, error) {
 			BrokerID:   env("INCASSO_ID_BROKER_PA", ec),
 			StationID:  env("INCASSO_ID_STATION", ec+"_01"),
 		},
-		NodeKey:      env("INCASSO_NODE_KEY", "dev-node-key"),
-		GPDURL:       env("INCASSO_GPD_URL", "http://127.0.0.1:8090/gpd/debt-positions-service/v1"),
-		GPDKey:       env("INCASSO_GPD_SUBSCRIPTION_KEY", "dev-gpd-key"),
-		SMTPAddr:     env("INCASSO_SMTP_ADDR", "127.0.0.1:1025"),
-		SMTPUser:     os.Getenv("INCASSO_SMTP_USER"),
-		SMTPPassword: os.Getenv("INCASSO_SMTP_PASSWORD"),
-		MailFrom:     env("INCASSO_MAIL_FROM", "tributi@comune.example.it"),
+		NodeKey:        env("INCASSO_NODE_KEY", "dev-node-key"),
+		GPDURL:         env("INCASSO_GPD_URL", "http://127.0.0.1:8090/gpd/debt-positions-service/v1"),
+		GPDKey:         env("INCASSO_GPD_SUBSCRIPTION_KEY", "dev-gpd-key"),
+		GPDReceiptsURL: env("INCASSO_GPD_RECEIPTS_URL", "http://127.0.0.1:8090/gpd/payments-receipts-service/v1"),
+		SMTPAddr:       env("INCASSO_SMTP_ADDR", "127.0.0.1:1025"),
+		SMTPUser:       os.Getenv("INCASSO_SMTP_USER"),
+		SMTPPassword:   os.Getenv("INCASSO_SMTP_PASSWORD"),
+		MailFrom:       env("INCASSO_MAIL_FROM", "tributi@comune.example.it"),
 	}
 	var errs []error
 	var err error
@@ -86,10 +112,23 @@ func FromEnv() (Config, error) {
 	if c.RetentionYears, err = strconv.Atoi(env("INCASSO_RETENTION_YEARS", "5")); err != nil || c.RetentionYears < 1 {
 		errs = append(errs, errors.New("INCASSO_RETENTION_YEARS: want a whole number of years >= 1"))
 	}
+	if c.RecoveryEvery, err = time.ParseDuration(env("INCASSO_RECOVERY_EVERY", "1h")); err != nil || c.RecoveryEvery < time.Second {
+		errs = append(errs, errors.New("INCASSO_RECOVERY_EVERY: want a duration of at least 1s, such as 1h"))
+	}
+	if c.RecoveryMinAge, err = time.ParseDuration(env("INCASSO_RECOVERY_MIN_AGE", "30m")); err != nil || c.RecoveryMinAge < 0 {
+		errs = append(errs, errors.New("INCASSO_RECOVERY_MIN_AGE: want a duration such as 30m"))
+	}
+	if c.RecoveryBatch, err = strconv.Atoi(env("INCASSO_RECOVERY_BATCH", "500")); err != nil || c.RecoveryBatch < 1 {
+		errs = append(errs, errors.New("INCASSO_RECOVERY_BATCH: want a whole number >= 1"))
+	}
 	if kind, err := fiscalcode.Validate(ec); err != nil || kind != fiscalcode.Company {
 		errs = append(errs, errors.New("INCASSO_EC_FISCAL_CODE: want the comune's 11-digit fiscal code"))
 	}
-	if c.Services, err = ParseServices(env("INCASSO_SERVICES", DefaultServices)); err != nil {
+	if file := os.Getenv("INCASSO_SERVICES_FILE"); file != "" {
+		if c.Services, err = ReadServicesFile(file); err != nil {
+			errs = append(errs, fmt.Errorf("INCASSO_SERVICES_FILE: %w", err))
+		}
+	} else if c.Services, err = ParseServices(env("INCASSO_SERVICES", DefaultServices)); err != nil {
 		errs = append(errs, fmt.Errorf("INCASSO_SERVICES: %w", err))
 	}
 	return c, errors.Join(errs...)
@@ -98,22 +137,86 @@ func FromEnv() (Config, error) {
 // Services are the configured services, each code once.
 type Services []Service
 
-// ParseServices reads CODE=taxonomy pairs separated by commas.
+// ParseServices reads CODE=taxonomy pairs separated by commas: services whose whole amount
+// goes to the comune's IBAN.
 func ParseServices(s string) (Services, error) {
 	var out Services
-	seen := map[string]bool{}
 	for _, pair := range strings.Split(s, ",") {
 		code, taxonomy, ok := strings.Cut(strings.TrimSpace(pair), "=")
 		if !ok || code == "" || taxonomy == "" {
 			return nil, fmt.Errorf("%q is not CODE=taxonomy", pair)
 		}
-		if seen[code] {
-			return nil, fmt.Errorf("service %s is listed twice", code)
-		}
-		seen[code] = true
-		out = append(out, Service{Code: code, Taxonomy: taxonomy})
+		out = append(out, Service{Code: code, Transfers: []Beneficiary{{Taxonomy: taxonomy, BasisPoints: 10_000}}})
+	}
+	if err := out.validate(); err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// ReadServicesFile reads the services from a JSON file: an array of Service, for services
+// whose amounts are split among several beneficiaries (e.g. TARI and the provincial TEFA).
+func ReadServicesFile(path string) (Services, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out Services
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&out); err != nil {
+		return nil, fmt.Errorf("not a JSON array of services: %w", err)
+	}
+	if err := out.validate(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+var (
+	serviceCodePattern  = regexp.MustCompile(`^[A-Z0-9_]{1,20}$`)
+	taxonomyPattern     = regexp.MustCompile(`^[0-9]/[0-9]{7}[A-Z]{2}/$`)
+	ibanPattern         = regexp.MustCompile(`^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$`)
+	ecFiscalCodePattern = regexp.MustCompile(`^[0-9]{11}$`)
+)
+
+// validate checks every service: a unique code, 1 to 5 beneficiaries whose shares make the
+// whole, taxonomy codes, IBANs and fiscal codes well formed.
+func (s Services) validate() error {
+	if len(s) == 0 {
+		return errors.New("no service")
+	}
+	seen := map[string]bool{}
+	for _, svc := range s {
+		switch {
+		case !serviceCodePattern.MatchString(svc.Code):
+			return fmt.Errorf("service code %q: want 1 to 20 of A-Z 0-9 _", svc.Code)
+		case seen[svc.Code]:
+			return fmt.Errorf("service %s is listed twice", svc.Code)
+		case len(svc.Transfers) < 1 || len(svc.Transfers) > 5:
+			return fmt.Errorf("service %s: want 1 to 5 transfers", svc.Code)
+		}
+		seen[svc.Code] = true
+		var points int64
+		for i, b := range svc.Transfers {
+			where := fmt.Sprintf("service %s transfer %d", svc.Code, i+1)
+			switch {
+			case !taxonomyPattern.MatchString(b.Taxonomy):
+				return fmt.Errorf("%s: taxonomy %q is not a pagoPA taxonomy code like 9/0101108TS/", where, b.Taxonomy)
+			case b.IBAN != "" && !ibanPattern.MatchString(b.IBAN):
+				return fmt.Errorf("%s: iban is not an IBAN", where)
+			case b.FiscalCode != "" && !ecFiscalCodePattern.MatchString(b.FiscalCode):
+				return fmt.Errorf("%s: fiscalCode must be 11 digits", where)
+			case b.BasisPoints < 1:
+				return fmt.Errorf("%s: basisPoints must be positive", where)
+			}
+			points += b.BasisPoints
+		}
+		if points != 10_000 {
+			return fmt.Errorf("service %s: basisPoints sum to %d, want 10000", svc.Code, points)
+		}
+	}
+	return nil
 }
 
 // Find returns the service with the given code.

@@ -15,7 +15,8 @@ var vars = []string{
 	"INCASSO_SEGREGATION_CODE", "INCASSO_ID_BROKER_PA", "INCASSO_ID_STATION", "INCASSO_SERVICES",
 	"INCASSO_NODE_KEY", "INCASSO_GPD_URL", "INCASSO_GPD_SUBSCRIPTION_KEY", "INCASSO_SMTP_ADDR",
 	"INCASSO_SMTP_USER", "INCASSO_SMTP_PASSWORD", "INCASSO_SMTP_STARTTLS", "INCASSO_MAIL_FROM",
-	"INCASSO_RETENTION_YEARS",
+	"INCASSO_RETENTION_YEARS", "INCASSO_SERVICES_FILE", "INCASSO_GPD_RECEIPTS_URL", "INCASSO_RECOVERY_EVERY",
+	"INCASSO_RECOVERY_MIN_AGE", "INCASSO_RECOVERY_BATCH",
 }
 
 // clearEnv empties every variable FromEnv reads (empty means unset to it), whatever the
@@ -62,7 +63,9 @@ func TestFromEnvDefaults(t *testing.T) {
 		s, ok := c.Services.Find(code)
 		require.True(t, ok, code)
 		require.Equal(t, code, s.Code)
-		require.NotEmpty(t, s.Taxonomy)
+		require.Len(t, s.Transfers, 1)
+		require.Equal(t, int64(10_000), s.Transfers[0].BasisPoints)
+		require.Empty(t, s.Transfers[0].IBAN, "the comune's own IBAN")
 	}
 	_, ok := c.Services.Find("NOPE")
 	require.False(t, ok)
@@ -84,7 +87,7 @@ func TestFromEnvOverrides(t *testing.T) {
 	require.Equal(t, "02438750586", c.Creditor.BrokerID, "the broker defaults to the EC")
 	require.Equal(t, "02438750586_01", c.Creditor.StationID, "the station defaults to <EC>_01")
 	require.Equal(t, 47, c.Creditor.Segregation)
-	require.Equal(t, Services{{"TARI", "9/0101108TS/"}, {"CDS", "9/0101106TS/"}}, c.Services)
+	require.Equal(t, Services{whole("TARI", "9/0101108TS/"), whole("CDS", "9/0101106TS/")}, c.Services)
 	require.Equal(t, 10, c.RetentionYears)
 	require.True(t, c.SMTPStartTLS)
 	require.Equal(t, "incasso", c.SMTPUser)
@@ -154,14 +157,16 @@ func TestParseServices(t *testing.T) {
 		want    Services
 		wantErr string
 	}{
-		{"TARI=9/0101108TS/", Services{{"TARI", "9/0101108TS/"}}, ""},
-		{" TARI=9/0101108TS/ ,IMU=9/0101101IM/", Services{{"TARI", "9/0101108TS/"}, {"IMU", "9/0101101IM/"}}, ""},
+		{"TARI=9/0101108TS/", Services{whole("TARI", "9/0101108TS/")}, ""},
+		{" TARI=9/0101108TS/ ,IMU=9/0101101IM/", Services{whole("TARI", "9/0101108TS/"), whole("IMU", "9/0101101IM/")}, ""},
+		{"TARI=9/01011TS/", nil, "not a pagoPA taxonomy code"},
+		{"tari=9/0101108TS/", nil, "service code"},
 		{"", nil, "is not CODE=taxonomy"},
 		{"TARI", nil, "is not CODE=taxonomy"},
 		{"TARI=", nil, "is not CODE=taxonomy"},
 		{"=9/0101108TS/", nil, "is not CODE=taxonomy"},
 		{"TARI=9/0101108TS/,", nil, "is not CODE=taxonomy"},
-		{"TARI=a,IMU=b,TARI=c", nil, "TARI is listed twice"},
+		{"TARI=9/0101108TS/,IMU=9/0101101IM/,TARI=9/0101108TS/", nil, "TARI is listed twice"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -176,4 +181,43 @@ func TestParseServices(t *testing.T) {
 			require.Equal(t, tt.want, got)
 		})
 	}
+}
+
+// whole is a service whose amounts all go to the comune.
+func whole(code, taxonomy string) Service {
+	return Service{Code: code, Transfers: []Beneficiary{{Taxonomy: taxonomy, BasisPoints: 10_000}}}
+}
+
+func TestReadServicesFile(t *testing.T) {
+	t.Parallel()
+	write := func(t *testing.T, content string) string {
+		path := t.TempDir() + "/services.json"
+		require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+		return path
+	}
+	got, err := ReadServicesFile(write(t, `[
+		{"code": "TARI", "transfers": [
+			{"taxonomy": "9/0101108TS/", "basisPoints": 9500},
+			{"taxonomy": "9/0201102IM/", "iban": "IT60X0542811101000000123456", "fiscalCode": "80000010011", "name": "Provincia", "basisPoints": 500}]},
+		{"code": "SALA", "expiresAfterDue": true, "transfers": [{"taxonomy": "9/0301109AP/", "basisPoints": 10000}]}
+	]`))
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	require.Equal(t, "80000010011", got[0].Transfers[1].FiscalCode)
+	require.True(t, got[1].ExpiresAfterDue)
+
+	for _, tt := range []struct{ content, wantErr string }{
+		{`{}`, "not a JSON array"},
+		{`[{"code": "TARI", "transfers": [], "extra": 1}]`, "unknown field"},
+		{`[]`, "no service"},
+		{`[{"code": "TARI", "transfers": []}]`, "want 1 to 5 transfers"},
+		{`[{"code": "TARI", "transfers": [{"taxonomy": "9/0101108TS/", "basisPoints": 9000}]}]`, "sum to 9000"},
+		{`[{"code": "TARI", "transfers": [{"taxonomy": "9/0101108TS/", "basisPoints": 10000, "iban": "nope"}]}]`, "transfer 1: iban"},
+		{`[{"code": "TARI", "transfers": [{"taxonomy": "9/0101108TS/", "basisPoints": 10000, "fiscalCode": "123"}]}]`, "transfer 1: fiscalCode"},
+	} {
+		_, err := ReadServicesFile(write(t, tt.content))
+		require.ErrorContains(t, err, tt.wantErr, tt.content)
+	}
+	_, err = ReadServicesFile(t.TempDir() + "/missing.json")
+	require.Error(t, err)
 }

@@ -47,15 +47,28 @@ func TestParseNAVRejects(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalidNAV)
 }
 
+// FuzzNAVRoundTrip checks that every segregation code and IUV base survive formatting and
+// parsing, and that whatever ParseNAV accepts formats back to the same string.
 func FuzzNAVRoundTrip(f *testing.F) {
-	f.Add(22, int64(2011513985741))
-	f.Fuzz(func(t *testing.T, seg int, base int64) {
+	f.Add(22, int64(2011513985741), "322201151398574181")
+	f.Add(0, int64(0), "300000000000000003")
+	f.Add(99, int64(MaxIUVBase), "399999999999999903")
+	f.Add(-1, int64(-1), "322201151398574182")
+	f.Add(100, int64(MaxIUVBase+1), "+22201151398574181")
+	f.Fuzz(func(t *testing.T, seg int, base int64, s string) {
+		seg = (seg%100 + 100) % 100
+		base = (base%(MaxIUVBase+1) + MaxIUVBase + 1) % (MaxIUVBase + 1)
 		n, err := NewNAV(seg, base)
-		if err != nil {
-			return
-		}
+		require.NoError(t, err)
 		back, err := ParseNAV(n.String())
 		require.NoError(t, err)
-		require.Equal(t, n, back)
+		require.Equal(t, NAV{Segregation: seg, Base: base}, back)
+
+		parsed, err := ParseNAV(s)
+		if err != nil {
+			require.ErrorIs(t, err, ErrInvalidNAV)
+			return
+		}
+		require.Equal(t, s, parsed.String())
 	})
 }

@@ -32,47 +32,84 @@ const (
 // ErrSyntax is returned for a request that is not a well-formed paForNode SOAP message.
 var ErrSyntax = errors.New("malformed SOAP request")
 
-// Subject is a debtor or payer (ctSubject).
+// Subject is a debtor or payer (ctSubject); everything after FullName is optional.
 type Subject struct {
 	UniqueIdentifier struct {
 		Type  string `xml:"entityUniqueIdentifierType"`
 		Value string `xml:"entityUniqueIdentifierValue"`
 	} `xml:"uniqueIdentifier"`
-	FullName string `xml:"fullName"`
-	Email    string `xml:"e-mail,omitempty"`
+	FullName            string `xml:"fullName"`
+	StreetName          string `xml:"streetName,omitempty"`
+	CivicNumber         string `xml:"civicNumber,omitempty"`
+	PostalCode          string `xml:"postalCode,omitempty"`
+	City                string `xml:"city,omitempty"`
+	StateProvinceRegion string `xml:"stateProvinceRegion,omitempty"`
+	Country             string `xml:"country,omitempty"` // two capital letters, e.g. IT
+	Email               string `xml:"e-mail,omitempty"`
 }
 
-// ReceiptTransfer is one transfer of a V2 receipt (ctTransferPAReceiptV2).
+// MapEntry is one key and value of a Metadata (ctMapEntry).
+type MapEntry struct {
+	Key   string `xml:"key"`
+	Value string `xml:"value"`
+}
+
+// Metadata is a ctMetadata: 1 to 15 entries. Optional elements of this type are pointers,
+// since an empty metadata element does not validate.
+type Metadata struct {
+	Entries []MapEntry `xml:"mapEntry"`
+}
+
+// QRCode identifies a notice: the EC's fiscal code and the NAV (ctQrCode).
+type QRCode struct {
+	FiscalCode   string `xml:"fiscalCode"`
+	NoticeNumber string `xml:"noticeNumber"`
+}
+
+// ReceiptTransfer is one transfer of a V2 receipt (ctTransferPAReceiptV2). Only the IBAN
+// branch of the IBAN/MBDAttachment choice is supported.
 type ReceiptTransfer struct {
-	IDTransfer            string `xml:"idTransfer"`
-	TransferAmount        string `xml:"transferAmount"`
-	FiscalCodePA          string `xml:"fiscalCodePA"`
-	IBAN                  string `xml:"IBAN"`
-	RemittanceInformation string `xml:"remittanceInformation"`
-	TransferCategory      string `xml:"transferCategory"`
+	IDTransfer            string    `xml:"idTransfer"`
+	TransferAmount        string    `xml:"transferAmount"`
+	FiscalCodePA          string    `xml:"fiscalCodePA"`
+	CompanyName           string    `xml:"companyName,omitempty"`
+	IBAN                  string    `xml:"IBAN"`
+	RemittanceInformation string    `xml:"remittanceInformation"`
+	TransferCategory      string    `xml:"transferCategory"`
+	Metadata              *Metadata `xml:"metadata,omitempty"`
 }
 
 // ReceiptV2 is the receipt (ctReceiptV2) in the order the XSD sequence requires.
 type ReceiptV2 struct {
-	ReceiptID           string            `xml:"receiptId"`
-	NoticeNumber        string            `xml:"noticeNumber"`
-	FiscalCode          string            `xml:"fiscalCode"`
-	Outcome             string            `xml:"outcome"`
-	CreditorReferenceID string            `xml:"creditorReferenceId"`
-	PaymentAmount       string            `xml:"paymentAmount"`
-	Description         string            `xml:"description"`
-	CompanyName         string            `xml:"companyName"`
-	Debtor              Subject           `xml:"debtor"`
-	Transfers           []ReceiptTransfer `xml:"transferList>transfer"`
-	IDPSP               string            `xml:"idPSP"`
-	PSPCompanyName      string            `xml:"PSPCompanyName"`
-	IDChannel           string            `xml:"idChannel"`
-	ChannelDescription  string            `xml:"channelDescription"`
-	PaymentMethod       string            `xml:"paymentMethod,omitempty"`
-	Fee                 string            `xml:"fee,omitempty"`
-	PaymentDateTime     string            `xml:"paymentDateTime,omitempty"`
-	ApplicationDate     string            `xml:"applicationDate,omitempty"`
-	TransferDate        string            `xml:"transferDate,omitempty"`
+	ReceiptID            string            `xml:"receiptId"`
+	NoticeNumber         string            `xml:"noticeNumber"`
+	FiscalCode           string            `xml:"fiscalCode"`
+	Outcome              string            `xml:"outcome"`
+	CreditorReferenceID  string            `xml:"creditorReferenceId"`
+	PaymentAmount        string            `xml:"paymentAmount"`
+	Description          string            `xml:"description"`
+	CompanyName          string            `xml:"companyName"`
+	OfficeName           string            `xml:"officeName,omitempty"`
+	Debtor               Subject           `xml:"debtor"`
+	Transfers            []ReceiptTransfer `xml:"transferList>transfer"`
+	IDPSP                string            `xml:"idPSP"`
+	PSPFiscalCode        string            `xml:"pspFiscalCode,omitempty"`
+	PSPPartitaIVA        string            `xml:"pspPartitaIVA,omitempty"`
+	PSPCompanyName       string            `xml:"PSPCompanyName"`
+	IDChannel            string            `xml:"idChannel"`
+	ChannelDescription   string            `xml:"channelDescription"`
+	Payer                *Subject          `xml:"payer,omitempty"`
+	PaymentMethod        string            `xml:"paymentMethod,omitempty"`
+	PaymentNote          string            `xml:"paymentNote,omitempty"`
+	Fee                  string            `xml:"fee,omitempty"`
+	PrimaryCiIncurredFee string            `xml:"primaryCiIncurredFee,omitempty"`
+	IDBundle             string            `xml:"idBundle,omitempty"`
+	IDCiBundle           string            `xml:"idCiBundle,omitempty"`
+	PaymentDateTime      string            `xml:"paymentDateTime,omitempty"`
+	ApplicationDate      string            `xml:"applicationDate,omitempty"`
+	TransferDate         string            `xml:"transferDate,omitempty"`
+	Metadata             *Metadata         `xml:"metadata,omitempty"`
+	StandIn              bool              `xml:"standIn,omitempty"`
 }
 
 // Header identifies who the Nodo is calling: the EC, its broker and station.
@@ -102,6 +139,9 @@ type Response struct {
 	Fault   *Fault `xml:"fault,omitempty"`
 }
 
+// Result returns the outcome of a response type that embeds Response.
+func (r Response) Result() Response { return r }
+
 // SendRTV2Response is paSendRTV2Response.
 type SendRTV2Response struct {
 	Response
@@ -109,6 +149,14 @@ type SendRTV2Response struct {
 
 // Operation and element names of the paForNode messages handled here.
 const (
+	OpVerifyPaymentNotice      = "paVerifyPaymentNotice"
+	ElemVerifyPaymentNoticeReq = "paVerifyPaymentNoticeReq"
+	ElemVerifyPaymentNoticeRes = "paVerifyPaymentNoticeRes"
+
+	OpGetPaymentV2           = "paGetPaymentV2"
+	ElemGetPaymentV2Request  = "paGetPaymentV2Request"
+	ElemGetPaymentV2Response = "paGetPaymentV2Response"
+
 	OpSendRTV2           = "paSendRTV2"
 	ElemSendRTV2Request  = "paSendRTV2Request"
 	ElemSendRTV2Response = "paSendRTV2Response"
@@ -127,6 +175,11 @@ type envelope struct {
 	XMLName xml.Name `xml:"http://schemas.xmlsoap.org/soap/envelope/ Envelope"`
 	Header  struct{} `xml:"http://schemas.xmlsoap.org/soap/envelope/ Header"`
 	Body    struct {
+		// Elements are the body's children, named with prefixes resolved against the whole
+		// envelope: the Nodo may declare the paForNode prefix on the Envelope element.
+		Elements []struct {
+			XMLName xml.Name
+		} `xml:",any"`
 		Inner []byte `xml:",innerxml"`
 	} `xml:"http://schemas.xmlsoap.org/soap/envelope/ Body"`
 }
@@ -153,22 +206,19 @@ func Wrap(element string, body any) ([]byte, error) {
 }
 
 // Unwrap reads a SOAP envelope and returns the name of the operation element in its body
-// and the body's inner XML. It fails with ErrSyntax for anything that is not such an envelope.
+// (the first one, with its namespace) and the body's inner XML. The inner XML is copied as
+// is, so a prefix declared on the envelope stays undeclared in it; DecodeBody does not mind,
+// since the schema's local elements are unqualified. It fails with ErrSyntax for anything
+// that is not such an envelope.
 func Unwrap(r io.Reader) (xml.Name, []byte, error) {
 	var env envelope
 	if err := xml.NewDecoder(r).Decode(&env); err != nil {
 		return xml.Name{}, nil, fmt.Errorf("%w: %v", ErrSyntax, err)
 	}
-	dec := xml.NewDecoder(bytes.NewReader(env.Body.Inner))
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return xml.Name{}, nil, fmt.Errorf("%w: empty body", ErrSyntax)
-		}
-		if start, ok := tok.(xml.StartElement); ok {
-			return start.Name, env.Body.Inner, nil
-		}
+	if len(env.Body.Elements) == 0 {
+		return xml.Name{}, nil, fmt.Errorf("%w: empty body", ErrSyntax)
 	}
+	return env.Body.Elements[0].XMLName, env.Body.Inner, nil
 }
 
 // DecodeBody decodes a body returned by Unwrap into v, failing with ErrSyntax.

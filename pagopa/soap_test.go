@@ -3,7 +3,6 @@ package pagopa
 import (
 	"bytes"
 	"encoding/xml"
-	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -16,30 +15,39 @@ func requireValidBody(t *testing.T, envelope []byte) {
 	t.Helper()
 	_, inner, err := Unwrap(bytes.NewReader(envelope))
 	require.NoError(t, err)
-	err = specs.Validate(specs.Path("pagopa", "paForNode.xsd"), inner)
-	if errors.Is(err, specs.ErrNoXmllint) {
-		t.Skip("xmllint is not installed (Debian libxml2-utils): cannot validate against paForNode.xsd")
-	}
-	require.NoError(t, err)
+	specs.RequireValid(t, inner, "pagopa", "paForNode.xsd")
+}
+
+func sampleSubject() Subject {
+	var s Subject
+	s.UniqueIdentifier.Type = "F"
+	s.UniqueIdentifier.Value = "RSSMRA85T10A562S"
+	s.FullName = "Mario Rossi"
+	s.StreetName, s.CivicNumber, s.PostalCode = "Via Roma", "1", "00100"
+	s.City, s.StateProvinceRegion, s.Country = "Roma", "RM", "IT"
+	s.Email = "mario.rossi@example.it"
+	return s
 }
 
 func sampleReceipt() ReceiptV2 {
-	r := ReceiptV2{
+	payer := sampleSubject()
+	payer.UniqueIdentifier.Value, payer.FullName = "VRDLGU80A01H501U", "Luigi Verdi"
+	return ReceiptV2{
 		ReceiptID: "c8a2f0e1b5d54c1e", NoticeNumber: "322201151398574181", FiscalCode: "00000000000",
 		Outcome: "OK", CreditorReferenceID: "22201151398574181", PaymentAmount: "123.45",
-		Description: "TARI 2026 rata unica", CompanyName: "Comune di Esempio",
-		IDPSP: "SIMPSP01", PSPCompanyName: "PSP Simulato", IDChannel: "SIMPSP01_01",
-		ChannelDescription: "app", PaymentMethod: "creditCard", Fee: "1.00",
+		Description: "TARI 2026 rata unica", CompanyName: "Comune di Esempio", OfficeName: "Ufficio Tributi",
+		Debtor: sampleSubject(),
+		Transfers: []ReceiptTransfer{{
+			IDTransfer: "1", TransferAmount: "123.45", FiscalCodePA: "00000000000", CompanyName: "Comune di Esempio",
+			IBAN: "IT60X0542811101000000123456", RemittanceInformation: "TARI 2026", TransferCategory: "9/0101108TS/",
+			Metadata: &Metadata{Entries: []MapEntry{{Key: "capitolo", Value: "1010"}}},
+		}},
+		IDPSP: "SIMPSP01", PSPFiscalCode: "12345678901", PSPPartitaIVA: "12345678901", PSPCompanyName: "PSP Simulato",
+		IDChannel: "SIMPSP01_01", ChannelDescription: "app", Payer: &payer, PaymentMethod: "creditCard",
+		PaymentNote: "rata unica", Fee: "1.00", PrimaryCiIncurredFee: "0.50", IDBundle: "bundle-1", IDCiBundle: "ci-bundle-1",
 		PaymentDateTime: "2026-11-25T10:11:12", ApplicationDate: "2026-11-25", TransferDate: "2026-11-26",
+		Metadata: &Metadata{Entries: []MapEntry{{Key: "anno", Value: "2026"}}}, StandIn: true,
 	}
-	r.Debtor.UniqueIdentifier.Type = "F"
-	r.Debtor.UniqueIdentifier.Value = "RSSMRA85T10A562S"
-	r.Debtor.FullName = "Mario Rossi"
-	r.Transfers = []ReceiptTransfer{{
-		IDTransfer: "1", TransferAmount: "123.45", FiscalCodePA: "00000000000",
-		IBAN: "IT60X0542811101000000123456", RemittanceInformation: "TARI 2026", TransferCategory: "9/0101108TS/",
-	}}
-	return r
 }
 
 func TestSendRTV2RoundTripValidates(t *testing.T) {
@@ -61,6 +69,15 @@ func TestResponsesValidate(t *testing.T) {
 	t.Parallel()
 	for _, resp := range []Response{OK(), KO(FaultUnknownPayment, "notice not found", "00000000000"), KO(FaultDuplicateReceipt, "", "00000000000")} {
 		env, err := Wrap(ElemSendRTV2Response, SendRTV2Response{resp})
+		require.NoError(t, err)
+		requireValidBody(t, env)
+	}
+	ko := KO(FaultExpiredPayment, "notice expired", "00000000000")
+	for elem, body := range map[string]any{
+		ElemVerifyPaymentNoticeRes: VerifyPaymentNoticeResponse{Response: ko},
+		ElemGetPaymentV2Response:   GetPaymentV2Response{Response: ko},
+	} {
+		env, err := Wrap(elem, body)
 		require.NoError(t, err)
 		requireValidBody(t, env)
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -39,11 +38,13 @@ type ecCall struct {
 	Body   []byte
 }
 
-// fakeEC is a recording paForNode endpoint that answers with a fixed response.
+// fakeEC is a recording paForNode endpoint that answers with the queued responses, then
+// with a fixed one.
 type fakeEC struct {
-	mu     sync.Mutex
-	calls  []ecCall
-	answer pagopa.Response
+	mu      sync.Mutex
+	calls   []ecCall
+	answers []pagopa.Response
+	answer  pagopa.Response
 }
 
 func (ec *fakeEC) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -51,6 +52,9 @@ func (ec *fakeEC) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ec.mu.Lock()
 	ec.calls = append(ec.calls, ecCall{Header: r.Header.Clone(), Body: b})
 	answer := ec.answer
+	if len(ec.answers) > 0 {
+		answer, ec.answers = ec.answers[0], ec.answers[1:]
+	}
 	ec.mu.Unlock()
 	env, err := pagopa.Wrap(pagopa.ElemSendRTV2Response, pagopa.SendRTV2Response{Response: answer})
 	if err != nil {
@@ -67,6 +71,12 @@ func (ec *fakeEC) Calls() []ecCall {
 	return append([]ecCall(nil), ec.calls...)
 }
 
+func (ec *fakeEC) queue(answers ...pagopa.Response) {
+	ec.mu.Lock()
+	defer ec.mu.Unlock()
+	ec.answers = append(ec.answers, answers...)
+}
+
 func (ec *fakeEC) setAnswer(r pagopa.Response) {
 	ec.mu.Lock()
 	defer ec.mu.Unlock()
@@ -75,11 +85,15 @@ func (ec *fakeEC) setAnswer(r pagopa.Response) {
 
 // simEnv is a simulator served over HTTP, delivering receipts to a fake EC.
 type simEnv struct {
-	url string
-	ec  *fakeEC
-	gpd *gpd.Client
+	url      string
+	sim      *sim.PagoPA
+	ec       *fakeEC
+	gpd      *gpd.Client
+	receipts *gpd.Receipts
 }
 
+// start serves a simulator; when the test ends, every receipt it pushed to the EC must
+// validate against paForNode.xsd.
 func start(t *testing.T) *simEnv {
 	t.Helper()
 	ec := &fakeEC{answer: pagopa.OK()}
@@ -88,17 +102,25 @@ func start(t *testing.T) *simEnv {
 	p := sim.NewPagoPA(testKey, ecSrv.URL+"/pagopa/paForNode", testNodeKey, testBroker, testStation)
 	srv := httptest.NewServer(p.Handler())
 	t.Cleanup(srv.Close)
-	return &simEnv{url: srv.URL, ec: ec, gpd: gpd.New(srv.URL+sim.GPDBasePath, testKey, 5*time.Second)}
+	t.Cleanup(func() {
+		for _, c := range ec.Calls() {
+			requireValidReceipt(t, c.Body)
+		}
+	})
+	noRetry := gpd.WithRetry(gpd.RetryPolicy{Attempts: 1})
+	return &simEnv{
+		url: srv.URL, sim: p, ec: ec,
+		gpd:      gpd.New(srv.URL+sim.GPDBasePath, testKey, 5*time.Second, noRetry),
+		receipts: gpd.NewReceipts(srv.URL+sim.ReceiptsBasePath, testKey, 5*time.Second, noRetry),
+	}
 }
 
-// register publishes a position with one option of the given cents, split over transfers,
-// and returns its NAV.
-func (e *simEnv) register(t *testing.T, base int64, transfers ...int64) string {
+// newPosition is a position IUPD-<base> with one option of the given cents, split over
+// transfers, whose IUV comes from base.
+func newPosition(t *testing.T, base int64, transfers ...int64) gpd.Position {
 	t.Helper()
-	nav, err := pagopa.NewNAV(1, base)
-	require.NoError(t, err)
 	var total int64
-	opt := gpd.PaymentOption{IUV: nav.IUV(), Description: "TARI 2026 rata unica", DueDate: time.Now().Add(30 * 24 * time.Hour)}
+	opt := gpd.PaymentOption{IUV: mustNAV(t, base)[1:], Description: "TARI 2026 rata unica", DueDate: time.Now().Add(30 * 24 * time.Hour)}
 	for i, cents := range transfers {
 		total += cents
 		opt.Transfers = append(opt.Transfers, gpd.Transfer{
@@ -107,12 +129,17 @@ func (e *simEnv) register(t *testing.T, base int64, transfers ...int64) string {
 		})
 	}
 	opt.Amount = total
-	err = e.gpd.CreateAndPublish(context.Background(), testOrg, gpd.Position{
+	return gpd.Position{
 		IUPD: fmt.Sprintf("IUPD-%d", base), Type: "F", FiscalCode: "RSSMRA85T10A562S", FullName: "Mario Rossi",
 		CompanyName: "Comune di Esempio", PaymentOptions: []gpd.PaymentOption{opt},
-	})
-	require.NoError(t, err)
-	return nav.String()
+	}
+}
+
+// register publishes newPosition(base, transfers...) and returns its NAV.
+func (e *simEnv) register(t *testing.T, base int64, transfers ...int64) string {
+	t.Helper()
+	require.NoError(t, e.gpd.CreateAndPublish(context.Background(), testOrg, newPosition(t, base, transfers...)))
+	return mustNAV(t, base)
 }
 
 // pay calls /sim/pay/{nav} with the query and returns the status and body.
@@ -145,18 +172,21 @@ func receiptOf(t *testing.T, call ecCall) pagopa.SendRTV2Request {
 	require.Equal(t, testNodeKey, call.Header.Get("X-Node-Key"))
 	require.Equal(t, pagopa.OpSendRTV2, call.Header.Get("SOAPAction"))
 	require.True(t, strings.HasPrefix(call.Header.Get("Content-Type"), "text/xml"), call.Header.Get("Content-Type"))
-	name, inner, err := pagopa.Unwrap(bytes.NewReader(call.Body))
-	require.NoError(t, err)
-	require.Equal(t, xml.Name{Space: pagopa.NSPaForNode, Local: pagopa.ElemSendRTV2Request}, name)
-	err = specs.Validate(specs.Path("pagopa", "paForNode.xsd"), inner)
-	if errors.Is(err, specs.ErrNoXmllint) {
-		t.Log("xmllint is not installed (Debian libxml2-utils): paSendRTV2Request not validated against paForNode.xsd")
-	} else {
-		require.NoError(t, err)
-	}
+	inner := requireValidReceipt(t, call.Body)
 	var req pagopa.SendRTV2Request
 	require.NoError(t, pagopa.DecodeBody(inner, &req))
 	return req
+}
+
+// requireValidReceipt checks that envelope is a paSendRTV2Request valid against paForNode.xsd
+// and returns the request element.
+func requireValidReceipt(t *testing.T, envelope []byte) []byte {
+	t.Helper()
+	name, inner, err := pagopa.Unwrap(bytes.NewReader(envelope))
+	require.NoError(t, err)
+	require.Equal(t, xml.Name{Space: pagopa.NSPaForNode, Local: pagopa.ElemSendRTV2Request}, name)
+	specs.RequireValid(t, inner, "pagopa", "paForNode.xsd")
+	return inner
 }
 
 var twoDecimals = regexp.MustCompile(`^[0-9]+\.[0-9]{2}$`)
@@ -360,7 +390,7 @@ func TestGPDRequests(t *testing.T) {
 			require.NoError(t, err)
 			defer resp.Body.Close()
 			require.Equal(t, tt.status, resp.StatusCode)
-			require.Equal(t, "application/problem+json", resp.Header.Get("Content-Type"))
+			require.Equal(t, "application/json", resp.Header.Get("Content-Type"), "the media type GPD declares for ProblemJson")
 			var problem struct {
 				Status int    `json:"status"`
 				Title  string `json:"title"`

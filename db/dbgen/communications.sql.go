@@ -13,7 +13,7 @@ import (
 )
 
 const getCommunicationByDedupeKey = `-- name: GetCommunicationByDedupeKey :one
-SELECT id, debt_id, dedupe_key, channel, recipient, subject, message_id, raw, sha256, status, created_at, sent_at, retention_until FROM communications WHERE dedupe_key = $1
+SELECT id, debt_id, dedupe_key, channel, recipient, subject, message_id, raw, sha256, status, created_at, sent_at, retention_until, kind FROM communications WHERE dedupe_key = $1
 `
 
 func (q *Queries) GetCommunicationByDedupeKey(ctx context.Context, dedupeKey string) (Communication, error) {
@@ -33,19 +33,21 @@ func (q *Queries) GetCommunicationByDedupeKey(ctx context.Context, dedupeKey str
 		&i.CreatedAt,
 		&i.SentAt,
 		&i.RetentionUntil,
+		&i.Kind,
 	)
 	return i, err
 }
 
 const insertCommunication = `-- name: InsertCommunication :exec
-INSERT INTO communications (debt_id, dedupe_key, channel, recipient, subject, message_id, raw, sha256, retention_until)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+INSERT INTO communications (debt_id, dedupe_key, kind, channel, recipient, subject, message_id, raw, sha256, retention_until)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 ON CONFLICT (dedupe_key) DO NOTHING
 `
 
 type InsertCommunicationParams struct {
 	DebtID         int64
 	DedupeKey      string
+	Kind           string
 	Channel        string
 	Recipient      string
 	Subject        string
@@ -59,6 +61,7 @@ func (q *Queries) InsertCommunication(ctx context.Context, arg InsertCommunicati
 	_, err := q.db.Exec(ctx, insertCommunication,
 		arg.DebtID,
 		arg.DedupeKey,
+		arg.Kind,
 		arg.Channel,
 		arg.Recipient,
 		arg.Subject,
@@ -71,12 +74,13 @@ func (q *Queries) InsertCommunication(ctx context.Context, arg InsertCommunicati
 }
 
 const listCommunicationsByDebt = `-- name: ListCommunicationsByDebt :many
-SELECT id, channel, subject, message_id, status, sent_at, sha256 FROM communications
+SELECT id, kind, channel, subject, message_id, status, sent_at, sha256 FROM communications
 WHERE debt_id = $1 ORDER BY id
 `
 
 type ListCommunicationsByDebtRow struct {
 	ID        int64
+	Kind      string
 	Channel   string
 	Subject   string
 	MessageID string
@@ -96,6 +100,7 @@ func (q *Queries) ListCommunicationsByDebt(ctx context.Context, debtID int64) ([
 		var i ListCommunicationsByDebtRow
 		if err := rows.Scan(
 			&i.ID,
+			&i.Kind,
 			&i.Channel,
 			&i.Subject,
 			&i.MessageID,

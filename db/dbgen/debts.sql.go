@@ -12,13 +12,104 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+const applyDebtChange = `-- name: ApplyDebtChange :one
+UPDATE debt_positions SET amount_cents = $1, due_date = $2,
+    revision = $3, updated_at = now(),
+    status = CASE WHEN status = 'OVERDUE' AND $2 >= $4::date THEN 'ISSUED' ELSE status END
+WHERE id = $5 AND revision < $3 AND status NOT IN ('PAID', 'CANCELLED')
+RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, revision, cancel_reason, cancelled_at, receipt_checked_at
+`
+
+type ApplyDebtChangeParams struct {
+	AmountCents int64
+	DueDate     time.Time
+	Revision    int32
+	Today       time.Time
+	ID          int64
+}
+
+// Applies a revision of an unpaid debt once; an older or repeated revision changes nothing.
+func (q *Queries) ApplyDebtChange(ctx context.Context, arg ApplyDebtChangeParams) (DebtPosition, error) {
+	row := q.db.QueryRow(ctx, applyDebtChange,
+		arg.AmountCents,
+		arg.DueDate,
+		arg.Revision,
+		arg.Today,
+		arg.ID,
+	)
+	var i DebtPosition
+	err := row.Scan(
+		&i.ID,
+		&i.EcFiscalCode,
+		&i.Iupd,
+		&i.ServiceCode,
+		&i.DebtorType,
+		&i.DebtorFiscalCode,
+		&i.DebtorName,
+		&i.DebtorEmail,
+		&i.AmountCents,
+		&i.DueDate,
+		&i.Description,
+		&i.Nav,
+		&i.Status,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.PaidAt,
+		&i.Revision,
+		&i.CancelReason,
+		&i.CancelledAt,
+		&i.ReceiptCheckedAt,
+	)
+	return i, err
+}
+
+const cancelDebt = `-- name: CancelDebt :one
+UPDATE debt_positions SET status = 'CANCELLED', cancel_reason = $2, cancelled_at = now(), updated_at = now()
+WHERE id = $1 AND status NOT IN ('PAID', 'CANCELLED')
+RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, revision, cancel_reason, cancelled_at, receipt_checked_at
+`
+
+type CancelDebtParams struct {
+	ID           int64
+	CancelReason pgtype.Text
+}
+
+// Cancels an unpaid debt; a repeated call finds it cancelled and returns nothing.
+func (q *Queries) CancelDebt(ctx context.Context, arg CancelDebtParams) (DebtPosition, error) {
+	row := q.db.QueryRow(ctx, cancelDebt, arg.ID, arg.CancelReason)
+	var i DebtPosition
+	err := row.Scan(
+		&i.ID,
+		&i.EcFiscalCode,
+		&i.Iupd,
+		&i.ServiceCode,
+		&i.DebtorType,
+		&i.DebtorFiscalCode,
+		&i.DebtorName,
+		&i.DebtorEmail,
+		&i.AmountCents,
+		&i.DueDate,
+		&i.Description,
+		&i.Nav,
+		&i.Status,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.PaidAt,
+		&i.Revision,
+		&i.CancelReason,
+		&i.CancelledAt,
+		&i.ReceiptCheckedAt,
+	)
+	return i, err
+}
+
 const createDebt = `-- name: CreateDebt :one
 INSERT INTO debt_positions (
     ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name,
     debtor_email, amount_cents, due_date, description, nav
 ) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 ON CONFLICT (ec_fiscal_code, iupd) DO NOTHING
-RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at
+RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, revision, cancel_reason, cancelled_at, receipt_checked_at
 `
 
 type CreateDebtParams struct {
@@ -67,12 +158,16 @@ func (q *Queries) CreateDebt(ctx context.Context, arg CreateDebtParams) (DebtPos
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.PaidAt,
+		&i.Revision,
+		&i.CancelReason,
+		&i.CancelledAt,
+		&i.ReceiptCheckedAt,
 	)
 	return i, err
 }
 
 const getDebt = `-- name: GetDebt :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at FROM debt_positions WHERE id = $1
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, revision, cancel_reason, cancelled_at, receipt_checked_at FROM debt_positions WHERE id = $1
 `
 
 func (q *Queries) GetDebt(ctx context.Context, id int64) (DebtPosition, error) {
@@ -95,12 +190,16 @@ func (q *Queries) GetDebt(ctx context.Context, id int64) (DebtPosition, error) {
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.PaidAt,
+		&i.Revision,
+		&i.CancelReason,
+		&i.CancelledAt,
+		&i.ReceiptCheckedAt,
 	)
 	return i, err
 }
 
 const getDebtByIUPD = `-- name: GetDebtByIUPD :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at FROM debt_positions WHERE ec_fiscal_code = $1 AND iupd = $2
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, revision, cancel_reason, cancelled_at, receipt_checked_at FROM debt_positions WHERE ec_fiscal_code = $1 AND iupd = $2
 `
 
 type GetDebtByIUPDParams struct {
@@ -128,12 +227,16 @@ func (q *Queries) GetDebtByIUPD(ctx context.Context, arg GetDebtByIUPDParams) (D
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.PaidAt,
+		&i.Revision,
+		&i.CancelReason,
+		&i.CancelledAt,
+		&i.ReceiptCheckedAt,
 	)
 	return i, err
 }
 
 const getDebtByNAV = `-- name: GetDebtByNAV :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at FROM debt_positions WHERE nav = $1
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, revision, cancel_reason, cancelled_at, receipt_checked_at FROM debt_positions WHERE nav = $1
 `
 
 func (q *Queries) GetDebtByNAV(ctx context.Context, nav string) (DebtPosition, error) {
@@ -156,13 +259,169 @@ func (q *Queries) GetDebtByNAV(ctx context.Context, nav string) (DebtPosition, e
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.PaidAt,
+		&i.Revision,
+		&i.CancelReason,
+		&i.CancelledAt,
+		&i.ReceiptCheckedAt,
+	)
+	return i, err
+}
+
+const getDebtChange = `-- name: GetDebtChange :one
+SELECT id, debt_id, revision, amount_cents, due_date, reason, changed_at FROM debt_changes WHERE debt_id = $1 AND revision = $2
+`
+
+type GetDebtChangeParams struct {
+	DebtID   int64
+	Revision int32
+}
+
+func (q *Queries) GetDebtChange(ctx context.Context, arg GetDebtChangeParams) (DebtChange, error) {
+	row := q.db.QueryRow(ctx, getDebtChange, arg.DebtID, arg.Revision)
+	var i DebtChange
+	err := row.Scan(
+		&i.ID,
+		&i.DebtID,
+		&i.Revision,
+		&i.AmountCents,
+		&i.DueDate,
+		&i.Reason,
+		&i.ChangedAt,
+	)
+	return i, err
+}
+
+const insertDebtChange = `-- name: InsertDebtChange :exec
+INSERT INTO debt_changes (debt_id, revision, amount_cents, due_date, reason)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (debt_id, revision) DO NOTHING
+`
+
+type InsertDebtChangeParams struct {
+	DebtID      int64
+	Revision    int32
+	AmountCents int64
+	DueDate     time.Time
+	Reason      string
+}
+
+func (q *Queries) InsertDebtChange(ctx context.Context, arg InsertDebtChangeParams) error {
+	_, err := q.db.Exec(ctx, insertDebtChange,
+		arg.DebtID,
+		arg.Revision,
+		arg.AmountCents,
+		arg.DueDate,
+		arg.Reason,
+	)
+	return err
+}
+
+const listDebtChanges = `-- name: ListDebtChanges :many
+SELECT id, debt_id, revision, amount_cents, due_date, reason, changed_at FROM debt_changes WHERE debt_id = $1 ORDER BY revision
+`
+
+func (q *Queries) ListDebtChanges(ctx context.Context, debtID int64) ([]DebtChange, error) {
+	rows, err := q.db.Query(ctx, listDebtChanges, debtID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []DebtChange{}
+	for rows.Next() {
+		var i DebtChange
+		if err := rows.Scan(
+			&i.ID,
+			&i.DebtID,
+			&i.Revision,
+			&i.AmountCents,
+			&i.DueDate,
+			&i.Reason,
+			&i.ChangedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listUnpaidForRecovery = `-- name: ListUnpaidForRecovery :many
+SELECT id, ec_fiscal_code, nav FROM debt_positions
+WHERE status IN ('ISSUED', 'OVERDUE') AND updated_at < now() - $1::interval
+ORDER BY receipt_checked_at NULLS FIRST, id
+LIMIT $2
+`
+
+type ListUnpaidForRecoveryParams struct {
+	MinAge  pgtype.Interval
+	MaxRows int32
+}
+
+type ListUnpaidForRecoveryRow struct {
+	ID           int64
+	EcFiscalCode string
+	Nav          string
+}
+
+// Unpaid notices issued at least min_age ago, those checked longest ago first.
+func (q *Queries) ListUnpaidForRecovery(ctx context.Context, arg ListUnpaidForRecoveryParams) ([]ListUnpaidForRecoveryRow, error) {
+	rows, err := q.db.Query(ctx, listUnpaidForRecovery, arg.MinAge, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListUnpaidForRecoveryRow{}
+	for rows.Next() {
+		var i ListUnpaidForRecoveryRow
+		if err := rows.Scan(&i.ID, &i.EcFiscalCode, &i.Nav); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const lockDebt = `-- name: LockDebt :one
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, revision, cancel_reason, cancelled_at, receipt_checked_at FROM debt_positions WHERE id = $1 FOR UPDATE
+`
+
+func (q *Queries) LockDebt(ctx context.Context, id int64) (DebtPosition, error) {
+	row := q.db.QueryRow(ctx, lockDebt, id)
+	var i DebtPosition
+	err := row.Scan(
+		&i.ID,
+		&i.EcFiscalCode,
+		&i.Iupd,
+		&i.ServiceCode,
+		&i.DebtorType,
+		&i.DebtorFiscalCode,
+		&i.DebtorName,
+		&i.DebtorEmail,
+		&i.AmountCents,
+		&i.DueDate,
+		&i.Description,
+		&i.Nav,
+		&i.Status,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.PaidAt,
+		&i.Revision,
+		&i.CancelReason,
+		&i.CancelledAt,
+		&i.ReceiptCheckedAt,
 	)
 	return i, err
 }
 
 const markDebtPaid = `-- name: MarkDebtPaid :exec
 UPDATE debt_positions SET status = 'PAID', paid_at = $2, updated_at = now()
-WHERE id = $1 AND status <> 'PAID'
+WHERE id = $1 AND status NOT IN ('PAID', 'CANCELLED')
 `
 
 type MarkDebtPaidParams struct {
@@ -175,12 +434,27 @@ func (q *Queries) MarkDebtPaid(ctx context.Context, arg MarkDebtPaidParams) erro
 	return err
 }
 
-const nextIUVBase = `-- name: NextIUVBase :one
-SELECT nextval('iuv_base_seq')::bigint
+const markReceiptChecked = `-- name: MarkReceiptChecked :exec
+UPDATE debt_positions SET receipt_checked_at = now() WHERE id = ANY($1::bigint[])
 `
 
-func (q *Queries) NextIUVBase(ctx context.Context) (int64, error) {
-	row := q.db.QueryRow(ctx, nextIUVBase)
+func (q *Queries) MarkReceiptChecked(ctx context.Context, ids []int64) error {
+	_, err := q.db.Exec(ctx, markReceiptChecked, ids)
+	return err
+}
+
+const nextIUVBase = `-- name: NextIUVBase :one
+SELECT next_iuv_base($1::text, $2::int)::bigint
+`
+
+type NextIUVBaseParams struct {
+	EcFiscalCode string
+	Segregation  int32
+}
+
+// The next IUV base of the EC and segregation code, from their own sequence.
+func (q *Queries) NextIUVBase(ctx context.Context, arg NextIUVBaseParams) (int64, error) {
+	row := q.db.QueryRow(ctx, nextIUVBase, arg.EcFiscalCode, arg.Segregation)
 	var column_1 int64
 	err := row.Scan(&column_1)
 	return column_1, err

@@ -10,7 +10,7 @@ import (
 )
 
 const getDocument = `-- name: GetDocument :one
-SELECT id, debt_id, kind, filename, content_type, content, sha256, created_at FROM documents WHERE id = $1
+SELECT id, debt_id, kind, filename, content_type, content, sha256, created_at, revision FROM documents WHERE id = $1
 `
 
 func (q *Queries) GetDocument(ctx context.Context, id int64) (Document, error) {
@@ -25,21 +25,22 @@ func (q *Queries) GetDocument(ctx context.Context, id int64) (Document, error) {
 		&i.Content,
 		&i.Sha256,
 		&i.CreatedAt,
+		&i.Revision,
 	)
 	return i, err
 }
 
-const getDocumentByDebt = `-- name: GetDocumentByDebt :one
-SELECT id, debt_id, kind, filename, content_type, content, sha256, created_at FROM documents WHERE debt_id = $1 AND kind = $2
+const getLatestDocument = `-- name: GetLatestDocument :one
+SELECT id, debt_id, kind, filename, content_type, content, sha256, created_at, revision FROM documents WHERE debt_id = $1 AND kind = $2 ORDER BY revision DESC LIMIT 1
 `
 
-type GetDocumentByDebtParams struct {
+type GetLatestDocumentParams struct {
 	DebtID int64
 	Kind   string
 }
 
-func (q *Queries) GetDocumentByDebt(ctx context.Context, arg GetDocumentByDebtParams) (Document, error) {
-	row := q.db.QueryRow(ctx, getDocumentByDebt, arg.DebtID, arg.Kind)
+func (q *Queries) GetLatestDocument(ctx context.Context, arg GetLatestDocumentParams) (Document, error) {
+	row := q.db.QueryRow(ctx, getLatestDocument, arg.DebtID, arg.Kind)
 	var i Document
 	err := row.Scan(
 		&i.ID,
@@ -50,20 +51,22 @@ func (q *Queries) GetDocumentByDebt(ctx context.Context, arg GetDocumentByDebtPa
 		&i.Content,
 		&i.Sha256,
 		&i.CreatedAt,
+		&i.Revision,
 	)
 	return i, err
 }
 
 const insertDocument = `-- name: InsertDocument :one
-INSERT INTO documents (debt_id, kind, filename, content_type, content, sha256)
-VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (debt_id, kind) DO UPDATE SET debt_id = EXCLUDED.debt_id
+INSERT INTO documents (debt_id, kind, revision, filename, content_type, content, sha256)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (debt_id, kind, revision) DO UPDATE SET debt_id = EXCLUDED.debt_id
 RETURNING id
 `
 
 type InsertDocumentParams struct {
 	DebtID      int64
 	Kind        string
+	Revision    int32
 	Filename    string
 	ContentType string
 	Content     []byte
@@ -74,6 +77,7 @@ func (q *Queries) InsertDocument(ctx context.Context, arg InsertDocumentParams) 
 	row := q.db.QueryRow(ctx, insertDocument,
 		arg.DebtID,
 		arg.Kind,
+		arg.Revision,
 		arg.Filename,
 		arg.ContentType,
 		arg.Content,

@@ -32,6 +32,17 @@ type Communication struct {
 	CreatedAt      pgtype.Timestamptz
 	SentAt         pgtype.Timestamptz
 	RetentionUntil time.Time
+	Kind           string
+}
+
+type DebtChange struct {
+	ID          int64
+	DebtID      int64
+	Revision    int32
+	AmountCents int64
+	DueDate     time.Time
+	Reason      string
+	ChangedAt   pgtype.Timestamptz
 }
 
 type DebtPosition struct {
@@ -51,6 +62,10 @@ type DebtPosition struct {
 	CreatedAt        pgtype.Timestamptz
 	UpdatedAt        pgtype.Timestamptz
 	PaidAt           pgtype.Timestamptz
+	Revision         int32
+	CancelReason     pgtype.Text
+	CancelledAt      pgtype.Timestamptz
+	ReceiptCheckedAt pgtype.Timestamptz
 }
 
 type Document struct {
@@ -62,21 +77,31 @@ type Document struct {
 	Content     []byte
 	Sha256      []byte
 	CreatedAt   pgtype.Timestamptz
+	Revision    int32
 }
 
 type Receipt struct {
-	ID            int64
-	ReceiptID     string
-	DebtID        int64
-	Nav           string
-	AmountCents   int64
-	Outcome       string
-	PspID         string
-	PspName       string
-	ChannelID     string
-	PaymentMethod string
-	FeeCents      pgtype.Int8
-	PaidAt        pgtype.Timestamptz
-	RawXml        string
-	ReceivedAt    pgtype.Timestamptz
+	ID                 int64
+	ReceiptID          string
+	DebtID             pgtype.Int8
+	Nav                string
+	AmountCents        int64
+	Outcome            string
+	PspID              string
+	PspName            string
+	ChannelID          string
+	PaymentMethod      string
+	FeeCents           pgtype.Int8
+	PaidAt             pgtype.Timestamptz
+	RawXml             string
+	ReceivedAt         pgtype.Timestamptz
+	EcFiscalCode       string
+	PspFiscalCode      string
+	ChannelDescription string
+	ApplicationDate    pgtype.Date
+	TransferDate       pgtype.Date
+	Transfers          []byte
+	Source             string
+	Flag               pgtype.Text
+	FlagDetail         string
 }

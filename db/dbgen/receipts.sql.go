@@ -11,8 +11,19 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+const countOKReceiptsByDebt = `-- name: CountOKReceiptsByDebt :one
+SELECT count(*) FROM receipts WHERE debt_id = $1 AND outcome = 'OK'
+`
+
+func (q *Queries) CountOKReceiptsByDebt(ctx context.Context, debtID pgtype.Int8) (int64, error) {
+	row := q.db.QueryRow(ctx, countOKReceiptsByDebt, debtID)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const getReceiptByReceiptID = `-- name: GetReceiptByReceiptID :one
-SELECT id, receipt_id, debt_id, nav, amount_cents, outcome, psp_id, psp_name, channel_id, payment_method, fee_cents, paid_at, raw_xml, received_at FROM receipts WHERE receipt_id = $1
+SELECT id, receipt_id, debt_id, nav, amount_cents, outcome, psp_id, psp_name, channel_id, payment_method, fee_cents, paid_at, raw_xml, received_at, ec_fiscal_code, psp_fiscal_code, channel_description, application_date, transfer_date, transfers, source, flag, flag_detail FROM receipts WHERE receipt_id = $1
 `
 
 func (q *Queries) GetReceiptByReceiptID(ctx context.Context, receiptID string) (Receipt, error) {
@@ -33,32 +44,51 @@ func (q *Queries) GetReceiptByReceiptID(ctx context.Context, receiptID string) (
 		&i.PaidAt,
 		&i.RawXml,
 		&i.ReceivedAt,
+		&i.EcFiscalCode,
+		&i.PspFiscalCode,
+		&i.ChannelDescription,
+		&i.ApplicationDate,
+		&i.TransferDate,
+		&i.Transfers,
+		&i.Source,
+		&i.Flag,
+		&i.FlagDetail,
 	)
 	return i, err
 }
 
 const insertReceipt = `-- name: InsertReceipt :one
 INSERT INTO receipts (
-    receipt_id, debt_id, nav, amount_cents, outcome, psp_id, psp_name, channel_id,
-    payment_method, fee_cents, paid_at, raw_xml
-) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+    receipt_id, debt_id, nav, ec_fiscal_code, amount_cents, outcome, psp_id, psp_fiscal_code, psp_name,
+    channel_id, channel_description, payment_method, fee_cents, paid_at, application_date, transfer_date,
+    transfers, source, flag, flag_detail, raw_xml
+) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
 ON CONFLICT (receipt_id) DO NOTHING
 RETURNING id
 `
 
 type InsertReceiptParams struct {
-	ReceiptID     string
-	DebtID        int64
-	Nav           string
-	AmountCents   int64
-	Outcome       string
-	PspID         string
-	PspName       string
-	ChannelID     string
-	PaymentMethod string
-	FeeCents      pgtype.Int8
-	PaidAt        pgtype.Timestamptz
-	RawXml        string
+	ReceiptID          string
+	DebtID             pgtype.Int8
+	Nav                string
+	EcFiscalCode       string
+	AmountCents        int64
+	Outcome            string
+	PspID              string
+	PspFiscalCode      string
+	PspName            string
+	ChannelID          string
+	ChannelDescription string
+	PaymentMethod      string
+	FeeCents           pgtype.Int8
+	PaidAt             pgtype.Timestamptz
+	ApplicationDate    pgtype.Date
+	TransferDate       pgtype.Date
+	Transfers          []byte
+	Source             string
+	Flag               pgtype.Text
+	FlagDetail         string
+	RawXml             string
 }
 
 func (q *Queries) InsertReceipt(ctx context.Context, arg InsertReceiptParams) (int64, error) {
@@ -66,14 +96,23 @@ func (q *Queries) InsertReceipt(ctx context.Context, arg InsertReceiptParams) (i
 		arg.ReceiptID,
 		arg.DebtID,
 		arg.Nav,
+		arg.EcFiscalCode,
 		arg.AmountCents,
 		arg.Outcome,
 		arg.PspID,
+		arg.PspFiscalCode,
 		arg.PspName,
 		arg.ChannelID,
+		arg.ChannelDescription,
 		arg.PaymentMethod,
 		arg.FeeCents,
 		arg.PaidAt,
+		arg.ApplicationDate,
+		arg.TransferDate,
+		arg.Transfers,
+		arg.Source,
+		arg.Flag,
+		arg.FlagDetail,
 		arg.RawXml,
 	)
 	var id int64
@@ -81,11 +120,96 @@ func (q *Queries) InsertReceipt(ctx context.Context, arg InsertReceiptParams) (i
 	return id, err
 }
 
-const listReceiptsByDebt = `-- name: ListReceiptsByDebt :many
-SELECT id, receipt_id, debt_id, nav, amount_cents, outcome, psp_id, psp_name, channel_id, payment_method, fee_cents, paid_at, raw_xml, received_at FROM receipts WHERE debt_id = $1 ORDER BY id
+const listFlaggedReceipts = `-- name: ListFlaggedReceipts :many
+SELECT r.id, r.receipt_id, r.debt_id, r.nav, r.amount_cents, r.outcome, r.psp_id, r.psp_name, r.channel_id, r.payment_method, r.fee_cents, r.paid_at, r.raw_xml, r.received_at, r.ec_fiscal_code, r.psp_fiscal_code, r.channel_description, r.application_date, r.transfer_date, r.transfers, r.source, r.flag, r.flag_detail, d.iupd FROM receipts r LEFT JOIN debt_positions d ON d.id = r.debt_id
+WHERE r.flag IS NOT NULL AND r.id < $1::bigint
+ORDER BY r.id DESC
+LIMIT $2
 `
 
-func (q *Queries) ListReceiptsByDebt(ctx context.Context, debtID int64) ([]Receipt, error) {
+type ListFlaggedReceiptsParams struct {
+	BeforeID int64
+	MaxRows  int32
+}
+
+type ListFlaggedReceiptsRow struct {
+	ID                 int64
+	ReceiptID          string
+	DebtID             pgtype.Int8
+	Nav                string
+	AmountCents        int64
+	Outcome            string
+	PspID              string
+	PspName            string
+	ChannelID          string
+	PaymentMethod      string
+	FeeCents           pgtype.Int8
+	PaidAt             pgtype.Timestamptz
+	RawXml             string
+	ReceivedAt         pgtype.Timestamptz
+	EcFiscalCode       string
+	PspFiscalCode      string
+	ChannelDescription string
+	ApplicationDate    pgtype.Date
+	TransferDate       pgtype.Date
+	Transfers          []byte
+	Source             string
+	Flag               pgtype.Text
+	FlagDetail         string
+	Iupd               pgtype.Text
+}
+
+// Receipts the finance office must look at, newest first, by keyset on id.
+func (q *Queries) ListFlaggedReceipts(ctx context.Context, arg ListFlaggedReceiptsParams) ([]ListFlaggedReceiptsRow, error) {
+	rows, err := q.db.Query(ctx, listFlaggedReceipts, arg.BeforeID, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListFlaggedReceiptsRow{}
+	for rows.Next() {
+		var i ListFlaggedReceiptsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.ReceiptID,
+			&i.DebtID,
+			&i.Nav,
+			&i.AmountCents,
+			&i.Outcome,
+			&i.PspID,
+			&i.PspName,
+			&i.ChannelID,
+			&i.PaymentMethod,
+			&i.FeeCents,
+			&i.PaidAt,
+			&i.RawXml,
+			&i.ReceivedAt,
+			&i.EcFiscalCode,
+			&i.PspFiscalCode,
+			&i.ChannelDescription,
+			&i.ApplicationDate,
+			&i.TransferDate,
+			&i.Transfers,
+			&i.Source,
+			&i.Flag,
+			&i.FlagDetail,
+			&i.Iupd,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listReceiptsByDebt = `-- name: ListReceiptsByDebt :many
+SELECT id, receipt_id, debt_id, nav, amount_cents, outcome, psp_id, psp_name, channel_id, payment_method, fee_cents, paid_at, raw_xml, received_at, ec_fiscal_code, psp_fiscal_code, channel_description, application_date, transfer_date, transfers, source, flag, flag_detail FROM receipts WHERE debt_id = $1 ORDER BY id
+`
+
+func (q *Queries) ListReceiptsByDebt(ctx context.Context, debtID pgtype.Int8) ([]Receipt, error) {
 	rows, err := q.db.Query(ctx, listReceiptsByDebt, debtID)
 	if err != nil {
 		return nil, err
@@ -109,6 +233,15 @@ func (q *Queries) ListReceiptsByDebt(ctx context.Context, debtID int64) ([]Recei
 			&i.PaidAt,
 			&i.RawXml,
 			&i.ReceivedAt,
+			&i.EcFiscalCode,
+			&i.PspFiscalCode,
+			&i.ChannelDescription,
+			&i.ApplicationDate,
+			&i.TransferDate,
+			&i.Transfers,
+			&i.Source,
+			&i.Flag,
+			&i.FlagDetail,
 		); err != nil {
 			return nil, err
 		}

@@ -1,5 +1,6 @@
 -- name: NextIUVBase :one
-SELECT nextval('iuv_base_seq')::bigint;
+-- The next IUV base of the EC and segregation code, from their own sequence.
+SELECT next_iuv_base(sqlc.arg(ec_fiscal_code)::text, sqlc.arg(segregation)::int)::bigint;
 
 -- name: CreateDebt :one
 INSERT INTO debt_positions (
@@ -18,6 +19,9 @@ SELECT * FROM debt_positions WHERE ec_fiscal_code = $1 AND iupd = $2;
 -- name: GetDebtByNAV :one
 SELECT * FROM debt_positions WHERE nav = $1;
 
+-- name: LockDebt :one
+SELECT * FROM debt_positions WHERE id = $1 FOR UPDATE;
+
 -- name: SetDebtStatus :one
 -- PAID and CANCELLED are final: a late or repeated update leaves them as they are.
 UPDATE debt_positions SET status = $2, updated_at = now()
@@ -26,4 +30,39 @@ RETURNING status;
 
 -- name: MarkDebtPaid :exec
 UPDATE debt_positions SET status = 'PAID', paid_at = $2, updated_at = now()
-WHERE id = $1 AND status <> 'PAID';
+WHERE id = $1 AND status NOT IN ('PAID', 'CANCELLED');
+
+-- name: CancelDebt :one
+-- Cancels an unpaid debt; a repeated call finds it cancelled and returns nothing.
+UPDATE debt_positions SET status = 'CANCELLED', cancel_reason = $2, cancelled_at = now(), updated_at = now()
+WHERE id = $1 AND status NOT IN ('PAID', 'CANCELLED')
+RETURNING *;
+
+-- name: InsertDebtChange :exec
+INSERT INTO debt_changes (debt_id, revision, amount_cents, due_date, reason)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (debt_id, revision) DO NOTHING;
+
+-- name: GetDebtChange :one
+SELECT * FROM debt_changes WHERE debt_id = $1 AND revision = $2;
+
+-- name: ApplyDebtChange :one
+-- Applies a revision of an unpaid debt once; an older or repeated revision changes nothing.
+UPDATE debt_positions SET amount_cents = sqlc.arg(amount_cents), due_date = sqlc.arg(due_date),
+    revision = sqlc.arg(revision), updated_at = now(),
+    status = CASE WHEN status = 'OVERDUE' AND sqlc.arg(due_date) >= sqlc.arg(today)::date THEN 'ISSUED' ELSE status END
+WHERE id = sqlc.arg(id) AND revision < sqlc.arg(revision) AND status NOT IN ('PAID', 'CANCELLED')
+RETURNING *;
+
+-- name: ListDebtChanges :many
+SELECT * FROM debt_changes WHERE debt_id = $1 ORDER BY revision;
+
+-- name: ListUnpaidForRecovery :many
+-- Unpaid notices issued at least min_age ago, those checked longest ago first.
+SELECT id, ec_fiscal_code, nav FROM debt_positions
+WHERE status IN ('ISSUED', 'OVERDUE') AND updated_at < now() - sqlc.arg(min_age)::interval
+ORDER BY receipt_checked_at NULLS FIRST, id
+LIMIT sqlc.arg(max_rows);
+
+-- name: MarkReceiptChecked :exec
+UPDATE debt_positions SET receipt_checked_at = now() WHERE id = ANY(sqlc.arg(ids)::bigint[]);

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"testing"
 )
 
 // ErrNoXmllint is returned when xmllint (Debian package libxml2-utils) is not installed.
@@ -43,4 +44,17 @@ func Validate(xsdPath string, doc []byte) error {
 		return fmt.Errorf("%s does not validate: %s", filepath.Base(xsdPath), out)
 	}
 	return nil
+}
+
+// RequireValid fails t unless doc validates against the XSD at Path(xsd...). Without
+// xmllint it skips t, or fails it when INCASSO_REQUIRE_E2E is set (as `make test` does).
+func RequireValid(t testing.TB, doc []byte, xsd ...string) {
+	t.Helper()
+	err := Validate(Path(xsd...), doc)
+	if errors.Is(err, ErrNoXmllint) && os.Getenv("INCASSO_REQUIRE_E2E") == "" {
+		t.Skip("xmllint is not installed (Debian libxml2-utils): cannot validate against the XSD")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 }

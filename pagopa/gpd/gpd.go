@@ -1,41 +1,16 @@
-// Package gpd is a client of pagoPA's GPD debt-positions service (v1): the EC registers its
-// debt positions there and pagoPA answers the PSPs about them. The wire format follows
-// gpd-debt-positions-v1.json; pointing BaseURL at pagoPA's UAT is configuration only.
+// Package gpd is a client of pagoPA's GPD services: debt positions (v1), where the EC
+// registers its debt positions and pagoPA answers the PSPs about them, and payments receipts,
+// where the EC recovers the receipts it missed. The wire formats follow
+// gpd-debt-positions-v1.json and gpd-payments-receipts.json; pointing the base URLs at
+// pagoPA's UAT is configuration only. Requests that may succeed later are retried (RetryPolicy).
 package gpd
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"time"
 )
-
-// Errors a caller tells apart. A *StatusError wraps them with the HTTP status.
-var (
-	ErrConflict = errors.New("debt position already exists")
-	ErrNotFound = errors.New("debt position not found")
-	ErrRejected = errors.New("request rejected by GPD") // a 4xx other than 404/409/429: retrying will not help
-)
-
-// StatusError is a response GPD answered with a status other than success.
-type StatusError struct {
-	Op     string
-	Status int
-	Title  string // the problem title GPD returned, if any
-	kind   error
-}
-
-func (e *StatusError) Error() string {
-	return fmt.Sprintf("gpd %s: HTTP %d %s", e.Op, e.Status, e.Title)
-}
-
-// Unwrap lets callers match ErrConflict, ErrNotFound, ErrRejected.
-func (e *StatusError) Unwrap() error { return e.kind }
 
 // Transfer is one beneficiary share of a payment option (TransferModel).
 type Transfer struct {
@@ -44,6 +19,9 @@ type Transfer struct {
 	RemittanceInformation string `json:"remittanceInformation"`
 	Category              string `json:"category"`
 	IBAN                  string `json:"iban,omitempty"`
+	// OrganizationFiscalCode is the beneficiary when it is not the organization of the position.
+	OrganizationFiscalCode string `json:"organizationFiscalCode,omitempty"`
+	CompanyName            string `json:"companyName,omitempty"` // the beneficiary's name, with OrganizationFiscalCode
 }
 
 // PaymentOption is one way to pay the position (PaymentOptionModel); amounts in cents.
@@ -66,88 +44,69 @@ type Position struct {
 	Email           string          `json:"email,omitempty"`
 	CompanyName     string          `json:"companyName"`
 	SwitchToExpired bool            `json:"switchToExpired"`
-	Status          string          `json:"status,omitempty"`
+	Status          string          `json:"status,omitempty"` // set by GPD; never sent
 	PaymentOptions  []PaymentOption `json:"paymentOption"`
 }
 
-// Client calls GPD for one organization (the EC).
-type Client struct {
-	baseURL         string
-	subscriptionKey string
-	http            *http.Client
+// Paid says how a notice was collected outside pagoPA (for instance by SEPA direct debit),
+// for MarkPaid.
+type Paid struct {
+	Date       time.Time `json:"paymentDate"`
+	Method     string    `json:"paymentMethod,omitempty"` // e.g. "SDD"
+	PSPCompany string    `json:"pspCompany,omitempty"`    // who collected it
 }
 
-// New returns a client of the GPD service at baseURL (ending in /v1).
-func New(baseURL, subscriptionKey string, timeout time.Duration) *Client {
-	return &Client{baseURL: baseURL, subscriptionKey: subscriptionKey, http: &http.Client{Timeout: timeout}}
+// Client calls the GPD debt-positions service.
+type Client struct {
+	conn conn
+}
+
+// New returns a client of the GPD debt-positions service at baseURL (ending in /v1). Each
+// attempt of a request times out after timeout; requests are retried as DefaultRetry says,
+// unless WithRetry says otherwise.
+func New(baseURL, subscriptionKey string, timeout time.Duration, opts ...Option) *Client {
+	return &Client{conn: newConn(baseURL, subscriptionKey, timeout, opts)}
 }
 
 // CreateAndPublish registers p for the organization and publishes it (toPublish=true).
-// A position that already exists answers ErrConflict.
+// A position whose IUPD or notice exists already answers ErrConflict.
 func (c *Client) CreateAndPublish(ctx context.Context, organization string, p Position) error {
-	path := "/organizations/" + url.PathEscape(organization) + "/debtpositions?toPublish=true"
-	return c.do(ctx, "create position", http.MethodPost, path, p, nil)
+	p.Status = "" // read-only
+	return c.conn.json(ctx, "create position", http.MethodPost, positions(organization)+"?toPublish=true", p, nil)
 }
 
 // Get reads the position iupd of the organization.
 func (c *Client) Get(ctx context.Context, organization, iupd string) (Position, error) {
 	var p Position
-	path := "/organizations/" + url.PathEscape(organization) + "/debtpositions/" + url.PathEscape(iupd)
-	err := c.do(ctx, "get position", http.MethodGet, path, nil, &p)
+	err := c.conn.json(ctx, "get position", http.MethodGet, position(organization, iupd), nil, &p)
 	return p, err
 }
 
-func (c *Client) do(ctx context.Context, op, method, path string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return fmt.Errorf("gpd %s: %w", op, err)
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.baseURL+path, body)
-	if err != nil {
-		return fmt.Errorf("gpd %s: %w", op, err)
-	}
-	req.Header.Set("Ocp-Apim-Subscription-Key", c.subscriptionKey)
-	req.Header.Set("Accept", "application/json")
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("gpd %s: %w", op, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	if err != nil {
-		return fmt.Errorf("gpd %s: read response: %w", op, err)
-	}
-	if resp.StatusCode >= 300 {
-		return statusError(op, resp.StatusCode, data)
-	}
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			return fmt.Errorf("gpd %s: decode response: %w", op, err)
-		}
-	}
-	return nil
+// Update replaces the position p.IUPD, its payment options included, and publishes it.
+// A position that is paid or invalid answers ErrConflict.
+func (c *Client) Update(ctx context.Context, organization string, p Position) error {
+	p.Status = "" // read-only
+	return c.conn.json(ctx, "update position", http.MethodPut, position(organization, p.IUPD)+"?toPublish=true", p, nil)
 }
 
-func statusError(op string, status int, body []byte) error {
-	var problem struct {
-		Title string `json:"title"`
-	}
-	_ = json.Unmarshal(body, &problem)
-	e := &StatusError{Op: op, Status: status, Title: problem.Title}
-	switch {
-	case status == http.StatusConflict:
-		e.kind = ErrConflict
-	case status == http.StatusNotFound:
-		e.kind = ErrNotFound
-	case status >= 400 && status < 500 && status != http.StatusTooManyRequests:
-		e.kind = ErrRejected
-	}
-	return e
+// Invalidate cancels the position iupd: its notices can no longer be paid. A position that
+// is paid, or already invalid, answers ErrConflict.
+func (c *Client) Invalidate(ctx context.Context, organization, iupd string) error {
+	return c.conn.json(ctx, "invalidate position", http.MethodPost, position(organization, iupd)+"/invalidate", nil, nil)
+}
+
+// MarkPaid records that the notice nav was paid outside pagoPA, so that it cannot be paid
+// twice. A notice already paid answers ErrConflict. The operation is in DOMAIN.md but not in
+// the shared gpd-debt-positions-v1.json; its body is the Paid object.
+func (c *Client) MarkPaid(ctx context.Context, organization, nav string, paid Paid) error {
+	path := "/organizations/" + url.PathEscape(organization) + "/paymentoptions/paids/" + url.PathEscape(nav)
+	return c.conn.json(ctx, "mark paid", http.MethodPost, path, paid, nil)
+}
+
+func positions(organization string) string {
+	return "/organizations/" + url.PathEscape(organization) + "/debtpositions"
+}
+
+func position(organization, iupd string) string {
+	return positions(organization) + "/" + url.PathEscape(iupd)
 }

@@ -2,19 +2,16 @@ package gpd_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"incasso/internal/specs"
 	"incasso/pagopa"
 	"incasso/pagopa/gpd"
 	"incasso/sim"
@@ -25,13 +22,14 @@ const (
 	testOrg = "00000000000"
 )
 
-// startSim serves the simulated pagoPA over real HTTP and returns a client of its GPD.
-func startSim(t *testing.T, key string) (*gpd.Client, *sim.PagoPA) {
+// startSim serves the simulated pagoPA over real HTTP and returns a client of its GPD and
+// the server's URL.
+func startSim(t *testing.T, key string) (*gpd.Client, *sim.PagoPA, string) {
 	t.Helper()
 	p := sim.NewPagoPA(testKey, "http://127.0.0.1:1/unused", "node-key", testOrg, testOrg+"_01")
 	srv := httptest.NewServer(p.Handler())
 	t.Cleanup(srv.Close)
-	return gpd.New(srv.URL+sim.GPDBasePath, key, 5*time.Second), p
+	return gpd.New(srv.URL+sim.GPDBasePath, key, 5*time.Second), p, srv.URL
 }
 
 // samplePosition is a valid position whose IUV comes from base, so tests do not collide.
@@ -58,7 +56,7 @@ func samplePosition(t *testing.T, iupd string, base int64) gpd.Position {
 func TestCreateAndPublishThenGet(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	c, _ := startSim(t, testKey)
+	c, _, _ := startSim(t, testKey)
 	want := samplePosition(t, "IUPD-ROUNDTRIP", 1)
 
 	require.NoError(t, c.CreateAndPublish(ctx, testOrg, want))
@@ -81,7 +79,7 @@ func TestCreateAndPublishThenGet(t *testing.T) {
 func TestCreateTwiceConflicts(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	c, _ := startSim(t, testKey)
+	c, _, _ := startSim(t, testKey)
 	p := samplePosition(t, "IUPD-TWICE", 2)
 	require.NoError(t, c.CreateAndPublish(ctx, testOrg, p))
 
@@ -101,7 +99,7 @@ func TestCreateTwiceConflicts(t *testing.T) {
 
 func TestGetUnknownIsNotFound(t *testing.T) {
 	t.Parallel()
-	c, _ := startSim(t, testKey)
+	c, _, _ := startSim(t, testKey)
 	_, err := c.Get(context.Background(), testOrg, "NO-SUCH-IUPD")
 	require.ErrorIs(t, err, gpd.ErrNotFound)
 	require.NotErrorIs(t, err, gpd.ErrRejected)
@@ -113,7 +111,7 @@ func TestGetUnknownIsNotFound(t *testing.T) {
 func TestWrongSubscriptionKeyIsRejected(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	c, _ := startSim(t, "wrong-key")
+	c, _, _ := startSim(t, "wrong-key")
 
 	err := c.CreateAndPublish(ctx, testOrg, samplePosition(t, "IUPD-KEY", 3))
 	require.ErrorIs(t, err, gpd.ErrRejected)
@@ -129,7 +127,7 @@ func TestWrongSubscriptionKeyIsRejected(t *testing.T) {
 func TestInvalidPositionIsRejected(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	c, _ := startSim(t, testKey)
+	c, _, _ := startSim(t, testKey)
 
 	tests := []struct {
 		name   string
@@ -163,8 +161,8 @@ func TestInvalidPositionIsRejected(t *testing.T) {
 	}
 }
 
-// TestStatusClassification checks which answers a caller may retry: only 4xx other than
-// 404, 409 and 429 are ErrRejected.
+// TestStatusClassification checks which answers a caller may retry, once the client's own
+// retries are spent: only 4xx other than 404, 409 and 429 are ErrRejected.
 func TestStatusClassification(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -193,7 +191,7 @@ func TestStatusClassification(t *testing.T) {
 				_, _ = io.WriteString(w, tt.body)
 			}))
 			t.Cleanup(srv.Close)
-			c := gpd.New(srv.URL, testKey, 5*time.Second)
+			c := gpd.New(srv.URL, testKey, 5*time.Second, fast)
 
 			for name, call := range map[string]func() error{
 				"create": func() error { return c.CreateAndPublish(context.Background(), testOrg, samplePosition(t, "IUPD-S", 4)) },
@@ -221,7 +219,7 @@ func TestTransportFailuresAreNotRejected(t *testing.T) {
 	dead := httptest.NewServer(http.NotFoundHandler())
 	url := dead.URL
 	dead.Close()
-	_, err := gpd.New(url, testKey, time.Second).Get(ctx, testOrg, "X")
+	_, err := gpd.New(url, testKey, time.Second, fast).Get(ctx, testOrg, "X")
 	require.Error(t, err)
 	require.NotErrorIs(t, err, gpd.ErrRejected)
 
@@ -235,7 +233,7 @@ func TestTransportFailuresAreNotRejected(t *testing.T) {
 	}))
 	t.Cleanup(slow.Close)
 	t.Cleanup(func() { close(release) })
-	_, err = gpd.New(slow.URL, testKey, 50*time.Millisecond).Get(ctx, testOrg, "X")
+	_, err = gpd.New(slow.URL, testKey, 50*time.Millisecond, fast).Get(ctx, testOrg, "X")
 	require.Error(t, err)
 	require.NotErrorIs(t, err, gpd.ErrRejected)
 
@@ -244,7 +242,7 @@ func TestTransportFailuresAreNotRejected(t *testing.T) {
 		_, _ = io.WriteString(w, "<html>maintenance</html>")
 	}))
 	t.Cleanup(garbage.Close)
-	_, err = gpd.New(garbage.URL, testKey, time.Second).Get(ctx, testOrg, "X")
+	_, err = gpd.New(garbage.URL, testKey, time.Second, fast).Get(ctx, testOrg, "X")
 	require.ErrorContains(t, err, "decode response")
 }
 
@@ -279,92 +277,6 @@ func (rc *recorder) Requests() []recorded {
 	return append([]recorded(nil), rc.requests...)
 }
 
-// requiredFields reads the "required" arrays of the named schemas of the GPD OpenAPI spec.
-func requiredFields(t *testing.T, schemas ...string) map[string][]string {
-	t.Helper()
-	data, err := os.ReadFile(specs.Path("pagopa", "gpd-debt-positions-v1.json"))
-	require.NoError(t, err, "the shared GPD OpenAPI spec")
-	var spec struct {
-		Components struct {
-			Schemas map[string]struct {
-				Required []string `json:"required"`
-			} `json:"schemas"`
-		} `json:"components"`
-	}
-	require.NoError(t, json.Unmarshal(data, &spec))
-	out := map[string][]string{}
-	for _, name := range schemas {
-		s, ok := spec.Components.Schemas[name]
-		require.True(t, ok, "schema %s is in the spec", name)
-		require.NotEmpty(t, s.Required, "schema %s lists required fields", name)
-		out[name] = s.Required
-	}
-	return out
-}
-
-// TestRequestMatchesContract is a light contract test: the body CreateAndPublish sends has
-// every field the shared OpenAPI spec requires, at every level.
-func TestRequestMatchesContract(t *testing.T) {
-	t.Parallel()
-	req := requiredFields(t, "PaymentPositionModel", "PaymentOptionModel", "TransferModel")
-
-	rec := &recorder{status: http.StatusCreated, body: `{}`}
-	srv := httptest.NewServer(rec)
-	t.Cleanup(srv.Close)
-	c := gpd.New(srv.URL+sim.GPDBasePath, testKey, 5*time.Second)
-
-	// The zero values of optional fields must not make required ones disappear.
-	p := samplePosition(t, "IUPD-CONTRACT", 5)
-	p.Email = ""
-	p.PaymentOptions[0].Transfers[0].IBAN = ""
-	p.PaymentOptions[0].IsPartialPayment = false
-	p.SwitchToExpired = false
-	require.NoError(t, c.CreateAndPublish(context.Background(), testOrg, p))
-
-	reqs := rec.Requests()
-	require.Len(t, reqs, 1)
-	r := reqs[0]
-	require.Equal(t, http.MethodPost, r.Method)
-	require.Equal(t, sim.GPDBasePath+"/organizations/"+testOrg+"/debtpositions", r.Path)
-	require.Equal(t, "toPublish=true", r.RawQuery)
-	require.Equal(t, testKey, r.Header.Get("Ocp-Apim-Subscription-Key"))
-	require.Equal(t, "application/json", r.Header.Get("Content-Type"))
-
-	var body map[string]any
-	require.NoError(t, json.Unmarshal(r.Body, &body), "body %s", r.Body)
-	requireKeys(t, "PaymentPositionModel", body, req["PaymentPositionModel"])
-	_, hasStatus := body["status"]
-	require.False(t, hasStatus, "status is read-only in the spec and must not be sent")
-
-	opts, ok := body["paymentOption"].([]any)
-	require.True(t, ok, "paymentOption is an array")
-	require.Len(t, opts, 1)
-	for _, o := range opts {
-		opt, ok := o.(map[string]any)
-		require.True(t, ok)
-		requireKeys(t, "PaymentOptionModel", opt, req["PaymentOptionModel"])
-		_, err := time.Parse(time.RFC3339, opt["dueDate"].(string))
-		require.NoError(t, err, "dueDate is a date-time")
-		transfers, ok := opt["transfer"].([]any)
-		require.True(t, ok, "transfer is an array")
-		require.NotEmpty(t, transfers)
-		for _, tr := range transfers {
-			m, ok := tr.(map[string]any)
-			require.True(t, ok)
-			requireKeys(t, "TransferModel", m, req["TransferModel"])
-			require.IsType(t, float64(0), m["amount"], "amount is an integer number of cents")
-		}
-	}
-}
-
-func requireKeys(t *testing.T, schema string, obj map[string]any, keys []string) {
-	t.Helper()
-	for _, k := range keys {
-		_, ok := obj[k]
-		require.True(t, ok, "%s: required field %q is missing from %v", schema, k, obj)
-	}
-}
-
 func TestGetSendsKeyAndEscapesPath(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{status: http.StatusOK, body: `{"iupd":"A/B C","type":"F","status":"VALID"}`}
@@ -383,4 +295,81 @@ func TestGetSendsKeyAndEscapesPath(t *testing.T) {
 	require.Equal(t, sim.GPDBasePath+"/organizations/"+testOrg+"/debtpositions/A%2FB%20C", reqs[0].Path, "the IUPD is one escaped path segment")
 	require.Equal(t, testKey, reqs[0].Header.Get("Ocp-Apim-Subscription-Key"))
 	require.Empty(t, reqs[0].Body)
+}
+
+// TestLifecycle drives a position through the simulator: created, updated, paid by a PSP
+// whose receipt never reached the EC, then recovered from the receipts API.
+func TestLifecycle(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, p, url := startSim(t, testKey)
+	pos := samplePosition(t, "IUPD-LIFE", 13)
+	require.NoError(t, c.CreateAndPublish(ctx, testOrg, pos))
+
+	pos.PaymentOptions[0].Amount, pos.PaymentOptions[0].Transfers[0].Amount = 20000, 20000
+	require.NoError(t, c.Update(ctx, testOrg, pos))
+	got, err := c.Get(ctx, testOrg, pos.IUPD)
+	require.NoError(t, err)
+	require.Equal(t, int64(20000), got.PaymentOptions[0].Amount)
+
+	nav := got.PaymentOptions[0].NAV
+	res, err := p.Pay(ctx, sim.Payment{NAV: nav, Undelivered: true})
+	require.NoError(t, err)
+	receipts := gpd.NewReceipts(url+sim.ReceiptsBasePath, testKey, 5*time.Second)
+	raw, err := receipts.GetReceipt(ctx, testOrg, pos.PaymentOptions[0].IUV)
+	require.NoError(t, err)
+	require.Contains(t, string(raw), "<receiptId>"+res.ReceiptID+"</receiptId>")
+	require.Contains(t, string(raw), "<paymentAmount>200.00</paymentAmount>")
+
+	require.ErrorIs(t, c.MarkPaid(ctx, testOrg, nav, gpd.Paid{Date: time.Now()}), gpd.ErrConflict, "paid already")
+	require.ErrorIs(t, c.Update(ctx, testOrg, pos), gpd.ErrConflict)
+}
+
+// MarkPaid is not in the shared spec: its wire format is checked here.
+func TestMarkPaidRequest(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{status: http.StatusOK, body: `{"nav":"301000000000000012","status":"PO_PAID"}`}
+	c := gpd.New(serve(t, rec)+sim.GPDBasePath, testKey, 5*time.Second)
+	at := time.Date(2026, time.March, 2, 10, 30, 0, 0, time.UTC)
+	require.NoError(t, c.MarkPaid(context.Background(), testOrg, "301000000000000012",
+		gpd.Paid{Date: at, Method: "SDD", PSPCompany: "Banca di Esempio"}))
+
+	reqs := rec.Requests()
+	require.Len(t, reqs, 1)
+	r := reqs[0]
+	require.Equal(t, http.MethodPost, r.Method)
+	require.Equal(t, sim.GPDBasePath+"/organizations/"+testOrg+"/paymentoptions/paids/301000000000000012", r.Path)
+	require.Empty(t, r.RawQuery)
+	require.Equal(t, testKey, r.Header.Get("Ocp-Apim-Subscription-Key"))
+	require.Equal(t, "application/json", r.Header.Get("Content-Type"))
+	require.JSONEq(t, `{"paymentDate":"2026-03-02T10:30:00Z","paymentMethod":"SDD","pspCompany":"Banca di Esempio"}`, string(r.Body))
+
+	// Only the date is needed.
+	require.NoError(t, c.MarkPaid(context.Background(), testOrg, "301000000000000012", gpd.Paid{Date: at}))
+	require.JSONEq(t, `{"paymentDate":"2026-03-02T10:30:00Z"}`, string(rec.Requests()[1].Body))
+}
+
+func TestGetReceiptRequest(t *testing.T) {
+	t.Parallel()
+	const xml = `<?xml version="1.0"?><soapenv:Envelope/>`
+	rec := &recorder{status: http.StatusOK, body: xml}
+	r := gpd.NewReceipts(serve(t, rec)+sim.ReceiptsBasePath, testKey, 5*time.Second)
+	got, err := r.GetReceipt(context.Background(), testOrg, "01000000000000012")
+	require.NoError(t, err)
+	require.Equal(t, xml, string(got), "the body as GPD sent it")
+
+	req := rec.Requests()[0]
+	require.Equal(t, http.MethodGet, req.Method)
+	require.Equal(t, sim.ReceiptsBasePath+"/payments/"+testOrg+"/receipts/01000000000000012", req.Path)
+	require.Equal(t, testKey, req.Header.Get("Ocp-Apim-Subscription-Key"))
+	require.Equal(t, "application/xml", req.Header.Get("Accept"))
+
+	missing := &recorder{status: http.StatusNotFound, body: `{"status":404,"title":"No receipt found"}`}
+	r = gpd.NewReceipts(serve(t, missing)+sim.ReceiptsBasePath, testKey, 5*time.Second)
+	_, err = r.GetReceipt(context.Background(), testOrg, "01000000000000012")
+	require.ErrorIs(t, err, gpd.ErrNotFound)
+	var se *gpd.StatusError
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, "get receipt", se.Op)
+	require.Equal(t, "No receipt found", se.Title)
 }
