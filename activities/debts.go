@@ -7,11 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
-	"time"
 
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/temporal"
 
@@ -23,6 +19,7 @@ import (
 	"incasso/money"
 	"incasso/notice"
 	"incasso/pagopa/gpd"
+	"incasso/positions"
 	"incasso/workflows"
 )
 
@@ -37,6 +34,8 @@ const (
 type positionRegistry interface {
 	CreateAndPublish(ctx context.Context, organization string, p gpd.Position) error
 	Get(ctx context.Context, organization, iupd string) (gpd.Position, error)
+	Update(ctx context.Context, organization string, p gpd.Position) error
+	Invalidate(ctx context.Context, organization, iupd string) error
 }
 
 // mailSender delivers the exact bytes of a message.
@@ -107,29 +106,12 @@ func (a *Debts) RegisterPosition(ctx context.Context, debtID int64) error {
 	}
 }
 
-// position maps a debt to the GPD model: one payment option, one transfer to the comune.
 func (a *Debts) position(d dbgen.DebtPosition) (gpd.Position, error) {
-	service, ok := a.Services.Find(d.ServiceCode)
-	if !ok {
-		return gpd.Position{}, fmt.Errorf("service %s is not configured", d.ServiceCode)
-	}
-	due := date.Of(d.DueDate)
-	return gpd.Position{
-		IUPD: d.Iupd, Type: d.DebtorType, FiscalCode: d.DebtorFiscalCode, FullName: d.DebtorName,
-		Email: d.DebtorEmail, CompanyName: a.Creditor.Name,
-		PaymentOptions: []gpd.PaymentOption{{
-			IUV: d.Nav[1:], Amount: d.AmountCents, Description: d.Description,
-			DueDate: due.EndIn(date.Rome).Add(-time.Second),
-			Transfers: []gpd.Transfer{{
-				IDTransfer: "1", Amount: d.AmountCents, RemittanceInformation: d.Description,
-				Category: service.Taxonomy, IBAN: a.Creditor.IBAN,
-			}},
-		}},
-	}, nil
+	return positions.Position(a.Creditor, a.Services, d)
 }
 
-// RenderNotice renders the payment notice PDF of the debt, stores it and returns its id.
-// The PDF is deterministic, so a retry stores nothing new.
+// RenderNotice renders the payment notice PDF of the debt's current revision, stores it and
+// returns its id. The PDF is deterministic, so a retry stores nothing new.
 func (a *Debts) RenderNotice(ctx context.Context, debtID int64) (int64, error) {
 	d, err := a.load(ctx, debtID)
 	if err != nil {
@@ -146,8 +128,12 @@ func (a *Debts) RenderNotice(ctx context.Context, debtID int64) (int64, error) {
 		return 0, temporal.NewNonRetryableApplicationError(fmt.Sprintf("render notice of debt %d", debtID), ErrTypeInvalidInput, err)
 	}
 	sum := sha256.Sum256(pdf.Bytes())
+	filename := "avviso-" + d.Nav + ".pdf"
+	if d.Revision > 1 {
+		filename = fmt.Sprintf("avviso-%s-rev%d.pdf", d.Nav, d.Revision)
+	}
 	id, err := dbgen.New(a.Pool).InsertDocument(ctx, dbgen.InsertDocumentParams{
-		DebtID: debtID, Kind: "notice", Filename: "avviso-" + d.Nav + ".pdf",
+		DebtID: debtID, Kind: "notice", Revision: d.Revision, Filename: filename,
 		ContentType: "application/pdf", Content: pdf.Bytes(), Sha256: sum[:],
 	})
 	if err != nil {
@@ -156,105 +142,18 @@ func (a *Debts) RenderNotice(ctx context.Context, debtID int64) (int64, error) {
 	return id, nil
 }
 
-// SendNotice emails the notice document to the debtor and archives the message. The message
-// is composed once and stored before it is sent; a retry sends the same stored bytes and a
-// message already marked sent is never sent again.
-func (a *Debts) SendNotice(ctx context.Context, debtID, documentID int64) error {
-	q := dbgen.New(a.Pool)
-	key := "debt/" + strconv.FormatInt(debtID, 10) + "/notice"
-	comm, err := q.GetCommunicationByDedupeKey(ctx, key)
-	if err = db.NotFound(err); errors.Is(err, db.ErrNotFound) {
-		comm, err = a.composeNotice(ctx, q, key, debtID, documentID)
-		if err != nil {
-			return err // with its context; a non-retryable error must reach Temporal unwrapped
-		}
-	} else if err != nil {
-		return fmt.Errorf("load notice message of debt %d: %w", debtID, err)
-	}
-	if comm.Status == "SENT" {
-		return nil
-	}
-	if err := a.Mail.Send(ctx, a.MailFrom, []string{comm.Recipient}, comm.Raw); err != nil {
-		if mail.IsPermanent(err) {
-			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("mail server refused notice of debt %d", debtID), ErrTypeMailRejected, err)
-		}
-		return fmt.Errorf("send notice of debt %d: %w", debtID, err)
-	}
-	if err := q.MarkCommunicationSent(ctx, dbgen.MarkCommunicationSentParams{ID: comm.ID, SentAt: pgtype.Timestamptz{Time: time.Now(), Valid: true}}); err != nil {
-		return fmt.Errorf("record notice of debt %d as sent: %w", debtID, err)
-	}
-	return nil
-}
-
-func (a *Debts) composeNotice(ctx context.Context, q *dbgen.Queries, key string, debtID, documentID int64) (dbgen.Communication, error) {
-	d, err := a.load(ctx, debtID)
-	if err != nil {
-		return dbgen.Communication{}, err
-	}
-	doc, err := q.GetDocument(ctx, documentID)
-	if err = db.NotFound(err); errors.Is(err, db.ErrNotFound) {
-		return dbgen.Communication{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("document %d does not exist", documentID), ErrTypeInvalidInput, err)
-	} else if err != nil {
-		return dbgen.Communication{}, fmt.Errorf("load document %d: %w", documentID, err)
-	}
-	now := time.Now()
-	msg := mail.Message{
-		From: fmt.Sprintf("%q <%s>", a.Creditor.Name, a.MailFrom), To: d.DebtorEmail,
-		Subject:     "Avviso di pagamento pagoPA: " + d.Description,
-		MessageID:   fmt.Sprintf("notice-%d-%s@%s", debtID, d.Nav, domainOf(a.MailFrom)),
-		Date:        now,
-		Text:        noticeText(a.Creditor.Name, d),
-		Attachments: []mail.Attachment{{Filename: doc.Filename, ContentType: doc.ContentType, Data: doc.Content}},
-	}
-	raw, err := msg.Bytes()
-	if err != nil {
-		return dbgen.Communication{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("compose notice of debt %d", debtID), ErrTypeInvalidInput, err)
-	}
-	sum := sha256.Sum256(raw)
-	err = q.InsertCommunication(ctx, dbgen.InsertCommunicationParams{
-		DebtID: debtID, DedupeKey: key, Channel: "email", Recipient: d.DebtorEmail, Subject: msg.Subject,
-		MessageID: msg.MessageID, Raw: raw, Sha256: sum[:],
-		RetentionUntil: date.InRome(now).Time().AddDate(a.RetentionYears, 0, 0),
-	})
-	if err != nil {
-		return dbgen.Communication{}, fmt.Errorf("archive notice message of debt %d: %w", debtID, err)
-	}
-	comm, err := q.GetCommunicationByDedupeKey(ctx, key)
-	if err != nil {
-		return comm, fmt.Errorf("reload notice message of debt %d: %w", debtID, err)
-	}
-	return comm, nil
-}
-
-func noticeText(creditor string, d dbgen.DebtPosition) string {
-	due := date.Of(d.DueDate)
-	return fmt.Sprintf(`Gentile %s,
-
-%s le invia l'avviso di pagamento pagoPA per: %s.
-
-Importo: %s euro
-Scadenza: %s
-Codice avviso: %s
-
-Può pagare online sul sito o sull'app della sua banca, con l'app IO, presso gli sportelli
-bancari, gli uffici postali, le tabaccherie e i punti vendita aderenti al circuito pagoPA,
-indicando il codice avviso o inquadrando il codice QR dell'avviso allegato.
-
-Questo messaggio è generato automaticamente: non risponda a questo indirizzo.
-`, d.DebtorName, creditor, d.Description, money.Cents(d.AmountCents).Italian(), due.Italian(), notice.GroupNoticeNumber(d.Nav))
-}
-
-func domainOf(addr string) string {
-	if _, domain, ok := strings.Cut(addr, "@"); ok {
-		return domain
-	}
-	return "incasso.local"
-}
-
 // SetStatus records the debt's status. PAID and CANCELLED are final and stay as they are.
+// CANCELLED is only confirmed here: CancelPosition cancels, with the reason.
 func (a *Debts) SetStatus(ctx context.Context, debtID int64, status string) error {
 	if !slices.Contains(settableStatuses, status) {
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("unknown status %q", status), ErrTypeInvalidInput, nil)
+	}
+	if status == workflows.StatusCancelled {
+		d, err := a.load(ctx, debtID)
+		if err == nil && !isSettled(d.Status) {
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("debt %d is not cancelled: CancelPosition cancels a debt", debtID), ErrTypeInvalidInput, nil)
+		}
+		return err
 	}
 	_, err := dbgen.New(a.Pool).SetDebtStatus(ctx, dbgen.SetDebtStatusParams{ID: debtID, Status: status})
 	if errors.Is(db.NotFound(err), db.ErrNotFound) {

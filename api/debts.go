@@ -115,26 +115,28 @@ type DebtResponse struct {
 	Debtor         Debtor            `json:"debtor"`
 	CreatedAt      time.Time         `json:"createdAt"`
 	PaidAt         *time.Time        `json:"paidAt,omitempty"`
+	Revision       int               `json:"revision"`
+	CancelReason   string            `json:"cancelReason,omitempty"`
+	CancelledAt    *time.Time        `json:"cancelledAt,omitempty"`
+	Changes        []Change          `json:"changes"`
 	Receipts       []Receipt         `json:"receipts"`
 	Communications []Communication   `json:"communications"`
 	WorkflowID     string            `json:"workflowId"`
 	Links          map[string]string `json:"links"`
 }
 
-// Receipt is a pagoPA receipt recorded for the debt.
-type Receipt struct {
-	ReceiptID     string      `json:"receiptId"`
-	AmountCents   money.Cents `json:"amountCents"`
-	FeeCents      *int64      `json:"feeCents,omitempty"`
-	PSP           string      `json:"psp"`
-	Channel       string      `json:"channel"`
-	PaymentMethod string      `json:"paymentMethod,omitempty"`
-	PaidAt        *time.Time  `json:"paidAt,omitempty"`
-	ReceivedAt    time.Time   `json:"receivedAt"`
+// Change is a change of amount or due date, which produced a revision of the notice.
+type Change struct {
+	Revision    int         `json:"revision"`
+	AmountCents money.Cents `json:"amountCents"`
+	DueDate     date.Date   `json:"dueDate"`
+	Reason      string      `json:"reason"`
+	ChangedAt   time.Time   `json:"changedAt"`
 }
 
 // Communication is a message sent to the debtor about the debt.
 type Communication struct {
+	Kind      string     `json:"kind"`
 	Channel   string     `json:"channel"`
 	Subject   string     `json:"subject"`
 	MessageID string     `json:"messageId"`
@@ -143,15 +145,23 @@ type Communication struct {
 	SHA256    string     `json:"sha256"`
 }
 
-func (s *Server) createDebt(c echo.Context) error {
-	var req CreateDebtRequest
+// decodeJSON reads the request body as exactly one JSON object with known fields into v.
+func decodeJSON(c echo.Context, v any) error {
 	dec := json.NewDecoder(c.Request().Body)
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		return problem(http.StatusBadRequest, "the body is not a valid debt in JSON: "+jsonProblem(err))
+	if err := dec.Decode(v); err != nil {
+		return problem(http.StatusBadRequest, "the body is not valid JSON for this request: "+jsonProblem(err))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return problem(http.StatusBadRequest, "the body has data after the JSON object")
+	}
+	return nil
+}
+
+func (s *Server) createDebt(c echo.Context) error {
+	var req CreateDebtRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
 	}
 	due, errs := req.validate(date.InRome(s.Now()), func(code string) bool { _, ok := s.Config.Services.Find(code); return ok })
 	if len(errs) > 0 {
@@ -159,7 +169,7 @@ func (s *Server) createDebt(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	q := dbgen.New(s.Pool)
-	base, err := q.NextIUVBase(ctx)
+	base, err := q.NextIUVBase(ctx, dbgen.NextIUVBaseParams{EcFiscalCode: s.Config.Creditor.FiscalCode, Segregation: int32(s.Config.Creditor.Segregation)})
 	if err != nil {
 		return fmt.Errorf("draw IUV base: %w", err)
 	}
@@ -236,6 +246,10 @@ func (s *Server) getDebt(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.respondDebt(c, d)
+}
+
+func (s *Server) respondDebt(c echo.Context, d dbgen.DebtPosition) error {
 	resp, err := s.debtResponse(c, d)
 	if err != nil {
 		return err
@@ -258,7 +272,7 @@ func (s *Server) getNoticePDF(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	doc, err := dbgen.New(s.Pool).GetDocumentByDebt(c.Request().Context(), dbgen.GetDocumentByDebtParams{DebtID: d.ID, Kind: "notice"})
+	doc, err := dbgen.New(s.Pool).GetLatestDocument(c.Request().Context(), dbgen.GetLatestDocumentParams{DebtID: d.ID, Kind: "notice"})
 	if err = db.NotFound(err); errors.Is(err, db.ErrNotFound) {
 		return problem(http.StatusNotFound, "the notice has not been issued yet")
 	} else if err != nil {
@@ -271,11 +285,15 @@ func (s *Server) getNoticePDF(c echo.Context) error {
 func (s *Server) debtResponse(c echo.Context, d dbgen.DebtPosition) (DebtResponse, error) {
 	ctx := c.Request().Context()
 	q := dbgen.New(s.Pool)
-	receipts, err := q.ListReceiptsByDebt(ctx, d.ID)
+	receipts, err := q.ListReceiptsByDebt(ctx, pgtype.Int8{Int64: d.ID, Valid: true})
 	if err != nil {
 		return DebtResponse{}, err
 	}
 	comms, err := q.ListCommunicationsByDebt(ctx, d.ID)
+	if err != nil {
+		return DebtResponse{}, err
+	}
+	changes, err := q.ListDebtChanges(ctx, d.ID)
 	if err != nil {
 		return DebtResponse{}, err
 	}
@@ -285,28 +303,28 @@ func (s *Server) debtResponse(c echo.Context, d dbgen.DebtPosition) (DebtRespons
 		AmountCents: money.Cents(d.AmountCents), DueDate: date.Of(d.DueDate), Description: d.Description,
 		Debtor:    Debtor{Type: d.DebtorType, FiscalCode: d.DebtorFiscalCode, FullName: d.DebtorName, Email: d.DebtorEmail},
 		CreatedAt: d.CreatedAt.Time, PaidAt: timePtr(d.PaidAt), WorkflowID: id,
-		Receipts: []Receipt{}, Communications: []Communication{},
+		Revision: int(d.Revision), CancelReason: d.CancelReason.String, CancelledAt: timePtr(d.CancelledAt),
+		Receipts: []Receipt{}, Communications: []Communication{}, Changes: []Change{},
 		Links: map[string]string{"self": "/v1/debts/" + d.Iupd, "notice": "/v1/debts/" + d.Iupd + "/notice.pdf"},
 	}
 	if s.TemporalUIURL != "" {
 		r.Links["workflow"] = fmt.Sprintf("%s/namespaces/%s/workflows/%s", s.TemporalUIURL, s.Config.TemporalNamespace, id)
 	}
 	for _, rc := range receipts {
-		var fee *int64
-		if rc.FeeCents.Valid {
-			fee = &rc.FeeCents.Int64
-		}
 		if rc.Outcome == "OK" {
 			r.PaidCents += money.Cents(rc.AmountCents)
 		}
-		r.Receipts = append(r.Receipts, Receipt{
-			ReceiptID: rc.ReceiptID, AmountCents: money.Cents(rc.AmountCents), FeeCents: fee, PSP: rc.PspName,
-			Channel: rc.ChannelID, PaymentMethod: rc.PaymentMethod, PaidAt: timePtr(rc.PaidAt), ReceivedAt: rc.ReceivedAt.Time,
+		r.Receipts = append(r.Receipts, receiptOf(rc))
+	}
+	for _, ch := range changes {
+		r.Changes = append(r.Changes, Change{
+			Revision: int(ch.Revision), AmountCents: money.Cents(ch.AmountCents), DueDate: date.Of(ch.DueDate),
+			Reason: ch.Reason, ChangedAt: ch.ChangedAt.Time,
 		})
 	}
 	for _, cm := range comms {
 		r.Communications = append(r.Communications, Communication{
-			Channel: cm.Channel, Subject: cm.Subject, MessageID: cm.MessageID, Status: cm.Status,
+			Kind: cm.Kind, Channel: cm.Channel, Subject: cm.Subject, MessageID: cm.MessageID, Status: cm.Status,
 			SentAt: timePtr(cm.SentAt), SHA256: fmt.Sprintf("%x", cm.Sha256),
 		})
 	}

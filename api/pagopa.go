@@ -2,26 +2,29 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"io"
 	"net/http"
-	"time"
+	"strings"
 
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/labstack/echo/v4"
-	"go.temporal.io/api/serviceerror"
 
 	"incasso/date"
 	"incasso/db"
 	"incasso/db/dbgen"
 	"incasso/money"
 	"incasso/pagopa"
+	"incasso/positions"
+	"incasso/receipts"
 	"incasso/workflows"
 )
 
-// paForNode is the EC's SOAP endpoint the pagoPA Nodo calls. Business outcomes are answered as
-// paForNode responses with outcome KO and a PAA_* fault, as the interface prescribes.
+// paForNode is the EC's SOAP endpoint the pagoPA Nodo calls: paVerifyPaymentNotice and
+// paGetPaymentV2 when the EC answers for its notices itself, paSendRTV2 to deliver receipts.
+// Business outcomes are paForNode responses with outcome KO and a PAA_* fault, as the
+// interface prescribes; PAA_SYSTEM_ERROR is kept for real internal failures.
 func (s *Server) paForNode(c echo.Context) error {
 	if !s.nodeAuthorized(c.Request()) {
 		return problem(http.StatusUnauthorized, "the Nodo's credentials are missing or wrong")
@@ -30,98 +33,147 @@ func (s *Server) paForNode(c echo.Context) error {
 	if err != nil {
 		return problem(http.StatusBadRequest, "cannot read the request body")
 	}
+	ctx := c.Request().Context()
 	name, inner, err := pagopa.Unwrap(bytes.NewReader(body))
 	if err != nil {
-		return s.soapResponse(c, pagopa.ElemSendRTV2Response, pagopa.KO(pagopa.FaultSyntax, "not a SOAP envelope", s.Config.Creditor.FiscalCode))
+		// Without a readable body the operation is told by the SOAPAction header.
+		element := responseElement(strings.Trim(c.Request().Header.Get("SOAPAction"), `"`))
+		return s.soapResponse(c, element, pagopa.SendRTV2Response{Response: s.ko(pagopa.FaultSyntax, "not a SOAP envelope")})
 	}
 	switch name.Local {
+	case pagopa.ElemVerifyPaymentNoticeReq:
+		return s.soapResponse(c, pagopa.ElemVerifyPaymentNoticeRes, s.verifyPaymentNotice(ctx, inner))
+	case pagopa.ElemGetPaymentV2Request:
+		return s.soapResponse(c, pagopa.ElemGetPaymentV2Response, s.getPaymentV2(ctx, inner))
 	case pagopa.ElemSendRTV2Request:
-		var req pagopa.SendRTV2Request
-		resp := s.sendRTV2(c.Request().Context(), inner, body, &req)
-		return s.soapResponse(c, pagopa.ElemSendRTV2Response, resp)
+		return s.soapResponse(c, pagopa.ElemSendRTV2Response, pagopa.SendRTV2Response{Response: s.sendRTV2(ctx, inner, body)})
 	default:
-		return s.soapResponse(c, pagopa.ElemSendRTV2Response, pagopa.KO(pagopa.FaultSemantics, "operation not supported: "+name.Local, s.Config.Creditor.FiscalCode))
+		return s.soapResponse(c, pagopa.ElemSendRTV2Response, pagopa.SendRTV2Response{Response: s.ko(pagopa.FaultSemantics, "operation not supported: "+name.Local)})
 	}
 }
 
-// sendRTV2 records a receipt once (by receiptId), marks the debt paid and tells its workflow.
-func (s *Server) sendRTV2(ctx context.Context, inner, raw []byte, req *pagopa.SendRTV2Request) pagopa.Response {
-	ec := s.Config.Creditor.FiscalCode
-	ko := func(code, desc string) pagopa.Response { return pagopa.KO(code, desc, ec) }
-	if err := pagopa.DecodeBody(inner, req); err != nil {
-		return ko(pagopa.FaultSyntax, "paSendRTV2Request does not match paForNode.xsd")
+// responseElement names the response of a SOAP action, paSendRTV2's when it is unknown.
+func responseElement(action string) string {
+	switch action {
+	case pagopa.OpVerifyPaymentNotice:
+		return pagopa.ElemVerifyPaymentNoticeRes
+	case pagopa.OpGetPaymentV2:
+		return pagopa.ElemGetPaymentV2Response
+	}
+	return pagopa.ElemSendRTV2Response
+}
+
+func (s *Server) ko(code, description string) pagopa.Response {
+	return pagopa.KO(code, description, s.Config.Creditor.FiscalCode)
+}
+
+// verifyPaymentNotice tells the Nodo whether a notice can be paid, and how much.
+func (s *Server) verifyPaymentNotice(ctx context.Context, inner []byte) pagopa.VerifyPaymentNoticeResponse {
+	var req pagopa.VerifyPaymentNoticeRequest
+	if err := pagopa.DecodeBody(inner, &req); err != nil {
+		return pagopa.VerifyPaymentNoticeResponse{Response: s.ko(pagopa.FaultSyntax, "paVerifyPaymentNoticeReq does not match paForNode.xsd")}
+	}
+	d, ko := s.payableDebt(ctx, req.Header, req.QRCode)
+	if ko != nil {
+		return pagopa.VerifyPaymentNoticeResponse{Response: *ko}
+	}
+	return pagopa.VerifyPaymentNoticeResponse{
+		Response: pagopa.OK(),
+		PaymentOption: &pagopa.PaymentOptionDescription{
+			Amount: money.Cents(d.AmountCents).Decimal(), Options: "EQ",
+			DueDate: date.Of(d.DueDate).String(), DetailDescription: d.Description,
+		},
+		PaymentDescription: d.Description, FiscalCodePA: d.EcFiscalCode, CompanyName: s.Config.Creditor.Name,
+	}
+}
+
+// getPaymentV2 gives the Nodo the payment of a notice: amount, debtor and transfers.
+func (s *Server) getPaymentV2(ctx context.Context, inner []byte) pagopa.GetPaymentV2Response {
+	var req pagopa.GetPaymentV2Request
+	if err := pagopa.DecodeBody(inner, &req); err != nil {
+		return pagopa.GetPaymentV2Response{Response: s.ko(pagopa.FaultSyntax, "paGetPaymentV2Request does not match paForNode.xsd")}
+	}
+	d, ko := s.payableDebt(ctx, req.Header, req.QRCode)
+	if ko != nil {
+		return pagopa.GetPaymentV2Response{Response: *ko}
+	}
+	if req.Amount != "" && req.Amount != money.Cents(d.AmountCents).Decimal() {
+		return pagopa.GetPaymentV2Response{Response: s.ko(pagopa.FaultSemantics, "the amount is not the notice's amount")}
+	}
+	service, _ := s.Config.Services.Find(d.ServiceCode)
+	transfers, err := positions.Transfers(s.Config.Creditor, service, d.AmountCents, d.Description)
+	if err != nil {
+		s.Log.Error("paGetPaymentV2: transfers", "debt_id", d.ID, "err", err)
+		return pagopa.GetPaymentV2Response{Response: s.ko(pagopa.FaultSystem, "internal error")}
+	}
+	payment := &pagopa.PaymentV2{
+		CreditorReferenceID: d.Nav[1:], PaymentAmount: money.Cents(d.AmountCents).Decimal(),
+		DueDate: date.Of(d.DueDate).String(), Description: d.Description, CompanyName: s.Config.Creditor.Name,
+	}
+	payment.Debtor.UniqueIdentifier.Type, payment.Debtor.UniqueIdentifier.Value = d.DebtorType, d.DebtorFiscalCode
+	payment.Debtor.FullName, payment.Debtor.Email = d.DebtorName, d.DebtorEmail
+	for _, t := range transfers {
+		payment.Transfers = append(payment.Transfers, pagopa.PaymentTransfer{
+			IDTransfer: t.IDTransfer, TransferAmount: money.Cents(t.Amount).Decimal(),
+			FiscalCodePA: cmp.Or(t.OrganizationFiscalCode, d.EcFiscalCode),
+			CompanyName:  t.CompanyName, IBAN: t.IBAN, RemittanceInformation: t.RemittanceInformation,
+			TransferCategory: t.Category,
+		})
+	}
+	return pagopa.GetPaymentV2Response{Response: pagopa.OK(), Data: payment}
+}
+
+// payableDebt finds the debt of a notice the Nodo asks about, or the KO that says why it
+// cannot be paid.
+func (s *Server) payableDebt(ctx context.Context, h pagopa.Header, qr pagopa.QRCode) (dbgen.DebtPosition, *pagopa.Response) {
+	fail := func(code, description string) (dbgen.DebtPosition, *pagopa.Response) {
+		r := s.ko(code, description)
+		return dbgen.DebtPosition{}, &r
+	}
+	if resp, ok := s.checkHeader(h); !ok {
+		return dbgen.DebtPosition{}, &resp
+	}
+	if qr.FiscalCode != s.Config.Creditor.FiscalCode {
+		return fail(pagopa.FaultWrongDomain, "the notice is of another creditor")
+	}
+	d, err := dbgen.New(s.Pool).GetDebtByNAV(ctx, qr.NoticeNumber)
+	if err = db.NotFound(err); errors.Is(err, db.ErrNotFound) {
+		return fail(pagopa.FaultUnknownPayment, "no notice with this number")
+	} else if err != nil {
+		s.Log.Error("paForNode: load debt", "err", err)
+		return fail(pagopa.FaultSystem, "internal error")
+	}
+	service, _ := s.Config.Services.Find(d.ServiceCode)
+	switch {
+	case d.Status == workflows.StatusPaid:
+		return fail(pagopa.FaultDuplicatePayment, "the notice is paid already")
+	case d.Status == workflows.StatusCancelled:
+		return fail(pagopa.FaultCancelledPayment, "the notice was cancelled")
+	case service.ExpiresAfterDue && !s.Now().Before(date.Of(d.DueDate).EndIn(date.Rome)):
+		return fail(pagopa.FaultExpiredPayment, "the notice expired on its due date")
+	}
+	return d, nil
+}
+
+// sendRTV2 records a receipt through the same path as the recovery job.
+func (s *Server) sendRTV2(ctx context.Context, inner, raw []byte) pagopa.Response {
+	var req pagopa.SendRTV2Request
+	if err := pagopa.DecodeBody(inner, &req); err != nil {
+		return s.ko(pagopa.FaultSyntax, "paSendRTV2Request does not match paForNode.xsd")
 	}
 	if resp, ok := s.checkHeader(req.Header); !ok {
 		return resp
 	}
-	rt := req.Receipt
-	amount, err := money.ParseDecimal(rt.PaymentAmount)
-	if rt.ReceiptID == "" || len(rt.ReceiptID) > 35 || err != nil {
-		return ko(pagopa.FaultSyntax, "receiptId and paymentAmount are required")
-	}
-	if rt.FiscalCode != ec {
-		return ko(pagopa.FaultWrongDomain, "the receipt is for another creditor")
-	}
-	q := dbgen.New(s.Pool)
-	debt, err := q.GetDebtByNAV(ctx, rt.NoticeNumber)
-	if err = db.NotFound(err); errors.Is(err, db.ErrNotFound) {
-		return ko(pagopa.FaultUnknownPayment, "no notice with this number")
-	} else if err != nil {
-		s.Log.Error("receipt: load debt", "err", err)
-		return ko(pagopa.FaultSystem, "internal error")
-	}
-	duplicate := false
-	err = db.InTx(ctx, s.Pool, func(q *dbgen.Queries) error {
-		paidAt := receiptTime(rt.PaymentDateTime)
-		_, err := q.InsertReceipt(ctx, dbgen.InsertReceiptParams{
-			ReceiptID: rt.ReceiptID, DebtID: debt.ID, Nav: rt.NoticeNumber, AmountCents: int64(amount),
-			Outcome: rt.Outcome, PspID: rt.IDPSP, PspName: rt.PSPCompanyName, ChannelID: rt.IDChannel,
-			PaymentMethod: rt.PaymentMethod, FeeCents: feeCents(rt.Fee), PaidAt: paidAt, RawXml: string(raw),
-		})
-		if errors.Is(db.NotFound(err), db.ErrNotFound) {
-			duplicate = true
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if rt.Outcome != "OK" {
-			return nil
-		}
-		if amount != money.Cents(debt.AmountCents) {
-			s.Log.Warn("receipt amount differs from the debt", "debt_id", debt.ID, "receipt_cents", amount, "debt_cents", debt.AmountCents)
-		}
-		if !paidAt.Valid {
-			paidAt = pgtype.Timestamptz{Time: time.Now(), Valid: true}
-		}
-		return q.MarkDebtPaid(ctx, dbgen.MarkDebtPaidParams{ID: debt.ID, PaidAt: paidAt})
-	})
-	if err != nil {
-		s.Log.Error("receipt: store", "debt_id", debt.ID, "err", err)
-		return ko(pagopa.FaultSystem, "internal error")
-	}
-	outcome := rt.Outcome
-	if duplicate {
-		prev, err := q.GetReceiptByReceiptID(ctx, rt.ReceiptID)
-		if err != nil {
-			s.Log.Error("receipt: load duplicate", "debt_id", debt.ID, "err", err)
-			return ko(pagopa.FaultSystem, "internal error")
-		}
-		if prev.DebtID != debt.ID {
-			return ko(pagopa.FaultSemantics, "receiptId already recorded for another notice")
-		}
-		outcome = prev.Outcome
-	}
-	// Signalled on duplicates too: if a previous delivery was stored but its signal was lost,
-	// the Nodo's retry delivers it. The workflow ignores receipts after the first.
-	if outcome == "OK" {
-		if err := s.signalReceipt(ctx, debt, rt.ReceiptID); err != nil {
-			s.Log.Error("receipt: signal workflow", "debt_id", debt.ID, "err", err)
-			return ko(pagopa.FaultSystem, "receipt stored; the process could not be told yet: please resend")
-		}
-	}
-	if duplicate {
-		return ko(pagopa.FaultDuplicateReceipt, "receipt already recorded")
+	res, err := s.Receipts.Record(ctx, req.Receipt, raw, receipts.SourcePush)
+	switch {
+	case errors.Is(err, receipts.ErrSignal):
+		s.Log.Error("receipt: signal workflow", "err", err)
+		return s.ko(pagopa.FaultSystem, "receipt stored; the process could not be told yet: please resend")
+	case err != nil:
+		s.Log.Error("receipt: store", "err", err)
+		return s.ko(pagopa.FaultSystem, "internal error")
+	case res.Fault != "":
+		return s.ko(res.Fault, res.Description)
 	}
 	return pagopa.OK()
 }
@@ -130,50 +182,23 @@ func (s *Server) checkHeader(h pagopa.Header) (pagopa.Response, bool) {
 	ec := s.Config.Creditor
 	switch {
 	case h.IDPA != ec.FiscalCode:
-		return pagopa.KO(pagopa.FaultWrongDomain, "idPA is not this creditor", ec.FiscalCode), false
+		return s.ko(pagopa.FaultWrongDomain, "idPA is not this creditor"), false
 	case h.IDBrokerPA != ec.BrokerID:
-		return pagopa.KO(pagopa.FaultWrongBroker, "idBrokerPA is not this creditor's broker", ec.FiscalCode), false
+		return s.ko(pagopa.FaultWrongBroker, "idBrokerPA is not this creditor's broker"), false
 	case h.IDStation != ec.StationID:
-		return pagopa.KO(pagopa.FaultWrongStation, "idStation is not this creditor's station", ec.FiscalCode), false
+		return s.ko(pagopa.FaultWrongStation, "idStation is not this creditor's station"), false
 	}
 	return pagopa.Response{}, true
 }
 
-func (s *Server) signalReceipt(ctx context.Context, d dbgen.DebtPosition, receiptID string) error {
-	err := s.Temporal.SignalWorkflow(ctx, workflows.DebtWorkflowID(d.EcFiscalCode, d.Iupd), "",
-		workflows.SignalReceipt, workflows.ReceiptSignal{ReceiptID: receiptID})
-	var notFound *serviceerror.NotFound
-	if errors.As(err, &notFound) && d.Status == workflows.StatusPaid {
-		return nil // the workflow already ended with an earlier receipt
-	}
-	return err
-}
-
-func (s *Server) soapResponse(c echo.Context, element string, resp pagopa.Response) error {
-	out, err := pagopa.Wrap(element, pagopa.SendRTV2Response{Response: resp})
+// soapResponse answers with body as the element named element, logging faults by code only.
+func (s *Server) soapResponse(c echo.Context, element string, body interface{ Result() pagopa.Response }) error {
+	out, err := pagopa.Wrap(element, body)
 	if err != nil {
 		return err
 	}
-	if resp.Fault != nil {
-		s.Log.Info("paForNode answered KO", "element", element, "fault", resp.Fault.FaultCode)
+	if f := body.Result().Fault; f != nil {
+		s.Log.Info("paForNode answered KO", "element", element, "fault", f.FaultCode)
 	}
 	return c.Blob(http.StatusOK, "text/xml; charset=utf-8", out)
-}
-
-// receiptTime reads the receipt's paymentDateTime, local time in Italy without a zone.
-func receiptTime(s string) pgtype.Timestamptz {
-	for _, layout := range []string{"2006-01-02T15:04:05.000", "2006-01-02T15:04:05", time.RFC3339} {
-		if t, err := time.ParseInLocation(layout, s, date.Rome); err == nil {
-			return pgtype.Timestamptz{Time: t, Valid: true}
-		}
-	}
-	return pgtype.Timestamptz{}
-}
-
-func feeCents(s string) pgtype.Int8 {
-	c, err := money.ParseDecimal(s)
-	if err != nil {
-		return pgtype.Int8{}
-	}
-	return pgtype.Int8{Int64: int64(c), Valid: true}
 }

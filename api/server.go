@@ -15,12 +15,14 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"incasso/config"
+	"incasso/receipts"
 )
 
 // temporalClient is the part of the Temporal client the API uses.
 type temporalClient interface {
 	ExecuteWorkflow(ctx context.Context, options client.StartWorkflowOptions, workflow any, args ...any) (client.WorkflowRun, error)
 	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
+	UpdateWorkflow(ctx context.Context, options client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error)
 	CheckHealth(ctx context.Context, request *client.CheckHealthRequest) (*client.CheckHealthResponse, error)
 }
 
@@ -29,6 +31,8 @@ type Server struct {
 	Pool     *pgxpool.Pool
 	Temporal temporalClient
 	Config   config.Config
+	// Receipts records the receipts the Nodo delivers.
+	Receipts *receipts.Recorder
 	// TemporalUIURL, when set, is used to link each debt to its workflow in the Web UI.
 	TemporalUIURL string
 	Log           *slog.Logger
@@ -57,6 +61,9 @@ func (s *Server) Handler() *echo.Echo {
 	v1.POST("/debts", s.createDebt)
 	v1.GET("/debts/:iupd", s.getDebt)
 	v1.GET("/debts/:iupd/notice.pdf", s.getNoticePDF)
+	v1.POST("/debts/:iupd/cancel", s.cancelDebt)
+	v1.POST("/debts/:iupd/change", s.changeDebt)
+	v1.GET("/receipts/flagged", s.listFlaggedReceipts)
 	return e
 }
 

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
 
 	"incasso/activities"
 	"incasso/api"
@@ -23,6 +24,7 @@ import (
 	"incasso/db"
 	"incasso/mail"
 	"incasso/pagopa/gpd"
+	"incasso/receipts"
 	"incasso/worker"
 	"incasso/workflows"
 )
@@ -52,6 +54,43 @@ func Connect(ctx context.Context, cfg config.Config, log *slog.Logger) (*Deps, e
 	return &Deps{Config: cfg, Pool: pool, Temporal: tc, Log: log}, nil
 }
 
+// Recorder is the one way receipts are recorded, by push or by recovery.
+func (d *Deps) Recorder() *receipts.Recorder {
+	return &receipts.Recorder{Pool: d.Pool, Temporal: d.Temporal, ECFiscalCode: d.Config.Creditor.FiscalCode, Log: d.Log.With("component", "receipts")}
+}
+
+// EnsureRecoverySchedule creates the Temporal Schedule of the receipt recovery job, or sets
+// the interval of the existing one to the configured one.
+func EnsureRecoverySchedule(ctx context.Context, c client.Client, cfg config.Config) error {
+	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: cfg.RecoveryEvery}}}
+	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
+		ID:      workflows.ReceiptRecoveryScheduleID,
+		Spec:    spec,
+		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
+		Action: &client.ScheduleWorkflowAction{
+			ID: workflows.ReceiptRecoveryScheduleID, Workflow: workflows.ReceiptRecovery, TaskQueue: cfg.TaskQueue,
+			WorkflowExecutionTimeout: time.Hour,
+		},
+		Note: "incasso: ask GPD for receipts that never reached the EC",
+	})
+	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		if err != nil {
+			return fmt.Errorf("create receipt recovery schedule: %w", err)
+		}
+		return nil
+	}
+	err = c.ScheduleClient().GetHandle(ctx, workflows.ReceiptRecoveryScheduleID).Update(ctx, client.ScheduleUpdateOptions{
+		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
+			in.Description.Schedule.Spec = &spec
+			return &client.ScheduleUpdate{Schedule: &in.Description.Schedule}, nil
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("update receipt recovery schedule: %w", err)
+	}
+	return nil
+}
+
 // Close releases the connections.
 func (d *Deps) Close() {
 	d.Temporal.Close()
@@ -69,7 +108,18 @@ func RunWorker(ctx context.Context, d *Deps) error {
 		}),
 		Creditor: cfg.Creditor, Services: cfg.Services, MailFrom: cfg.MailFrom, RetentionYears: cfg.RetentionYears,
 	}
-	w := worker.New(d.Temporal, cfg.TaskQueue, debts)
+	recovery := &activities.Recovery{
+		Pool: d.Pool, GPD: gpd.NewReceipts(cfg.GPDReceiptsURL, cfg.GPDKey, 30*time.Second),
+		Recorder: d.Recorder(), MinAge: cfg.RecoveryMinAge, Batch: cfg.RecoveryBatch,
+		Log: d.Log.With("component", "recovery"),
+	}
+	if err := EnsureRecoverySchedule(ctx, d.Temporal, cfg); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
+		return err
+	}
+	w := worker.New(d.Temporal, cfg.TaskQueue, debts, recovery)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -81,7 +131,10 @@ func RunWorker(ctx context.Context, d *Deps) error {
 
 // RunAPI serves the API on ln until ctx is done.
 func RunAPI(ctx context.Context, d *Deps, ln net.Listener, temporalUIURL string) error {
-	srv := &api.Server{Pool: d.Pool, Temporal: d.Temporal, Config: d.Config, TemporalUIURL: temporalUIURL, Log: d.Log.With("component", "api")}
+	srv := &api.Server{
+		Pool: d.Pool, Temporal: d.Temporal, Config: d.Config, Receipts: d.Recorder(),
+		TemporalUIURL: temporalUIURL, Log: d.Log.With("component", "api"),
+	}
 	d.Log.Info("API listening", "addr", ln.Addr().String())
 	return Serve(ctx, ln, srv.Handler())
 }

@@ -61,6 +61,7 @@ func StartDev(ctx context.Context, d *Deps, addrs DevAddrs, temporalUIURL string
 
 	cfg := &d.Config
 	cfg.GPDURL = s.PagoPASimURL + sim.GPDBasePath
+	cfg.GPDReceiptsURL = s.PagoPASimURL + sim.ReceiptsBasePath
 	cfg.SMTPAddr, cfg.SMTPUser, cfg.SMTPPassword, cfg.SMTPStartTLS = s.SMTPAddr, "", "", false
 	s.PagoPA = sim.NewPagoPA(cfg.GPDKey, s.APIURL+"/pagopa/paForNode", cfg.NodeKey, cfg.Creditor.BrokerID, cfg.Creditor.StationID)
 

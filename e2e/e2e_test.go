@@ -74,6 +74,7 @@ func start(t *testing.T) *env {
 	cfg.DatabaseURL = dbURL
 	cfg.TemporalAddress = temporal.FrontendHostPort()
 	cfg.TaskQueue = "incasso-e2e"
+	cfg.RecoveryMinAge = 0 // the tests trigger the recovery job themselves
 	d, err := app.Connect(ctx, cfg, log)
 	require.NoError(t, err)
 	require.NoError(t, app.RegisterSearchAttributes(ctx, d.Temporal, cfg.TemporalNamespace))

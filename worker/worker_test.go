@@ -10,15 +10,20 @@ import (
 	"incasso/workflows"
 )
 
-// The Debt workflow calls activities by name: every name must be a method of activities.Debts.
-func TestDebtActivityNamesExist(t *testing.T) {
+// Workflows call activities by name: every name must be a method of the registered structs.
+func TestActivityNamesExist(t *testing.T) {
 	t.Parallel()
-	typ := reflect.TypeOf(&activities.Debts{})
-	for _, name := range []string{
-		workflows.ActivityRegisterPosition, workflows.ActivityRenderNotice,
-		workflows.ActivitySendNotice, workflows.ActivitySetStatus,
+	for typ, names := range map[reflect.Type][]string{
+		reflect.TypeOf(&activities.Debts{}): {
+			workflows.ActivityRegisterPosition, workflows.ActivityRenderNotice, workflows.ActivitySendNotice,
+			workflows.ActivitySetStatus, workflows.ActivityCancelPosition, workflows.ActivitySendCancellation,
+			workflows.ActivityChangePosition,
+		},
+		reflect.TypeOf(&activities.Recovery{}): {workflows.ActivityRecoverReceipts},
 	} {
-		_, ok := typ.MethodByName(name)
-		require.True(t, ok, "activities.Debts has no method %s", name)
+		for _, name := range names {
+			_, ok := typ.MethodByName(name)
+			require.True(t, ok, "%s has no method %s", typ, name)
+		}
 	}
 }

@@ -1,7 +1,9 @@
 package workflows
 
 import (
+	"cmp"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -20,12 +22,16 @@ func DebtWorkflowID(ecFiscalCode, iupd string) string {
 	return "debt/" + ecFiscalCode + "/" + iupd
 }
 
-// Signal and query names of the Debt workflow.
+// Signal, query and update names of the Debt workflow.
 const (
 	// SignalReceipt carries a ReceiptSignal: pagoPA delivered a receipt for the notice.
 	SignalReceipt = "receipt"
 	// QueryStatus answers the debt's current status.
 	QueryStatus = "status"
+	// UpdateCancel takes a CancelRequest: withdraw the notice and end the debt.
+	UpdateCancel = "cancel"
+	// UpdateChange takes a ChangeRequest: a new amount or due date, and a new notice.
+	UpdateChange = "change"
 )
 
 // Debt statuses, as in the database and the DebtStatus search attribute.
@@ -43,7 +49,20 @@ const (
 	ActivityRenderNotice     = "RenderNotice"
 	ActivitySendNotice       = "SendNotice"
 	ActivitySetStatus        = "SetStatus"
+	ActivityCancelPosition   = "CancelPosition"
+	ActivitySendCancellation = "SendCancellation"
+	ActivityChangePosition   = "ChangePosition"
 )
+
+// ErrTypeSettled is the error type of an activity that found the debt already paid or
+// cancelled, so it cannot be changed any more.
+const ErrTypeSettled = "DebtSettled"
+
+// ErrTypeRejected is the error type of an update the debt's state does not allow; its
+// message says why and names no personal data.
+const ErrTypeRejected = "UpdateRejected"
+
+func rejected(msg string) error { return temporal.NewApplicationError(msg, ErrTypeRejected) }
 
 // Search attributes the Debt workflow maintains (registered on the namespace).
 var (
@@ -69,6 +88,30 @@ type ReceiptSignal struct {
 	ReceiptID string
 }
 
+// CancelRequest asks to cancel an unpaid debt. The reason is kept and told to the debtor.
+type CancelRequest struct {
+	Reason string
+}
+
+// ChangeRequest asks to change the amount or the due date of an unpaid debt.
+type ChangeRequest struct {
+	Amount  money.Cents
+	DueDate date.Date
+	Reason  string
+}
+
+// ChangeInput is what the ChangePosition activity applies: the request as revision Revision.
+type ChangeInput struct {
+	DebtID   int64
+	Revision int
+	ChangeRequest
+}
+
+// ChangeResult tells which revision of the notice a change produced.
+type ChangeResult struct {
+	Revision int
+}
+
 // DebtResult is how a Debt workflow ended.
 type DebtResult struct {
 	Status    string
@@ -76,77 +119,138 @@ type DebtResult struct {
 }
 
 // Debt is the life of one credit position: register it with pagoPA, issue the notice, and
-// wait for the receipt, marking the debt overdue when its due date passes unpaid.
+// wait for the receipt, marking the debt overdue when its due date passes unpaid. Operators
+// may cancel it or change its amount and due date while it is unpaid (updates).
 func Debt(ctx workflow.Context, in DebtInput) (DebtResult, error) {
 	if in.DebtID == 0 || in.DueDate.IsZero() {
 		return DebtResult{}, temporal.NewNonRetryableApplicationError("debt id and due date are required", "InvalidInput", nil)
 	}
-	w := &debtWorkflow{in: in, status: StatusCreated}
+	w := &debtWorkflow{in: in, status: StatusCreated, revision: 1}
 	if err := w.setup(ctx); err != nil {
 		return DebtResult{}, err
 	}
-	return w.run(ctx)
+	result, err := w.run(ctx)
+	if err != nil {
+		return result, err
+	}
+	// A change that lost the race with a receipt finishes (and fails) before the run ends.
+	err = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+	return result, err
 }
+
+// Events that wake the waiting debt.
+const (
+	eventReceipt   = "receipt"
+	eventDue       = "due"
+	eventChanged   = "changed"
+	eventCancelled = "cancelled"
+)
 
 type debtWorkflow struct {
 	in        DebtInput
 	status    string
+	revision  int
 	receiptID string
 	receipts  workflow.ReceiveChannel
+	events    workflow.Channel // from the update handlers to the main loop
+	busy      bool             // an update is running its activities
+	cancelled bool
+
+	dueTimer       workflow.Future // pending while the debt is ISSUED
+	dueTimerFor    date.Date
+	cancelDueTimer workflow.CancelFunc
 }
 
 func (w *debtWorkflow) setup(ctx workflow.Context) error {
 	w.receipts = workflow.GetSignalChannel(ctx, SignalReceipt)
-	return workflow.SetQueryHandler(ctx, QueryStatus, func() (string, error) { return w.status, nil })
+	w.events = workflow.NewBufferedChannel(ctx, 4)
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (string, error) { return w.status, nil }); err != nil {
+		return err
+	}
+	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancel, w.cancel,
+		workflow.UpdateHandlerOptions{Validator: w.validateCancel, Description: "Cancel the unpaid debt and withdraw its notice"})
+	if err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateChange, w.change,
+		workflow.UpdateHandlerOptions{Validator: w.validateChange, Description: "Change amount or due date and reissue the notice"})
 }
 
 func (w *debtWorkflow) run(ctx workflow.Context) (DebtResult, error) {
 	if err := w.issue(ctx); err != nil {
 		return DebtResult{}, err
 	}
-	// The due date is a day in Rome: it is over at the following midnight there.
-	// A notice issued after that (a late import, long retries) becomes overdue at once.
-	untilDue := max(0, w.in.DueDate.EndIn(date.Rome).Sub(workflow.Now(ctx)))
-	if w.awaitReceipt(ctx, untilDue) {
-		return w.paid(ctx)
+	for {
+		switch w.await(ctx) {
+		case eventReceipt:
+			return w.paid(ctx)
+		case eventCancelled:
+			if err := w.setStatus(ctx, StatusCancelled); err != nil {
+				return DebtResult{}, err
+			}
+			workflow.SetCurrentDetails(ctx, "Cancelled: the notice was withdrawn from pagoPA.")
+			return DebtResult{Status: StatusCancelled}, nil
+		case eventDue:
+			if err := w.setStatus(ctx, StatusOverdue); err != nil {
+				return DebtResult{}, err
+			}
+			workflow.SetCurrentDetails(ctx, fmt.Sprintf("Overdue since %s: waiting for a late payment.", w.in.DueDate))
+		case eventChanged:
+			if w.status == StatusOverdue && !w.pastDue(ctx) {
+				if err := w.setStatus(ctx, StatusIssued); err != nil {
+					return DebtResult{}, err
+				}
+			}
+			workflow.SetCurrentDetails(ctx, fmt.Sprintf("Notice revision %d issued: waiting for payment, due %s.", w.revision, w.in.DueDate))
+		}
 	}
-	if err := w.setStatus(ctx, StatusOverdue); err != nil {
-		return DebtResult{}, err
-	}
-	workflow.SetCurrentDetails(ctx, fmt.Sprintf("Overdue since %s: waiting for a late payment.", w.in.DueDate))
-	w.awaitReceipt(ctx, -1)
-	return w.paid(ctx)
+}
+
+// pastDue tells whether the due date, a day in Rome, is over: at the following midnight there.
+func (w *debtWorkflow) pastDue(ctx workflow.Context) bool {
+	return !workflow.Now(ctx).Before(w.in.DueDate.EndIn(date.Rome))
+}
+
+// issueOptions are the activity options of issuing and changing a notice: retried with backoff
+// until the outside systems answer, but not when the input itself is wrong.
+var issueOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: time.Minute,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute,
+		NonRetryableErrorTypes: []string{"InvalidInput", ErrTypeSettled},
+	},
 }
 
 // issue registers the position with pagoPA, renders the notice and sends it to the debtor.
 func (w *debtWorkflow) issue(ctx workflow.Context) error {
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute,
-			NonRetryableErrorTypes: []string{"InvalidInput"},
-		},
-	})
+	ctx = workflow.WithActivityOptions(ctx, issueOptions)
 	err := workflow.ExecuteActivity(withSummary(ctx, "Register the position with pagoPA GPD"),
 		ActivityRegisterPosition, w.in.DebtID).Get(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("register position: %w", err)
 	}
-	var documentID int64
-	err = workflow.ExecuteActivity(withSummary(ctx, "Render the payment notice PDF"),
-		ActivityRenderNotice, w.in.DebtID).Get(ctx, &documentID)
-	if err != nil {
-		return fmt.Errorf("render notice: %w", err)
-	}
-	err = workflow.ExecuteActivity(withSummary(ctx, "Email the notice to the debtor"),
-		ActivitySendNotice, w.in.DebtID, documentID).Get(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("send notice: %w", err)
+	if err := w.sendNotice(ctx, "Email the notice to the debtor"); err != nil {
+		return err
 	}
 	if err := w.setStatus(ctx, StatusIssued); err != nil {
 		return err
 	}
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("Notice issued: waiting for payment, due %s.", w.in.DueDate))
+	return nil
+}
+
+// sendNotice renders the notice of the debt's current revision and emails it to the debtor.
+func (w *debtWorkflow) sendNotice(ctx workflow.Context, summary string) error {
+	var documentID int64
+	err := workflow.ExecuteActivity(withSummary(ctx, "Render the payment notice PDF"),
+		ActivityRenderNotice, w.in.DebtID).Get(ctx, &documentID)
+	if err != nil {
+		return fmt.Errorf("render notice: %w", err)
+	}
+	err = workflow.ExecuteActivity(withSummary(ctx, summary), ActivitySendNotice, w.in.DebtID, documentID).Get(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("send notice: %w", err)
+	}
 	return nil
 }
 
@@ -157,22 +261,154 @@ func withSummary(ctx workflow.Context, summary string) workflow.Context {
 	return workflow.WithActivityOptions(ctx, opts)
 }
 
-// awaitReceipt waits for a receipt signal for at most d (forever when d < 0) and reports
-// whether one arrived.
-func (w *debtWorkflow) awaitReceipt(ctx workflow.Context, d time.Duration) bool {
-	got := false
+// await waits for the next event: a receipt, the end of the due date while the debt is
+// ISSUED, or an update that changed or cancelled the debt.
+func (w *debtWorkflow) await(ctx workflow.Context) string {
+	var event string
 	sel := workflow.NewSelector(ctx)
 	sel.AddReceive(w.receipts, func(c workflow.ReceiveChannel, _ bool) {
 		var sig ReceiptSignal
 		c.Receive(ctx, &sig)
-		w.receiptID, got = sig.ReceiptID, true
+		w.receiptID, event = sig.ReceiptID, eventReceipt
 	})
-	if d >= 0 {
-		timer := workflow.NewTimerWithOptions(ctx, d, workflow.TimerOptions{Summary: "Due date " + w.in.DueDate.String()})
-		sel.AddFuture(timer, func(workflow.Future) {})
+	sel.AddReceive(w.events, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, &event) })
+	if w.status == StatusIssued {
+		sel.AddFuture(w.timerForDueDate(ctx), func(workflow.Future) {
+			w.dueTimer, event = nil, eventDue
+		})
 	}
 	sel.Select(ctx)
-	return got
+	return event
+}
+
+// timerForDueDate returns the timer that fires when the current due date is over, starting
+// it (and cancelling one for an earlier due date) when needed. A notice issued after its due
+// date (a late import, long retries) fires at once.
+func (w *debtWorkflow) timerForDueDate(ctx workflow.Context) workflow.Future {
+	if w.dueTimer != nil && w.dueTimerFor == w.in.DueDate {
+		return w.dueTimer
+	}
+	if w.cancelDueTimer != nil {
+		w.cancelDueTimer()
+	}
+	timerCtx, cancel := workflow.WithCancel(ctx)
+	untilDue := max(0, w.in.DueDate.EndIn(date.Rome).Sub(workflow.Now(ctx)))
+	w.dueTimer = workflow.NewTimerWithOptions(timerCtx, untilDue, workflow.TimerOptions{Summary: "Due date " + w.in.DueDate.String()})
+	w.dueTimerFor, w.cancelDueTimer = w.in.DueDate, cancel
+	return w.dueTimer
+}
+
+// validateCancel accepts a cancellation of an issued, unpaid debt with a reason.
+func (w *debtWorkflow) validateCancel(req CancelRequest) error {
+	if err := w.validateUpdate(); err != nil {
+		return err
+	}
+	if req.Reason == "" || len(req.Reason) > 500 {
+		return rejected("reason: required, at most 500 characters")
+	}
+	return nil
+}
+
+// validateChange accepts a change of amount or due date of an issued, unpaid debt.
+func (w *debtWorkflow) validateChange(req ChangeRequest) error {
+	if err := w.validateUpdate(); err != nil {
+		return err
+	}
+	switch {
+	case req.Amount < 1:
+		return rejected("amount: must be at least one cent")
+	case req.DueDate.IsZero():
+		return rejected("dueDate: required")
+	case req.Reason == "" || len(req.Reason) > 500:
+		return rejected("reason: required, at most 500 characters")
+	case req.Amount == w.in.Amount && req.DueDate == w.in.DueDate:
+		return rejected("the amount and the due date are those of the debt already")
+	}
+	return nil
+}
+
+func (w *debtWorkflow) validateUpdate() error {
+	switch {
+	case w.status == StatusPaid || w.status == StatusCancelled || w.receiptID != "" || w.cancelled:
+		return rejected(fmt.Sprintf("the debt is %s already", strings.ToLower(cmp.Or(w.statusAfterEvents(), w.status))))
+	case w.busy:
+		return rejected("another change of this debt is in progress: try again in a moment")
+	}
+	return nil
+}
+
+// statusAfterEvents is the status the debt is about to take from an event not yet handled.
+func (w *debtWorkflow) statusAfterEvents() string {
+	switch {
+	case w.receiptID != "":
+		return StatusPaid
+	case w.cancelled:
+		return StatusCancelled
+	}
+	return ""
+}
+
+// awaitIssued lets an update that arrived while the notice was being issued wait for the
+// issue to end, and rejects it if the debt was paid meanwhile.
+func (w *debtWorkflow) awaitIssued(ctx workflow.Context) error {
+	if err := workflow.Await(ctx, func() bool { return w.status != StatusCreated || w.receiptID != "" }); err != nil {
+		return err
+	}
+	if after := w.statusAfterEvents(); after != "" {
+		return rejected("the debt is " + strings.ToLower(after) + " already")
+	}
+	return nil
+}
+
+// cancel withdraws the notice from pagoPA, records the reason and tells the debtor.
+func (w *debtWorkflow) cancel(ctx workflow.Context, req CancelRequest) error {
+	w.busy = true
+	defer func() { w.busy = false }()
+	if err := w.awaitIssued(ctx); err != nil {
+		return err
+	}
+	ctx = workflow.WithActivityOptions(ctx, issueOptions)
+	err := workflow.ExecuteActivity(withSummary(ctx, "Invalidate the position in GPD and record the cancellation"),
+		ActivityCancelPosition, w.in.DebtID, req.Reason).Get(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("cancel position: %w", err)
+	}
+	w.cancelled = true
+	w.events.SendAsync(eventCancelled)
+	if w.receiptID != "" { // a receipt came in meanwhile: it will be flagged for refund
+		return nil
+	}
+	err = workflow.ExecuteActivity(withSummary(ctx, "Email the cancellation to the debtor"),
+		ActivitySendCancellation, w.in.DebtID).Get(ctx, nil)
+	if err != nil { // the debt is cancelled all the same; the failure is visible in the history
+		workflow.GetLogger(ctx).Error("cancellation message not sent", "error", err)
+	}
+	return nil
+}
+
+// change applies a new amount or due date as the next revision and reissues the notice.
+func (w *debtWorkflow) change(ctx workflow.Context, req ChangeRequest) (ChangeResult, error) {
+	w.busy = true
+	defer func() { w.busy = false }()
+	if err := w.awaitIssued(ctx); err != nil {
+		return ChangeResult{}, err
+	}
+	ctx = workflow.WithActivityOptions(ctx, issueOptions)
+	in := ChangeInput{DebtID: w.in.DebtID, Revision: w.revision + 1, ChangeRequest: req}
+	err := workflow.ExecuteActivity(withSummary(ctx, "Update the position in GPD and record the change"),
+		ActivityChangePosition, in).Get(ctx, nil)
+	if err != nil {
+		return ChangeResult{}, fmt.Errorf("change position: %w", err)
+	}
+	// The change is applied: the main loop re-arms the due date whatever happens to the notice.
+	w.revision, w.in.Amount, w.in.DueDate = in.Revision, req.Amount, req.DueDate
+	w.events.SendAsync(eventChanged)
+	if w.receiptID == "" { // paid meanwhile: no new notice to send
+		if err := w.sendNotice(ctx, "Email the revised notice to the debtor"); err != nil {
+			return ChangeResult{Revision: in.Revision}, fmt.Errorf("revision %d applied, but its notice was not sent: %w", in.Revision, err)
+		}
+	}
+	return ChangeResult{Revision: in.Revision}, nil
 }
 
 // paid records the end of the debt. The receipts themselves were stored by whoever received

@@ -1,0 +1,133 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
+	"go.temporal.io/sdk/temporal"
+
+	"incasso/date"
+	"incasso/db"
+	"incasso/db/dbgen"
+	"incasso/pagopa/gpd"
+	"incasso/workflows"
+)
+
+// settled is the non-retryable error of a debt that was paid (or cancelled) before the
+// operation could change it.
+func settled(debtID int64, status string) error {
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf("debt %d is %s: it cannot be changed", debtID, status), workflows.ErrTypeSettled, nil)
+}
+
+func isSettled(status string) bool {
+	return status == workflows.StatusPaid || status == workflows.StatusCancelled
+}
+
+// CancelPosition withdraws the debt's notice from pagoPA (GPD invalidate), so it can no longer
+// be paid, and records the cancellation with its reason. Repeating it changes nothing.
+func (a *Debts) CancelPosition(ctx context.Context, debtID int64, reason string) error {
+	d, err := a.load(ctx, debtID)
+	if err != nil {
+		return err
+	}
+	switch {
+	case d.Status == workflows.StatusCancelled:
+		return nil
+	case d.Status == workflows.StatusPaid:
+		return settled(debtID, d.Status)
+	case reason == "" || len(reason) > 500:
+		return temporal.NewNonRetryableApplicationError("a cancellation needs a reason of at most 500 characters", ErrTypeInvalidInput, nil)
+	}
+	if err := a.GPD.Invalidate(ctx, d.EcFiscalCode, d.Iupd); err != nil {
+		if err := a.explainConflict(ctx, d, err, "INVALID"); err != nil {
+			return err
+		}
+	}
+	_, err = dbgen.New(a.Pool).CancelDebt(ctx, dbgen.CancelDebtParams{ID: debtID, CancelReason: pgtype.Text{String: reason, Valid: true}})
+	if errors.Is(db.NotFound(err), db.ErrNotFound) { // paid in the meantime, or cancelled by a retry
+		if d, err = a.load(ctx, debtID); err == nil && d.Status != workflows.StatusCancelled {
+			return settled(debtID, d.Status)
+		}
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("record cancellation of debt %d: %w", debtID, err)
+	}
+	return nil
+}
+
+// explainConflict reads back a position GPD refused to change: fine when it is already in the
+// wanted state, settled when it was paid, retryable otherwise.
+func (a *Debts) explainConflict(ctx context.Context, d dbgen.DebtPosition, err error, wanted string) error {
+	switch {
+	case errors.Is(err, gpd.ErrConflict):
+		pos, getErr := a.GPD.Get(ctx, d.EcFiscalCode, d.Iupd)
+		if getErr != nil {
+			return fmt.Errorf("read back position of debt %d: %w", d.ID, getErr)
+		}
+		switch pos.Status {
+		case wanted:
+			return nil
+		case "PAID", "PARTIALLY_PAID", "REPORTED":
+			return settled(d.ID, workflows.StatusPaid)
+		}
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("GPD refused to change debt %d in status %s", d.ID, pos.Status), ErrTypeGPDRejected, err)
+	case errors.Is(err, gpd.ErrRejected), errors.Is(err, gpd.ErrNotFound):
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("GPD refused to change debt %d", d.ID), ErrTypeGPDRejected, err)
+	}
+	return fmt.Errorf("change debt %d in GPD: %w", d.ID, err)
+}
+
+// ChangePosition applies a new amount and due date to the debt as revision in.Revision: the
+// change is recorded with its reason, the GPD position updated, and the debt row changed.
+// Repeating it (a retry) changes nothing more.
+func (a *Debts) ChangePosition(ctx context.Context, in workflows.ChangeInput) error {
+	d, err := a.load(ctx, in.DebtID)
+	if err != nil {
+		return err
+	}
+	if isSettled(d.Status) {
+		return settled(in.DebtID, d.Status)
+	}
+	if in.Revision < 2 || in.Amount < 1 || in.DueDate.IsZero() || in.Reason == "" || len(in.Reason) > 500 {
+		return temporal.NewNonRetryableApplicationError("a change needs revision >= 2, an amount, a due date and a reason", ErrTypeInvalidInput, nil)
+	}
+	if int(d.Revision) > in.Revision {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("debt %d is at revision %d already", in.DebtID, d.Revision), ErrTypeInvalidInput, nil)
+	}
+	q := dbgen.New(a.Pool)
+	err = q.InsertDebtChange(ctx, dbgen.InsertDebtChangeParams{
+		DebtID: in.DebtID, Revision: int32(in.Revision), AmountCents: int64(in.Amount), DueDate: in.DueDate.Time(), Reason: in.Reason,
+	})
+	if err != nil {
+		return fmt.Errorf("record change of debt %d: %w", in.DebtID, err)
+	}
+	changed := d
+	changed.AmountCents, changed.DueDate = int64(in.Amount), in.DueDate.Time()
+	pos, err := a.position(changed)
+	if err != nil {
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, nil)
+	}
+	if err := a.GPD.Update(ctx, d.EcFiscalCode, pos); err != nil {
+		if err := a.explainConflict(ctx, d, err, "VALID"); err != nil {
+			return err
+		}
+	}
+	_, err = q.ApplyDebtChange(ctx, dbgen.ApplyDebtChangeParams{
+		ID: in.DebtID, Revision: int32(in.Revision), AmountCents: int64(in.Amount), DueDate: in.DueDate.Time(),
+		Today: date.InRome(time.Now()).Time(),
+	})
+	if errors.Is(db.NotFound(err), db.ErrNotFound) { // applied by an earlier attempt, or paid meanwhile
+		if d, err = a.load(ctx, in.DebtID); err == nil && isSettled(d.Status) {
+			return settled(in.DebtID, d.Status)
+		}
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("apply change of debt %d: %w", in.DebtID, err)
+	}
+	return nil
+}

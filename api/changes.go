@@ -1,0 +1,159 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"incasso/activities"
+	"incasso/date"
+	"incasso/db/dbgen"
+	"incasso/money"
+	"incasso/workflows"
+)
+
+// CancelDebtRequest is the body of POST /v1/debts/{iupd}/cancel.
+type CancelDebtRequest struct {
+	Reason string `json:"reason"`
+}
+
+// ChangeDebtRequest is the body of POST /v1/debts/{iupd}/change: the new amount and due date
+// (both, even when one stays the same) and why.
+type ChangeDebtRequest struct {
+	AmountCents money.Cents `json:"amountCents"`
+	DueDate     string      `json:"dueDate"`
+	Reason      string      `json:"reason"`
+}
+
+// updateWait is how long a cancel or change request waits for the debt's process to finish
+// it before answering 202 Accepted.
+const updateWait = 20 * time.Second
+
+func validReason(reason string) (string, []FieldError) {
+	reason = strings.TrimSpace(reason)
+	if n := utf8.RuneCountInString(reason); n < 1 || n > 500 {
+		return reason, []FieldError{{"reason", "required, at most 500 characters"}}
+	}
+	return reason, nil
+}
+
+func (s *Server) cancelDebt(c echo.Context) error {
+	var req CancelDebtRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	reason, errs := validReason(req.Reason)
+	if len(errs) > 0 {
+		return invalid(errs)
+	}
+	d, err := s.debtByIUPD(c)
+	if err != nil {
+		return err
+	}
+	if d.Status == workflows.StatusCancelled { // a repeated request: the same answer
+		return s.respondDebt(c, d)
+	}
+	return s.updateDebt(c, d, workflows.UpdateCancel, workflows.CancelRequest{Reason: reason})
+}
+
+func (s *Server) changeDebt(c echo.Context) error {
+	var req ChangeDebtRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	reason, errs := validReason(req.Reason)
+	if req.AmountCents < 1 || req.AmountCents > MaxAmount {
+		errs = append(errs, FieldError{"amountCents", fmt.Sprintf("must be an integer number of cents from 1 to %d", MaxAmount)})
+	}
+	due, err := date.Parse(req.DueDate)
+	switch {
+	case err != nil:
+		errs = append(errs, FieldError{"dueDate", "required: a date as YYYY-MM-DD"})
+	case due.Before(date.InRome(s.Now())):
+		errs = append(errs, FieldError{"dueDate", "must not be in the past"})
+	}
+	if len(errs) > 0 {
+		return invalid(errs)
+	}
+	d, err := s.debtByIUPD(c)
+	if err != nil {
+		return err
+	}
+	return s.updateDebt(c, d, workflows.UpdateChange, workflows.ChangeRequest{Amount: req.AmountCents, DueDate: due, Reason: reason})
+}
+
+// updateDebt asks the debt's workflow to apply an update and answers with the debt as it is
+// after it: 200 when done, 202 when still running after updateWait, 409 when the debt's state
+// does not allow it. An Idempotency-Key header makes a repeated request the same update.
+func (s *Server) updateDebt(c echo.Context, d dbgen.DebtPosition, name string, arg any) error {
+	switch d.Status {
+	case workflows.StatusPaid, workflows.StatusCancelled:
+		return problem(http.StatusConflict, "the debt is "+strings.ToLower(d.Status)+" already")
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), updateWait)
+	defer cancel()
+	opts := client.UpdateWorkflowOptions{
+		WorkflowID: workflows.DebtWorkflowID(d.EcFiscalCode, d.Iupd), UpdateName: name, Args: []any{arg},
+		WaitForStage: client.WorkflowUpdateStageAccepted,
+	}
+	if key := c.Request().Header.Get("Idempotency-Key"); key != "" {
+		opts.UpdateID = name + "/" + key
+	}
+	handle, err := s.Temporal.UpdateWorkflow(ctx, opts)
+	if err == nil {
+		err = handle.Get(ctx, nil)
+	}
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return c.JSON(http.StatusAccepted, map[string]string{
+				"status": "IN_PROGRESS", "detail": "the request was accepted and is still being applied; read the debt later",
+			})
+		}
+		return s.updateProblem(d, err)
+	}
+	if d, err = s.reloadDebt(c, d.ID); err != nil {
+		return err
+	}
+	return s.respondDebt(c, d)
+}
+
+// updateProblem explains why an update did not apply, without personal data.
+func (s *Server) updateProblem(d dbgen.DebtPosition, err error) error {
+	var notFound *serviceerror.NotFound
+	if rejected := findErrorType(err, workflows.ErrTypeRejected); rejected != nil {
+		return problem(http.StatusConflict, rejected.Message()) // the validator's message names the problem
+	}
+	switch {
+	case errors.As(err, &notFound):
+		return problem(http.StatusConflict, "the debt's process has ended: it is paid or cancelled")
+	case findErrorType(err, workflows.ErrTypeSettled) != nil:
+		return problem(http.StatusConflict, "the debt was paid or cancelled in the meantime")
+	case findErrorType(err, activities.ErrTypeGPDRejected) != nil:
+		return problem(http.StatusBadGateway, "pagoPA refused the change of the position")
+	}
+	s.Log.Error("update debt", "debt_id", d.ID, "err", err)
+	return problem(http.StatusServiceUnavailable, "the debt's process could not apply the request; retry later")
+}
+
+// findErrorType returns the first application error of the given type in err's chain.
+func findErrorType(err error, typ string) *temporal.ApplicationError {
+	for ; err != nil; err = errors.Unwrap(err) {
+		if appErr, ok := err.(*temporal.ApplicationError); ok && appErr.Type() == typ {
+			return appErr
+		}
+	}
+	return nil
+}
+
+func (s *Server) reloadDebt(c echo.Context, id int64) (dbgen.DebtPosition, error) {
+	return dbgen.New(s.Pool).GetDebt(c.Request().Context(), id)
+}

@@ -1,0 +1,195 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+
+	"incasso/internal/specs"
+	"incasso/mailsink"
+	"incasso/money"
+	"incasso/pagopa"
+	"incasso/sim"
+	"incasso/workflows"
+)
+
+// createDebt posts a debt of amount cents due in a month and returns it as the API shows it.
+func (e *env) createDebt(t *testing.T, iupd string, amount int64) debtView {
+	t.Helper()
+	body := map[string]any{
+		"iupd": iupd, "serviceCode": "TARI", "amountCents": amount,
+		"dueDate": time.Now().AddDate(0, 1, 0).Format("2006-01-02"), "description": "TARI 2026 " + iupd,
+		"debtor": map[string]any{"type": "F", "fiscalCode": "RSSMRA85T10A562S", "fullName": "Mario Rossi", "email": strings.ToLower(iupd) + "@example.it"},
+	}
+	var d debtView
+	require.Equal(t, http.StatusCreated, e.call(t, http.MethodPost, e.stack.APIURL+"/v1/debts", body, &d))
+	return d
+}
+
+// verify asks the EC about a notice as the Nodo does, checks the answer against the XSD and
+// returns its fault code ("" when OK).
+func (e *env) verify(t *testing.T, nav string) string {
+	t.Helper()
+	cfg := e.stack.Deps.Config
+	req := pagopa.VerifyPaymentNoticeRequest{
+		Header: pagopa.Header{IDPA: cfg.Creditor.FiscalCode, IDBrokerPA: cfg.Creditor.BrokerID, IDStation: cfg.Creditor.StationID},
+		QRCode: pagopa.QRCode{FiscalCode: cfg.Creditor.FiscalCode, NoticeNumber: nav},
+	}
+	body, err := pagopa.Wrap(pagopa.ElemVerifyPaymentNoticeReq, req)
+	require.NoError(t, err)
+	httpReq, err := http.NewRequest(http.MethodPost, e.stack.APIURL+"/pagopa/paForNode", bytes.NewReader(body))
+	require.NoError(t, err)
+	httpReq.Header.Set("X-Node-Key", cfg.NodeKey)
+	httpReq.Header.Set("SOAPAction", pagopa.OpVerifyPaymentNotice)
+	resp, err := e.http.Do(httpReq)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	name, inner, err := pagopa.Unwrap(bytes.NewReader(raw))
+	require.NoError(t, err)
+	require.Equal(t, pagopa.ElemVerifyPaymentNoticeRes, name.Local)
+	specs.RequireValid(t, inner, "pagopa", "paForNode.xsd")
+	var res pagopa.VerifyPaymentNoticeResponse
+	require.NoError(t, pagopa.DecodeBody(inner, &res))
+	if res.Fault != nil {
+		return res.Fault.FaultCode
+	}
+	return ""
+}
+
+func (e *env) waitMail(t *testing.T, match func(mailsink.Message) bool) mailsink.Message {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	m, err := e.stack.Sink.WaitFor(ctx, match)
+	require.NoError(t, err)
+	return m
+}
+
+type flaggedView struct {
+	Receipts []struct {
+		ReceiptID string `json:"receiptId"`
+		IUPD      string `json:"iupd"`
+		Flag      string `json:"flag"`
+		Source    string `json:"source"`
+	} `json:"receipts"`
+}
+
+// TestPagoPAPaths pays debts through every path pagoPA can take: GPD failing for a while,
+// duplicate deliveries, a wrong amount, a receipt before the position is published, a
+// cancelled and a changed notice, an unknown notice, and a receipt that was never pushed
+// and is found by the recovery job.
+func TestPagoPAPaths(t *testing.T) {
+	e := start(t)
+	ctx := context.Background()
+	p := e.stack.PagoPA
+	org := e.stack.Deps.Config.Creditor.FiscalCode
+
+	// GPD answers 503 twice: the registration is retried and the notice issued all the same.
+	require.NoError(t, p.InjectFaults(sim.Faults{Count: 2, Status: http.StatusServiceUnavailable}))
+	dup := e.createDebt(t, "E2E-DUP", 10_000)
+	e.waitStatus(t, "E2E-DUP", workflows.StatusIssued)
+	require.Equal(t, "", e.verify(t, dup.NoticeNumber))
+
+	// The Nodo delivers one receipt three times: recorded once, the repeats acknowledged.
+	res, err := p.Pay(ctx, sim.Payment{NAV: dup.NoticeNumber, Duplicates: 2})
+	require.NoError(t, err)
+	require.Equal(t, []sim.Push{{Outcome: "OK"}, {Outcome: "KO", FaultCode: pagopa.FaultDuplicateReceipt}, {Outcome: "KO", FaultCode: pagopa.FaultDuplicateReceipt}}, res.Pushes)
+	paid := e.waitStatus(t, "E2E-DUP", workflows.StatusPaid)
+	require.Len(t, paid.Receipts, 1)
+	require.Equal(t, pagopa.FaultDuplicatePayment, e.verify(t, dup.NoticeNumber))
+
+	// A receipt for another amount settles the debt but is flagged for the finance office.
+	odd := e.createDebt(t, "E2E-AMOUNT", 20_000)
+	e.waitStatus(t, "E2E-AMOUNT", workflows.StatusIssued)
+	res, err = p.Pay(ctx, sim.Payment{NAV: odd.NoticeNumber, Amount: money.Cents(15_000)})
+	require.NoError(t, err)
+	require.Equal(t, "OK", res.Outcome)
+	e.waitStatus(t, "E2E-AMOUNT", workflows.StatusPaid)
+
+	// A receipt arrives while GPD is too slow to have published the position: the debt is
+	// paid, and the notice is never emailed to someone who has paid.
+	require.NoError(t, p.InjectFaults(sim.Faults{LatencyMS: 3000}))
+	early := e.createDebt(t, "E2E-EARLY", 5_000)
+	res, err = p.Pay(ctx, sim.Payment{NAV: early.NoticeNumber, Organization: org, Amount: 5_000, Early: true})
+	require.NoError(t, err)
+	require.Equal(t, "OK", res.Outcome)
+	p.ClearFaults()
+	e.waitStatus(t, "E2E-EARLY", workflows.StatusPaid)
+	var earlyResult workflows.DebtResult
+	require.NoError(t, e.stack.Deps.Temporal.GetWorkflow(ctx, early.WorkflowID, "").Get(ctx, &earlyResult))
+	require.Equal(t, workflows.StatusPaid, earlyResult.Status)
+	var earlyMails int
+	require.NoError(t, e.stack.Deps.Pool.QueryRow(ctx,
+		"SELECT count(*) FROM communications c JOIN debt_positions d ON d.id = c.debt_id WHERE d.iupd = 'E2E-EARLY'").Scan(&earlyMails))
+	require.Zero(t, earlyMails)
+
+	// Cancelled: withdrawn from GPD, the debtor told, the Nodo told it is cancelled.
+	cancelled := e.createDebt(t, "E2E-CANCEL", 7_000)
+	e.waitStatus(t, "E2E-CANCEL", workflows.StatusIssued)
+	var after debtView
+	require.Equal(t, http.StatusOK, e.call(t, http.MethodPost, e.stack.APIURL+"/v1/debts/E2E-CANCEL/cancel",
+		map[string]string{"reason": "Iscrizione a ruolo duplicata"}, &after))
+	require.Equal(t, workflows.StatusCancelled, after.Status)
+	e.waitMail(t, func(m mailsink.Message) bool {
+		return strings.HasPrefix(m.Subject, "Annullamento") && strings.Contains(string(m.Raw), "Iscrizione a ruolo duplicata")
+	})
+	require.Equal(t, pagopa.FaultCancelledPayment, e.verify(t, cancelled.NoticeNumber))
+	_, err = p.Pay(ctx, sim.Payment{NAV: cancelled.NoticeNumber})
+	require.ErrorIs(t, err, sim.ErrNotPayable, "GPD no longer lets a PSP pay it")
+	require.Equal(t, http.StatusConflict, e.call(t, http.MethodPost, e.stack.APIURL+"/v1/debts/E2E-CANCEL/change",
+		map[string]any{"amountCents": 1, "dueDate": time.Now().AddDate(0, 2, 0).Format("2006-01-02"), "reason": "x"}, nil))
+
+	// Changed: a new amount and due date, a revised notice, paid at the new amount.
+	changed := e.createDebt(t, "E2E-CHANGE", 9_000)
+	e.waitStatus(t, "E2E-CHANGE", workflows.StatusIssued)
+	newDue := time.Now().AddDate(0, 2, 0).Format("2006-01-02")
+	require.Equal(t, http.StatusOK, e.call(t, http.MethodPost, e.stack.APIURL+"/v1/debts/E2E-CHANGE/change",
+		map[string]any{"amountCents": 8_000, "dueDate": newDue, "reason": "Riduzione per compostaggio domestico"}, &after))
+	require.Equal(t, int64(8_000), after.AmountCents)
+	e.waitMail(t, func(m mailsink.Message) bool {
+		return strings.Contains(m.Subject, "aggiornato") && strings.Contains(string(m.Raw), money.Cents(8_000).Italian())
+	})
+	res, err = p.Pay(ctx, sim.Payment{NAV: changed.NoticeNumber})
+	require.NoError(t, err)
+	require.Equal(t, "OK", res.Outcome)
+	e.waitStatus(t, "E2E-CHANGE", workflows.StatusPaid)
+
+	// A receipt for a notice the comune never issued is refused, and kept for review.
+	unknown, err := pagopa.NewNAV(1, 9_999_999_999_000)
+	require.NoError(t, err)
+	res, err = p.Pay(ctx, sim.Payment{NAV: unknown.String(), Organization: org, Amount: 1_000, Early: true})
+	require.NoError(t, err)
+	require.Equal(t, pagopa.FaultUnknownPayment, res.FaultCode)
+	require.Equal(t, pagopa.FaultUnknownPayment, e.verify(t, unknown.String()))
+
+	// A receipt pagoPA never pushed is found by the recovery job and settles the debt.
+	lost := e.createDebt(t, "E2E-LOST", 4_000)
+	e.waitStatus(t, "E2E-LOST", workflows.StatusIssued)
+	res, err = p.Pay(ctx, sim.Payment{NAV: lost.NoticeNumber, Undelivered: true})
+	require.NoError(t, err)
+	require.Empty(t, res.Pushes)
+	require.Equal(t, workflows.StatusIssued, e.waitStatus(t, "E2E-LOST", workflows.StatusIssued).Status)
+	schedule := e.stack.Deps.Temporal.ScheduleClient().GetHandle(ctx, workflows.ReceiptRecoveryScheduleID)
+	require.NoError(t, schedule.Trigger(ctx, client.ScheduleTriggerOptions{}))
+	recovered := e.waitStatus(t, "E2E-LOST", workflows.StatusPaid)
+	require.Len(t, recovered.Receipts, 1)
+	require.Equal(t, res.ReceiptID, recovered.Receipts[0].ReceiptID)
+
+	// What needs the finance office's eyes is listed: the wrong amount and the unknown notice.
+	var flagged flaggedView
+	require.Equal(t, http.StatusOK, e.call(t, http.MethodGet, e.stack.APIURL+"/v1/receipts/flagged", nil, &flagged))
+	flags := map[string]string{}
+	for _, r := range flagged.Receipts {
+		flags[r.Flag] = r.IUPD
+	}
+	require.Equal(t, map[string]string{"AMOUNT_MISMATCH": "E2E-AMOUNT", "UNKNOWN_NOTICE": ""}, flags)
+}
