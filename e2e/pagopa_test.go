@@ -5,12 +5,17 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"incasso/internal/specs"
 	"incasso/mailsink"
@@ -161,7 +166,8 @@ func TestPagoPAPaths(t *testing.T) {
 	res, err = p.Pay(ctx, sim.Payment{NAV: changed.NoticeNumber})
 	require.NoError(t, err)
 	require.Equal(t, "OK", res.Outcome)
-	e.waitStatus(t, "E2E-CHANGE", workflows.StatusPaid)
+	changedReceipt := res.ReceiptID
+	changedPaid := e.waitStatus(t, "E2E-CHANGE", workflows.StatusPaid)
 
 	// A receipt for a notice the comune never issued is refused, and kept for review.
 	unknown, err := pagopa.NewNAV(1, 9_999_999_999_000)
@@ -192,4 +198,33 @@ func TestPagoPAPaths(t *testing.T) {
 		flags[r.Flag] = r.IUPD
 	}
 	require.Equal(t, map[string]string{"AMOUNT_MISMATCH": "E2E-AMOUNT", "UNKNOWN_NOTICE": ""}, flags)
+
+	var changedResult, cancelledResult workflows.DebtResult
+	require.NoError(t, e.stack.Deps.Temporal.GetWorkflow(ctx, changedPaid.WorkflowID, "").Get(ctx, &changedResult))
+	require.NoError(t, e.stack.Deps.Temporal.GetWorkflow(ctx, cancelled.WorkflowID, "").Get(ctx, &cancelledResult))
+	require.Equal(t, workflows.DebtResult{Status: workflows.StatusPaid, ReceiptID: changedReceipt}, changedResult)
+	require.Equal(t, workflows.DebtResult{Status: workflows.StatusCancelled}, cancelledResult)
+	e.recordHistory(t, changedPaid.WorkflowID, "debt_changed_then_paid")
+	e.recordHistory(t, cancelled.WorkflowID, "debt_cancelled")
+}
+
+// recordHistory writes the workflow's history to $INCASSO_RECORD_HISTORIES/<name>.json when
+// that variable is set, for the replay tests in workflows/testdata.
+func (e *env) recordHistory(t *testing.T, workflowID, name string) {
+	t.Helper()
+	dir := os.Getenv("INCASSO_RECORD_HISTORIES")
+	if dir == "" {
+		return
+	}
+	ctx := context.Background()
+	var hist historypb.History
+	iter := e.stack.Deps.Temporal.GetWorkflowHistory(ctx, workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		require.NoError(t, err)
+		hist.Events = append(hist.Events, ev)
+	}
+	data, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&hist)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, name+".json"), data, 0o644))
 }
