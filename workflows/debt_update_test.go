@@ -179,7 +179,7 @@ func (o *updateOutcome) requireRejected(want string) {
 }
 
 // requireCompleted checks the update was accepted and completed, and returns its outcome.
-func (o *updateOutcome) requireCompleted() (result any, err error, at time.Time) {
+func (o *updateOutcome) requireCompleted() (result any, at time.Time, err error) {
 	t := o.h.t
 	t.Helper()
 	o.h.mu.Lock()
@@ -188,7 +188,7 @@ func (o *updateOutcome) requireCompleted() (result any, err error, at time.Time)
 	require.NoError(t, o.rejected, "update %s rejected", o.id)
 	require.True(t, o.accepted, "update %s not accepted", o.id)
 	require.True(t, o.completed, "update %s not completed", o.id)
-	return o.result, o.err, o.completedAt
+	return o.result, o.completedAt, o.err
 }
 
 func requireStatus(t *testing.T, query func() (string, error), want string) {
@@ -216,7 +216,7 @@ func TestDebtCancelBeforeDueDate(t *testing.T) {
 	res := h.run(testInput())
 
 	require.Equal(t, DebtResult{Status: StatusCancelled}, res)
-	result, err, doneAt := cancel.requireCompleted()
+	result, doneAt, err := cancel.requireCompleted()
 	require.NoError(t, err)
 	require.Nil(t, result)
 	require.True(t, doneAt.Equal(cancelAt.Add(5*time.Minute)), "cancel completed at %s", doneAt)
@@ -249,7 +249,7 @@ func TestDebtCancelWhileIssuing(t *testing.T) {
 	res := h.run(testInput())
 
 	require.Equal(t, DebtResult{Status: StatusCancelled}, res)
-	_, err, doneAt := cancel.requireCompleted()
+	_, doneAt, err := cancel.requireCompleted()
 	require.NoError(t, err)
 	require.False(t, doneAt.Before(h.statusTime(StatusIssued)), "cancelled at %s, before the notice was issued", doneAt)
 	require.Equal(t, []string{StatusIssued, StatusCancelled}, h.statusNames())
@@ -341,7 +341,7 @@ func TestDebtCancelPositionFindsDebtSettled(t *testing.T) {
 
 	res := h.run(testInput())
 
-	_, err, doneAt := cancel.requireCompleted()
+	_, doneAt, err := cancel.requireCompleted()
 	require.Error(t, err, "cancel of a settled debt succeeded")
 	var appErr *temporal.ApplicationError
 	require.ErrorAs(t, err, &appErr)
@@ -370,7 +370,7 @@ func TestDebtCancelledEvenIfCancellationNotSent(t *testing.T) {
 	res := h.run(testInput())
 
 	require.Equal(t, DebtResult{Status: StatusCancelled}, res)
-	_, err, _ := cancel.requireCompleted()
+	_, _, err := cancel.requireCompleted()
 	require.NoError(t, err, "the debt is cancelled all the same")
 	require.Equal(t, []string{StatusIssued, StatusCancelled}, h.statusNames())
 	h.requireSearchStatuses(StatusIssued, StatusCancelled)
@@ -395,7 +395,7 @@ func TestDebtChangeBeforeDueDate(t *testing.T) {
 
 	res := h.run(testInput())
 
-	result, err, _ := change.requireCompleted()
+	result, _, err := change.requireCompleted()
 	require.NoError(t, err)
 	require.Equal(t, ChangeResult{Revision: 2}, result)
 	require.Equal(t, []ChangeInput{{DebtID: testDebtID, Revision: 2, ChangeRequest: req}}, u.changeInputs())
@@ -433,10 +433,10 @@ func TestDebtChangeOverdueDebt(t *testing.T) {
 
 	res := h.run(testInput())
 
-	result, err, _ := first.requireCompleted()
+	result, _, err := first.requireCompleted()
 	require.NoError(t, err)
 	require.Equal(t, ChangeResult{Revision: 2}, result)
-	result, err, _ = second.requireCompleted()
+	result, _, err = second.requireCompleted()
 	require.NoError(t, err)
 	require.Equal(t, ChangeResult{Revision: 3}, result)
 	require.Equal(t, []ChangeInput{
@@ -482,13 +482,13 @@ func TestDebtChangeTwiceAndRejections(t *testing.T) {
 	res := h.run(testInput())
 
 	asIssued.requireRejected("the amount and the due date are those of the debt already")
-	result, err, doneAt := first.requireCompleted()
+	result, doneAt, err := first.requireCompleted()
 	require.NoError(t, err)
 	require.Equal(t, ChangeResult{Revision: 2}, result)
 	require.True(t, doneAt.Equal(h.start.Add(day+time.Hour)), "first change completed at %s", doneAt)
 	during.requireRejected("another change of this debt is in progress")
 	cancelDuring.requireRejected("another change of this debt is in progress")
-	result, err, _ = second.requireCompleted()
+	result, _, err = second.requireCompleted()
 	require.NoError(t, err)
 	require.Equal(t, ChangeResult{Revision: 3}, result)
 	same.requireRejected("the amount and the due date are those of the debt already")
@@ -523,7 +523,7 @@ func TestDebtReceiptDuringChange(t *testing.T) {
 	require.True(t, h.statusTime(StatusPaid).Equal(paidAt), "PAID at %s", h.statusTime(StatusPaid))
 	h.requireSearchStatuses(StatusIssued, StatusPaid)
 
-	_, err, doneAt := change.requireCompleted()
+	_, doneAt, err := change.requireCompleted()
 	var appErr *temporal.ApplicationError
 	require.ErrorAs(t, err, &appErr)
 	require.Equal(t, ErrTypeSettled, appErr.Type())
