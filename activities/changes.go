@@ -38,7 +38,7 @@ func (a *Debts) CancelPosition(ctx context.Context, debtID int64, reason string)
 		return nil
 	case d.Status == workflows.StatusPaid:
 		return settled(debtID, d.Status)
-	case reason == "" || len(reason) > 500:
+	case !workflows.ValidReason(reason):
 		return temporal.NewNonRetryableApplicationError("a cancellation needs a reason of at most 500 characters", ErrTypeInvalidInput, nil)
 	}
 	if err := a.GPD.Invalidate(ctx, d.EcFiscalCode, d.Iupd); err != nil {
@@ -82,8 +82,8 @@ func (a *Debts) explainConflict(ctx context.Context, d dbgen.DebtPosition, err e
 }
 
 // ChangePosition applies a new amount and due date to the debt as revision in.Revision: the
-// change is recorded with its reason, the GPD position updated, and the debt row changed.
-// Repeating it (a retry) changes nothing more.
+// GPD position is updated, then the change is recorded with its reason and the debt row
+// changed, in one transaction. Repeating it (a retry) changes nothing more.
 func (a *Debts) ChangePosition(ctx context.Context, in workflows.ChangeInput) error {
 	d, err := a.load(ctx, in.DebtID)
 	if err != nil {
@@ -92,18 +92,11 @@ func (a *Debts) ChangePosition(ctx context.Context, in workflows.ChangeInput) er
 	if isSettled(d.Status) {
 		return settled(in.DebtID, d.Status)
 	}
-	if in.Revision < 2 || in.Amount < 1 || in.DueDate.IsZero() || in.Reason == "" || len(in.Reason) > 500 {
+	if in.Revision < 2 || in.Amount < 1 || in.DueDate.IsZero() || !workflows.ValidReason(in.Reason) {
 		return temporal.NewNonRetryableApplicationError("a change needs revision >= 2, an amount, a due date and a reason", ErrTypeInvalidInput, nil)
 	}
 	if int(d.Revision) > in.Revision {
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("debt %d is at revision %d already", in.DebtID, d.Revision), ErrTypeInvalidInput, nil)
-	}
-	q := dbgen.New(a.Pool)
-	err = q.InsertDebtChange(ctx, dbgen.InsertDebtChangeParams{
-		DebtID: in.DebtID, Revision: int32(in.Revision), AmountCents: int64(in.Amount), DueDate: in.DueDate.Time(), Reason: in.Reason,
-	})
-	if err != nil {
-		return fmt.Errorf("record change of debt %d: %w", in.DebtID, err)
 	}
 	changed := d
 	changed.AmountCents, changed.DueDate = int64(in.Amount), in.DueDate.Time()
@@ -116,18 +109,31 @@ func (a *Debts) ChangePosition(ctx context.Context, in workflows.ChangeInput) er
 			return err
 		}
 	}
-	_, err = q.ApplyDebtChange(ctx, dbgen.ApplyDebtChangeParams{
-		ID: in.DebtID, Revision: int32(in.Revision), AmountCents: int64(in.Amount), DueDate: in.DueDate.Time(),
-		Today: date.InRome(time.Now()).Time(),
+	applied := true
+	err = db.InTx(ctx, a.Pool, func(q *dbgen.Queries) error {
+		_, err := q.ApplyDebtChange(ctx, dbgen.ApplyDebtChangeParams{
+			ID: in.DebtID, Revision: int32(in.Revision), AmountCents: int64(in.Amount), DueDate: in.DueDate.Time(),
+			Today: date.InRome(time.Now()).Time(),
+		})
+		if errors.Is(db.NotFound(err), db.ErrNotFound) { // applied by an earlier attempt, or paid meanwhile
+			applied = false
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return q.InsertDebtChange(ctx, dbgen.InsertDebtChangeParams{
+			DebtID: in.DebtID, Revision: int32(in.Revision), AmountCents: int64(in.Amount), DueDate: in.DueDate.Time(), Reason: in.Reason,
+		})
 	})
-	if errors.Is(db.NotFound(err), db.ErrNotFound) { // applied by an earlier attempt, or paid meanwhile
+	if err != nil {
+		return fmt.Errorf("apply change of debt %d: %w", in.DebtID, err)
+	}
+	if !applied {
 		if d, err = a.load(ctx, in.DebtID); err == nil && isSettled(d.Status) {
 			return settled(in.DebtID, d.Status)
 		}
 		return err
-	}
-	if err != nil {
-		return fmt.Errorf("apply change of debt %d: %w", in.DebtID, err)
 	}
 	return nil
 }

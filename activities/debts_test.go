@@ -54,6 +54,8 @@ type fixture struct {
 	sink   *mailsink.Sink
 	gpd    *gpd.Client
 	gpdURL string
+	sim    *sim.PagoPA // the simulator behind gpdURL, for payments
+	simURL string
 	debts  *activities.Debts
 	emails atomic.Int64
 }
@@ -76,7 +78,7 @@ func newFixture(t *testing.T) *fixture {
 	services, err := config.ParseServices(config.DefaultServices)
 	require.NoError(t, err)
 	return &fixture{
-		pool: pool, q: dbgen.New(pool), sink: sink, gpd: client, gpdURL: gpdURL,
+		pool: pool, q: dbgen.New(pool), sink: sink, gpd: client, gpdURL: gpdURL, sim: p, simURL: srv.URL,
 		debts: &activities.Debts{
 			Pool: pool, GPD: client, Mail: mail.NewSender(mail.SMTPConfig{Addr: addr.String(), Timeout: 10 * time.Second}),
 			Creditor: creditor, Services: services, MailFrom: mailFrom, RetentionYears: 5,
@@ -88,7 +90,7 @@ func newFixture(t *testing.T) *fixture {
 func (f *fixture) insertDebt(t *testing.T, mutate func(*dbgen.CreateDebtParams)) dbgen.DebtPosition {
 	t.Helper()
 	ctx := context.Background()
-	base, err := f.q.NextIUVBase(ctx)
+	base, err := f.q.NextIUVBase(ctx, dbgen.NextIUVBaseParams{EcFiscalCode: ecCode, Segregation: int32(creditor.Segregation)})
 	require.NoError(t, err)
 	nav, err := pagopa.NewNAV(creditor.Segregation, base)
 	require.NoError(t, err)
@@ -114,9 +116,10 @@ func (f *fixture) run(t *testing.T, activity any, args ...any) (converter.Encode
 	return activityEnv(f.debts).ExecuteActivity(activity, args...)
 }
 
-// activityEnv runs the activities of a outside a worker, logging nothing: the failures
-// tests provoke on purpose would otherwise be logged as errors.
-func activityEnv(a *activities.Debts) *testsuite.TestActivityEnvironment {
+// activityEnv runs the activities of a (*activities.Debts or *activities.Recovery) outside a
+// worker, logging nothing: the failures tests provoke on purpose would otherwise be logged as
+// errors.
+func activityEnv(a any) *testsuite.TestActivityEnvironment {
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	env := suite.NewTestActivityEnvironment()
@@ -266,7 +269,7 @@ func TestRenderNotice(t *testing.T) {
 	sum := sha256.Sum256(doc.Content)
 	require.Equal(t, sum[:], doc.Sha256)
 
-	byDebt, err := f.q.GetDocumentByDebt(ctx, dbgen.GetDocumentByDebtParams{DebtID: d.ID, Kind: "notice"})
+	byDebt, err := f.q.GetLatestDocument(ctx, dbgen.GetLatestDocumentParams{DebtID: d.ID, Kind: "notice"})
 	require.NoError(t, err)
 	require.Equal(t, first, byDebt.ID)
 
@@ -418,7 +421,12 @@ func TestSetStatus(t *testing.T) {
 	}
 
 	cancelled := f.insertDebt(t, nil)
-	require.NoError(t, f.debts.SetStatus(ctx, cancelled.ID, "CANCELLED"))
+	_, err = f.run(t, f.debts.SetStatus, cancelled.ID, "CANCELLED")
+	requireNonRetryable(t, err, activities.ErrTypeInvalidInput)
+	require.Equal(t, "CREATED", status(cancelled.ID), "only CancelPosition cancels, with a reason")
+	_, err = f.q.CancelDebt(ctx, dbgen.CancelDebtParams{ID: cancelled.ID, CancelReason: pgtype.Text{String: "duplicate", Valid: true}})
+	require.NoError(t, err)
+	require.NoError(t, f.debts.SetStatus(ctx, cancelled.ID, "CANCELLED"), "confirming a cancellation is fine")
 	require.NoError(t, f.debts.SetStatus(ctx, cancelled.ID, "OVERDUE"))
 	require.Equal(t, "CANCELLED", status(cancelled.ID), "CANCELLED is final")
 }

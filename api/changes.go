@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"go.temporal.io/api/serviceerror"
@@ -40,8 +39,8 @@ const updateWait = 20 * time.Second
 
 func validReason(reason string) (string, []FieldError) {
 	reason = strings.TrimSpace(reason)
-	if n := utf8.RuneCountInString(reason); n < 1 || n > 500 {
-		return reason, []FieldError{{"reason", "required, at most 500 characters"}}
+	if !workflows.ValidReason(reason) {
+		return reason, []FieldError{{"reason", fmt.Sprintf("required, at most %d characters", workflows.MaxReasonLength)}}
 	}
 	return reason, nil
 }
@@ -87,6 +86,9 @@ func (s *Server) changeDebt(c echo.Context) error {
 	d, err := s.debtByIUPD(c)
 	if err != nil {
 		return err
+	}
+	if errs := s.checkSplit(d.ServiceCode, req.AmountCents); len(errs) > 0 {
+		return invalid(errs)
 	}
 	return s.updateDebt(c, d, workflows.UpdateChange, workflows.ChangeRequest{Amount: req.AmountCents, DueDate: due, Reason: reason})
 }
@@ -139,6 +141,8 @@ func (s *Server) updateProblem(d dbgen.DebtPosition, err error) error {
 		return problem(http.StatusConflict, "the debt was paid or cancelled in the meantime")
 	case findErrorType(err, activities.ErrTypeGPDRejected) != nil:
 		return problem(http.StatusBadGateway, "pagoPA refused the change of the position")
+	case findErrorType(err, activities.ErrTypeInvalidInput) != nil:
+		return problem(http.StatusUnprocessableEntity, "the request cannot be applied to this debt")
 	}
 	s.Log.Error("update debt", "debt_id", d.ID, "err", err)
 	return problem(http.StatusServiceUnavailable, "the debt's process could not apply the request; retry later")

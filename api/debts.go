@@ -28,6 +28,7 @@ import (
 	"incasso/fiscalcode"
 	"incasso/money"
 	"incasso/pagopa"
+	"incasso/positions"
 	"incasso/workflows"
 )
 
@@ -164,6 +165,7 @@ func (s *Server) createDebt(c echo.Context) error {
 		return err
 	}
 	due, errs := req.validate(date.InRome(s.Now()), func(code string) bool { _, ok := s.Config.Services.Find(code); return ok })
+	errs = append(errs, s.checkSplit(req.ServiceCode, req.AmountCents)...)
 	if len(errs) > 0 {
 		return invalid(errs)
 	}
@@ -209,6 +211,19 @@ func (s *Server) createDebt(c echo.Context) error {
 		c.Response().Header().Set(echo.HeaderLocation, "/v1/debts/"+debt.Iupd)
 	}
 	return c.JSON(status, resp)
+}
+
+// checkSplit reports an amount too small to give every beneficiary of the service a cent,
+// which GPD would refuse. An unknown service or an amount out of range is reported elsewhere.
+func (s *Server) checkSplit(serviceCode string, amount money.Cents) []FieldError {
+	service, ok := s.Config.Services.Find(serviceCode)
+	if !ok || amount < 1 || amount > MaxAmount {
+		return nil
+	}
+	if _, err := positions.Transfers(s.Config.Creditor, service, int64(amount), ""); err != nil {
+		return []FieldError{{"amountCents", fmt.Sprintf("too small to split among the %d beneficiaries of service %s", len(service.Transfers), serviceCode)}}
+	}
+	return nil
 }
 
 func sameDebt(d dbgen.DebtPosition, r CreateDebtRequest, due date.Date) bool {

@@ -24,6 +24,7 @@ import (
 	"incasso/internal/specs"
 	"incasso/internal/testdb"
 	"incasso/pagopa"
+	"incasso/receipts"
 )
 
 // fakeTemporal implements temporalClient: it records every call and fails when told to.
@@ -34,6 +35,11 @@ type fakeTemporal struct {
 	healthErr  error
 	executions []execution
 	signals    []signal
+	updates    []client.UpdateWorkflowOptions
+
+	updateErr, updateResultErr error
+	// onUpdate, when set, plays the workflow's part of an update that succeeds.
+	onUpdate func(client.UpdateWorkflowOptions)
 }
 
 type execution struct {
@@ -61,6 +67,28 @@ func (f *fakeTemporal) SignalWorkflow(_ context.Context, workflowID, runID, sign
 	return f.signalErr
 }
 
+// UpdateWorkflow records the update and answers with updateErr, or a handle whose Get
+// returns updateResultErr.
+func (f *fakeTemporal) UpdateWorkflow(_ context.Context, options client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.updates = append(f.updates, options)
+	if f.updateErr != nil {
+		return nil, f.updateErr
+	}
+	if f.updateResultErr == nil && f.onUpdate != nil {
+		f.onUpdate(options)
+	}
+	return fakeUpdateHandle{err: f.updateResultErr}, nil
+}
+
+type fakeUpdateHandle struct {
+	client.WorkflowUpdateHandle
+	err error
+}
+
+func (h fakeUpdateHandle) Get(context.Context, any) error { return h.err }
+
 func (f *fakeTemporal) CheckHealth(context.Context, *client.CheckHealthRequest) (*client.CheckHealthResponse, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -73,6 +101,26 @@ func (f *fakeTemporal) CheckHealth(context.Context, *client.CheckHealthRequest) 
 func (f *fakeTemporal) failExecute(err error) { f.mu.Lock(); f.executeErr = err; f.mu.Unlock() }
 func (f *fakeTemporal) failSignal(err error)  { f.mu.Lock(); f.signalErr = err; f.mu.Unlock() }
 func (f *fakeTemporal) failHealth(err error)  { f.mu.Lock(); f.healthErr = err; f.mu.Unlock() }
+
+// failUpdate makes UpdateWorkflow fail with err (nil: accept it), and the update's result
+// fail with resultErr (nil: the update succeeds).
+func (f *fakeTemporal) failUpdate(err, resultErr error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.updateErr, f.updateResultErr = err, resultErr
+}
+
+func (f *fakeTemporal) setOnUpdate(fn func(client.UpdateWorkflowOptions)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.onUpdate = fn
+}
+
+func (f *fakeTemporal) Updates() []client.UpdateWorkflowOptions {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]client.UpdateWorkflowOptions(nil), f.updates...)
+}
 
 func (f *fakeTemporal) Executions() []execution {
 	f.mu.Lock()
@@ -134,10 +182,11 @@ func newEnv(t *testing.T, opts ...func(*Server)) *testEnv {
 
 	env := &testEnv{pool: pool, dbURL: dbURL, cfg: cfg, fake: &fakeTemporal{}, logs: &syncBuffer{}}
 	env.now.Store(defaultNow.UnixNano())
+	log := slog.New(slog.NewTextHandler(env.logs, nil))
 	env.srv = &Server{
-		Pool: pool, Temporal: env.fake, Config: cfg,
-		Log: slog.New(slog.NewTextHandler(env.logs, nil)),
-		Now: func() time.Time { return time.Unix(0, env.now.Load()) },
+		Pool: pool, Temporal: env.fake, Config: cfg, Log: log,
+		Receipts: &receipts.Recorder{Pool: pool, Temporal: env.fake, ECFiscalCode: cfg.Creditor.FiscalCode, Log: log},
+		Now:      func() time.Time { return time.Unix(0, env.now.Load()) },
 	}
 	for _, o := range opts {
 		o(env.srv)
@@ -262,7 +311,13 @@ func (e *testEnv) receiptFor(d DebtResponse, receiptID string) pagopa.ReceiptV2 
 // so that the server's answers are judged on inputs the Nodo could really send.
 func wrapRT(t *testing.T, req pagopa.SendRTV2Request) []byte {
 	t.Helper()
-	env, err := pagopa.Wrap(pagopa.ElemSendRTV2Request, req)
+	return wrapRequest(t, pagopa.ElemSendRTV2Request, req)
+}
+
+// wrapRequest builds the envelope of any paForNode request, checking it against the XSD.
+func wrapRequest(t *testing.T, element string, req any) []byte {
+	t.Helper()
+	env, err := pagopa.Wrap(element, req)
 	require.NoError(t, err)
 	_, inner, err := pagopa.Unwrap(bytes.NewReader(env))
 	require.NoError(t, err)
@@ -273,7 +328,17 @@ func wrapRT(t *testing.T, req pagopa.SendRTV2Request) []byte {
 // postSOAP posts body to the paForNode endpoint with the given X-Node-Key ("" for none).
 func (e *testEnv) postSOAP(t *testing.T, body []byte, nodeKey string) (*http.Response, []byte) {
 	t.Helper()
-	h := http.Header{"Content-Type": {"text/xml; charset=utf-8"}, "SOAPAction": {pagopa.OpSendRTV2}}
+	return e.postSOAPAction(t, pagopa.OpSendRTV2, body, nodeKey)
+}
+
+// postSOAPAction posts body to the paForNode endpoint with the SOAPAction header ("" for
+// none) and the given X-Node-Key ("" for none).
+func (e *testEnv) postSOAPAction(t *testing.T, action string, body []byte, nodeKey string) (*http.Response, []byte) {
+	t.Helper()
+	h := http.Header{"Content-Type": {"text/xml; charset=utf-8"}}
+	if action != "" {
+		h.Set("SOAPAction", action)
+	}
 	if nodeKey != "" {
 		h.Set("X-Node-Key", nodeKey)
 	}
@@ -284,17 +349,25 @@ func (e *testEnv) postSOAP(t *testing.T, body []byte, nodeKey string) (*http.Res
 // checking that it is a SOAP envelope whose body validates against paForNode.xsd.
 func (e *testEnv) sendSOAP(t *testing.T, body []byte) pagopa.Response {
 	t.Helper()
-	resp, out := e.postSOAP(t, body, testNodeKey)
-	require.Equal(t, http.StatusOK, resp.StatusCode, string(out))
-	require.True(t, strings.HasPrefix(resp.Header.Get("Content-Type"), "text/xml"), resp.Header.Get("Content-Type"))
-	name, inner, err := pagopa.Unwrap(bytes.NewReader(out))
-	require.NoError(t, err, string(out))
-	require.Equal(t, pagopa.NSPaForNode, name.Space)
-	require.Equal(t, pagopa.ElemSendRTV2Response, name.Local)
-	requireValidXSD(t, inner)
 	var r pagopa.SendRTV2Response
-	require.NoError(t, pagopa.DecodeBody(inner, &r))
+	e.callSOAP(t, pagopa.OpSendRTV2, body, pagopa.ElemSendRTV2Response, &r)
 	return r.Response
+}
+
+// callSOAP posts body with the SOAPAction and the right node key, checks that the answer is
+// a SOAP envelope whose body is the paForNode element wantElement and validates against
+// paForNode.xsd, and decodes that element into out.
+func (e *testEnv) callSOAP(t *testing.T, action string, body []byte, wantElement string, out any) {
+	t.Helper()
+	resp, raw := e.postSOAPAction(t, action, body, testNodeKey)
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(raw))
+	require.True(t, strings.HasPrefix(resp.Header.Get("Content-Type"), "text/xml"), resp.Header.Get("Content-Type"))
+	name, inner, err := pagopa.Unwrap(bytes.NewReader(raw))
+	require.NoError(t, err, string(raw))
+	require.Equal(t, pagopa.NSPaForNode, name.Space)
+	require.Equal(t, wantElement, name.Local, string(raw))
+	requireValidXSD(t, inner)
+	require.NoError(t, pagopa.DecodeBody(inner, out))
 }
 
 func (e *testEnv) sendRT(t *testing.T, req pagopa.SendRTV2Request) pagopa.Response {

@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/serviceerror"
 
-	"incasso/date"
 	"incasso/db/dbgen"
 	"incasso/pagopa"
 	"incasso/workflows"
@@ -41,10 +40,6 @@ func TestPaForNodeFaults(t *testing.T) {
 	good := func() pagopa.SendRTV2Request {
 		return pagopa.SendRTV2Request{Header: e.header(), Receipt: e.receiptFor(d, "rcpt-fault-1")}
 	}
-	// Another valid NAV of this creditor's segregation code that was never issued.
-	unknownNAV, err := pagopa.NewNAV(e.cfg.Creditor.Segregation, 9_999_999_999_999)
-	require.NoError(t, err)
-
 	envelope := func(inner string) []byte {
 		return []byte(`<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="` + pagopa.NSSoapEnv +
 			`"><soapenv:Body>` + inner + `</soapenv:Body></soapenv:Envelope>`)
@@ -73,7 +68,7 @@ func TestPaForNodeFaults(t *testing.T) {
 		{"amount not a stAmount", func() []byte { return badAmountEnv }, pagopa.FaultSyntax},
 		{"no receiptId", func() []byte { return noReceiptIDEnv }, pagopa.FaultSyntax},
 		{"unsupported operation", func() []byte {
-			return envelope(`<pafn:paVerifyPaymentNoticeReq xmlns:pafn="` + pagopa.NSPaForNode + `"/>`)
+			return envelope(`<pafn:paDemandPaymentNoticeRequest xmlns:pafn="` + pagopa.NSPaForNode + `"/>`)
 		}, pagopa.FaultSemantics},
 		{"wrong idPA", func() []byte {
 			r := good()
@@ -95,11 +90,6 @@ func TestPaForNodeFaults(t *testing.T) {
 			r.Receipt.FiscalCode = "99999999999"
 			return wrapRT(t, r)
 		}, pagopa.FaultWrongDomain},
-		{"unknown notice", func() []byte {
-			r := good()
-			r.Receipt.NoticeNumber = unknownNAV.String()
-			return wrapRT(t, r)
-		}, pagopa.FaultUnknownPayment},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -132,7 +122,7 @@ func TestPaForNodeReceipt(t *testing.T) {
 
 	rc, err := dbgen.New(e.pool).GetReceiptByReceiptID(context.Background(), "c8a2f0e1b5d54c1e")
 	require.NoError(t, err)
-	require.Equal(t, row.ID, rc.DebtID)
+	require.Equal(t, row.ID, rc.DebtID.Int64)
 	require.Equal(t, d.NoticeNumber, rc.Nav)
 	require.Equal(t, int64(12345), rc.AmountCents)
 	require.Equal(t, "OK", rc.Outcome)
@@ -239,42 +229,6 @@ func TestPaForNodeReceiptWithoutPaymentTime(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, rc.FeeCents.Valid)
 	require.False(t, rc.PaidAt.Valid)
-}
-
-func TestReceiptTime(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		in   string
-		want time.Time
-		ok   bool
-	}{
-		{"2026-11-25T10:11:12", time.Date(2026, 11, 25, 9, 11, 12, 0, time.UTC), true},
-		{"2026-07-25T10:11:12.345", time.Date(2026, 7, 25, 8, 11, 12, 345e6, time.UTC), true},
-		{"2026-11-25T10:11:12Z", time.Date(2026, 11, 25, 10, 11, 12, 0, time.UTC), true},
-		{"2026-11-25T10:11:12+01:00", time.Date(2026, 11, 25, 9, 11, 12, 0, time.UTC), true},
-		{"", time.Time{}, false},
-		{"25/11/2026 10:11", time.Time{}, false},
-	}
-	for _, tt := range tests {
-		got := receiptTime(tt.in)
-		require.Equal(t, tt.ok, got.Valid, tt.in)
-		if tt.ok {
-			require.True(t, tt.want.Equal(got.Time), "%s: got %s", tt.in, got.Time)
-		}
-	}
-	require.Equal(t, date.Rome, receiptTime("2026-11-25T10:11:12").Time.Location())
-}
-
-func TestFeeCents(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]int64{"1.00": 100, "0.00": 0, "12.34": 1234} {
-		got := feeCents(in)
-		require.True(t, got.Valid, in)
-		require.Equal(t, want, got.Int64, in)
-	}
-	for _, in := range []string{"", "1", "1.5", "-1.00", "1,00"} {
-		require.False(t, feeCents(in).Valid, in)
-	}
 }
 
 func TestPaForNodeResponseNeverLeaksInternals(t *testing.T) {

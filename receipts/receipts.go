@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -63,7 +64,8 @@ type Result struct {
 	Flag        string // set when the receipt was stored flagged
 }
 
-var noticeNumber = regexp.MustCompile(`^[0-9]{18}$`) // stNoticeNumber
+// NoticeNumber matches a well-formed notice number (stNoticeNumber): 18 digits.
+var NoticeNumber = regexp.MustCompile(`^[0-9]{18}$`)
 
 func fault(code, description string) Result { return Result{Fault: code, Description: description} }
 
@@ -82,7 +84,7 @@ func (r *Recorder) Record(ctx context.Context, rt pagopa.ReceiptV2, raw []byte, 
 	if rt.FiscalCode != r.ECFiscalCode {
 		return fault(pagopa.FaultWrongDomain, "the receipt is for another creditor"), nil
 	}
-	if !noticeNumber.MatchString(rt.NoticeNumber) { // a wrong check digit is an unknown notice, below
+	if !NoticeNumber.MatchString(rt.NoticeNumber) { // a wrong check digit is an unknown notice, below
 		return fault(pagopa.FaultSyntax, "noticeNumber is not 18 digits"), nil
 	}
 	row, err := r.row(rt, amount, raw, source)
@@ -274,12 +276,29 @@ func optionalDate(s string) (pgtype.Date, error) {
 func Parse(raw []byte) (pagopa.SendRTV2Request, error) {
 	var req pagopa.SendRTV2Request
 	inner := raw
-	if name, body, err := pagopa.Unwrap(bytes.NewReader(raw)); err == nil {
-		if name.Local != pagopa.ElemSendRTV2Request {
-			return req, fmt.Errorf("%w: %s is not %s", pagopa.ErrSyntax, name.Local, pagopa.ElemSendRTV2Request)
-		}
+	name, body, err := pagopa.Unwrap(bytes.NewReader(raw))
+	if err == nil {
 		inner = body
+	} else if name, err = rootElement(raw); err != nil {
+		return req, err
 	}
-	err := pagopa.DecodeBody(inner, &req)
+	if name.Local != pagopa.ElemSendRTV2Request {
+		return req, fmt.Errorf("%w: %s is not %s", pagopa.ErrSyntax, name.Local, pagopa.ElemSendRTV2Request)
+	}
+	err = pagopa.DecodeBody(inner, &req)
 	return req, err
+}
+
+// rootElement names the first element of an XML document.
+func rootElement(doc []byte) (xml.Name, error) {
+	dec := xml.NewDecoder(bytes.NewReader(doc))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return xml.Name{}, fmt.Errorf("%w: no element", pagopa.ErrSyntax)
+		}
+		if start, ok := tok.(xml.StartElement); ok {
+			return start.Name, nil
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -63,6 +64,15 @@ const ErrTypeSettled = "DebtSettled"
 const ErrTypeRejected = "UpdateRejected"
 
 func rejected(msg string) error { return temporal.NewApplicationError(msg, ErrTypeRejected) }
+
+// MaxReasonLength is the most characters a reason for a cancel or a change may have.
+const MaxReasonLength = 500
+
+// ValidReason tells whether a reason for a cancel or change is given and short enough.
+func ValidReason(reason string) bool {
+	n := utf8.RuneCountInString(reason)
+	return n >= 1 && n <= MaxReasonLength
+}
 
 // Search attributes the Debt workflow maintains (registered on the namespace).
 var (
@@ -303,7 +313,7 @@ func (w *debtWorkflow) validateCancel(req CancelRequest) error {
 	if err := w.validateUpdate(); err != nil {
 		return err
 	}
-	if req.Reason == "" || len(req.Reason) > 500 {
+	if !ValidReason(req.Reason) {
 		return rejected("reason: required, at most 500 characters")
 	}
 	return nil
@@ -319,7 +329,7 @@ func (w *debtWorkflow) validateChange(req ChangeRequest) error {
 		return rejected("amount: must be at least one cent")
 	case req.DueDate.IsZero():
 		return rejected("dueDate: required")
-	case req.Reason == "" || len(req.Reason) > 500:
+	case !ValidReason(req.Reason):
 		return rejected("reason: required, at most 500 characters")
 	case req.Amount == w.in.Amount && req.DueDate == w.in.DueDate:
 		return rejected("the amount and the due date are those of the debt already")
