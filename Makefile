@@ -12,8 +12,8 @@ BIN   := $(CURDIR)/bin
 TOOLS := $(BIN)/temporal-$(TEMPORAL_VERSION) $(BIN)/sqlc-$(SQLC_VERSION) \
          $(BIN)/staticcheck-$(STATICCHECK_VERSION) $(BIN)/workflowcheck-$(WORKFLOWCHECK_VERSION)
 # Debian packages the tests use to check output against the real specs (XSD, QR code).
-TEST_DEBS := libxml2-utils poppler-utils zbar-tools
-TEST_CMDS := xmllint pdftoppm zbarimg
+TEST_DEBS := libxml2-utils poppler-utils zbar-tools dmtx-utils
+TEST_CMDS := xmllint pdftoppm pdftotext zbarimg dmtxread
 
 .PHONY: help
 help: ## show this help

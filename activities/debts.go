@@ -122,7 +122,7 @@ func (a *Debts) RenderNotice(ctx context.Context, debtID int64) (int64, error) {
 		CreditorName: a.Creditor.Name, CreditorFiscalCode: d.EcFiscalCode,
 		DebtorName: d.DebtorName, DebtorFiscalCode: d.DebtorFiscalCode,
 		Subject: d.Description, Amount: money.Cents(d.AmountCents), DueDate: date.Of(d.DueDate),
-		NoticeNumber: d.Nav,
+		NoticeNumber: d.Nav, PostalAccount: a.Creditor.PostalAccount,
 	})
 	if err != nil {
 		return 0, temporal.NewNonRetryableApplicationError(fmt.Sprintf("render notice of debt %d", debtID), ErrTypeInvalidInput, err)

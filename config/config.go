@@ -18,12 +18,15 @@ import (
 
 // Creditor is the comune as pagoPA knows it.
 type Creditor struct {
-	Name        string // INCASSO_EC_NAME
-	FiscalCode  string // INCASSO_EC_FISCAL_CODE, 11 digits
-	IBAN        string // INCASSO_EC_IBAN, the treasury account credited by pagoPA
-	Segregation int    // INCASSO_SEGREGATION_CODE, two digits assigned by pagoPA
-	BrokerID    string // INCASSO_ID_BROKER_PA, defaults to the EC fiscal code
-	StationID   string // INCASSO_ID_STATION, defaults to <EC fiscal code>_01
+	Name       string // INCASSO_EC_NAME
+	FiscalCode string // INCASSO_EC_FISCAL_CODE, 11 digits
+	IBAN       string // INCASSO_EC_IBAN, the treasury account credited by pagoPA
+	// PostalAccount is the EC's conto corrente postale (INCASSO_EC_POSTAL_ACCOUNT), when it
+	// has one: the notices then carry the Poste Data Matrix.
+	PostalAccount string
+	Segregation   int    // INCASSO_SEGREGATION_CODE, two digits assigned by pagoPA
+	BrokerID      string // INCASSO_ID_BROKER_PA, defaults to the EC fiscal code
+	StationID     string // INCASSO_ID_STATION, defaults to <EC fiscal code>_01
 }
 
 // Service is a kind of amount the comune collects (TARI, IMU, school canteen...).
@@ -86,11 +89,12 @@ func FromEnv() (Config, error) {
 		TaskQueue:         env("INCASSO_TASK_QUEUE", "incasso"),
 		APIAddr:           env("INCASSO_API_ADDR", "127.0.0.1:8080"),
 		Creditor: Creditor{
-			Name:       env("INCASSO_EC_NAME", "Comune di Esempio"),
-			FiscalCode: ec,
-			IBAN:       env("INCASSO_EC_IBAN", "IT60X0542811101000000123456"),
-			BrokerID:   env("INCASSO_ID_BROKER_PA", ec),
-			StationID:  env("INCASSO_ID_STATION", ec+"_01"),
+			Name:          env("INCASSO_EC_NAME", "Comune di Esempio"),
+			FiscalCode:    ec,
+			IBAN:          env("INCASSO_EC_IBAN", "IT60X0542811101000000123456"),
+			PostalAccount: os.Getenv("INCASSO_EC_POSTAL_ACCOUNT"),
+			BrokerID:      env("INCASSO_ID_BROKER_PA", ec),
+			StationID:     env("INCASSO_ID_STATION", ec+"_01"),
 		},
 		NodeKey:        env("INCASSO_NODE_KEY", "dev-node-key"),
 		GPDURL:         env("INCASSO_GPD_URL", "http://127.0.0.1:8090/gpd/debt-positions-service/v1"),
@@ -120,6 +124,9 @@ func FromEnv() (Config, error) {
 	}
 	if c.RecoveryBatch, err = strconv.Atoi(env("INCASSO_RECOVERY_BATCH", "500")); err != nil || c.RecoveryBatch < 1 {
 		errs = append(errs, errors.New("INCASSO_RECOVERY_BATCH: want a whole number >= 1"))
+	}
+	if a := c.Creditor.PostalAccount; a != "" && !postalAccountPattern.MatchString(a) {
+		errs = append(errs, errors.New("INCASSO_EC_POSTAL_ACCOUNT: want the postal account number, up to 12 digits"))
 	}
 	if kind, err := fiscalcode.Validate(ec); err != nil || kind != fiscalcode.Company {
 		errs = append(errs, errors.New("INCASSO_EC_FISCAL_CODE: want the comune's 11-digit fiscal code"))
@@ -174,10 +181,11 @@ func ReadServicesFile(path string) (Services, error) {
 }
 
 var (
-	serviceCodePattern  = regexp.MustCompile(`^[A-Z0-9_]{1,20}$`)
-	taxonomyPattern     = regexp.MustCompile(`^[0-9]/[0-9]{7}[A-Z]{2}/$`)
-	ibanPattern         = regexp.MustCompile(`^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$`)
-	ecFiscalCodePattern = regexp.MustCompile(`^[0-9]{11}$`)
+	serviceCodePattern   = regexp.MustCompile(`^[A-Z0-9_]{1,20}$`)
+	taxonomyPattern      = regexp.MustCompile(`^[0-9]/[0-9]{7}[A-Z]{2}/$`)
+	ibanPattern          = regexp.MustCompile(`^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$`)
+	ecFiscalCodePattern  = regexp.MustCompile(`^[0-9]{11}$`)
+	postalAccountPattern = regexp.MustCompile(`^[0-9]{1,12}$`)
 )
 
 // validate checks every service: a unique code, 1 to 5 beneficiaries whose shares make the

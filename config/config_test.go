@@ -16,7 +16,7 @@ var vars = []string{
 	"INCASSO_NODE_KEY", "INCASSO_GPD_URL", "INCASSO_GPD_SUBSCRIPTION_KEY", "INCASSO_SMTP_ADDR",
 	"INCASSO_SMTP_USER", "INCASSO_SMTP_PASSWORD", "INCASSO_SMTP_STARTTLS", "INCASSO_MAIL_FROM",
 	"INCASSO_RETENTION_YEARS", "INCASSO_SERVICES_FILE", "INCASSO_GPD_RECEIPTS_URL", "INCASSO_RECOVERY_EVERY",
-	"INCASSO_RECOVERY_MIN_AGE", "INCASSO_RECOVERY_BATCH",
+	"INCASSO_RECOVERY_MIN_AGE", "INCASSO_RECOVERY_BATCH", "INCASSO_EC_POSTAL_ACCOUNT",
 }
 
 // clearEnv empties every variable FromEnv reads (empty means unset to it), whatever the
@@ -119,6 +119,13 @@ func TestFromEnvRejectsBadVariables(t *testing.T) {
 		{"negative retention", "INCASSO_RETENTION_YEARS", "-5"},
 		{"retention not a number", "INCASSO_RETENTION_YEARS", "five"},
 		{"STARTTLS neither true nor false", "INCASSO_SMTP_STARTTLS", "maybe"},
+		{"postal account with letters", "INCASSO_EC_POSTAL_ACCOUNT", "CC123"},
+		{"postal account too long", "INCASSO_EC_POSTAL_ACCOUNT", "1234567890123"},
+		{"recovery every zero", "INCASSO_RECOVERY_EVERY", "0s"},
+		{"recovery every not a duration", "INCASSO_RECOVERY_EVERY", "hourly"},
+		{"recovery min age negative", "INCASSO_RECOVERY_MIN_AGE", "-1m"},
+		{"recovery batch zero", "INCASSO_RECOVERY_BATCH", "0"},
+		{"services file missing", "INCASSO_SERVICES_FILE", "/nonexistent/services.json"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

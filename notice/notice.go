@@ -2,11 +2,15 @@
 //
 // The layout follows the spirit of the pagoPA "Avviso di pagamento" v3 standard: the upper
 // part tells the debtor who asks for what, how much, by when and where to pay; the lower part
-// is the payment slip with the QR code that banks, PSPs, tabaccherie and Poste scan.
+// is the payment slip with the QR code that banks, PSPs, tabaccherie and Poste scan. A notice
+// payable in instalments adds pages with three instalment slips each ("Rate multiple", layout in
+// multiples of 3), each with its own notice code and QR code. A creditor with a postal account
+// also gets the Poste Italiane Data Matrix ("Bollettino Postale PA") on every slip: the standard
+// puts it in a separate portion after each slip, here it shares the slip's box to keep three
+// slips on a page.
 package notice
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -31,6 +35,26 @@ type Notice struct {
 	Amount             money.Cents
 	DueDate            date.Date
 	NoticeNumber       string // NAV, 18 digits
+
+	// Instalments, if any, are a plan that is an alternative to paying Amount at once by
+	// DueDate: 2 to 36 instalments, due on ascending dates, summing to Amount, each with its
+	// own notice number.
+	Instalments []Instalment
+	// PostalAccount is the creditor's conto corrente postale (up to 12 digits), for the Poste
+	// Italiane Data Matrix; empty if the creditor collects through no postal account.
+	PostalAccount string
+}
+
+// Instalment is one instalment (rata) of a plan, a payment option with its own notice number.
+type Instalment struct {
+	NoticeNumber string // NAV, 18 digits
+	Amount       money.Cents
+	DueDate      date.Date
+}
+
+// options are the payment options of n: the single payment first, then the instalments.
+func (n Notice) options() []Instalment {
+	return append([]Instalment{{n.NoticeNumber, n.Amount, n.DueDate}}, n.Instalments...)
 }
 
 // ErrInvalid is wrapped by the errors Render returns for a notice it refuses to print.
@@ -38,6 +62,9 @@ var ErrInvalid = errors.New("invalid notice")
 
 // maxSubject is the longest subject pagoPA accepts (causale, 140 characters).
 const maxSubject = 140
+
+// maxInstalments is the longest plan a notice prints.
+const maxInstalments = 36
 
 // QRPayload is the pagoPA QR payload: "PAGOPA|002|<NAV>|<EC fiscal code>|<cents>", amount in cents without zero padding but at least 2 digits (5 cents -> "05").
 func QRPayload(nav, creditorFiscalCode string, amount money.Cents) string {
@@ -57,21 +84,26 @@ func GroupNoticeNumber(nav string) string {
 	return b.String()
 }
 
-// Render writes the PDF of n to w. It validates n first (non-empty fields, NAV 18 digits, EC fiscal code 11 digits, amount >= 1) and returns an error naming the field.
+// Render writes the PDF of n to w. It validates n first (non-empty fields, NAV 18 digits, EC
+// fiscal code 11 digits, amount >= 1, the plan and the postal account as documented on Notice)
+// and returns an error naming the field.
 func Render(w io.Writer, n Notice) error {
 	if err := validate(n); err != nil {
 		return err
 	}
-	qr, err := qrPNG(QRPayload(n.NoticeNumber, n.CreditorFiscalCode, n.Amount))
-	if err != nil {
-		return fmt.Errorf("notice: QR code: %w", err)
-	}
 	p := newPage()
+	if err := p.codes(n); err != nil {
+		return err
+	}
 	p.header(n)
 	p.parties(n)
 	p.howMuch(n)
 	p.where()
-	p.slip(n, qr)
+	p.slip(n)
+	for first := 0; first < len(n.Instalments); first += slipsPerPage {
+		p.pdf.AddPage()
+		p.instalments(n, first)
+	}
 	if err := p.pdf.Output(w); err != nil {
 		return fmt.Errorf("notice: write PDF: %w", err)
 	}
@@ -104,6 +136,49 @@ func validate(n Notice) error {
 	case n.DueDate.IsZero():
 		return fmt.Errorf("%w: DueDate is empty", ErrInvalid)
 	}
+	if err := validatePlan(n); err != nil {
+		return err
+	}
+	if n.PostalAccount != "" {
+		return validatePoste(n)
+	}
+	return nil
+}
+
+// validatePlan checks n.Instalments: by law a plan here charges no interest, so the
+// instalments add up to Amount; each needs a notice number of its own.
+func validatePlan(n Notice) error {
+	if len(n.Instalments) == 0 {
+		return nil
+	}
+	if len(n.Instalments) < 2 || len(n.Instalments) > maxInstalments {
+		return fmt.Errorf("%w: Instalments has %d instalments, not 2 to %d", ErrInvalid, len(n.Instalments), maxInstalments)
+	}
+	used := map[string]bool{n.NoticeNumber: true}
+	var sum money.Cents
+	for i, in := range n.Instalments {
+		var problem string
+		switch {
+		case !allDigits(in.NoticeNumber, 18):
+			problem = fmt.Sprintf("NoticeNumber %q is not 18 digits", in.NoticeNumber)
+		case used[in.NoticeNumber]:
+			problem = fmt.Sprintf("NoticeNumber %s is already used by another payment option", in.NoticeNumber)
+		case in.Amount < 1:
+			problem = fmt.Sprintf("Amount %s is not positive", in.Amount.Decimal())
+		case in.DueDate.IsZero():
+			problem = "DueDate is empty"
+		case i > 0 && !n.Instalments[i-1].DueDate.Before(in.DueDate):
+			problem = fmt.Sprintf("DueDate %s is not after the previous instalment's", in.DueDate)
+		}
+		if problem != "" {
+			return fmt.Errorf("%w: instalment %d: %s", ErrInvalid, i+1, problem)
+		}
+		used[in.NoticeNumber] = true
+		sum += in.Amount
+	}
+	if sum != n.Amount {
+		return fmt.Errorf("%w: Instalments add up to %s, not to Amount %s", ErrInvalid, sum.Decimal(), n.Amount.Decimal())
+	}
 	return nil
 }
 
@@ -119,13 +194,14 @@ func allDigits(s string, n int) bool {
 	return true
 }
 
-// qrPNG encodes payload as a QR code (ISO 18004, error correction M) with its quiet zone.
-func qrPNG(payload string) ([]byte, error) {
+// qrModules encodes payload as a QR code (ISO 18004, error correction M): its modules, dark
+// ones true, with the 4-module quiet zone.
+func qrModules(payload string) ([][]bool, error) {
 	q, err := qrcode.New(payload, qrcode.Medium)
 	if err != nil {
 		return nil, err
 	}
-	return q.PNG(-10) // 10 pixels per module: sharp at any print size
+	return q.Bitmap(), nil
 }
 
 // Page geometry in millimetres and the pagoPA palette.
@@ -136,6 +212,14 @@ const (
 	colW    = (width - colGap) / 2
 	right   = left + colW + colGap
 	qrWidth = 44.0 // with the 4-module quiet zone, the symbol itself stays well above 30 mm
+
+	slipsPerPage = 3
+	slipTop      = 57.0 // of the first instalment slip on its page
+	slipH        = 70.0
+	slipGap      = 7.0
+	slipQR       = 32.0 // QR code of an instalment, quiet zone included: the symbol is about the 25 mm pagoPA asks for
+	posteW       = 40.0 // column of the Poste part of an instalment slip
+	dataMatrixW  = 30.0 // Data Matrix, quiet zone included
 )
 
 type rgb struct{ r, g, b int }
@@ -151,10 +235,12 @@ var (
 // gives the same bytes.
 var fixedDate = time.Date(2000, time.January, 1, 0, 0, 0, 0, time.UTC)
 
-// page wraps fpdf with the translator to Windows-1252 that the core fonts need.
+// page wraps fpdf with the translator to Windows-1252 that the core fonts need, and the
+// symbols (QR codes, Data Matrix) the slips carry, by name.
 type page struct {
-	pdf *fpdf.Fpdf
-	tr  func(string) string
+	pdf     *fpdf.Fpdf
+	tr      func(string) string
+	symbols map[string][][]bool
 }
 
 func newPage() *page {
@@ -167,7 +253,51 @@ func newPage() *page {
 	pdf.SetAutoPageBreak(false, 0)
 	pdf.SetMargins(left, 12, left)
 	pdf.AddPage()
-	return &page{pdf: pdf, tr: pdf.UnicodeTranslatorFromDescriptor("")}
+	return &page{pdf: pdf, tr: pdf.UnicodeTranslatorFromDescriptor(""), symbols: map[string][][]bool{}}
+}
+
+// codes encodes the symbols of every payment option of n: its pagoPA QR code, named "qr"
+// and its notice number, and with a postal account its Poste Data Matrix, named "dm" and its
+// notice number.
+func (p *page) codes(n Notice) error {
+	for _, o := range n.options() {
+		qr, err := qrModules(QRPayload(o.NoticeNumber, n.CreditorFiscalCode, o.Amount))
+		if err != nil {
+			return fmt.Errorf("notice: QR code: %w", err)
+		}
+		p.symbols["qr"+o.NoticeNumber] = qr
+		if n.PostalAccount == "" {
+			continue
+		}
+		dm, err := dataMatrixModules(posteDataMatrixPayload(n, o))
+		if err != nil {
+			return fmt.Errorf("notice: Data Matrix: %w", err)
+		}
+		p.symbols["dm"+o.NoticeNumber] = dm
+	}
+	return nil
+}
+
+// symbol draws the symbol name in a square of the given side with its top left corner at
+// (x, y), as vector black modules: sharp at any size, as pagoPA asks, and unlike images
+// (which fpdf writes in map order) always in the same order.
+func (p *page) symbol(name string, x, y, side float64) {
+	modules := p.symbols[name]
+	m := side / float64(len(modules))
+	p.pdf.SetFillColor(0, 0, 0)
+	for r, row := range modules {
+		for c := 0; c < len(row); {
+			if !row[c] {
+				c++
+				continue
+			}
+			run := c
+			for c < len(row) && row[c] {
+				c++
+			}
+			p.pdf.Rect(x+float64(run)*m, y+float64(r)*m, float64(c-run)*m, m, "F")
+		}
+	}
 }
 
 func (p *page) font(style string, size float64, c rgb) {
@@ -219,6 +349,15 @@ func (p *page) box(x, y, w, h float64, fill bool) {
 	p.pdf.RoundedRect(x, y, w, h, 2, "1234", style)
 }
 
+// cut draws the dashed line along which a slip is cut off.
+func (p *page) cut(y float64) {
+	p.pdf.SetDrawColor(grey.r, grey.g, grey.b)
+	p.pdf.SetLineWidth(0.2)
+	p.pdf.SetDashPattern([]float64{1.5, 1.5}, 0)
+	p.pdf.Line(left, y, left+width, y)
+	p.pdf.SetDashPattern(nil, 0)
+}
+
 func (p *page) header(n Notice) {
 	p.font("B", 20, ink)
 	p.text(left, 12, width, 9, "L", "AVVISO DI PAGAMENTO")
@@ -248,13 +387,17 @@ func (p *page) party(x, y, h float64, title, name, fiscalCode string) {
 }
 
 func (p *page) howMuch(n Notice) {
-	const y = 84.0
+	y := 84.0
 	p.font("B", 11, blue)
 	p.text(left, y, colW, 6, "L", "QUANTO E QUANDO PAGARE?")
 	p.font("B", 20, ink)
 	p.text(left, y+9, colW, 9, "L", n.Amount.Italian()+" Euro")
 	p.font("", 11, ink)
 	p.text(left, y+19, colW, 6, "L", "entro il "+n.DueDate.Italian())
+	if len(n.Instalments) > 0 {
+		y += 7
+		p.text(left, y+19, colW, 6, "L", fmt.Sprintf("oppure in %d rate: vedi le pagine seguenti", len(n.Instalments)))
+	}
 	p.font("", 8.5, grey)
 	p.wrap(left, y+29, colW, 4.2, 7, "L'importo è aggiornato automaticamente dal sistema e potrebbe "+
 		"subire variazioni per eventuali sgravi, note di credito, indennità di mora, sanzioni o "+
@@ -282,35 +425,31 @@ func (p *page) where() {
 	}
 }
 
-// slip draws the lower part of the notice, the one the payment channels read.
-func (p *page) slip(n Notice, qr []byte) {
+// slip draws the lower part of the first page, the single payment that the channels read.
+func (p *page) slip(n Notice) {
 	const top = 150.0
-	p.pdf.SetDrawColor(grey.r, grey.g, grey.b)
-	p.pdf.SetLineWidth(0.2)
-	p.pdf.SetDashPattern([]float64{1.5, 1.5}, 0)
-	p.pdf.Line(left, top, left+width, top)
-	p.pdf.SetDashPattern(nil, 0)
-
+	p.cut(top)
 	p.font("", 9, ink)
 	p.text(left, top+3, width, 5, "L", "Utilizza la porzione di avviso relativa alla rata e al "+
 		"canale di pagamento che preferisci.")
 
-	p.installment(n, top+11)
-	p.channels(n, qr, top+27)
+	p.bar(top+11, "RATA UNICA", n.DueDate, n.Amount)
+	p.channels(n, top+27)
 }
 
-func (p *page) installment(n Notice, y float64) {
+// bar draws the filled band that opens a slip: which payment, by when, how much.
+func (p *page) bar(y float64, label string, due date.Date, amount money.Cents) {
 	p.box(left, y, width, 12, true)
 	p.font("B", 11, ink)
-	p.text(left+4, y+3.5, 40, 5, "L", "RATA UNICA")
+	p.text(left+4, y+3.5, 40, 5, "L", label)
 	p.font("", 11, ink)
-	p.text(left+36, y+3.5, 70, 5, "L", "entro il "+n.DueDate.Italian())
+	p.text(left+40, y+3.5, 70, 5, "L", "entro il "+due.Italian())
 	p.font("B", 13, ink)
-	p.text(left+4, y+3.5, width-8, 5, "R", n.Amount.Italian()+" Euro")
+	p.text(left+4, y+3.5, width-8, 5, "R", amount.Italian()+" Euro")
 }
 
 // channels draws the box with the QR code and the data a cashier keys in by hand.
-func (p *page) channels(n Notice, qr []byte, y float64) {
+func (p *page) channels(n Notice, y float64) {
 	const h = 100.0
 	p.box(left, y, width, h, false)
 	p.font("B", 10, blue)
@@ -318,9 +457,10 @@ func (p *page) channels(n Notice, qr []byte, y float64) {
 	p.font("B", 10, ink)
 	p.text(left+4, y+3, width-8, 5, "R", "Euro  "+n.Amount.Italian())
 
-	opts := fpdf.ImageOptions{ImageType: "PNG"}
-	p.pdf.RegisterImageOptionsReader("qr", opts, bytes.NewReader(qr))
-	p.pdf.ImageOptions("qr", left+4, y+12, qrWidth, qrWidth, false, opts, 0, "")
+	p.symbol("qr"+n.NoticeNumber, left+4, y+12, qrWidth)
+	if n.PostalAccount != "" {
+		p.poste(n, n.NoticeNumber, left+4, y+58, qrWidth)
+	}
 
 	x := left + 4 + qrWidth + 6
 	w := left + width - 4 - x
@@ -336,4 +476,57 @@ func (p *page) channels(n Notice, qr []byte, y float64) {
 	yy += 13
 	p.field(x, yy, half, "Scadenza", n.DueDate.Italian(), 11, 1)
 	p.field(x+half+4, yy, half, "Importo", n.Amount.Italian()+" Euro", 11, 1)
+}
+
+// poste draws, centred in a column w wide, the Poste Italiane part of the slip of the option
+// with notice number nav: title, Data Matrix and postal account, 39 mm high.
+func (p *page) poste(n Notice, nav string, x, y, w float64) {
+	p.font("B", 7.5, blue)
+	p.text(x, y, w, 4, "C", "BOLLETTINO POSTALE PA")
+	p.symbol("dm"+nav, x+(w-dataMatrixW)/2, y+4, dataMatrixW)
+	p.font("", 7.5, grey)
+	p.text(x, y+5+dataMatrixW, w, 4, "C", "C/C n. "+n.PostalAccount)
+}
+
+// instalments draws a page of instalment slips, from instalment first on.
+func (p *page) instalments(n Notice, first int) {
+	p.header(n)
+	p.font("B", 11, blue)
+	p.text(left, 43, width, 6, "L", "PAGAMENTO RATEALE")
+	p.font("", 9, ink)
+	p.text(left, 49, width, 5, "L", fmt.Sprintf("Puoi pagare in %d rate, ciascuna entro la sua "+
+		"scadenza, con la porzione di avviso relativa alla rata.", len(n.Instalments)))
+	last := min(first+slipsPerPage, len(n.Instalments))
+	for i := first; i < last; i++ {
+		y := slipTop + float64(i-first)*(slipH+slipGap)
+		if i > first {
+			p.cut(y - slipGap/2)
+		}
+		p.instalment(n, i, y)
+	}
+}
+
+// instalment draws the slip of instalment i with its top at y, slipH high.
+func (p *page) instalment(n Notice, i int, y float64) {
+	in := n.Instalments[i]
+	p.bar(y, fmt.Sprintf("Rata %d di %d", i+1, len(n.Instalments)), in.DueDate, in.Amount)
+	y += 14
+	p.box(left, y, width, slipH-14, false)
+	p.font("B", 9, blue)
+	p.text(left+4, y+3, 60, 4, "L", "BANCHE E ALTRI CANALI")
+	p.symbol("qr"+in.NoticeNumber, left+4, y+8, slipQR)
+
+	x, end := left+4+slipQR+6, left+width-4
+	if n.PostalAccount != "" {
+		end -= posteW + 6
+		p.poste(n, in.NoticeNumber, end+6, y+3, posteW)
+	}
+	w := end - x
+	const codeW = 50.0 // the grouped notice code is 43 mm wide in 11 points bold
+	yy := y + 8
+	yy += p.field(x, yy, w, "Destinatario", n.DebtorName, 10, 1) + 2
+	yy += p.field(x, yy, w, "Ente Creditore", n.CreditorName, 10, 1) + 2
+	yy += p.field(x, yy, w, "Oggetto del pagamento", n.Subject, 9, 2) + 2
+	p.field(x, yy, codeW, "Codice Avviso", GroupNoticeNumber(in.NoticeNumber), 11, 1)
+	p.field(x+codeW, yy, w-codeW, "Cod. Fiscale Ente Creditore", n.CreditorFiscalCode, 11, 1)
 }
