@@ -41,6 +41,12 @@ func runDev(ctx context.Context, log *slog.Logger) error {
 	if os.Getenv("DATABASE_URL") == "" {
 		os.Setenv("DATABASE_URL", server.WithDatabase("incasso"))
 	}
+	// On a laptop a receipt the simulator never pushed is recovered within a minute or two.
+	for name, value := range map[string]string{"INCASSO_RECOVERY_EVERY": "1m", "INCASSO_RECOVERY_MIN_AGE": "1m"} {
+		if os.Getenv(name) == "" {
+			os.Setenv(name, value)
+		}
+	}
 	cfg, err := config.FromEnv()
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
