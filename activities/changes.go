@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"incasso/date"
@@ -41,14 +42,17 @@ func (a *Debts) CancelPosition(ctx context.Context, debtID int64, reason string)
 	case !workflows.ValidReason(reason):
 		return temporal.NewNonRetryableApplicationError("a cancellation needs a reason of at most 500 characters", ErrTypeInvalidInput, nil)
 	}
+	invalid := func(p gpd.Position) bool { return p.Status == "INVALID" }
 	if err := a.GPD.Invalidate(ctx, d.EcFiscalCode, d.Iupd); err != nil {
-		if err := a.explainConflict(ctx, d, err, "INVALID"); err != nil {
+		if err := a.explainConflict(ctx, d, err, invalid); err != nil {
 			return err
 		}
 	}
 	_, err = dbgen.New(a.Pool).CancelDebt(ctx, dbgen.CancelDebtParams{ID: debtID, CancelReason: pgtype.Text{String: reason, Valid: true}})
 	if errors.Is(db.NotFound(err), db.ErrNotFound) { // paid in the meantime, or cancelled by a retry
 		if d, err = a.load(ctx, debtID); err == nil && d.Status != workflows.StatusCancelled {
+			// The receipt beat the invalidation: incasso has the debt PAID, GPD has it INVALID.
+			activity.GetLogger(ctx).Warn("debt paid while being cancelled: its GPD position is invalid", "debt_id", debtID)
 			return settled(debtID, d.Status)
 		}
 		return err
@@ -59,20 +63,20 @@ func (a *Debts) CancelPosition(ctx context.Context, debtID int64, reason string)
 	return nil
 }
 
-// explainConflict reads back a position GPD refused to change: fine when it is already in the
-// wanted state, settled when it was paid, retryable otherwise.
-func (a *Debts) explainConflict(ctx context.Context, d dbgen.DebtPosition, err error, wanted string) error {
+// explainConflict reads back a position GPD refused to change: fine when it already is as
+// wanted (a repeated call), settled when it was paid, not retryable otherwise.
+func (a *Debts) explainConflict(ctx context.Context, d dbgen.DebtPosition, err error, wanted func(gpd.Position) bool) error {
 	switch {
 	case errors.Is(err, gpd.ErrConflict):
 		pos, getErr := a.GPD.Get(ctx, d.EcFiscalCode, d.Iupd)
 		if getErr != nil {
 			return fmt.Errorf("read back position of debt %d: %w", d.ID, getErr)
 		}
-		switch pos.Status {
-		case wanted:
-			return nil
-		case "PAID", "PARTIALLY_PAID", "REPORTED":
+		switch {
+		case pos.Status == "PAID" || pos.Status == "PARTIALLY_PAID" || pos.Status == "REPORTED":
 			return settled(d.ID, workflows.StatusPaid)
+		case wanted(pos):
+			return nil
 		}
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("GPD refused to change debt %d in status %s", d.ID, pos.Status), ErrTypeGPDRejected, err)
 	case errors.Is(err, gpd.ErrRejected), errors.Is(err, gpd.ErrNotFound):
@@ -98,14 +102,28 @@ func (a *Debts) ChangePosition(ctx context.Context, in workflows.ChangeInput) er
 	if int(d.Revision) > in.Revision {
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("debt %d is at revision %d already", in.DebtID, d.Revision), ErrTypeInvalidInput, nil)
 	}
+	if int(d.Revision) == in.Revision { // a retry: only the very same change may be repeated
+		done, err := dbgen.New(a.Pool).GetDebtChange(ctx, dbgen.GetDebtChangeParams{DebtID: in.DebtID, Revision: int32(in.Revision)})
+		if err != nil {
+			return fmt.Errorf("load revision %d of debt %d: %w", in.Revision, in.DebtID, err)
+		}
+		if done.AmountCents != int64(in.Amount) || date.Of(done.DueDate) != in.DueDate || done.Reason != in.Reason {
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("revision %d of debt %d was another change", in.Revision, in.DebtID), ErrTypeInvalidInput, nil)
+		}
+	}
 	changed := d
 	changed.AmountCents, changed.DueDate = int64(in.Amount), in.DueDate.Time()
 	pos, err := a.position(changed)
 	if err != nil {
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, nil)
 	}
+	// After a 409 the update counts as done only if GPD holds the new option already.
+	holdsChange := func(p gpd.Position) bool {
+		return len(p.PaymentOptions) == 1 && p.PaymentOptions[0].Amount == int64(in.Amount) &&
+			p.PaymentOptions[0].DueDate.Equal(pos.PaymentOptions[0].DueDate)
+	}
 	if err := a.GPD.Update(ctx, d.EcFiscalCode, pos); err != nil {
-		if err := a.explainConflict(ctx, d, err, "VALID"); err != nil {
+		if err := a.explainConflict(ctx, d, err, holdsChange); err != nil {
 			return err
 		}
 	}
@@ -129,7 +147,7 @@ func (a *Debts) ChangePosition(ctx context.Context, in workflows.ChangeInput) er
 	if err != nil {
 		return fmt.Errorf("apply change of debt %d: %w", in.DebtID, err)
 	}
-	if !applied {
+	if !applied { // paid meanwhile, or this revision applied by an earlier attempt (checked above)
 		if d, err = a.load(ctx, in.DebtID); err == nil && isSettled(d.Status) {
 			return settled(in.DebtID, d.Status)
 		}

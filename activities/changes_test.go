@@ -286,6 +286,13 @@ func TestChangePosition(t *testing.T) {
 	require.Len(t, changes, 1)
 	require.Equal(t, got, f.reload(t, d.ID))
 
+	// Revision 2 again with other values: refused before GPD is touched.
+	other := change
+	other.Amount = 30000
+	_, err = f.run(t, f.debts.ChangePosition, other)
+	requireNonRetryable(t, err, activities.ErrTypeInvalidInput)
+	require.Equal(t, int64(20001), f.position(t, d).PaymentOptions[0].Amount, "GPD keeps revision 2")
+
 	// Revision 3, then revision 2 again: too late.
 	third := change
 	third.Revision, third.Amount, third.Reason = 3, 15000, "riduzione"

@@ -50,10 +50,15 @@ func (r *Recovery) RecoverReceipts(ctx context.Context) (workflows.RecoveryResul
 	for _, d := range unpaid {
 		activity.RecordHeartbeat(ctx, res.Checked)
 		raw, err := r.GPD.GetReceipt(ctx, d.EcFiscalCode, d.Nav[1:])
-		if err != nil && !errors.Is(err, gpd.ErrNotFound) {
+		switch {
+		case ctx.Err() != nil:
+			return res, ctx.Err()
+		case errors.Is(err, gpd.ErrRejected):
+			// Refused for this notice only: the others go on, and it waits for its turn again.
+			r.Log.Error("receipt recovery: GPD refused the request", "debt_id", d.ID, "err", err)
+		case err != nil && !errors.Is(err, gpd.ErrNotFound):
 			return res, fmt.Errorf("ask GPD for the receipt of debt %d: %w", d.ID, err)
-		}
-		if err == nil {
+		case err == nil:
 			if err := r.record(ctx, d.ID, raw, &res); err != nil {
 				return res, err
 			}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -232,4 +233,46 @@ func TestRecoverReceiptsUnreadable(t *testing.T) {
 		require.Equal(t, workflows.StatusIssued, got.Status)
 		require.True(t, got.ReceiptCheckedAt.Valid)
 	}
+}
+
+// GPD refusing the request for one notice (a 4xx) does not hold up the others.
+func TestRecoverReceiptsGPDRefusesOne(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	a, b := f.issued(t, nil), f.issued(t, nil)
+	refuseA := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/"+a.Nav[1:]) {
+			w.WriteHeader(http.StatusUnprocessableEntity)
+			return
+		}
+		w.WriteHeader(http.StatusNotFound)
+	}))
+	t.Cleanup(refuseA.Close)
+	res, err := runRecovery(t, f.recovery(refuseA.URL, &signals{}))
+	require.NoError(t, err)
+	require.Equal(t, workflows.RecoveryResult{Checked: 2}, res)
+	require.True(t, f.reload(t, a.ID).ReceiptCheckedAt.Valid, "the refused notice waits for its turn again")
+	require.True(t, f.reload(t, b.ID).ReceiptCheckedAt.Valid)
+}
+
+// A payment under way when its notice was cancelled is recovered and flagged for refund.
+func TestRecoverReceiptOfCancelledDebt(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	d := f.issued(t, nil)
+	pay, err := f.sim.Pay(ctx, sim.Payment{NAV: d.Nav, Undelivered: true})
+	require.NoError(t, err)
+	_, err = f.q.CancelDebt(ctx, dbgen.CancelDebtParams{ID: d.ID, CancelReason: pgtype.Text{String: "iscrizione duplicata", Valid: true}})
+	require.NoError(t, err)
+	sig := &signals{}
+
+	res, err := runRecovery(t, f.recovery("", sig))
+	require.NoError(t, err)
+	require.Equal(t, workflows.RecoveryResult{Checked: 1, Recovered: 1, Flagged: 1}, res)
+	rc, err := f.q.GetReceiptByReceiptID(ctx, pay.ReceiptID)
+	require.NoError(t, err)
+	require.Equal(t, receipts.FlagPaidAfterCancel, rc.Flag.String)
+	require.Equal(t, workflows.StatusCancelled, f.reload(t, d.ID).Status)
+	require.Empty(t, sig.workflowIDs(), "the cancelled debt's workflow has ended")
 }

@@ -115,7 +115,8 @@ func (s *Server) updateDebt(c echo.Context, d dbgen.DebtPosition, name string, a
 		err = handle.Get(ctx, nil)
 	}
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
+		// The SDK reports the end of the wait as its own error type: the context tells.
+		if errors.Is(err, context.DeadlineExceeded) || (ctx.Err() != nil && c.Request().Context().Err() == nil) {
 			return c.JSON(http.StatusAccepted, map[string]string{
 				"status": "IN_PROGRESS", "detail": "the request was accepted and is still being applied; read the debt later",
 			})

@@ -63,15 +63,16 @@ func (d *Deps) Recorder() *receipts.Recorder {
 // the interval of the existing one to the configured one.
 func EnsureRecoverySchedule(ctx context.Context, c client.Client, cfg config.Config) error {
 	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: cfg.RecoveryEvery}}}
+	action := &client.ScheduleWorkflowAction{
+		ID: workflows.ReceiptRecoveryScheduleID, Workflow: workflows.ReceiptRecovery, TaskQueue: cfg.TaskQueue,
+		WorkflowExecutionTimeout: time.Hour,
+	}
 	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
 		ID:      workflows.ReceiptRecoveryScheduleID,
 		Spec:    spec,
 		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
-		Action: &client.ScheduleWorkflowAction{
-			ID: workflows.ReceiptRecoveryScheduleID, Workflow: workflows.ReceiptRecovery, TaskQueue: cfg.TaskQueue,
-			WorkflowExecutionTimeout: time.Hour,
-		},
-		Note: "incasso: ask GPD for receipts that never reached the EC",
+		Action:  action,
+		Note:    "incasso: ask GPD for receipts that never reached the EC",
 	})
 	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
 		if err != nil {
@@ -81,7 +82,7 @@ func EnsureRecoverySchedule(ctx context.Context, c client.Client, cfg config.Con
 	}
 	err = c.ScheduleClient().GetHandle(ctx, workflows.ReceiptRecoveryScheduleID).Update(ctx, client.ScheduleUpdateOptions{
 		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
-			in.Description.Schedule.Spec = &spec
+			in.Description.Schedule.Spec, in.Description.Schedule.Action = &spec, action
 			return &client.ScheduleUpdate{Schedule: &in.Description.Schedule}, nil
 		},
 	})

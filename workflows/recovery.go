@@ -26,7 +26,7 @@ type RecoveryResult struct {
 func ReceiptRecovery(ctx workflow.Context) (RecoveryResult, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Minute,
-		HeartbeatTimeout:    time.Minute,
+		HeartbeatTimeout:    3 * time.Minute, // longer than one GPD call with its retries
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
 		Summary:             "Ask GPD for the receipts of unpaid notices",
 	})

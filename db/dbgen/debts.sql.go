@@ -17,7 +17,7 @@ UPDATE debt_positions SET amount_cents = $1, due_date = $2,
     revision = $3, updated_at = now(),
     status = CASE WHEN status = 'OVERDUE' AND $2 >= $4::date THEN 'ISSUED' ELSE status END
 WHERE id = $5 AND revision < $3 AND status NOT IN ('PAID', 'CANCELLED')
-RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, revision, cancel_reason, cancelled_at, receipt_checked_at
+RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at
 `
 
 type ApplyDebtChangeParams struct {
@@ -55,9 +55,9 @@ func (q *Queries) ApplyDebtChange(ctx context.Context, arg ApplyDebtChangeParams
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.PaidAt,
-		&i.Revision,
 		&i.CancelReason,
 		&i.CancelledAt,
+		&i.Revision,
 		&i.ReceiptCheckedAt,
 	)
 	return i, err
@@ -66,7 +66,7 @@ func (q *Queries) ApplyDebtChange(ctx context.Context, arg ApplyDebtChangeParams
 const cancelDebt = `-- name: CancelDebt :one
 UPDATE debt_positions SET status = 'CANCELLED', cancel_reason = $2, cancelled_at = now(), updated_at = now()
 WHERE id = $1 AND status NOT IN ('PAID', 'CANCELLED')
-RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, revision, cancel_reason, cancelled_at, receipt_checked_at
+RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at
 `
 
 type CancelDebtParams struct {
@@ -95,9 +95,9 @@ func (q *Queries) CancelDebt(ctx context.Context, arg CancelDebtParams) (DebtPos
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.PaidAt,
-		&i.Revision,
 		&i.CancelReason,
 		&i.CancelledAt,
+		&i.Revision,
 		&i.ReceiptCheckedAt,
 	)
 	return i, err
@@ -109,7 +109,7 @@ INSERT INTO debt_positions (
     debtor_email, amount_cents, due_date, description, nav
 ) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 ON CONFLICT (ec_fiscal_code, iupd) DO NOTHING
-RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, revision, cancel_reason, cancelled_at, receipt_checked_at
+RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at
 `
 
 type CreateDebtParams struct {
@@ -158,16 +158,16 @@ func (q *Queries) CreateDebt(ctx context.Context, arg CreateDebtParams) (DebtPos
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.PaidAt,
-		&i.Revision,
 		&i.CancelReason,
 		&i.CancelledAt,
+		&i.Revision,
 		&i.ReceiptCheckedAt,
 	)
 	return i, err
 }
 
 const getDebt = `-- name: GetDebt :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, revision, cancel_reason, cancelled_at, receipt_checked_at FROM debt_positions WHERE id = $1
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at FROM debt_positions WHERE id = $1
 `
 
 func (q *Queries) GetDebt(ctx context.Context, id int64) (DebtPosition, error) {
@@ -190,16 +190,16 @@ func (q *Queries) GetDebt(ctx context.Context, id int64) (DebtPosition, error) {
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.PaidAt,
-		&i.Revision,
 		&i.CancelReason,
 		&i.CancelledAt,
+		&i.Revision,
 		&i.ReceiptCheckedAt,
 	)
 	return i, err
 }
 
 const getDebtByIUPD = `-- name: GetDebtByIUPD :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, revision, cancel_reason, cancelled_at, receipt_checked_at FROM debt_positions WHERE ec_fiscal_code = $1 AND iupd = $2
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at FROM debt_positions WHERE ec_fiscal_code = $1 AND iupd = $2
 `
 
 type GetDebtByIUPDParams struct {
@@ -227,16 +227,16 @@ func (q *Queries) GetDebtByIUPD(ctx context.Context, arg GetDebtByIUPDParams) (D
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.PaidAt,
-		&i.Revision,
 		&i.CancelReason,
 		&i.CancelledAt,
+		&i.Revision,
 		&i.ReceiptCheckedAt,
 	)
 	return i, err
 }
 
 const getDebtByNAV = `-- name: GetDebtByNAV :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, revision, cancel_reason, cancelled_at, receipt_checked_at FROM debt_positions WHERE nav = $1
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at FROM debt_positions WHERE nav = $1
 `
 
 func (q *Queries) GetDebtByNAV(ctx context.Context, nav string) (DebtPosition, error) {
@@ -259,9 +259,9 @@ func (q *Queries) GetDebtByNAV(ctx context.Context, nav string) (DebtPosition, e
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.PaidAt,
-		&i.Revision,
 		&i.CancelReason,
 		&i.CancelledAt,
+		&i.Revision,
 		&i.ReceiptCheckedAt,
 	)
 	return i, err
@@ -350,7 +350,8 @@ func (q *Queries) ListDebtChanges(ctx context.Context, debtID int64) ([]DebtChan
 
 const listUnpaidForRecovery = `-- name: ListUnpaidForRecovery :many
 SELECT id, ec_fiscal_code, nav FROM debt_positions
-WHERE status IN ('ISSUED', 'OVERDUE') AND updated_at < now() - $1::interval
+WHERE updated_at < now() - $1::interval
+  AND (status IN ('ISSUED', 'OVERDUE') OR (status = 'CANCELLED' AND cancelled_at > now() - interval '30 days'))
 ORDER BY receipt_checked_at NULLS FIRST, id
 LIMIT $2
 `
@@ -366,7 +367,9 @@ type ListUnpaidForRecoveryRow struct {
 	Nav          string
 }
 
-// Unpaid notices issued at least min_age ago, those checked longest ago first.
+// Unpaid notices issued at least min_age ago, those checked longest ago first. Notices
+// cancelled in the last 30 days are asked about too: a payment under way when the notice was
+// withdrawn must still come to light, to be refunded.
 func (q *Queries) ListUnpaidForRecovery(ctx context.Context, arg ListUnpaidForRecoveryParams) ([]ListUnpaidForRecoveryRow, error) {
 	rows, err := q.db.Query(ctx, listUnpaidForRecovery, arg.MinAge, arg.MaxRows)
 	if err != nil {
@@ -388,7 +391,7 @@ func (q *Queries) ListUnpaidForRecovery(ctx context.Context, arg ListUnpaidForRe
 }
 
 const lockDebt = `-- name: LockDebt :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, revision, cancel_reason, cancelled_at, receipt_checked_at FROM debt_positions WHERE id = $1 FOR UPDATE
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at FROM debt_positions WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) LockDebt(ctx context.Context, id int64) (DebtPosition, error) {
@@ -411,9 +414,9 @@ func (q *Queries) LockDebt(ctx context.Context, id int64) (DebtPosition, error) 
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.PaidAt,
-		&i.Revision,
 		&i.CancelReason,
 		&i.CancelledAt,
+		&i.Revision,
 		&i.ReceiptCheckedAt,
 	)
 	return i, err

@@ -62,9 +62,9 @@ type DebtPosition struct {
 	CreatedAt        pgtype.Timestamptz
 	UpdatedAt        pgtype.Timestamptz
 	PaidAt           pgtype.Timestamptz
-	Revision         int32
 	CancelReason     pgtype.Text
 	CancelledAt      pgtype.Timestamptz
+	Revision         int32
 	ReceiptCheckedAt pgtype.Timestamptz
 }
 

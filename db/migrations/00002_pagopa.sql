@@ -45,11 +45,14 @@ $$;
 DROP SEQUENCE iuv_base_seq;
 
 -- Cancellation and changes. Every change of amount or due date is a new revision of the
--- notice, kept with its reason.
+-- notice, kept with its reason. A debt cancelled before reasons were kept gets one saying so.
+ALTER TABLE debt_positions
+    ADD COLUMN cancel_reason      text        CHECK (length(cancel_reason) BETWEEN 1 AND 500),
+    ADD COLUMN cancelled_at       timestamptz;
+UPDATE debt_positions SET cancel_reason = 'cancelled before incasso recorded reasons', cancelled_at = updated_at
+WHERE status = 'CANCELLED';
 ALTER TABLE debt_positions
     ADD COLUMN revision           int         NOT NULL DEFAULT 1 CHECK (revision >= 1),
-    ADD COLUMN cancel_reason      text        CHECK (length(cancel_reason) BETWEEN 1 AND 500),
-    ADD COLUMN cancelled_at       timestamptz,
     ADD COLUMN receipt_checked_at timestamptz, -- last time the recovery job asked GPD for a receipt
     ADD CONSTRAINT cancelled_has_reason CHECK ((status = 'CANCELLED') = (cancel_reason IS NOT NULL AND cancelled_at IS NOT NULL));
 CREATE INDEX debt_positions_unpaid ON debt_positions (receipt_checked_at NULLS FIRST, id)
@@ -92,11 +95,23 @@ ALTER TABLE communications
     ADD COLUMN kind text NOT NULL DEFAULT 'notice' CHECK (kind IN ('notice', 'notice_change', 'cancellation'));
 
 -- +goose Down
+-- Receipts of unknown notices are money to refund: going down must not lose them.
+-- +goose StatementBegin
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM receipts WHERE debt_id IS NULL) THEN
+        RAISE EXCEPTION 'receipts of unknown notices exist: settle them before migrating down';
+    END IF;
+END
+$$;
+-- +goose StatementEnd
 ALTER TABLE communications DROP COLUMN kind;
+-- Only the latest revision of each document survives.
+DELETE FROM documents d USING documents newer
+WHERE newer.debt_id = d.debt_id AND newer.kind = d.kind AND newer.revision > d.revision;
 ALTER TABLE documents DROP CONSTRAINT documents_debt_kind_revision, DROP COLUMN revision,
     ADD CONSTRAINT documents_debt_id_kind_key UNIQUE (debt_id, kind);
 DROP INDEX receipts_flagged;
-DELETE FROM receipts WHERE debt_id IS NULL;
 ALTER TABLE receipts DROP CONSTRAINT unknown_notice_has_no_debt,
     DROP COLUMN flag_detail, DROP COLUMN flag, DROP COLUMN source, DROP COLUMN transfers,
     DROP COLUMN transfer_date, DROP COLUMN application_date, DROP COLUMN channel_description,

@@ -58,9 +58,12 @@ RETURNING *;
 SELECT * FROM debt_changes WHERE debt_id = $1 ORDER BY revision;
 
 -- name: ListUnpaidForRecovery :many
--- Unpaid notices issued at least min_age ago, those checked longest ago first.
+-- Unpaid notices issued at least min_age ago, those checked longest ago first. Notices
+-- cancelled in the last 30 days are asked about too: a payment under way when the notice was
+-- withdrawn must still come to light, to be refunded.
 SELECT id, ec_fiscal_code, nav FROM debt_positions
-WHERE status IN ('ISSUED', 'OVERDUE') AND updated_at < now() - sqlc.arg(min_age)::interval
+WHERE updated_at < now() - sqlc.arg(min_age)::interval
+  AND (status IN ('ISSUED', 'OVERDUE') OR (status = 'CANCELLED' AND cancelled_at > now() - interval '30 days'))
 ORDER BY receipt_checked_at NULLS FIRST, id
 LIMIT sqlc.arg(max_rows);
 
