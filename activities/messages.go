@@ -118,7 +118,7 @@ func (a *Debts) archive(ctx context.Context, q *dbgen.Queries, key string, d dbg
 	sum := sha256.Sum256(raw)
 	err = q.InsertCommunication(ctx, dbgen.InsertCommunicationParams{
 		DebtID: d.ID, DedupeKey: key, Kind: m.kind, Channel: "email", Recipient: d.DebtorEmail, Subject: msg.Subject,
-		MessageID: msg.MessageID, Raw: raw, Sha256: sum[:],
+		MessageID: msg.MessageID, Raw: raw, Sha256: sum[:], Sender: a.MailFrom, Status: "PENDING",
 		RetentionUntil: date.InRome(now).Time().AddDate(a.RetentionYears, 0, 0),
 	})
 	if err != nil {

@@ -12,8 +12,22 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+const confirmCommunicationSent = `-- name: ConfirmCommunicationSent :exec
+UPDATE communications SET status = 'SENT', sent_at = $2 WHERE id = $1 AND status IN ('PENDING', 'SENDING')
+`
+
+type ConfirmCommunicationSentParams struct {
+	ID     int64
+	SentAt pgtype.Timestamptz
+}
+
+func (q *Queries) ConfirmCommunicationSent(ctx context.Context, arg ConfirmCommunicationSentParams) error {
+	_, err := q.db.Exec(ctx, confirmCommunicationSent, arg.ID, arg.SentAt)
+	return err
+}
+
 const getCommunicationByDedupeKey = `-- name: GetCommunicationByDedupeKey :one
-SELECT id, debt_id, dedupe_key, channel, recipient, subject, message_id, raw, sha256, status, created_at, sent_at, retention_until, kind FROM communications WHERE dedupe_key = $1
+SELECT id, debt_id, dedupe_key, channel, recipient, subject, message_id, raw, sha256, status, created_at, sent_at, retention_until, kind, step, sender, delivered_at, failure FROM communications WHERE dedupe_key = $1
 `
 
 func (q *Queries) GetCommunicationByDedupeKey(ctx context.Context, dedupeKey string) (Communication, error) {
@@ -34,13 +48,18 @@ func (q *Queries) GetCommunicationByDedupeKey(ctx context.Context, dedupeKey str
 		&i.SentAt,
 		&i.RetentionUntil,
 		&i.Kind,
+		&i.Step,
+		&i.Sender,
+		&i.DeliveredAt,
+		&i.Failure,
 	)
 	return i, err
 }
 
 const insertCommunication = `-- name: InsertCommunication :exec
-INSERT INTO communications (debt_id, dedupe_key, kind, channel, recipient, subject, message_id, raw, sha256, retention_until)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+INSERT INTO communications (debt_id, dedupe_key, kind, channel, recipient, subject, message_id, raw, sha256,
+    retention_until, step, sender, status)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 ON CONFLICT (dedupe_key) DO NOTHING
 `
 
@@ -55,6 +74,9 @@ type InsertCommunicationParams struct {
 	Raw            []byte
 	Sha256         []byte
 	RetentionUntil time.Time
+	Step           string
+	Sender         string
+	Status         string
 }
 
 func (q *Queries) InsertCommunication(ctx context.Context, arg InsertCommunicationParams) error {
@@ -69,24 +91,29 @@ func (q *Queries) InsertCommunication(ctx context.Context, arg InsertCommunicati
 		arg.Raw,
 		arg.Sha256,
 		arg.RetentionUntil,
+		arg.Step,
+		arg.Sender,
+		arg.Status,
 	)
 	return err
 }
 
 const listCommunicationsByDebt = `-- name: ListCommunicationsByDebt :many
-SELECT id, kind, channel, subject, message_id, status, sent_at, sha256 FROM communications
+SELECT id, kind, step, channel, subject, message_id, status, sent_at, delivered_at, sha256 FROM communications
 WHERE debt_id = $1 ORDER BY id
 `
 
 type ListCommunicationsByDebtRow struct {
-	ID        int64
-	Kind      string
-	Channel   string
-	Subject   string
-	MessageID string
-	Status    string
-	SentAt    pgtype.Timestamptz
-	Sha256    []byte
+	ID          int64
+	Kind        string
+	Step        string
+	Channel     string
+	Subject     string
+	MessageID   string
+	Status      string
+	SentAt      pgtype.Timestamptz
+	DeliveredAt pgtype.Timestamptz
+	Sha256      []byte
 }
 
 func (q *Queries) ListCommunicationsByDebt(ctx context.Context, debtID int64) ([]ListCommunicationsByDebtRow, error) {
@@ -101,11 +128,13 @@ func (q *Queries) ListCommunicationsByDebt(ctx context.Context, debtID int64) ([
 		if err := rows.Scan(
 			&i.ID,
 			&i.Kind,
+			&i.Step,
 			&i.Channel,
 			&i.Subject,
 			&i.MessageID,
 			&i.Status,
 			&i.SentAt,
+			&i.DeliveredAt,
 			&i.Sha256,
 		); err != nil {
 			return nil, err
@@ -116,6 +145,33 @@ func (q *Queries) ListCommunicationsByDebt(ctx context.Context, debtID int64) ([
 		return nil, err
 	}
 	return items, nil
+}
+
+const markCommunicationFailed = `-- name: MarkCommunicationFailed :exec
+UPDATE communications SET status = 'FAILED', failure = $2 WHERE id = $1 AND status IN ('PENDING', 'SENDING')
+`
+
+type MarkCommunicationFailedParams struct {
+	ID      int64
+	Failure string
+}
+
+func (q *Queries) MarkCommunicationFailed(ctx context.Context, arg MarkCommunicationFailedParams) error {
+	_, err := q.db.Exec(ctx, markCommunicationFailed, arg.ID, arg.Failure)
+	return err
+}
+
+const markCommunicationSending = `-- name: MarkCommunicationSending :execrows
+UPDATE communications SET status = 'SENDING' WHERE id = $1 AND status = 'PENDING'
+`
+
+// The relay is about to accept the message: from here a crash leaves it SENDING.
+func (q *Queries) MarkCommunicationSending(ctx context.Context, id int64) (int64, error) {
+	result, err := q.db.Exec(ctx, markCommunicationSending, id)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const markCommunicationSent = `-- name: MarkCommunicationSent :exec
@@ -129,5 +185,14 @@ type MarkCommunicationSentParams struct {
 
 func (q *Queries) MarkCommunicationSent(ctx context.Context, arg MarkCommunicationSentParams) error {
 	_, err := q.db.Exec(ctx, markCommunicationSent, arg.ID, arg.SentAt)
+	return err
+}
+
+const markCommunicationUnconfirmed = `-- name: MarkCommunicationUnconfirmed :exec
+UPDATE communications SET status = 'UNCONFIRMED' WHERE id = $1 AND status = 'SENDING'
+`
+
+func (q *Queries) MarkCommunicationUnconfirmed(ctx context.Context, id int64) error {
+	_, err := q.db.Exec(ctx, markCommunicationUnconfirmed, id)
 	return err
 }

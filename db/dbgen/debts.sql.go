@@ -17,7 +17,7 @@ UPDATE debt_positions SET amount_cents = $1, due_date = $2,
     revision = $3, updated_at = now(),
     status = CASE WHEN status = 'OVERDUE' AND $2 >= $4::date THEN 'ISSUED' ELSE status END
 WHERE id = $5 AND revision < $3 AND status NOT IN ('PAID', 'CANCELLED')
-RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at
+RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at
 `
 
 type ApplyDebtChangeParams struct {
@@ -59,6 +59,10 @@ func (q *Queries) ApplyDebtChange(ctx context.Context, arg ApplyDebtChangeParams
 		&i.CancelledAt,
 		&i.Revision,
 		&i.ReceiptCheckedAt,
+		&i.DebtorPec,
+		&i.PolicyVersion,
+		&i.LadderStep,
+		&i.LadderStepAt,
 	)
 	return i, err
 }
@@ -66,7 +70,7 @@ func (q *Queries) ApplyDebtChange(ctx context.Context, arg ApplyDebtChangeParams
 const cancelDebt = `-- name: CancelDebt :one
 UPDATE debt_positions SET status = 'CANCELLED', cancel_reason = $2, cancelled_at = now(), updated_at = now()
 WHERE id = $1 AND status NOT IN ('PAID', 'CANCELLED')
-RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at
+RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at
 `
 
 type CancelDebtParams struct {
@@ -99,6 +103,10 @@ func (q *Queries) CancelDebt(ctx context.Context, arg CancelDebtParams) (DebtPos
 		&i.CancelledAt,
 		&i.Revision,
 		&i.ReceiptCheckedAt,
+		&i.DebtorPec,
+		&i.PolicyVersion,
+		&i.LadderStep,
+		&i.LadderStepAt,
 	)
 	return i, err
 }
@@ -109,7 +117,7 @@ INSERT INTO debt_positions (
     debtor_email, amount_cents, due_date, description, nav
 ) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 ON CONFLICT (ec_fiscal_code, iupd) DO NOTHING
-RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at
+RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at
 `
 
 type CreateDebtParams struct {
@@ -162,12 +170,16 @@ func (q *Queries) CreateDebt(ctx context.Context, arg CreateDebtParams) (DebtPos
 		&i.CancelledAt,
 		&i.Revision,
 		&i.ReceiptCheckedAt,
+		&i.DebtorPec,
+		&i.PolicyVersion,
+		&i.LadderStep,
+		&i.LadderStepAt,
 	)
 	return i, err
 }
 
 const getDebt = `-- name: GetDebt :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at FROM debt_positions WHERE id = $1
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at FROM debt_positions WHERE id = $1
 `
 
 func (q *Queries) GetDebt(ctx context.Context, id int64) (DebtPosition, error) {
@@ -194,12 +206,16 @@ func (q *Queries) GetDebt(ctx context.Context, id int64) (DebtPosition, error) {
 		&i.CancelledAt,
 		&i.Revision,
 		&i.ReceiptCheckedAt,
+		&i.DebtorPec,
+		&i.PolicyVersion,
+		&i.LadderStep,
+		&i.LadderStepAt,
 	)
 	return i, err
 }
 
 const getDebtByIUPD = `-- name: GetDebtByIUPD :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at FROM debt_positions WHERE ec_fiscal_code = $1 AND iupd = $2
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at FROM debt_positions WHERE ec_fiscal_code = $1 AND iupd = $2
 `
 
 type GetDebtByIUPDParams struct {
@@ -231,12 +247,16 @@ func (q *Queries) GetDebtByIUPD(ctx context.Context, arg GetDebtByIUPDParams) (D
 		&i.CancelledAt,
 		&i.Revision,
 		&i.ReceiptCheckedAt,
+		&i.DebtorPec,
+		&i.PolicyVersion,
+		&i.LadderStep,
+		&i.LadderStepAt,
 	)
 	return i, err
 }
 
 const getDebtByNAV = `-- name: GetDebtByNAV :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at FROM debt_positions WHERE nav = $1
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at FROM debt_positions WHERE nav = $1
 `
 
 func (q *Queries) GetDebtByNAV(ctx context.Context, nav string) (DebtPosition, error) {
@@ -263,6 +283,10 @@ func (q *Queries) GetDebtByNAV(ctx context.Context, nav string) (DebtPosition, e
 		&i.CancelledAt,
 		&i.Revision,
 		&i.ReceiptCheckedAt,
+		&i.DebtorPec,
+		&i.PolicyVersion,
+		&i.LadderStep,
+		&i.LadderStepAt,
 	)
 	return i, err
 }
@@ -391,7 +415,7 @@ func (q *Queries) ListUnpaidForRecovery(ctx context.Context, arg ListUnpaidForRe
 }
 
 const lockDebt = `-- name: LockDebt :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at FROM debt_positions WHERE id = $1 FOR UPDATE
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at FROM debt_positions WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) LockDebt(ctx context.Context, id int64) (DebtPosition, error) {
@@ -418,6 +442,10 @@ func (q *Queries) LockDebt(ctx context.Context, id int64) (DebtPosition, error) 
 		&i.CancelledAt,
 		&i.Revision,
 		&i.ReceiptCheckedAt,
+		&i.DebtorPec,
+		&i.PolicyVersion,
+		&i.LadderStep,
+		&i.LadderStepAt,
 	)
 	return i, err
 }

@@ -33,6 +33,19 @@ type Communication struct {
 	SentAt         pgtype.Timestamptz
 	RetentionUntil time.Time
 	Kind           string
+	Step           string
+	Sender         string
+	DeliveredAt    pgtype.Timestamptz
+	Failure        string
+}
+
+type CommunicationReceipt struct {
+	ID              int64
+	CommunicationID int64
+	Kind            string
+	Raw             []byte
+	Sha256          []byte
+	ReceivedAt      pgtype.Timestamptz
 }
 
 type DebtChange struct {
@@ -66,6 +79,10 @@ type DebtPosition struct {
 	CancelledAt      pgtype.Timestamptz
 	Revision         int32
 	ReceiptCheckedAt pgtype.Timestamptz
+	DebtorPec        string
+	PolicyVersion    pgtype.Int4
+	LadderStep       string
+	LadderStepAt     pgtype.Timestamptz
 }
 
 type Document struct {
@@ -78,6 +95,23 @@ type Document struct {
 	Sha256      []byte
 	CreatedAt   pgtype.Timestamptz
 	Revision    int32
+}
+
+type EnforcementHandover struct {
+	ID           int64
+	DebtID       int64
+	AmountCents  int64
+	HandedOverAt pgtype.Timestamptz
+	ExportedAt   pgtype.Timestamptz
+}
+
+type EscalationPolicy struct {
+	ID          int64
+	ServiceCode string
+	Version     int32
+	Steps       []byte
+	CreatedAt   pgtype.Timestamptz
+	CreatedBy   string
 }
 
 type Receipt struct {

@@ -1,6 +1,7 @@
 -- name: InsertCommunication :exec
-INSERT INTO communications (debt_id, dedupe_key, kind, channel, recipient, subject, message_id, raw, sha256, retention_until)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+INSERT INTO communications (debt_id, dedupe_key, kind, channel, recipient, subject, message_id, raw, sha256,
+    retention_until, step, sender, status)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 ON CONFLICT (dedupe_key) DO NOTHING;
 
 -- name: GetCommunicationByDedupeKey :one
@@ -10,5 +11,18 @@ SELECT * FROM communications WHERE dedupe_key = $1;
 UPDATE communications SET status = 'SENT', sent_at = $2 WHERE id = $1 AND status = 'PENDING';
 
 -- name: ListCommunicationsByDebt :many
-SELECT id, kind, channel, subject, message_id, status, sent_at, sha256 FROM communications
+SELECT id, kind, step, channel, subject, message_id, status, sent_at, delivered_at, sha256 FROM communications
 WHERE debt_id = $1 ORDER BY id;
+
+-- name: MarkCommunicationSending :execrows
+-- The relay is about to accept the message: from here a crash leaves it SENDING.
+UPDATE communications SET status = 'SENDING' WHERE id = $1 AND status = 'PENDING';
+
+-- name: ConfirmCommunicationSent :exec
+UPDATE communications SET status = 'SENT', sent_at = $2 WHERE id = $1 AND status IN ('PENDING', 'SENDING');
+
+-- name: MarkCommunicationUnconfirmed :exec
+UPDATE communications SET status = 'UNCONFIRMED' WHERE id = $1 AND status = 'SENDING';
+
+-- name: MarkCommunicationFailed :exec
+UPDATE communications SET status = 'FAILED', failure = $2 WHERE id = $1 AND status IN ('PENDING', 'SENDING');
