@@ -81,7 +81,7 @@ var (
 )
 
 // SearchAttributes lists every custom search attribute incasso's workflows use.
-var SearchAttributes = []temporal.SearchAttributeKey{SearchDebtStatus, SearchServiceCode}
+var SearchAttributes = []temporal.SearchAttributeKey{SearchDebtStatus, SearchServiceCode, SearchLadderStep}
 
 // DebtInput starts a Debt workflow. It holds references and amounts, no personal data.
 type DebtInput struct {
