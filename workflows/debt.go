@@ -154,6 +154,8 @@ const (
 	eventDue       = "due"
 	eventChanged   = "changed"
 	eventCancelled = "cancelled"
+	eventStep      = "step"   // the next reminder step falls due
+	eventPolicy    = "policy" // the debt moved to another policy version
 )
 
 type debtWorkflow struct {
@@ -169,6 +171,8 @@ type debtWorkflow struct {
 	dueTimer       workflow.Future // pending while the debt is ISSUED
 	dueTimerFor    date.Date
 	cancelDueTimer workflow.CancelFunc
+
+	ladder ladder
 }
 
 func (w *debtWorkflow) setup(ctx workflow.Context) error {
@@ -182,16 +186,30 @@ func (w *debtWorkflow) setup(ctx workflow.Context) error {
 	if err != nil {
 		return err
 	}
-	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateChange, w.change,
+	err = workflow.SetUpdateHandlerWithOptions(ctx, UpdateChange, w.change,
 		workflow.UpdateHandlerOptions{Validator: w.validateChange, Description: "Change amount or due date and reissue the notice"})
+	if err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateUpgradePolicy, w.upgradePolicy,
+		workflow.UpdateHandlerOptions{Validator: w.validateUpgrade, Description: "Follow the latest reminder policy of the service"})
 }
 
 func (w *debtWorkflow) run(ctx workflow.Context) (DebtResult, error) {
 	if err := w.issue(ctx); err != nil {
 		return DebtResult{}, err
 	}
+	if err := w.startLadder(ctx); err != nil {
+		return DebtResult{}, err
+	}
 	for {
 		switch w.await(ctx) {
+		case eventStep:
+			if err := w.takeStep(ctx); err != nil {
+				return DebtResult{}, err
+			}
+		case eventPolicy:
+			workflow.SetCurrentDetails(ctx, fmt.Sprintf("%s: following reminder policy v%d.", w.status, w.ladder.policy.Version))
 		case eventReceipt:
 			return w.paid(ctx)
 		case eventCancelled:
@@ -286,6 +304,9 @@ func (w *debtWorkflow) await(ctx workflow.Context) string {
 		sel.AddFuture(w.timerForDueDate(ctx), func(workflow.Future) {
 			w.dueTimer, event = nil, eventDue
 		})
+	}
+	if step := w.stepTimer(ctx); step != nil {
+		sel.AddFuture(step, func(workflow.Future) { event = eventStep })
 	}
 	sel.Select(ctx)
 	return event

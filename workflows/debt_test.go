@@ -52,6 +52,15 @@ func standInRegisterPosition(context.Context, int64) error      { return nil }
 func standInRenderNotice(context.Context, int64) (int64, error) { return testDocumentID, nil }
 func standInSendNotice(context.Context, int64, int64) error     { return nil }
 func standInSetStatus(context.Context, int64, string) error     { return nil }
+func standInLoadPolicy(context.Context, int64) (Policy, error)  { return Policy{}, nil }
+func standInSendReminder(context.Context, StepInput) error      { return nil }
+
+// reminder is one SendReminder call, with the workflow time it happened at.
+type reminder struct {
+	Step    string
+	Version int
+	At      time.Time
+}
 
 // statusChange is one SetStatus call, with the workflow time it happened at.
 type statusChange struct {
@@ -77,6 +86,14 @@ type harness struct {
 	registerFail int      // RegisterPosition fails this many times before succeeding
 
 	setStatusTakes time.Duration // workflow time each SetStatus call takes
+
+	// policies are what LoadPolicy returns, one per call (the last one repeated): by default
+	// version 1 without steps, so a test sees no reminders unless it asks for them.
+	policies      []Policy
+	policyLoads   int
+	reminders     []reminder
+	reminderErr   error    // what SendReminder returns
+	ladderUpserts []string // LadderStep values upserted
 }
 
 func newHarness(t *testing.T) *harness {
@@ -99,6 +116,8 @@ func newHarness(t *testing.T) *harness {
 	env.RegisterActivityWithOptions(standInRenderNotice, activity.RegisterOptions{Name: ActivityRenderNotice})
 	env.RegisterActivityWithOptions(standInSendNotice, activity.RegisterOptions{Name: ActivitySendNotice})
 	env.RegisterActivityWithOptions(standInSetStatus, activity.RegisterOptions{Name: ActivitySetStatus})
+	env.RegisterActivityWithOptions(standInLoadPolicy, activity.RegisterOptions{Name: ActivityLoadPolicy})
+	env.RegisterActivityWithOptions(standInSendReminder, activity.RegisterOptions{Name: ActivitySendReminder})
 	// The starter sets these on start; the workflow upserts DebtStatus from then on.
 	require.NoError(t, env.SetTypedSearchAttributesOnStart(temporal.NewSearchAttributes(
 		SearchDebtStatus.ValueSet(StatusCreated),
@@ -130,6 +149,24 @@ func newHarness(t *testing.T) *harness {
 			h.sent = append(h.sent, [2]int64{debtID, documentID})
 			return nil
 		})
+	env.OnActivity(ActivityLoadPolicy, mock.Anything, mock.Anything).Return(
+		func(context.Context, int64) (Policy, error) {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.policyLoads++
+			if len(h.policies) == 0 {
+				return Policy{ServiceCode: "TARI", Version: 1}, nil
+			}
+			return h.policies[min(h.policyLoads, len(h.policies))-1], nil
+		})
+	env.OnActivity(ActivitySendReminder, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in StepInput) error {
+			now := env.Now()
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.reminders = append(h.reminders, reminder{Step: in.Step.Name, Version: in.PolicyVersion, At: now.UTC()})
+			return h.reminderErr
+		}).Maybe()
 	env.OnActivity(ActivitySetStatus, mock.Anything, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, debtID int64, status string) error {
 			now := env.Now() // workflow (mock) clock, after any setStatusTakes delay
@@ -140,14 +177,17 @@ func newHarness(t *testing.T) *harness {
 		}).AfterFn(func() time.Duration { return h.setStatusTakes })
 	// Mocks run on the workflow's or an activity's goroutine: they record, the test asserts.
 	env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
-		v := "<no DebtStatus>"
-		if sa, ok := args.Get(0).(temporal.SearchAttributes); ok {
-			if s, ok := sa.GetKeyword(SearchDebtStatus); ok {
-				v = s
-			}
-		}
+		sa, _ := args.Get(0).(temporal.SearchAttributes)
 		h.mu.Lock()
 		defer h.mu.Unlock()
+		if step, ok := sa.GetKeyword(SearchLadderStep); ok {
+			h.ladderUpserts = append(h.ladderUpserts, step)
+			return
+		}
+		v := "<no DebtStatus>"
+		if s, ok := sa.GetKeyword(SearchDebtStatus); ok {
+			v = s
+		}
 		h.upserts = append(h.upserts, v)
 	}).Return()
 	return h

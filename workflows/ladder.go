@@ -1,11 +1,13 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
 
 	"incasso/date"
 )
@@ -60,16 +62,10 @@ var stepChannels = map[string][]string{
 // order courtesy, sollecito, accertamento, enforcement, offsets strictly increasing, a
 // courtesy reminder before the due date and the others after it.
 func ValidateSteps(steps []Step) error {
-	order := []string{StepCourtesy, StepSollecito, StepAccertamento, StepEnforcement}
 	next := 0
 	for i, s := range steps {
 		where := fmt.Sprintf("steps[%d]", i)
-		rank := -1
-		for r, name := range order {
-			if name == s.Name {
-				rank = r
-			}
-		}
+		rank := stepRank(s.Name)
 		switch {
 		case rank < 0:
 			return fmt.Errorf("%s.name: %q is not one of courtesy, sollecito, accertamento, enforcement", where, s.Name)
@@ -113,3 +109,142 @@ const (
 
 // SearchLadderStep is the search attribute with the last reminder step taken.
 var SearchLadderStep = temporal.NewSearchAttributeKeyKeyword("LadderStep")
+
+// UpdateUpgradePolicy moves a running debt to the latest version of its service's policy.
+const UpdateUpgradePolicy = "upgrade-policy"
+
+// ladder is the reminder escalation of one debt: the policy version it follows and how far
+// it has gone. A debt started before ladders existed has none.
+type ladder struct {
+	policy *Policy
+	next   int    // index in policy.Steps of the next step
+	taken  string // the last step taken
+
+	timer    workflow.Future // pending until the next step falls due
+	timerFor time.Time
+	cancel   workflow.CancelFunc
+}
+
+// reminderOptions: a reminder is retried until the mail servers answer; a refusal is final.
+var reminderOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: 2 * time.Minute,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval: 10 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Hour,
+		NonRetryableErrorTypes: []string{"InvalidInput", "MailRejected"},
+	},
+}
+
+// startLadder loads the policy the debt will follow. Debts started before the ladder existed
+// replay without it. A courtesy reminder whose day has passed when the notice is issued (a
+// late issue) is skipped; later steps that have passed are taken at once, in order.
+func (w *debtWorkflow) startLadder(ctx workflow.Context) error {
+	if workflow.GetVersion(ctx, "reminder-ladder", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return nil
+	}
+	p, err := w.loadPolicy(ctx)
+	if err != nil {
+		return err
+	}
+	w.ladder.policy = &p
+	for w.ladder.next < len(p.Steps) && p.Steps[w.ladder.next].Name == StepCourtesy &&
+		!workflow.Now(ctx).Before(StepTime(w.in.DueDate, p.Steps[w.ladder.next].OffsetDays)) {
+		w.ladder.next++
+	}
+	return nil
+}
+
+// loadPolicy asks for the latest policy of the debt's service, which the debt follows from now.
+func (w *debtWorkflow) loadPolicy(ctx workflow.Context) (Policy, error) {
+	ctx = workflow.WithActivityOptions(ctx, issueOptions)
+	var p Policy
+	err := workflow.ExecuteActivity(withSummary(ctx, "Load the reminder policy of the service"),
+		ActivityLoadPolicy, w.in.DebtID).Get(ctx, &p)
+	if err != nil {
+		return p, fmt.Errorf("load reminder policy: %w", err)
+	}
+	return p, nil
+}
+
+// stepTimer returns the timer of the next step, (re)starting it when the step or the due date
+// changed; nil when the ladder has no step left.
+func (w *debtWorkflow) stepTimer(ctx workflow.Context) workflow.Future {
+	l := &w.ladder
+	if l.policy == nil || l.next >= len(l.policy.Steps) {
+		return nil
+	}
+	step := l.policy.Steps[l.next]
+	at := StepTime(w.in.DueDate, step.OffsetDays)
+	if l.timer != nil && l.timerFor.Equal(at) {
+		return l.timer
+	}
+	if l.cancel != nil {
+		l.cancel()
+	}
+	timerCtx, cancel := workflow.WithCancel(ctx)
+	l.timer = workflow.NewTimerWithOptions(timerCtx, max(0, at.Sub(workflow.Now(ctx))),
+		workflow.TimerOptions{Summary: fmt.Sprintf("Reminder step %s on %s", step.Name, at.Format("2006-01-02"))})
+	l.timerFor, l.cancel = at, cancel
+	return l.timer
+}
+
+// takeStep sends the next step's message (or records the hand-over) and moves the ladder on.
+// A message the mail server refuses is archived as failed; the ladder goes on.
+func (w *debtWorkflow) takeStep(ctx workflow.Context) error {
+	l := &w.ladder
+	step := l.policy.Steps[l.next]
+	in := StepInput{DebtID: w.in.DebtID, Step: step, PolicyVersion: l.policy.Version}
+	actx := workflow.WithActivityOptions(ctx, reminderOptions)
+	err := workflow.ExecuteActivity(withSummary(actx, "Reminder step "+step.Name+" by "+step.Channel),
+		ActivitySendReminder, in).Get(ctx, nil)
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.Type() == "MailRejected" {
+		workflow.GetLogger(ctx).Warn("reminder refused by the mail server", "step", step.Name)
+	} else if err != nil {
+		return fmt.Errorf("reminder step %s: %w", step.Name, err)
+	}
+	l.taken, l.next, l.timer = step.Name, l.next+1, nil
+	if err := workflow.UpsertTypedSearchAttributes(ctx, SearchLadderStep.ValueSet(step.Name)); err != nil {
+		return fmt.Errorf("upsert LadderStep: %w", err)
+	}
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("%s: reminder step %s taken (policy v%d).", w.status, step.Name, l.policy.Version))
+	return nil
+}
+
+// validateUpgrade accepts moving to the latest policy a debt that follows a ladder.
+func (w *debtWorkflow) validateUpgrade() error {
+	if err := w.validateUpdate(); err != nil {
+		return err
+	}
+	if w.ladder.policy == nil {
+		return rejected("this debt started before reminder policies: it has no ladder to upgrade")
+	}
+	return nil
+}
+
+// upgradePolicy moves the debt to the latest policy, going on after the last step taken.
+func (w *debtWorkflow) upgradePolicy(ctx workflow.Context) (int, error) {
+	w.busy = true
+	defer func() { w.busy = false }()
+	p, err := w.loadPolicy(ctx)
+	if err != nil {
+		return 0, err
+	}
+	next := 0
+	if w.ladder.taken != "" {
+		next = len(p.Steps)
+		for i, s := range p.Steps {
+			if stepRank(s.Name) > stepRank(w.ladder.taken) {
+				next = i
+				break
+			}
+		}
+	}
+	w.ladder.policy, w.ladder.next = &p, next
+	w.events.SendAsync(eventPolicy)
+	return p.Version, nil
+}
+
+// stepRank is a step's place in the escalation.
+func stepRank(name string) int {
+	return slices.Index([]string{StepCourtesy, StepSollecito, StepAccertamento, StepEnforcement}, name)
+}
