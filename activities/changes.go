@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"incasso/date"
@@ -52,7 +51,7 @@ func (a *Debts) CancelPosition(ctx context.Context, debtID int64, reason string)
 	if errors.Is(db.NotFound(err), db.ErrNotFound) { // paid in the meantime, or cancelled by a retry
 		if d, err = a.load(ctx, debtID); err == nil && d.Status != workflows.StatusCancelled {
 			// The receipt beat the invalidation: incasso has the debt PAID, GPD has it INVALID.
-			activity.GetLogger(ctx).Warn("debt paid while being cancelled: its GPD position is invalid", "debt_id", debtID)
+			logger(ctx).Warn("debt paid while being cancelled: its GPD position is invalid", "debt_id", debtID)
 			return settled(debtID, d.Status)
 		}
 		return err

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/temporal"
@@ -38,9 +39,10 @@ type positionRegistry interface {
 	Invalidate(ctx context.Context, organization, iupd string) error
 }
 
-// mailSender delivers the exact bytes of a message.
+// mailSender delivers the exact bytes of a message, calling commit just before the relay
+// accepts it; an error from commit calls the message off (see mail.Sender.SendConfirmed).
 type mailSender interface {
-	Send(ctx context.Context, from string, to []string, raw []byte) error
+	SendConfirmed(ctx context.Context, from string, to []string, raw []byte, commit func() error) error
 }
 
 var (
@@ -56,6 +58,11 @@ type Debts struct {
 	Creditor config.Creditor
 	Services config.Services
 	MailFrom string
+	// PEC sends certified email from PECFrom, the comune's PEC mailbox.
+	PEC     mailSender
+	PECFrom string
+	// LadderDay compresses the reminder ladder's days (tests and demos); zero is real days.
+	LadderDay time.Duration
 	// RetentionYears is how long every message is kept, in calendar years.
 	RetentionYears int
 }

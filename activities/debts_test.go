@@ -49,20 +49,22 @@ var creditor = config.Creditor{
 
 // fixture is Debts on a fresh database, with the simulator as GPD and mailsink as relay.
 type fixture struct {
-	pool   *pgxpool.Pool
-	q      *dbgen.Queries
-	sink   *mailsink.Sink
-	gpd    *gpd.Client
-	gpdURL string
-	sim    *sim.PagoPA // the simulator behind gpdURL, for payments
-	simURL string
-	debts  *activities.Debts
-	emails atomic.Int64
+	pool     *pgxpool.Pool
+	dbURL    string // of the fresh database behind pool
+	smtpAddr string // where sink listens
+	q        *dbgen.Queries
+	sink     *mailsink.Sink
+	gpd      *gpd.Client
+	gpdURL   string
+	sim      *sim.PagoPA // the simulator behind gpdURL, for payments
+	simURL   string
+	debts    *activities.Debts
+	emails   atomic.Int64
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	pool, _ := testdb.New(t)
+	pool, dbURL := testdb.New(t)
 
 	p := sim.NewPagoPA(gpdKey, "http://127.0.0.1:1/unused", "node-key", ecCode, ecCode+"_01")
 	srv := httptest.NewServer(p.Handler())
@@ -78,7 +80,7 @@ func newFixture(t *testing.T) *fixture {
 	services, err := config.ParseServices(config.DefaultServices)
 	require.NoError(t, err)
 	return &fixture{
-		pool: pool, q: dbgen.New(pool), sink: sink, gpd: client, gpdURL: gpdURL, sim: p, simURL: srv.URL,
+		pool: pool, dbURL: dbURL, smtpAddr: addr.String(), q: dbgen.New(pool), sink: sink, gpd: client, gpdURL: gpdURL, sim: p, simURL: srv.URL,
 		debts: &activities.Debts{
 			Pool: pool, GPD: client, Mail: mail.NewSender(mail.SMTPConfig{Addr: addr.String(), Timeout: 10 * time.Second}),
 			Creditor: creditor, Services: services, MailFrom: mailFrom, RetentionYears: 5,
@@ -358,7 +360,8 @@ func TestSendNoticeRecipientRejected(t *testing.T) {
 	}
 	require.Empty(t, f.messagesTo(d.DebtorEmail))
 	c := f.communication(t, d.ID)
-	require.Equal(t, "PENDING", c.Status)
+	require.Equal(t, "FAILED", c.Status)
+	require.Equal(t, "smtp rcpt 550", c.Failure, "the step and the code, no personal data")
 	require.False(t, c.SentAt.Valid)
 }
 

@@ -1,14 +1,18 @@
 package activities
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 
 	"incasso/date"
@@ -21,6 +25,13 @@ import (
 )
 
 // Kinds of message to the debtor (communications.kind).
+const (
+	channelEmail = "email"
+	channelPEC   = "pec"
+	channelPost  = "post"
+)
+
+// Kinds of message (communications.kind).
 const (
 	kindNotice       = "notice"
 	kindNoticeChange = "notice_change"
@@ -41,34 +52,43 @@ func (a *Debts) SendNotice(ctx context.Context, debtID, documentID int64) error 
 	if doc.Revision > 1 {
 		key, kind = fmt.Sprintf("debt/%d/notice/rev%d", debtID, doc.Revision), kindNoticeChange
 	}
-	return a.deliver(ctx, key, debtID, true, func(d dbgen.DebtPosition) message {
+	return a.deliver(ctx, key, debtID, true, func(d dbgen.DebtPosition) (message, error) {
 		m := message{kind: kind, subject: "Avviso di pagamento pagoPA: " + d.Description, text: noticeText(a.Creditor.Name, d),
 			attachments: []mail.Attachment{{Filename: doc.Filename, ContentType: doc.ContentType, Data: doc.Content}}}
 		if doc.Revision > 1 {
 			m.subject = "Avviso di pagamento pagoPA aggiornato: " + d.Description
 			m.text = "L'avviso di pagamento che le avevamo inviato è stato modificato: quello allegato sostituisce il precedente.\n\n" + m.text
 		}
-		return m
+		return m, nil
 	})
 }
 
 // SendCancellation tells the debtor that the debt was cancelled, and why.
 func (a *Debts) SendCancellation(ctx context.Context, debtID int64) error {
-	return a.deliver(ctx, fmt.Sprintf("debt/%d/cancellation", debtID), debtID, false, func(d dbgen.DebtPosition) message {
-		return message{kind: kindCancellation, subject: "Annullamento avviso di pagamento: " + d.Description, text: cancellationText(a.Creditor.Name, d)}
+	return a.deliver(ctx, fmt.Sprintf("debt/%d/cancellation", debtID), debtID, false, func(d dbgen.DebtPosition) (message, error) {
+		return message{kind: kindCancellation, subject: "Annullamento avviso di pagamento: " + d.Description, text: cancellationText(a.Creditor.Name, d)}, nil
 	})
 }
 
-// message is what a kind of communication says, before it becomes an email.
+// message is what a communication says, before it becomes an email, a PEC or a letter.
 type message struct {
-	kind, subject, text string
+	kind, step          string
+	channel             string // email (the default), pec, or post: letter is printed and posted
+	subject, text, html string
 	attachments         []mail.Attachment
+	letter              []byte // the PDF of a letter for post
 }
 
-// deliver sends the message identified by key once: composed and archived before it is sent,
-// so a retry sends the same stored bytes, and never sent again once marked sent. With
-// onlyUnsettled, a debt already paid or cancelled gets nothing.
-func (a *Debts) deliver(ctx context.Context, key string, debtID int64, onlyUnsettled bool, compose func(dbgen.DebtPosition) message) error {
+// deliver sends the message identified by key at most once: composed and archived before it
+// is sent, so a retry sends the same stored bytes. With onlyUnsettled, a debt already paid or
+// cancelled gets nothing.
+//
+// The outbox row says how far a delivery got. PENDING is sent; just before the relay takes the
+// message (its final dot), the row becomes SENDING, and SENT once the relay has accepted it. A
+// failure to record SENDING calls the message off. A row found SENDING is one whose attempt
+// stopped in between: the relay may or may not have the message, so it is not sent again but
+// marked UNCONFIRMED for an operator to check. A message the relay refuses for good is FAILED.
+func (a *Debts) deliver(ctx context.Context, key string, debtID int64, onlyUnsettled bool, compose func(dbgen.DebtPosition) (message, error)) error {
 	q := dbgen.New(a.Pool)
 	comm, err := q.GetCommunicationByDedupeKey(ctx, key)
 	if err = db.NotFound(err); errors.Is(err, db.ErrNotFound) {
@@ -79,48 +99,125 @@ func (a *Debts) deliver(ctx context.Context, key string, debtID int64, onlyUnset
 		if onlyUnsettled && (d.Status == workflows.StatusPaid || d.Status == workflows.StatusCancelled) {
 			return nil
 		}
-		if comm, err = a.archive(ctx, q, key, d, compose(d)); err != nil {
+		m, err := compose(d)
+		if err != nil {
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("compose message %s", key), ErrTypeInvalidInput, err)
+		}
+		if comm, err = a.archive(ctx, q, key, d, m); err != nil {
 			return err
 		}
 	} else if err != nil {
 		return fmt.Errorf("load message %s: %w", key, err)
 	}
-	if comm.Status == "SENT" {
-		return nil
+	rejected := func(err error) error {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("mail server refused message %s", key), ErrTypeMailRejected, err)
 	}
-	if err := a.Mail.Send(ctx, a.MailFrom, []string{comm.Recipient}, comm.Raw); err != nil {
+	switch comm.Status {
+	case "PENDING":
+	case "SENT", "UNCONFIRMED", "PRINT": // a letter waits for the print room, not for SMTP
+		return nil
+	case "FAILED":
+		return rejected(errors.New(comm.Failure))
+	case "SENDING":
+		if err := q.MarkCommunicationUnconfirmed(ctx, comm.ID); err != nil {
+			return fmt.Errorf("record message %s as unconfirmed: %w", key, err)
+		}
+		logger(ctx).Warn("message was being sent when its attempt stopped: not sent again, an operator must check whether the relay accepted it",
+			"communication_id", comm.ID)
+		return nil
+	default:
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("message %s is %s: not for email", key, comm.Status), ErrTypeInvalidInput, nil)
+	}
+
+	sender := a.Mail
+	if comm.Channel == channelPEC {
+		sender = a.PEC
+	}
+	err = sender.SendConfirmed(ctx, comm.Sender, []string{comm.Recipient}, comm.Raw, func() error {
+		crashPoint("before-commit")
+		n, err := q.MarkCommunicationSending(ctx, comm.ID)
+		if err != nil {
+			return fmt.Errorf("record message %s as being sent: %w", key, err)
+		}
+		if n != 1 {
+			return fmt.Errorf("record message %s as being sent: it is no longer pending", key)
+		}
+		crashPoint("after-commit")
+		return nil
+	})
+	if err != nil {
 		if mail.IsPermanent(err) {
-			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("mail server refused message %s", key), ErrTypeMailRejected, err)
+			if ferr := q.MarkCommunicationFailed(ctx, dbgen.MarkCommunicationFailedParams{ID: comm.ID, Failure: failure(err)}); ferr != nil {
+				return fmt.Errorf("record message %s as refused: %w", key, ferr)
+			}
+			return rejected(err)
 		}
 		return fmt.Errorf("send message %s: %w", key, err)
 	}
-	if err := q.MarkCommunicationSent(ctx, dbgen.MarkCommunicationSentParams{ID: comm.ID, SentAt: pgtype.Timestamptz{Time: time.Now(), Valid: true}}); err != nil {
+	crashPoint("after-accept")
+	if err := q.ConfirmCommunicationSent(ctx, dbgen.ConfirmCommunicationSentParams{ID: comm.ID, SentAt: pgtype.Timestamptz{Time: time.Now(), Valid: true}}); err != nil {
 		return fmt.Errorf("record message %s as sent: %w", key, err)
 	}
 	return nil
 }
 
+// failure says why the relay refused a message, without the reply's text, which may echo the
+// address: the SMTP step and code.
+func failure(err error) string {
+	var e *mail.Error
+	if errors.As(err, &e) {
+		return fmt.Sprintf("smtp %s %d", e.Step, e.Code)
+	}
+	return "smtp"
+}
+
+// crashAt, set only by tests, is called at the points of deliver where a crash does the most
+// harm, so that a test can kill the process there.
+var crashAt func(point string)
+
+func crashPoint(point string) {
+	if crashAt != nil {
+		crashAt(point)
+	}
+}
+
+// logger is the activity's logger, or the default one outside an activity (in tests).
+func logger(ctx context.Context) log.Logger {
+	if activity.IsActivity(ctx) {
+		return activity.GetLogger(ctx)
+	}
+	return slog.Default()
+}
+
 // archive composes the email of m for the debtor and stores it with its hash.
 func (a *Debts) archive(ctx context.Context, q *dbgen.Queries, key string, d dbgen.DebtPosition, m message) (dbgen.Communication, error) {
 	now := time.Now()
-	msg := mail.Message{
-		From: fmt.Sprintf("%q <%s>", a.Creditor.Name, a.MailFrom), To: d.DebtorEmail,
-		Subject:     m.subject,
-		MessageID:   strings.ReplaceAll(key, "/", "-") + "-" + d.Nav + "@" + domainOf(a.MailFrom),
-		Date:        now,
-		Text:        m.text,
-		Attachments: m.attachments,
-	}
-	raw, err := msg.Bytes()
-	if err != nil {
-		return dbgen.Communication{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("compose message %s", key), ErrTypeInvalidInput, err)
-	}
-	sum := sha256.Sum256(raw)
-	err = q.InsertCommunication(ctx, dbgen.InsertCommunicationParams{
-		DebtID: d.ID, DedupeKey: key, Kind: m.kind, Channel: "email", Recipient: d.DebtorEmail, Subject: msg.Subject,
-		MessageID: msg.MessageID, Raw: raw, Sha256: sum[:], Sender: a.MailFrom, Status: "PENDING",
+	row := dbgen.InsertCommunicationParams{
+		DebtID: d.ID, DedupeKey: key, Kind: m.kind, Step: m.step, Channel: cmp.Or(m.channel, channelEmail),
+		Recipient: d.DebtorEmail, Sender: a.MailFrom, Subject: m.subject, Status: "PENDING",
+		MessageID:      strings.ReplaceAll(key, "/", "-") + "-" + d.Nav + "@" + domainOf(a.MailFrom),
 		RetentionUntil: date.InRome(now).Time().AddDate(a.RetentionYears, 0, 0),
-	})
+	}
+	switch row.Channel {
+	case channelPEC:
+		row.Recipient, row.Sender = d.DebtorPec, a.PECFrom
+	case channelPost: // the letter itself is archived, as printed
+		row.Recipient, row.Status, row.Raw = "raccomandata A/R: "+d.DebtorName, "PRINT", m.letter
+	}
+	if row.Raw == nil {
+		msg := mail.Message{
+			From: fmt.Sprintf("%q <%s>", a.Creditor.Name, row.Sender), To: row.Recipient, Subject: m.subject,
+			MessageID: row.MessageID, Date: now, Text: m.text, HTML: m.html, Attachments: m.attachments,
+		}
+		raw, err := msg.Bytes()
+		if err != nil {
+			return dbgen.Communication{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("compose message %s", key), ErrTypeInvalidInput, err)
+		}
+		row.Raw = raw
+	}
+	sum := sha256.Sum256(row.Raw)
+	row.Sha256 = sum[:]
+	err := q.InsertCommunication(ctx, row)
 	if err != nil {
 		return dbgen.Communication{}, fmt.Errorf("archive message %s: %w", key, err)
 	}

@@ -29,7 +29,8 @@ type Attachment struct {
 	Data        []byte
 }
 
-// Message is an e-mail with a plain text body and optional attachments.
+// Message is an e-mail with a plain text body, optionally an HTML alternative
+// of it, and optional attachments.
 type Message struct {
 	From    string // sender, e.g. `"Comune di Esempio" <tributi@comune.example.it>`
 	To      string // one recipient address
@@ -37,18 +38,23 @@ type Message struct {
 	// MessageID is the Message-ID without angle brackets, e.g.
 	// "debt-42-notice@incasso.local". It is required: it identifies the
 	// message for dedupe and proof, and the MIME boundary is derived from it.
-	MessageID   string
-	Date        time.Time // required, written in RFC 5322 form
-	Text        string    // plain text body, UTF-8
+	MessageID string
+	Date      time.Time // required, written in RFC 5322 form
+	Text      string    // plain text body, UTF-8
+	// HTML, if set, is an HTML version of Text (a complete document, UTF-8):
+	// clients that can show HTML show it, the others Text.
+	HTML        string
 	Attachments []Attachment
 }
 
 // Bytes renders the exact bytes to send, with CRLF line endings.
 //
-// A message without attachments is a single text/plain part; otherwise it is
-// multipart/mixed with the text first and the attachments base64-encoded.
-// The text is quoted-printable and a non-ASCII Subject is RFC 2047-encoded.
-// The output depends only on m: the MIME boundary is a hash of MessageID.
+// The body is Text as a single text/plain part or, when HTML is set, a
+// multipart/alternative of text/plain then text/html. A message with
+// attachments is multipart/mixed: that body first, then the attachments
+// base64-encoded. Text and HTML are quoted-printable and a non-ASCII Subject
+// is RFC 2047-encoded. The output depends only on m: the MIME boundaries are
+// hashes of MessageID.
 //
 // The error names the invalid field but never its value.
 func (m Message) Bytes() ([]byte, error) {
@@ -66,7 +72,7 @@ func (m Message) Bytes() ([]byte, error) {
 	header("Message-ID", "<"+m.MessageID+">")
 	header("MIME-Version", "1.0")
 
-	if len(m.Attachments) == 0 {
+	if len(m.Attachments) == 0 && m.HTML == "" {
 		header("Content-Type", "text/plain; charset=utf-8")
 		header("Content-Transfer-Encoding", "quoted-printable")
 		b.WriteString("\r\n")
@@ -81,17 +87,48 @@ func (m Message) Bytes() ([]byte, error) {
 	if err := mw.SetBoundary(boundary(m.MessageID)); err != nil {
 		return nil, err
 	}
+	if len(m.Attachments) == 0 { // and HTML is set
+		header("Content-Type", mime.FormatMediaType("multipart/alternative", map[string]string{"boundary": mw.Boundary()}))
+		b.WriteString("\r\nThis is a multipart message in MIME format.\r\n")
+		if err := writeAlternatives(mw, m); err != nil {
+			return nil, err
+		}
+		if err := mw.Close(); err != nil {
+			return nil, err
+		}
+		return b.Bytes(), nil
+	}
 	header("Content-Type", mime.FormatMediaType("multipart/mixed", map[string]string{"boundary": mw.Boundary()}))
 	b.WriteString("\r\nThis is a multipart message in MIME format.\r\n")
 
-	w, err := mw.CreatePart(textproto.MIMEHeader{
-		"Content-Type":              {"text/plain; charset=utf-8"},
-		"Content-Transfer-Encoding": {"quoted-printable"},
-	})
-	if err != nil {
-		return nil, err
+	if m.HTML == "" {
+		w, err := mw.CreatePart(textproto.MIMEHeader{
+			"Content-Type":              {"text/plain; charset=utf-8"},
+			"Content-Transfer-Encoding": {"quoted-printable"},
+		})
+		if err != nil {
+			return nil, err
+		}
+		writeQP(w, m.Text)
+	} else {
+		alt := alternativeBoundary(m.MessageID)
+		// Folded, to keep the body's lines within 78 characters.
+		contentType := strings.Replace(mime.FormatMediaType("multipart/alternative", map[string]string{"boundary": alt}), "; ", ";\r\n ", 1)
+		w, err := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {contentType}})
+		if err != nil {
+			return nil, err
+		}
+		aw := multipart.NewWriter(w)
+		if err := aw.SetBoundary(alt); err != nil {
+			return nil, err
+		}
+		if err := writeAlternatives(aw, m); err != nil {
+			return nil, err
+		}
+		if err := aw.Close(); err != nil {
+			return nil, err
+		}
 	}
-	writeQP(w, m.Text)
 
 	for _, a := range m.Attachments {
 		w, err := mw.CreatePart(textproto.MIMEHeader{
@@ -108,6 +145,25 @@ func (m Message) Bytes() ([]byte, error) {
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// writeAlternatives writes Text and HTML as the text/plain and text/html
+// parts of the multipart/alternative mw, plainest first as RFC 2046 asks.
+func writeAlternatives(mw *multipart.Writer, m Message) error {
+	for _, alt := range []struct{ contentType, body string }{
+		{"text/plain; charset=utf-8", m.Text},
+		{"text/html; charset=utf-8", m.HTML},
+	} {
+		w, err := mw.CreatePart(textproto.MIMEHeader{
+			"Content-Type":              {alt.contentType},
+			"Content-Transfer-Encoding": {"quoted-printable"},
+		})
+		if err != nil {
+			return err
+		}
+		writeQP(w, alt.body)
+	}
+	return nil
 }
 
 // validate checks every field and returns the parsed addresses.
@@ -132,6 +188,9 @@ func (m Message) validate() (from, to *mail.Address, err error) {
 	}
 	if !utf8.ValidString(m.Text) {
 		return nil, nil, fieldErr("Text", "is not valid UTF-8")
+	}
+	if !utf8.ValidString(m.HTML) {
+		return nil, nil, fieldErr("HTML", "is not valid UTF-8")
 	}
 	for i, a := range m.Attachments {
 		field := fmt.Sprintf("Attachments[%d]", i)
@@ -166,6 +225,14 @@ func validMessageID(id string) bool {
 // it never collides with a body.
 func boundary(messageID string) string {
 	sum := sha256.Sum256([]byte(messageID))
+	return "=_" + hex.EncodeToString(sum[:20])
+}
+
+// alternativeBoundary is the boundary of the multipart/alternative nested in
+// a multipart/mixed message: another hash of the Message-ID, so that it
+// differs from the outer boundary.
+func alternativeBoundary(messageID string) string {
+	sum := sha256.Sum256([]byte("alternative\x00" + messageID))
 	return "=_" + hex.EncodeToString(sum[:20])
 }
 

@@ -8,6 +8,7 @@ import (
 	"mime/multipart"
 	"mime/quotedprintable"
 	netmail "net/mail"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +41,16 @@ func sample() mail.Message {
 	}
 }
 
+// sampleHTML is sample with an HTML version of its text, with a line longer than
+// quoted-printable allows and characters that need escaping.
+func sampleHTML() mail.Message {
+	m := sample()
+	m.HTML = "<!DOCTYPE html>\n<html lang=\"it\"><head><meta charset=\"utf-8\"></head>\n<body>\n" +
+		"<p>Gentile contribuente,<br>in allegato l&#39;avviso di pagamento di <b>123,45 €</b>: " +
+		strings.Repeat("città di Forlì = più ", 6) + "</p>\n</body></html>\n"
+	return m
+}
+
 // parse reads raw back with net/mail.
 func parse(t *testing.T, raw []byte) *netmail.Message {
 	t.Helper()
@@ -63,10 +74,54 @@ func TestBytesIsDeterministic(t *testing.T) {
 	require.NotEqual(t, a, c)
 }
 
+func TestBytesWithHTMLIsDeterministic(t *testing.T) {
+	t.Parallel()
+	for _, m := range []mail.Message{sampleHTML(), withoutAttachments(sampleHTML())} {
+		a, err := m.Bytes()
+		require.NoError(t, err)
+		b, err := m.Bytes()
+		require.NoError(t, err)
+		require.Equal(t, a, b)
+
+		m.MessageID = "debt-43-notice@incasso.local"
+		c, err := m.Bytes()
+		require.NoError(t, err)
+		require.NotEqual(t, a, c)
+	}
+}
+
+// TestBytesWithoutHTMLUnchanged compares messages without HTML with the bytes that Bytes
+// produced before it knew about HTML: the archive's hashes of sent messages stay valid.
+func TestBytesWithoutHTMLUnchanged(t *testing.T) {
+	t.Parallel()
+	for file, m := range map[string]mail.Message{
+		"testdata/text-attachment.eml": sample(),
+		"testdata/text-only.eml":       withoutAttachments(sample()),
+	} {
+		want, err := os.ReadFile(file)
+		require.NoError(t, err)
+		raw, err := m.Bytes()
+		require.NoError(t, err)
+		require.Equal(t, string(want), string(raw), file)
+	}
+}
+
+func withoutAttachments(m mail.Message) mail.Message {
+	m.Attachments = nil
+	return m
+}
+
 func TestBytesHeadersAndLines(t *testing.T) {
 	t.Parallel()
-	raw, err := sample().Bytes()
-	require.NoError(t, err)
+	for _, m := range []mail.Message{sample(), sampleHTML(), withoutAttachments(sampleHTML())} {
+		raw, err := m.Bytes()
+		require.NoError(t, err)
+		requireHeadersAndLines(t, raw)
+	}
+}
+
+func requireHeadersAndLines(t *testing.T, raw []byte) {
+	t.Helper()
 	s := string(raw)
 	require.Contains(t, s, "To: <mario.rossi@example.org>\r\n")
 	require.Contains(t, s, "Date: Mon, 02 Mar 2026 10:30:00 +0100\r\n")
@@ -153,6 +208,72 @@ func TestBytesMultipartRoundTrips(t *testing.T) {
 	require.ErrorIs(t, err, io.EOF)
 }
 
+// requireAlternatives reads the text/plain and text/html parts of the multipart/alternative
+// with the given parameters from r and checks that they decode to m.Text and m.HTML.
+func requireAlternatives(t *testing.T, r io.Reader, params map[string]string, m mail.Message) {
+	t.Helper()
+	mr := multipart.NewReader(r, params["boundary"])
+	for _, want := range []struct{ contentType, body string }{
+		{"text/plain; charset=utf-8", m.Text},
+		{"text/html; charset=utf-8", m.HTML},
+	} {
+		part, err := mr.NextPart() // decodes quoted-printable
+		require.NoError(t, err)
+		require.Equal(t, want.contentType, part.Header.Get("Content-Type"))
+		body, err := io.ReadAll(part)
+		require.NoError(t, err)
+		require.Equal(t, want.body, strings.ReplaceAll(string(body), "\r\n", "\n"))
+	}
+	_, err := mr.NextPart()
+	require.ErrorIs(t, err, io.EOF)
+}
+
+func TestBytesHTMLWithoutAttachments(t *testing.T) {
+	t.Parallel()
+	m := withoutAttachments(sampleHTML())
+	raw, err := m.Bytes()
+	require.NoError(t, err)
+	msg := parse(t, raw)
+	mediaType, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	require.NoError(t, err)
+	require.Equal(t, "multipart/alternative", mediaType)
+	require.Empty(t, msg.Header.Get("Content-Transfer-Encoding"))
+	requireAlternatives(t, msg.Body, params, m)
+}
+
+func TestBytesHTMLWithAttachments(t *testing.T) {
+	t.Parallel()
+	m := sampleHTML()
+	m.Attachments = append(m.Attachments, mail.Attachment{Filename: "lettera.txt", Data: []byte("Lettera\r\n")})
+	raw, err := m.Bytes()
+	require.NoError(t, err)
+	msg := parse(t, raw)
+	mediaType, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	require.NoError(t, err)
+	require.Equal(t, "multipart/mixed", mediaType)
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+
+	body, err := mr.NextPart()
+	require.NoError(t, err)
+	mediaType, altParams, err := mime.ParseMediaType(body.Header.Get("Content-Type"))
+	require.NoError(t, err)
+	require.Equal(t, "multipart/alternative", mediaType)
+	require.NotEqual(t, params["boundary"], altParams["boundary"])
+	requireAlternatives(t, body, altParams, m)
+
+	for _, want := range m.Attachments {
+		att, err := mr.NextPart()
+		require.NoError(t, err)
+		require.Equal(t, want.Filename, att.FileName())
+		require.Equal(t, "base64", att.Header.Get("Content-Transfer-Encoding"))
+		data, err := io.ReadAll(base64.NewDecoder(base64.StdEncoding, att))
+		require.NoError(t, err)
+		require.Equal(t, want.Data, data)
+	}
+	_, err = mr.NextPart()
+	require.ErrorIs(t, err, io.EOF)
+}
+
 func TestBytesWithoutAttachments(t *testing.T) {
 	t.Parallel()
 	m := sample()
@@ -183,6 +304,7 @@ func TestBytesValidation(t *testing.T) {
 		{"MessageID", func(m *mail.Message) { m.MessageID = "<" + secret + "@incasso.local>" }},
 		{"Date", func(m *mail.Message) { m.Date = time.Time{} }},
 		{"Text", func(m *mail.Message) { m.Text = "\xff" }},
+		{"HTML", func(m *mail.Message) { m.HTML = "<p>" + secret + "\xff</p>" }},
 		{"Attachments[0].Filename", func(m *mail.Message) { m.Attachments[0].Filename = "" }},
 		{"Attachments[0].ContentType", func(m *mail.Message) { m.Attachments[0].ContentType = secret + "; ;" }},
 	}

@@ -66,6 +66,22 @@ func IsPermanent(err error) bool {
 // session. Once the server has accepted the data Send returns nil, even if
 // QUIT fails, so that the message is not sent twice.
 func (s *Sender) Send(ctx context.Context, from string, to []string, raw []byte) error {
+	return s.SendConfirmed(ctx, from, to, raw, nil)
+}
+
+// SendConfirmed is Send with a last word for the caller: once the whole of raw
+// has been written to the server, and before the final "." that ends the data
+// and makes the server take the message, it calls commit (when not nil). If
+// commit returns an error, the connection is closed without that dot, so the
+// server discards what it got, and SendConfirmed returns commit's error as it
+// is. A caller records in commit that the message is about to be accepted: a
+// crash before commit leaves nothing sent; a crash after it leaves a record
+// that the message may have been sent.
+//
+// An error after commit returned nil (the server refused the data, or its
+// answer never came) leaves it unknown whether the message was accepted,
+// unless IsPermanent says the server refused it.
+func (s *Sender) SendConfirmed(ctx context.Context, from string, to []string, raw []byte, commit func() error) error {
 	if len(to) == 0 {
 		return errors.New("mail: no recipients")
 	}
@@ -143,6 +159,16 @@ func (s *Sender) Send(ctx context.Context, from string, to []string, raw []byte)
 	}
 	if _, err := w.Write(raw); err != nil {
 		return fail("data", err)
+	}
+	if commit != nil {
+		// The data writer buffers, and writes the final dot only on Close: pushing out what it
+		// holds leaves just the dot for after commit.
+		if err := c.Text.W.Flush(); err != nil {
+			return fail("data", err)
+		}
+		if err := commit(); err != nil {
+			return err // the deferred Close drops the connection: no dot, no message
+		}
 	}
 	if err := w.Close(); err != nil {
 		return fail("data", err)

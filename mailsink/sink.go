@@ -42,10 +42,11 @@ type Sink struct {
 	// exercise failures. Set it before ListenSMTP and do not change it after.
 	RejectRecipient func(addr string) bool
 
-	mu      sync.Mutex
-	msgs    []Message
-	nextID  int
-	arrived chan struct{} // closed and replaced whenever a message arrives
+	mu        sync.Mutex
+	msgs      []Message
+	nextID    int
+	discarded int
+	arrived   chan struct{} // closed and replaced whenever a message arrives
 }
 
 // New returns an empty Sink.
@@ -84,6 +85,15 @@ func (s *Sink) Messages() []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.msgs)
+}
+
+// Discarded returns how many messages the sink got only in part and threw
+// away: the client went away before the "." that ends the data, or the message
+// was too large. Such a message was never accepted and is not in Messages.
+func (s *Sink) Discarded() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.discarded
 }
 
 // message returns the message with the given ID.
@@ -184,8 +194,13 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 
 func (s *session) Data(r io.Reader) error {
-	raw, err := io.ReadAll(r) // go-smtp enforces MaxMessageBytes
+	// go-smtp enforces MaxMessageBytes, and reports a connection lost before the final dot as
+	// io.ErrUnexpectedEOF: either way the message is not accepted.
+	raw, err := io.ReadAll(r)
 	if err != nil {
+		s.sink.mu.Lock()
+		s.sink.discarded++
+		s.sink.mu.Unlock()
 		return err
 	}
 	s.sink.add(s.from, s.to, raw)

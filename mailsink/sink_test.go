@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/textproto"
 	"strconv"
 	"strings"
 	"testing"
@@ -178,4 +179,59 @@ func TestCancelStopsListener(t *testing.T) {
 		}
 		return err != nil
 	}, 2*time.Second, 10*time.Millisecond)
+}
+
+// TestDiscardsUnterminatedData checks that a message whose client goes away before the final
+// dot is not accepted: a sender relies on it to call off a message at the last moment.
+func TestDiscardsUnterminatedData(t *testing.T) {
+	t.Parallel()
+	sink := mailsink.New()
+	addr, err := sink.ListenSMTP(t.Context(), "127.0.0.1:0")
+	require.NoError(t, err)
+	raw := notice(t, "cut@example.org")
+	require.True(t, strings.HasSuffix(string(raw), "\r\n"))
+
+	// session sends the envelope and raw, then tail, and hangs up without waiting.
+	session := func(tail string) {
+		t.Helper()
+		c, err := textproto.Dial("tcp", addr.String())
+		require.NoError(t, err)
+		defer c.Close()
+		_, _, err = c.ReadResponse(220)
+		require.NoError(t, err)
+		for _, cmd := range []struct {
+			line string
+			code int
+		}{{"EHLO test", 250}, {"MAIL FROM:<a@example.org>", 250}, {"RCPT TO:<b@example.org>", 250}, {"DATA", 354}} {
+			id, err := c.Cmd("%s", cmd.line)
+			require.NoError(t, err)
+			c.StartResponse(id)
+			_, _, err = c.ReadResponse(cmd.code)
+			c.EndResponse(id)
+			require.NoError(t, err, cmd.line)
+		}
+		w := c.DotWriter()
+		_, err = w.Write(raw)
+		require.NoError(t, err)
+		require.NoError(t, c.W.Flush())
+		_, err = c.W.WriteString(tail)
+		require.NoError(t, err)
+		require.NoError(t, c.W.Flush())
+	}
+
+	for i, tail := range []string{"", ".", ".\r"} {
+		session(tail)
+		require.Eventually(t, func() bool { return sink.Discarded() == i+1 }, 5*time.Second, 5*time.Millisecond,
+			"a message cut off after %q is discarded", tail)
+		require.Empty(t, sink.Messages())
+	}
+
+	// The same bytes with the final dot make a message.
+	session(".\r\n")
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	msg, err := sink.WaitFor(ctx, func(mailsink.Message) bool { return true })
+	require.NoError(t, err)
+	require.Equal(t, raw, msg.Raw)
+	require.Equal(t, 3, sink.Discarded())
 }

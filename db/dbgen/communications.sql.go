@@ -13,7 +13,7 @@ import (
 )
 
 const confirmCommunicationSent = `-- name: ConfirmCommunicationSent :exec
-UPDATE communications SET status = 'SENT', sent_at = $2 WHERE id = $1 AND status IN ('PENDING', 'SENDING')
+UPDATE communications SET status = 'SENT', sent_at = $2 WHERE id = $1 AND status IN ('PENDING', 'SENDING', 'UNCONFIRMED')
 `
 
 type ConfirmCommunicationSentParams struct {
@@ -21,6 +21,8 @@ type ConfirmCommunicationSentParams struct {
 	SentAt pgtype.Timestamptz
 }
 
+// The relay accepted it; a retry that meanwhile found it SENDING and made it UNCONFIRMED is
+// overruled, since it was delivered.
 func (q *Queries) ConfirmCommunicationSent(ctx context.Context, arg ConfirmCommunicationSentParams) error {
 	_, err := q.db.Exec(ctx, confirmCommunicationSent, arg.ID, arg.SentAt)
 	return err
@@ -172,20 +174,6 @@ func (q *Queries) MarkCommunicationSending(ctx context.Context, id int64) (int64
 		return 0, err
 	}
 	return result.RowsAffected(), nil
-}
-
-const markCommunicationSent = `-- name: MarkCommunicationSent :exec
-UPDATE communications SET status = 'SENT', sent_at = $2 WHERE id = $1 AND status = 'PENDING'
-`
-
-type MarkCommunicationSentParams struct {
-	ID     int64
-	SentAt pgtype.Timestamptz
-}
-
-func (q *Queries) MarkCommunicationSent(ctx context.Context, arg MarkCommunicationSentParams) error {
-	_, err := q.db.Exec(ctx, markCommunicationSent, arg.ID, arg.SentAt)
-	return err
 }
 
 const markCommunicationUnconfirmed = `-- name: MarkCommunicationUnconfirmed :exec

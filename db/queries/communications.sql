@@ -7,9 +7,6 @@ ON CONFLICT (dedupe_key) DO NOTHING;
 -- name: GetCommunicationByDedupeKey :one
 SELECT * FROM communications WHERE dedupe_key = $1;
 
--- name: MarkCommunicationSent :exec
-UPDATE communications SET status = 'SENT', sent_at = $2 WHERE id = $1 AND status = 'PENDING';
-
 -- name: ListCommunicationsByDebt :many
 SELECT id, kind, step, channel, subject, message_id, status, sent_at, delivered_at, sha256 FROM communications
 WHERE debt_id = $1 ORDER BY id;
@@ -19,7 +16,9 @@ WHERE debt_id = $1 ORDER BY id;
 UPDATE communications SET status = 'SENDING' WHERE id = $1 AND status = 'PENDING';
 
 -- name: ConfirmCommunicationSent :exec
-UPDATE communications SET status = 'SENT', sent_at = $2 WHERE id = $1 AND status IN ('PENDING', 'SENDING');
+-- The relay accepted it; a retry that meanwhile found it SENDING and made it UNCONFIRMED is
+-- overruled, since it was delivered.
+UPDATE communications SET status = 'SENT', sent_at = $2 WHERE id = $1 AND status IN ('PENDING', 'SENDING', 'UNCONFIRMED');
 
 -- name: MarkCommunicationUnconfirmed :exec
 UPDATE communications SET status = 'UNCONFIRMED' WHERE id = $1 AND status = 'SENDING';
