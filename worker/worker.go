@@ -12,11 +12,13 @@ import (
 
 // New returns a worker for taskQueue with every workflow and activity registered. Activity
 // names are the method names, which package workflows declares as constants.
-func New(c client.Client, taskQueue string, debts *activities.Debts, recovery *activities.Recovery) worker.Worker {
+func New(c client.Client, taskQueue string, debts *activities.Debts, recovery *activities.Recovery, archive *activities.Archive) worker.Worker {
 	w := worker.New(c, taskQueue, worker.Options{})
 	w.RegisterWorkflow(workflows.Debt)
 	w.RegisterWorkflow(workflows.ReceiptRecovery)
+	w.RegisterWorkflow(workflows.ArchivePurge)
 	w.RegisterActivity(debts)
 	w.RegisterActivity(recovery)
+	w.RegisterActivity(archive)
 	return w
 }

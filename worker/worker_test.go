@@ -20,6 +20,7 @@ func TestActivityNamesExist(t *testing.T) {
 			workflows.ActivityChangePosition,
 		},
 		reflect.TypeOf(&activities.Recovery{}): {workflows.ActivityRecoverReceipts},
+		reflect.TypeOf(&activities.Archive{}):  {workflows.ActivityPurgeArchive},
 	} {
 		for _, name := range names {
 			_, ok := typ.MethodByName(name)

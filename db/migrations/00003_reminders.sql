@@ -36,6 +36,7 @@ ALTER TABLE communications
     ADD COLUMN delivered_at timestamptz,
     ADD COLUMN failure      text        NOT NULL DEFAULT '';
 CREATE INDEX communications_sent ON communications (sent_at);
+CREATE INDEX communications_created ON communications (created_at);
 CREATE INDEX communications_retention ON communications (retention_until);
 
 -- Receipts of a PEC message from the provider: acceptance, delivery, non-delivery.
@@ -117,6 +118,7 @@ DROP FUNCTION communications_immutable();
 DROP TABLE enforcement_handovers;
 DROP TABLE communication_receipts;
 DROP INDEX communications_retention;
+DROP INDEX communications_created;
 DROP INDEX communications_sent;
 -- The archive is not thrown away to go down: messages the old schema cannot hold stop it.
 -- +goose StatementBegin

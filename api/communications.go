@@ -1,0 +1,451 @@
+package api
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"mime"
+	"net/http"
+	"net/mail"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/labstack/echo/v4"
+
+	"incasso/date"
+	"incasso/db"
+	"incasso/db/dbgen"
+	"incasso/fiscalcode"
+)
+
+// ArchivedCommunication is a message to a citizen as the archive keeps it (without its bytes,
+// which links.eml serves).
+type ArchivedCommunication struct {
+	ID             int64              `json:"id"`
+	IUPD           string             `json:"iupd"`
+	Kind           string             `json:"kind"`
+	Step           string             `json:"step"`
+	Channel        string             `json:"channel"` // email, pec, post
+	Sender         string             `json:"sender"`
+	Recipient      string             `json:"recipient"`
+	Subject        string             `json:"subject"`
+	MessageID      string             `json:"messageId"`
+	Status         string             `json:"status"`
+	CreatedAt      time.Time          `json:"createdAt"`
+	SentAt         *time.Time         `json:"sentAt,omitempty"`
+	DeliveredAt    *time.Time         `json:"deliveredAt,omitempty"`
+	SHA256         string             `json:"sha256"` // of the archived bytes, hex
+	RetentionUntil date.Date          `json:"retentionUntil"`
+	Links          CommunicationLinks `json:"links"`
+}
+
+// CommunicationLinks lead to the archived bytes (an .eml, or a .pdf for a letter) and to the
+// PEC receipts.
+type CommunicationLinks struct {
+	EML      string `json:"eml"`
+	Receipts string `json:"receipts"`
+}
+
+// Communications is a page of GET /v1/communications, newest first.
+type Communications struct {
+	Communications []ArchivedCommunication `json:"communications"`
+	// Next is the link to the following page, empty on the last one.
+	Next string `json:"next,omitempty"`
+}
+
+// PECReceipt is a receipt of a PEC message from the provider.
+type PECReceipt struct {
+	ID              int64             `json:"id"`
+	CommunicationID int64             `json:"communicationId"`
+	Kind            string            `json:"kind"` // accettazione, avvenuta-consegna, mancata-consegna
+	SHA256          string            `json:"sha256"`
+	ReceivedAt      time.Time         `json:"receivedAt"`
+	Links           map[string]string `json:"links"`
+}
+
+// PECReceipts is the answer of GET /v1/communications/{id}/receipts, oldest first.
+type PECReceipts struct {
+	Receipts []PECReceipt `json:"receipts"`
+}
+
+const (
+	channelPEC  = "pec"
+	channelPost = "post"
+	// headerContentSHA256 carries the hex SHA-256 of the bytes served, as archived.
+	headerContentSHA256 = "X-Content-SHA256"
+)
+
+// pecReceiptKinds maps the X-Ricevuta header of a PEC receipt (DM 2 November 2005) to the
+// kind stored. The notice of non-delivery is errore-consegna in the rules; mancata-consegna
+// is accepted as well.
+var pecReceiptKinds = map[string]string{
+	"accettazione":      "accettazione",
+	"avvenuta-consegna": "avvenuta-consegna",
+	"non-accettazione":  "mancata-consegna",
+	"mancata-consegna":  "mancata-consegna",
+	"errore-consegna":   "mancata-consegna",
+}
+
+// communicationsQuery is the validated query of GET /v1/communications.
+type communicationsQuery struct {
+	debt, debtor string
+	from, to     date.Date
+	limit        int
+	before       int64
+}
+
+func (s *Server) parseCommunicationsQuery(c echo.Context) (communicationsQuery, error) {
+	q := communicationsQuery{limit: 50, before: math.MaxInt64}
+	var errs []FieldError
+	add := func(field, msg string) { errs = append(errs, FieldError{field, msg}) }
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			add("limit", "must be a whole number from 1 to 500")
+		}
+		q.limit = n
+	}
+	if v := c.QueryParam("before"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			add("before", "must be a cursor from a previous page")
+		}
+		q.before = n
+	}
+	if q.debt = c.QueryParam("debt"); q.debt != "" && !iupdPattern.MatchString(q.debt) {
+		add("debt", "must be the iupd of a debt: 1 to 35 characters among A-Z a-z 0-9 . _ -")
+	}
+	if q.debtor = fiscalcode.Normalize(c.QueryParam("debtor")); q.debtor != "" {
+		if _, err := fiscalcode.Validate(q.debtor); err != nil {
+			add("debtor", "not a valid codice fiscale: "+strings.TrimPrefix(err.Error(), fiscalcode.ErrInvalid.Error()+": "))
+		}
+	}
+	for _, p := range []struct {
+		name string
+		d    *date.Date
+	}{{"from", &q.from}, {"to", &q.to}} {
+		if v := c.QueryParam(p.name); v != "" {
+			d, err := date.Parse(v)
+			if err != nil {
+				add(p.name, "must be a date as YYYY-MM-DD")
+			}
+			*p.d = d
+		}
+	}
+	if !q.from.IsZero() && !q.to.IsZero() && q.to.Before(q.from) {
+		add("to", "must not be before from")
+	}
+	if len(errs) == 0 && q.debt == "" && q.debtor == "" {
+		switch {
+		case q.from.IsZero() && q.to.IsZero():
+			add("debt", "give at least one filter: debt, debtor, or both from and to")
+		case q.from.IsZero():
+			add("from", "required with to when neither debt nor debtor is given")
+		case q.to.IsZero():
+			add("to", "required with from when neither debt nor debtor is given")
+		}
+	}
+	if len(errs) > 0 {
+		return q, invalid(errs)
+	}
+	return q, nil
+}
+
+// createdRange turns the days from and to (in Rome, both included) into the instants
+// [from, to); a missing bound is infinite.
+func (q communicationsQuery) createdRange() (from, to pgtype.Timestamptz) {
+	from = pgtype.Timestamptz{InfinityModifier: pgtype.NegativeInfinity, Valid: true}
+	to = pgtype.Timestamptz{InfinityModifier: pgtype.Infinity, Valid: true}
+	if !q.from.IsZero() {
+		from = pgtype.Timestamptz{Time: time.Date(q.from.Year, q.from.Month, q.from.Day, 0, 0, 0, 0, date.Rome), Valid: true}
+	}
+	if !q.to.IsZero() {
+		to = pgtype.Timestamptz{Time: q.to.EndIn(date.Rome), Valid: true}
+	}
+	return from, to
+}
+
+// next is the link to the page after the one ending at lastID.
+func (q communicationsQuery) next(lastID int64) string {
+	v := url.Values{}
+	for k, val := range map[string]string{"debt": q.debt, "debtor": q.debtor} {
+		if val != "" {
+			v.Set(k, val)
+		}
+	}
+	if !q.from.IsZero() {
+		v.Set("from", q.from.String())
+	}
+	if !q.to.IsZero() {
+		v.Set("to", q.to.String())
+	}
+	v.Set("limit", strconv.Itoa(q.limit))
+	v.Set("before", strconv.FormatInt(lastID, 10))
+	return "/v1/communications?" + v.Encode()
+}
+
+// listCommunications lists the archived messages of a debt, of a debtor or of a period,
+// newest first.
+func (s *Server) listCommunications(c echo.Context) error {
+	q, err := s.parseCommunicationsQuery(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	from, to := q.createdRange()
+	queries := dbgen.New(s.Pool)
+	var rows []dbgen.ListArchiveByDebtRow
+	switch {
+	case q.debt != "":
+		rows, err = queries.ListArchiveByDebt(ctx, dbgen.ListArchiveByDebtParams{
+			EcFiscalCode: s.Config.Creditor.FiscalCode, Iupd: q.debt, Debtor: q.debtor,
+			CreatedFrom: from, CreatedTo: to, BeforeID: q.before, MaxRows: int32(q.limit),
+		})
+	case q.debtor != "":
+		var byDebtor []dbgen.ListArchiveByDebtorRow
+		byDebtor, err = queries.ListArchiveByDebtor(ctx, dbgen.ListArchiveByDebtorParams{
+			Debtor: q.debtor, CreatedFrom: from, CreatedTo: to, BeforeID: q.before, MaxRows: int32(q.limit),
+		})
+		for _, r := range byDebtor {
+			rows = append(rows, dbgen.ListArchiveByDebtRow(r))
+		}
+	default:
+		var byPeriod []dbgen.ListArchiveByPeriodRow
+		byPeriod, err = queries.ListArchiveByPeriod(ctx, dbgen.ListArchiveByPeriodParams{
+			CreatedFrom: from, CreatedTo: to, BeforeID: q.before, MaxRows: int32(q.limit),
+		})
+		for _, r := range byPeriod {
+			rows = append(rows, dbgen.ListArchiveByDebtRow(r))
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("list communications: %w", err)
+	}
+	page := Communications{Communications: make([]ArchivedCommunication, 0, len(rows))}
+	for _, r := range rows {
+		page.Communications = append(page.Communications, ArchivedCommunication{
+			ID: r.ID, IUPD: r.Iupd, Kind: r.Kind, Step: r.Step, Channel: r.Channel, Sender: r.Sender,
+			Recipient: r.Recipient, Subject: r.Subject, MessageID: r.MessageID, Status: r.Status,
+			CreatedAt: r.CreatedAt.Time, SentAt: timePtr(r.SentAt), DeliveredAt: timePtr(r.DeliveredAt),
+			SHA256: hex.EncodeToString(r.Sha256), RetentionUntil: date.Of(r.RetentionUntil),
+			Links: communicationLinks(r.ID, r.Channel),
+		})
+	}
+	if len(rows) == q.limit {
+		page.Next = q.next(rows[len(rows)-1].ID)
+	}
+	return c.JSON(http.StatusOK, page)
+}
+
+func communicationLinks(id int64, channel string) CommunicationLinks {
+	self := "/v1/communications/" + strconv.FormatInt(id, 10)
+	ext := ".eml"
+	if channel == channelPost {
+		ext = ".pdf"
+	}
+	return CommunicationLinks{EML: self + ext, Receipts: self + "/receipts"}
+}
+
+// idWithExtension reads "123.eml" (or another of exts) as 123 and the extension; anything
+// else is not a resource of ours.
+func idWithExtension(s string, exts ...string) (int64, string, error) {
+	for _, ext := range exts {
+		if v, ok := strings.CutSuffix(s, ext); ok {
+			if id, err := strconv.ParseInt(v, 10, 64); err == nil && id > 0 && v[0] != '+' {
+				return id, ext, nil
+			}
+		}
+	}
+	return 0, "", problem(http.StatusNotFound, "no such resource")
+}
+
+func pathID(c echo.Context, name string) (int64, error) {
+	v := c.Param(name)
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id < 1 || v[0] == '+' {
+		return 0, problem(http.StatusNotFound, "no such communication")
+	}
+	return id, nil
+}
+
+// safeFilename keeps the characters of s that need no quoting in any file system.
+func safeFilename(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', strings.ContainsRune("@._+-", r):
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+// serveArchived sends raw as an attachment after checking it against the hash recorded when
+// it was archived: bytes that do not match are never served as the archive's.
+func (s *Server) serveArchived(c echo.Context, what string, id int64, raw, sum []byte, contentType, filename string) error {
+	got := sha256.Sum256(raw)
+	if !bytes.Equal(got[:], sum) {
+		s.Log.Error("archived bytes do not match their hash", "what", what, "id", id)
+		return problem(http.StatusInternalServerError, "the archived bytes do not match the hash recorded with them; the incident has been logged")
+	}
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": filename}))
+	h.Set(headerContentSHA256, hex.EncodeToString(sum))
+	return c.Blob(http.StatusOK, contentType, raw)
+}
+
+// getCommunicationFile serves the archived bytes of a message: the .eml as sent, or the PDF
+// of a letter.
+func (s *Server) getCommunicationFile(c echo.Context) error {
+	id, ext, err := idWithExtension(c.Param("id"), ".eml", ".pdf")
+	if err != nil {
+		return err
+	}
+	m, err := dbgen.New(s.Pool).GetArchivedCommunication(c.Request().Context(), id)
+	if err = db.NotFound(err); errors.Is(err, db.ErrNotFound) || (err == nil && ext == ".pdf" && m.Channel != channelPost) {
+		return problem(http.StatusNotFound, "no such communication")
+	} else if err != nil {
+		return fmt.Errorf("load communication %d: %w", id, err)
+	}
+	contentType, filename := "message/rfc822", safeFilename(m.MessageID)+".eml"
+	if m.Channel == channelPost {
+		contentType, filename = "application/pdf", safeFilename(m.MessageID)+".pdf"
+	}
+	return s.serveArchived(c, "communication", m.ID, m.Raw, m.Sha256, contentType, filename)
+}
+
+func (s *Server) communicationOutline(c echo.Context) (dbgen.GetCommunicationOutlineRow, error) {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return dbgen.GetCommunicationOutlineRow{}, err
+	}
+	m, err := dbgen.New(s.Pool).GetCommunicationOutline(c.Request().Context(), id)
+	if err = db.NotFound(err); errors.Is(err, db.ErrNotFound) {
+		return m, problem(http.StatusNotFound, "no such communication")
+	} else if err != nil {
+		return m, fmt.Errorf("load communication %d: %w", id, err)
+	}
+	return m, nil
+}
+
+func pecReceiptOf(r dbgen.CommunicationReceipt) PECReceipt {
+	return PECReceipt{
+		ID: r.ID, CommunicationID: r.CommunicationID, Kind: r.Kind, SHA256: hex.EncodeToString(r.Sha256),
+		ReceivedAt: r.ReceivedAt.Time,
+		Links:      map[string]string{"eml": fmt.Sprintf("/v1/communications/%d/receipts/%d.eml", r.CommunicationID, r.ID)},
+	}
+}
+
+// listCommunicationReceipts lists the PEC receipts of a message, oldest first.
+func (s *Server) listCommunicationReceipts(c echo.Context) error {
+	m, err := s.communicationOutline(c)
+	if err != nil {
+		return err
+	}
+	rows, err := dbgen.New(s.Pool).ListCommunicationReceipts(c.Request().Context(), m.ID)
+	if err != nil {
+		return fmt.Errorf("list receipts of communication %d: %w", m.ID, err)
+	}
+	out := PECReceipts{Receipts: make([]PECReceipt, 0, len(rows))}
+	for _, r := range rows {
+		out.Receipts = append(out.Receipts, pecReceiptOf(dbgen.CommunicationReceipt{
+			ID: r.ID, CommunicationID: r.CommunicationID, Kind: r.Kind, Sha256: r.Sha256, ReceivedAt: r.ReceivedAt,
+		}))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// getCommunicationReceiptFile serves a PEC receipt as the provider sent it.
+func (s *Server) getCommunicationReceiptFile(c echo.Context) error {
+	commID, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	rid, _, err := idWithExtension(c.Param("rid"), ".eml")
+	if err != nil {
+		return err
+	}
+	r, err := dbgen.New(s.Pool).GetCommunicationReceipt(c.Request().Context(), dbgen.GetCommunicationReceiptParams{ID: rid, CommunicationID: commID})
+	if err = db.NotFound(err); errors.Is(err, db.ErrNotFound) {
+		return problem(http.StatusNotFound, "no such receipt of this communication")
+	} else if err != nil {
+		return fmt.Errorf("load receipt %d: %w", rid, err)
+	}
+	return s.serveArchived(c, "pec receipt", r.ID, r.Raw, r.Sha256, "message/rfc822", fmt.Sprintf("receipt-%d-%s.eml", r.ID, r.Kind))
+}
+
+// addCommunicationReceipt records a PEC receipt the PEC gateway received for a message: its
+// kind comes from the X-Ricevuta header, and a delivery receipt dates the delivery. The same
+// receipt again is answered with the stored one.
+func (s *Server) addCommunicationReceipt(c echo.Context) error {
+	m, err := s.communicationOutline(c)
+	if err != nil {
+		return err
+	}
+	if m.Channel != channelPEC {
+		return problem(http.StatusConflict, "the communication was not sent by PEC: it has no PEC receipts")
+	}
+	if mt, _, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType)); err != nil || mt != "message/rfc822" {
+		return problem(http.StatusUnsupportedMediaType, "the body must be the receipt as message/rfc822")
+	}
+	raw, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return err // the body limit's 413, or a broken connection
+	}
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		return invalid([]FieldError{{"body", "not an Internet message (RFC 5322)"}})
+	}
+	kind, ok := pecReceiptKinds[strings.ToLower(strings.TrimSpace(msg.Header.Get("X-Ricevuta")))]
+	if !ok {
+		return invalid([]FieldError{{"X-Ricevuta", "the PEC header X-Ricevuta must be accettazione, avvenuta-consegna, non-accettazione, errore-consegna or mancata-consegna"}})
+	}
+	var deliveredAt time.Time
+	if kind == "avvenuta-consegna" {
+		if deliveredAt, err = msg.Header.Date(); err != nil {
+			return invalid([]FieldError{{"Date", "a delivery receipt needs a valid Date header"}})
+		}
+	}
+	sum := sha256.Sum256(raw)
+	var rc dbgen.CommunicationReceipt
+	created := true
+	err = db.InTx(c.Request().Context(), s.Pool, func(q *dbgen.Queries) error {
+		var err error
+		rc, err = q.InsertCommunicationReceipt(c.Request().Context(), dbgen.InsertCommunicationReceiptParams{
+			CommunicationID: m.ID, Kind: kind, Raw: raw, Sha256: sum[:],
+		})
+		if errors.Is(db.NotFound(err), db.ErrNotFound) { // stored already
+			created = false
+			rc, err = q.GetCommunicationReceiptBySHA256(c.Request().Context(), dbgen.GetCommunicationReceiptBySHA256Params{
+				CommunicationID: m.ID, Kind: kind, Sha256: sum[:],
+			})
+		}
+		if err != nil {
+			return fmt.Errorf("store receipt of communication %d: %w", m.ID, err)
+		}
+		if kind == "avvenuta-consegna" {
+			if err := q.SetCommunicationDelivered(c.Request().Context(), dbgen.SetCommunicationDeliveredParams{
+				ID: m.ID, DeliveredAt: pgtype.Timestamptz{Time: deliveredAt, Valid: true},
+			}); err != nil {
+				return fmt.Errorf("record delivery of communication %d: %w", m.ID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	out := pecReceiptOf(rc)
+	if !created {
+		return c.JSON(http.StatusOK, out)
+	}
+	s.Log.Info("PEC receipt recorded", "communication_id", m.ID, "receipt_id", rc.ID, "kind", kind)
+	c.Response().Header().Set(echo.HeaderLocation, out.Links["eml"])
+	return c.JSON(http.StatusCreated, out)
+}
