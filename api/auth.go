@@ -48,7 +48,7 @@ func (s *Server) requireAPIKey(next echo.HandlerFunc) echo.HandlerFunc {
 		} else if err != nil {
 			return err
 		}
-		c.Set("client", client.Name)
+		c.Set(clientNameKey, client.Name)
 		return next(c)
 	}
 }
@@ -59,3 +59,6 @@ func (s *Server) nodeAuthorized(r *http.Request) bool {
 	want := sha256.Sum256([]byte(s.Config.NodeKey))
 	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
 }
+
+// clientNameKey is where the authenticated API client's name is kept in the request context.
+const clientNameKey = "client"

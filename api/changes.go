@@ -96,7 +96,7 @@ func (s *Server) changeDebt(c echo.Context) error {
 // updateDebt asks the debt's workflow to apply an update and answers with the debt as it is
 // after it: 200 when done, 202 when still running after updateWait, 409 when the debt's state
 // does not allow it. An Idempotency-Key header makes a repeated request the same update.
-func (s *Server) updateDebt(c echo.Context, d dbgen.DebtPosition, name string, arg any) error {
+func (s *Server) updateDebt(c echo.Context, d dbgen.DebtPosition, name string, args ...any) error {
 	switch d.Status {
 	case workflows.StatusPaid, workflows.StatusCancelled:
 		return problem(http.StatusConflict, "the debt is "+strings.ToLower(d.Status)+" already")
@@ -104,7 +104,7 @@ func (s *Server) updateDebt(c echo.Context, d dbgen.DebtPosition, name string, a
 	ctx, cancel := context.WithTimeout(c.Request().Context(), updateWait)
 	defer cancel()
 	opts := client.UpdateWorkflowOptions{
-		WorkflowID: workflows.DebtWorkflowID(d.EcFiscalCode, d.Iupd), UpdateName: name, Args: []any{arg},
+		WorkflowID: workflows.DebtWorkflowID(d.EcFiscalCode, d.Iupd), UpdateName: name, Args: args,
 		WaitForStage: client.WorkflowUpdateStageAccepted,
 	}
 	if key := c.Request().Header.Get("Idempotency-Key"); key != "" {

@@ -41,6 +41,8 @@ type Debtor struct {
 	FiscalCode string `json:"fiscalCode"`
 	FullName   string `json:"fullName"`
 	Email      string `json:"email"`
+	// PEC is the debtor's certified email, when known: formal reminders go there.
+	PEC string `json:"pec,omitempty"`
 }
 
 // CreateDebtRequest is the body of POST /v1/debts.
@@ -83,8 +85,12 @@ func (r *CreateDebtRequest) validate(today date.Date, serviceKnown func(string) 
 	if n := utf8.RuneCountInString(r.Debtor.FullName); n < 1 || n > 70 {
 		add("debtor.fullName", "required, at most 70 characters")
 	}
-	if addr, err := mail.ParseAddress(r.Debtor.Email); err != nil || addr.Address != r.Debtor.Email || !emailPattern.MatchString(r.Debtor.Email) || len(r.Debtor.Email) > 256 {
+	r.Debtor.PEC = strings.TrimSpace(r.Debtor.PEC)
+	if !plainEmail(r.Debtor.Email) {
 		add("debtor.email", "required: a plain email address such as nome@example.it")
+	}
+	if r.Debtor.PEC != "" && !plainEmail(r.Debtor.PEC) {
+		add("debtor.pec", "a plain PEC address such as nome@pec.example.it, or nothing")
 	}
 	if r.AmountCents < 1 || r.AmountCents > MaxAmount {
 		add("amountCents", fmt.Sprintf("must be an integer number of cents from 1 to %d", MaxAmount))
@@ -102,6 +108,12 @@ func (r *CreateDebtRequest) validate(today date.Date, serviceKnown func(string) 
 	return due, errs
 }
 
+// plainEmail accepts a bare address of at most 256 characters, as paForNode's stEMail.
+func plainEmail(s string) bool {
+	addr, err := mail.ParseAddress(s)
+	return err == nil && addr.Address == s && emailPattern.MatchString(s) && len(s) <= 256
+}
+
 // DebtResponse is a debt as the API shows it.
 type DebtResponse struct {
 	IUPD           string            `json:"iupd"`
@@ -117,6 +129,9 @@ type DebtResponse struct {
 	CreatedAt      time.Time         `json:"createdAt"`
 	PaidAt         *time.Time        `json:"paidAt,omitempty"`
 	Revision       int               `json:"revision"`
+	PolicyVersion  *int              `json:"policyVersion,omitempty"` // the reminder policy it follows
+	LadderStep     string            `json:"ladderStep,omitempty"`    // the last reminder step taken
+	LadderStepAt   *time.Time        `json:"ladderStepAt,omitempty"`
 	CancelReason   string            `json:"cancelReason,omitempty"`
 	CancelledAt    *time.Time        `json:"cancelledAt,omitempty"`
 	Changes        []Change          `json:"changes"`
@@ -185,7 +200,7 @@ func (s *Server) createDebt(c echo.Context) error {
 		EcFiscalCode: ec, Iupd: req.IUPD, ServiceCode: req.ServiceCode,
 		DebtorType: req.Debtor.Type, DebtorFiscalCode: req.Debtor.FiscalCode, DebtorName: req.Debtor.FullName,
 		DebtorEmail: req.Debtor.Email, AmountCents: int64(req.AmountCents), DueDate: due.Time(),
-		Description: req.Description, Nav: nav.String(),
+		Description: req.Description, Nav: nav.String(), DebtorPec: req.Debtor.PEC,
 	})
 	if errors.Is(db.NotFound(err), db.ErrNotFound) { // the iupd exists: same debt, or a conflict
 		created = false
@@ -229,7 +244,7 @@ func (s *Server) checkSplit(serviceCode string, amount money.Cents) []FieldError
 func sameDebt(d dbgen.DebtPosition, r CreateDebtRequest, due date.Date) bool {
 	return d.ServiceCode == r.ServiceCode && d.DebtorType == r.Debtor.Type &&
 		d.DebtorFiscalCode == r.Debtor.FiscalCode && d.DebtorName == r.Debtor.FullName &&
-		d.DebtorEmail == r.Debtor.Email && d.AmountCents == int64(r.AmountCents) &&
+		d.DebtorEmail == r.Debtor.Email && d.DebtorPec == r.Debtor.PEC && d.AmountCents == int64(r.AmountCents) &&
 		date.Of(d.DueDate) == due && d.Description == r.Description
 }
 
@@ -316,11 +331,16 @@ func (s *Server) debtResponse(c echo.Context, d dbgen.DebtPosition) (DebtRespons
 	r := DebtResponse{
 		IUPD: d.Iupd, ServiceCode: d.ServiceCode, Status: d.Status, NoticeNumber: d.Nav, IUV: d.Nav[1:],
 		AmountCents: money.Cents(d.AmountCents), DueDate: date.Of(d.DueDate), Description: d.Description,
-		Debtor:    Debtor{Type: d.DebtorType, FiscalCode: d.DebtorFiscalCode, FullName: d.DebtorName, Email: d.DebtorEmail},
+		Debtor:     Debtor{Type: d.DebtorType, FiscalCode: d.DebtorFiscalCode, FullName: d.DebtorName, Email: d.DebtorEmail, PEC: d.DebtorPec},
+		LadderStep: d.LadderStep, LadderStepAt: timePtr(d.LadderStepAt),
 		CreatedAt: d.CreatedAt.Time, PaidAt: timePtr(d.PaidAt), WorkflowID: id,
 		Revision: int(d.Revision), CancelReason: d.CancelReason.String, CancelledAt: timePtr(d.CancelledAt),
 		Receipts: []Receipt{}, Communications: []Communication{}, Changes: []Change{},
 		Links: map[string]string{"self": "/v1/debts/" + d.Iupd, "notice": "/v1/debts/" + d.Iupd + "/notice.pdf"},
+	}
+	if d.PolicyVersion.Valid {
+		v := int(d.PolicyVersion.Int32)
+		r.PolicyVersion = &v
 	}
 	if s.TemporalUIURL != "" {
 		r.Links["workflow"] = fmt.Sprintf("%s/namespaces/%s/workflows/%s", s.TemporalUIURL, s.Config.TemporalNamespace, id)

@@ -63,7 +63,17 @@ func (s *Server) Handler() *echo.Echo {
 	v1.GET("/debts/:iupd/notice.pdf", s.getNoticePDF)
 	v1.POST("/debts/:iupd/cancel", s.cancelDebt)
 	v1.POST("/debts/:iupd/change", s.changeDebt)
+	v1.POST("/debts/:iupd/upgrade-policy", s.upgradePolicy)
+	v1.GET("/policies/:service", s.getPolicy)
+	v1.PUT("/policies/:service", s.putPolicy)
+	v1.GET("/policies/:service/versions/:version", s.getPolicyVersion)
+	v1.POST("/enforcement/exports", s.exportEnforcement)
 	v1.GET("/receipts/flagged", s.listFlaggedReceipts)
+	v1.GET("/communications", s.listCommunications)
+	v1.GET("/communications/:id", s.getCommunicationFile) // {id}.eml, or {id}.pdf for a letter
+	v1.GET("/communications/:id/receipts", s.listCommunicationReceipts)
+	v1.POST("/communications/:id/receipts", s.addCommunicationReceipt)
+	v1.GET("/communications/:id/receipts/:rid", s.getCommunicationReceiptFile) // {rid}.eml
 	return e
 }
 

@@ -16,7 +16,6 @@ import (
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
-	"go.temporal.io/sdk/temporal"
 
 	"incasso/activities"
 	"incasso/api"
@@ -67,29 +66,8 @@ func EnsureRecoverySchedule(ctx context.Context, c client.Client, cfg config.Con
 		ID: workflows.ReceiptRecoveryScheduleID, Workflow: workflows.ReceiptRecovery, TaskQueue: cfg.TaskQueue,
 		WorkflowExecutionTimeout: time.Hour,
 	}
-	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
-		ID:      workflows.ReceiptRecoveryScheduleID,
-		Spec:    spec,
-		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
-		Action:  action,
-		Note:    "incasso: ask GPD for receipts that never reached the EC",
-	})
-	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
-		if err != nil {
-			return fmt.Errorf("create receipt recovery schedule: %w", err)
-		}
-		return nil
-	}
-	err = c.ScheduleClient().GetHandle(ctx, workflows.ReceiptRecoveryScheduleID).Update(ctx, client.ScheduleUpdateOptions{
-		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
-			in.Description.Schedule.Spec, in.Description.Schedule.Action = &spec, action
-			return &client.ScheduleUpdate{Schedule: &in.Description.Schedule}, nil
-		},
-	})
-	if err != nil {
-		return fmt.Errorf("update receipt recovery schedule: %w", err)
-	}
-	return nil
+	return ensureSchedule(ctx, c, workflows.ReceiptRecoveryScheduleID, spec, action,
+		"incasso: ask GPD for receipts that never reached the EC")
 }
 
 // Close releases the connections.
@@ -107,20 +85,27 @@ func RunWorker(ctx context.Context, d *Deps) error {
 		Mail: mail.NewSender(mail.SMTPConfig{
 			Addr: cfg.SMTPAddr, Username: cfg.SMTPUser, Password: cfg.SMTPPassword, StartTLS: cfg.SMTPStartTLS,
 		}),
-		Creditor: cfg.Creditor, Services: cfg.Services, MailFrom: cfg.MailFrom, RetentionYears: cfg.RetentionYears,
+		PEC: mail.NewSender(mail.SMTPConfig{
+			Addr: cfg.PECSMTPAddr, Username: cfg.PECSMTPUser, Password: cfg.PECSMTPPassword, StartTLS: cfg.PECStartTLS,
+		}),
+		Creditor: cfg.Creditor, Services: cfg.Services, MailFrom: cfg.MailFrom, PECFrom: cfg.PECFrom,
+		RetentionYears: cfg.RetentionYears, LadderDay: cfg.LadderDay,
 	}
 	recovery := &activities.Recovery{
 		Pool: d.Pool, GPD: gpd.NewReceipts(cfg.GPDReceiptsURL, cfg.GPDKey, 30*time.Second),
 		Recorder: d.Recorder(), MinAge: cfg.RecoveryMinAge, Batch: cfg.RecoveryBatch,
 		Log: d.Log.With("component", "recovery"),
 	}
-	if err := EnsureRecoverySchedule(ctx, d.Temporal, cfg); err != nil {
-		if ctx.Err() != nil {
-			return nil // stopped while starting
+	for _, ensure := range []func(context.Context, client.Client, config.Config) error{EnsureRecoverySchedule, EnsurePurgeSchedule} {
+		if err := ensure(ctx, d.Temporal, cfg); err != nil {
+			if ctx.Err() != nil {
+				return nil // stopped while starting
+			}
+			return err
 		}
-		return err
 	}
-	w := worker.New(d.Temporal, cfg.TaskQueue, debts, recovery)
+	archive := &activities.Archive{Pool: d.Pool, Log: d.Log.With("component", "archive")}
+	w := worker.New(d.Temporal, cfg.TaskQueue, debts, recovery, archive)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -16,7 +16,7 @@ import (
 
 // DevAddrs are where the development stack listens; ":0" ports pick free ones.
 type DevAddrs struct {
-	API, PagoPASim, SMTP, MailUI string
+	API, PagoPASim, SMTP, PECSMTP, MailUI string
 }
 
 // Stack is incasso with its simulators, running in this process against a Temporal server
@@ -34,7 +34,7 @@ type Stack struct {
 
 // StartDev migrates the database, starts the SMTP sink, the pagoPA simulator, the worker and
 // the API wired to each other, and returns once they all listen. They stop when ctx is done;
-// Wait returns then. The configuration's GPD and SMTP settings are replaced by the simulators'.
+// Wait returns then. The configuration's GPD, SMTP and PEC settings are replaced by the simulators'.
 func StartDev(ctx context.Context, d *Deps, addrs DevAddrs, temporalUIURL string, log *slog.Logger) (*Stack, error) {
 	if err := db.Migrate(ctx, d.Config.DatabaseURL, log); err != nil {
 		return nil, err
@@ -45,6 +45,12 @@ func StartDev(ctx context.Context, d *Deps, addrs DevAddrs, temporalUIURL string
 		return nil, fmt.Errorf("mail sink: %w", err)
 	}
 	s.SMTPAddr = smtpAddr.String()
+	// PEC goes to the same sink, on a port of its own, without TLS (a local stand-in for the
+	// PEC provider); the messages tell themselves apart by their sender.
+	pecAddr, err := s.Sink.ListenSMTP(ctx, addrs.PECSMTP)
+	if err != nil {
+		return nil, fmt.Errorf("PEC mail sink: %w", err)
+	}
 	listeners := make([]net.Listener, 3)
 	for i, addr := range []string{addrs.API, addrs.PagoPASim, addrs.MailUI} {
 		if listeners[i], err = net.Listen("tcp", addr); err != nil {
@@ -63,6 +69,7 @@ func StartDev(ctx context.Context, d *Deps, addrs DevAddrs, temporalUIURL string
 	cfg.GPDURL = s.PagoPASimURL + sim.GPDBasePath
 	cfg.GPDReceiptsURL = s.PagoPASimURL + sim.ReceiptsBasePath
 	cfg.SMTPAddr, cfg.SMTPUser, cfg.SMTPPassword, cfg.SMTPStartTLS = s.SMTPAddr, "", "", false
+	cfg.PECSMTPAddr, cfg.PECSMTPUser, cfg.PECSMTPPassword, cfg.PECStartTLS = pecAddr.String(), "", "", false
 	s.PagoPA = sim.NewPagoPA(cfg.GPDKey, s.APIURL+"/pagopa/paForNode", cfg.NodeKey, cfg.Creditor.BrokerID, cfg.Creditor.StationID)
 
 	s.run(func() error { return Serve(ctx, mailLn, s.Sink.Handler()) })

@@ -73,7 +73,16 @@ type Config struct {
 	SMTPPassword   string // INCASSO_SMTP_PASSWORD
 	SMTPStartTLS   bool   // INCASSO_SMTP_STARTTLS
 	MailFrom       string // INCASSO_MAIL_FROM
-	RetentionYears int    // INCASSO_RETENTION_YEARS, years of keeping every message
+	// PEC is the comune's certified-email account: a second SMTP relay, with TLS.
+	PECSMTPAddr     string // INCASSO_PEC_SMTP_ADDR
+	PECSMTPUser     string // INCASSO_PEC_SMTP_USER
+	PECSMTPPassword string // INCASSO_PEC_SMTP_PASSWORD
+	PECStartTLS     bool   // INCASSO_PEC_STARTTLS, true unless set to false
+	PECFrom         string // INCASSO_PEC_FROM
+	RetentionYears  int    // INCASSO_RETENTION_YEARS, years of keeping every message
+	// LadderDay compresses the reminder ladder's days to this length, for demos and tests
+	// (INCASSO_LADDER_DAY, e.g. 2s); zero, the default, means calendar days.
+	LadderDay time.Duration
 }
 
 // DefaultServices are the services known out of the box, with their pagoPA taxonomy codes.
@@ -96,14 +105,18 @@ func FromEnv() (Config, error) {
 			BrokerID:      env("INCASSO_ID_BROKER_PA", ec),
 			StationID:     env("INCASSO_ID_STATION", ec+"_01"),
 		},
-		NodeKey:        env("INCASSO_NODE_KEY", "dev-node-key"),
-		GPDURL:         env("INCASSO_GPD_URL", "http://127.0.0.1:8090/gpd/debt-positions-service/v1"),
-		GPDKey:         env("INCASSO_GPD_SUBSCRIPTION_KEY", "dev-gpd-key"),
-		GPDReceiptsURL: env("INCASSO_GPD_RECEIPTS_URL", "http://127.0.0.1:8090/gpd/payments-receipts-service/v1"),
-		SMTPAddr:       env("INCASSO_SMTP_ADDR", "127.0.0.1:1025"),
-		SMTPUser:       os.Getenv("INCASSO_SMTP_USER"),
-		SMTPPassword:   os.Getenv("INCASSO_SMTP_PASSWORD"),
-		MailFrom:       env("INCASSO_MAIL_FROM", "tributi@comune.example.it"),
+		NodeKey:         env("INCASSO_NODE_KEY", "dev-node-key"),
+		GPDURL:          env("INCASSO_GPD_URL", "http://127.0.0.1:8090/gpd/debt-positions-service/v1"),
+		GPDKey:          env("INCASSO_GPD_SUBSCRIPTION_KEY", "dev-gpd-key"),
+		GPDReceiptsURL:  env("INCASSO_GPD_RECEIPTS_URL", "http://127.0.0.1:8090/gpd/payments-receipts-service/v1"),
+		SMTPAddr:        env("INCASSO_SMTP_ADDR", "127.0.0.1:1025"),
+		SMTPUser:        os.Getenv("INCASSO_SMTP_USER"),
+		SMTPPassword:    os.Getenv("INCASSO_SMTP_PASSWORD"),
+		MailFrom:        env("INCASSO_MAIL_FROM", "tributi@comune.example.it"),
+		PECSMTPAddr:     env("INCASSO_PEC_SMTP_ADDR", "127.0.0.1:1026"),
+		PECSMTPUser:     os.Getenv("INCASSO_PEC_SMTP_USER"),
+		PECSMTPPassword: os.Getenv("INCASSO_PEC_SMTP_PASSWORD"),
+		PECFrom:         env("INCASSO_PEC_FROM", "protocollo@pec.comune.example.it"),
 	}
 	var errs []error
 	var err error
@@ -112,6 +125,12 @@ func FromEnv() (Config, error) {
 	}
 	if c.SMTPStartTLS, err = strconv.ParseBool(env("INCASSO_SMTP_STARTTLS", "false")); err != nil {
 		errs = append(errs, errors.New("INCASSO_SMTP_STARTTLS: want true or false"))
+	}
+	if c.PECStartTLS, err = strconv.ParseBool(env("INCASSO_PEC_STARTTLS", "true")); err != nil {
+		errs = append(errs, errors.New("INCASSO_PEC_STARTTLS: want true or false"))
+	}
+	if c.LadderDay, err = time.ParseDuration(env("INCASSO_LADDER_DAY", "0s")); err != nil || c.LadderDay < 0 {
+		errs = append(errs, errors.New("INCASSO_LADDER_DAY: want a duration such as 2s, or 0s for calendar days"))
 	}
 	if c.RetentionYears, err = strconv.Atoi(env("INCASSO_RETENTION_YEARS", "5")); err != nil || c.RetentionYears < 1 {
 		errs = append(errs, errors.New("INCASSO_RETENTION_YEARS: want a whole number of years >= 1"))

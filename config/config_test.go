@@ -17,6 +17,7 @@ var vars = []string{
 	"INCASSO_SMTP_USER", "INCASSO_SMTP_PASSWORD", "INCASSO_SMTP_STARTTLS", "INCASSO_MAIL_FROM",
 	"INCASSO_RETENTION_YEARS", "INCASSO_SERVICES_FILE", "INCASSO_GPD_RECEIPTS_URL", "INCASSO_RECOVERY_EVERY",
 	"INCASSO_RECOVERY_MIN_AGE", "INCASSO_RECOVERY_BATCH", "INCASSO_EC_POSTAL_ACCOUNT",
+	"INCASSO_LADDER_DAY", "INCASSO_PEC_SMTP_ADDR", "INCASSO_PEC_SMTP_USER", "INCASSO_PEC_SMTP_PASSWORD", "INCASSO_PEC_STARTTLS", "INCASSO_PEC_FROM",
 }
 
 // clearEnv empties every variable FromEnv reads (empty means unset to it), whatever the
@@ -45,6 +46,7 @@ func TestFromEnvDefaults(t *testing.T) {
 	require.NotEmpty(t, c.Creditor.Name)
 	require.NotEmpty(t, c.Creditor.IBAN)
 	require.False(t, c.SMTPStartTLS)
+	require.True(t, c.PECStartTLS, "PEC goes over TLS unless told otherwise")
 	require.Empty(t, c.SMTPUser)
 	require.Empty(t, c.SMTPPassword)
 	require.Equal(t, 5, c.RetentionYears)
@@ -126,6 +128,8 @@ func TestFromEnvRejectsBadVariables(t *testing.T) {
 		{"recovery min age negative", "INCASSO_RECOVERY_MIN_AGE", "-1m"},
 		{"recovery batch zero", "INCASSO_RECOVERY_BATCH", "0"},
 		{"services file missing", "INCASSO_SERVICES_FILE", "/nonexistent/services.json"},
+		{"PEC STARTTLS neither true nor false", "INCASSO_PEC_STARTTLS", "si"},
+		{"ladder day negative", "INCASSO_LADDER_DAY", "-1s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -40,8 +40,9 @@ func repoRoot() string {
 	return filepath.Join(filepath.Dir(file), "..")
 }
 
-// start brings up Temporal, a fresh database and the stack, all stopped at the end of t.
-func start(t *testing.T) *env {
+// start brings up Temporal, a fresh database and the stack, all stopped at the end of t;
+// configure changes the configuration first.
+func start(t *testing.T, configure ...func(*config.Config)) *env {
 	t.Helper()
 	bin := filepath.Join(repoRoot(), "bin", "temporal")
 	if _, err := os.Stat(bin); err != nil {
@@ -75,11 +76,14 @@ func start(t *testing.T) *env {
 	cfg.TemporalAddress = temporal.FrontendHostPort()
 	cfg.TaskQueue = "incasso-e2e"
 	cfg.RecoveryMinAge = 0 // the tests trigger the recovery job themselves
+	for _, c := range configure {
+		c(&cfg)
+	}
 	d, err := app.Connect(ctx, cfg, log)
 	require.NoError(t, err)
 	require.NoError(t, app.RegisterSearchAttributes(ctx, d.Temporal, cfg.TemporalNamespace))
 	stack, err := app.StartDev(ctx, d, app.DevAddrs{
-		API: "127.0.0.1:0", PagoPASim: "127.0.0.1:0", SMTP: "127.0.0.1:0", MailUI: "127.0.0.1:0",
+		API: "127.0.0.1:0", PagoPASim: "127.0.0.1:0", SMTP: "127.0.0.1:0", PECSMTP: "127.0.0.1:0", MailUI: "127.0.0.1:0",
 	}, "", log)
 	require.NoError(t, err)
 	t.Cleanup(func() {

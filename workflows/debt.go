@@ -234,9 +234,10 @@ func (w *debtWorkflow) run(ctx workflow.Context) (DebtResult, error) {
 	}
 }
 
-// pastDue tells whether the due date, a day in Rome, is over: at the following midnight there.
+// pastDue tells whether the due date, a day in Rome, is over: at the following midnight there
+// (or on the compressed clock of a test, see Policy.DayLength).
 func (w *debtWorkflow) pastDue(ctx workflow.Context) bool {
-	return !workflow.Now(ctx).Before(w.in.DueDate.EndIn(date.Rome))
+	return !workflow.Now(ctx).Before(w.dueAt())
 }
 
 // issueOptions are the activity options of issuing and changing a notice: retried with backoff
@@ -323,7 +324,7 @@ func (w *debtWorkflow) timerForDueDate(ctx workflow.Context) workflow.Future {
 		w.cancelDueTimer()
 	}
 	timerCtx, cancel := workflow.WithCancel(ctx)
-	untilDue := max(0, w.in.DueDate.EndIn(date.Rome).Sub(workflow.Now(ctx)))
+	untilDue := max(0, w.dueAt().Sub(workflow.Now(ctx)))
 	w.dueTimer = workflow.NewTimerWithOptions(timerCtx, untilDue, workflow.TimerOptions{Summary: "Due date " + w.in.DueDate.String()})
 	w.dueTimerFor, w.cancelDueTimer = w.in.DueDate, cancel
 	return w.dueTimer

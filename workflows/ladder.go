@@ -40,6 +40,10 @@ type Policy struct {
 	ServiceCode string `json:"serviceCode"`
 	Version     int    `json:"version"`
 	Steps       []Step `json:"steps"`
+	// DayLength, when set, compresses the calendar for end-to-end tests and demos: the debt's
+	// days, from its issue to its due date and on through the steps, last this long each.
+	// Zero (production) means calendar days in Rome.
+	DayLength time.Duration `json:"dayLength,omitempty"`
 }
 
 // DefaultSteps is the ladder of a service without a policy of its own.
@@ -123,6 +127,34 @@ type ladder struct {
 	timer    workflow.Future // pending until the next step falls due
 	timerFor time.Time
 	cancel   workflow.CancelFunc
+	issuedAt time.Time // where a compressed calendar starts
+}
+
+// compressed is the day length of a test's compressed calendar, zero for real days.
+func (w *debtWorkflow) compressed() time.Duration {
+	if w.ladder.policy == nil {
+		return 0
+	}
+	return w.ladder.policy.DayLength
+}
+
+// dueAt is when the due date is over: the following midnight in Rome, or on a compressed
+// calendar as many compressed days after the issue as there are days from issue to due date.
+func (w *debtWorkflow) dueAt() time.Time {
+	day := w.compressed()
+	if day == 0 {
+		return w.in.DueDate.EndIn(date.Rome)
+	}
+	days := int(w.in.DueDate.Time().Sub(date.InRome(w.ladder.issuedAt).Time()).Hours()/24) + 1
+	return w.ladder.issuedAt.Add(time.Duration(days) * day)
+}
+
+// stepAt is when a step falls due: StepTime, or offset compressed days from dueAt.
+func (w *debtWorkflow) stepAt(step Step) time.Time {
+	if day := w.compressed(); day > 0 {
+		return w.dueAt().Add(time.Duration(step.OffsetDays) * day)
+	}
+	return StepTime(w.in.DueDate, step.OffsetDays)
 }
 
 // reminderOptions: a reminder is retried until the mail servers answer; a refusal is final.
@@ -145,9 +177,9 @@ func (w *debtWorkflow) startLadder(ctx workflow.Context) error {
 	if err != nil {
 		return err
 	}
-	w.ladder.policy = &p
+	w.ladder.policy, w.ladder.issuedAt = &p, workflow.Now(ctx)
 	for w.ladder.next < len(p.Steps) && p.Steps[w.ladder.next].Name == StepCourtesy &&
-		!workflow.Now(ctx).Before(StepTime(w.in.DueDate, p.Steps[w.ladder.next].OffsetDays)) {
+		!workflow.Now(ctx).Before(w.stepAt(p.Steps[w.ladder.next])) {
 		w.ladder.next++
 	}
 	return nil
@@ -173,7 +205,7 @@ func (w *debtWorkflow) stepTimer(ctx workflow.Context) workflow.Future {
 		return nil
 	}
 	step := l.policy.Steps[l.next]
-	at := StepTime(w.in.DueDate, step.OffsetDays)
+	at := w.stepAt(step)
 	if l.timer != nil && l.timerFor.Equal(at) {
 		return l.timer
 	}

@@ -11,7 +11,9 @@ import (
 )
 
 // rome9 is 09:00 in Rome on the given day: when a reminder step falls due.
-func rome9(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 9, 0, 0, 0, date.Rome).UTC() }
+func rome9(y int, m time.Month, d int) time.Time {
+	return time.Date(y, m, d, 9, 0, 0, 0, date.Rome).UTC()
+}
 
 func (h *harness) withPolicies(p ...Policy) { h.policies = p }
 
@@ -182,4 +184,21 @@ func TestLadderFollowsDueDateChange(t *testing.T) {
 	h.run(testInput())
 
 	require.Equal(t, []reminder{{StepCourtesy, 1, rome9(2027, time.January, 12)}}, h.reminderLog())
+}
+
+// On a compressed calendar (end-to-end tests) days last DayLength from the issue on.
+func TestLadderCompressedCalendar(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	p := defaultPolicy(1)
+	p.DayLength = time.Second
+	h.withPolicies(p)
+	// Issued 2026-11-10, due 2026-11-30: 21 compressed days, so due at +21s.
+	h.signalReceiptAt(h.start.Add(40*time.Second), "r1")
+
+	h.run(testInput())
+
+	at := func(s int) time.Time { return h.start.Add(time.Duration(s) * time.Second).UTC() }
+	require.Equal(t, []reminder{{StepCourtesy, 1, at(18)}, {StepSollecito, 1, at(36)}}, h.reminderLog())
+	require.True(t, h.statusTime(StatusOverdue).Equal(at(21)), "overdue at %s", h.statusTime(StatusOverdue))
 }

@@ -70,7 +70,7 @@ func runDev(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	stack, err := app.StartDev(ctx, d, app.DevAddrs{
-		API: cfg.APIAddr, PagoPASim: "127.0.0.1:8090", SMTP: "127.0.0.1:1025", MailUI: "127.0.0.1:8025",
+		API: cfg.APIAddr, PagoPASim: "127.0.0.1:8090", SMTP: "127.0.0.1:1025", PECSMTP: "127.0.0.1:1026", MailUI: "127.0.0.1:8025",
 	}, temporalUIURL, log)
 	if err != nil {
 		return err

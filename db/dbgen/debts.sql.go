@@ -114,8 +114,8 @@ func (q *Queries) CancelDebt(ctx context.Context, arg CancelDebtParams) (DebtPos
 const createDebt = `-- name: CreateDebt :one
 INSERT INTO debt_positions (
     ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name,
-    debtor_email, amount_cents, due_date, description, nav
-) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+    debtor_email, amount_cents, due_date, description, nav, debtor_pec
+) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 ON CONFLICT (ec_fiscal_code, iupd) DO NOTHING
 RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at
 `
@@ -132,6 +132,7 @@ type CreateDebtParams struct {
 	DueDate          time.Time
 	Description      string
 	Nav              string
+	DebtorPec        string
 }
 
 func (q *Queries) CreateDebt(ctx context.Context, arg CreateDebtParams) (DebtPosition, error) {
@@ -147,6 +148,7 @@ func (q *Queries) CreateDebt(ctx context.Context, arg CreateDebtParams) (DebtPos
 		arg.DueDate,
 		arg.Description,
 		arg.Nav,
+		arg.DebtorPec,
 	)
 	var i DebtPosition
 	err := row.Scan(

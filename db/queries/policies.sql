@@ -23,3 +23,10 @@ UPDATE debt_positions SET ladder_step = $2, ladder_step_at = now(), updated_at =
 -- name: InsertHandover :exec
 INSERT INTO enforcement_handovers (debt_id, amount_cents) VALUES ($1, $2)
 ON CONFLICT (debt_id) DO NOTHING;
+
+-- name: TakeHandoversForExport :many
+-- The hand-overs not exported yet, marked exported in the same transaction.
+UPDATE enforcement_handovers h SET exported_at = now()
+FROM debt_positions d
+WHERE d.id = h.debt_id AND h.exported_at IS NULL
+RETURNING h.handed_over_at, h.amount_cents, d.iupd, d.nav, d.debtor_fiscal_code, d.debtor_name, d.due_date, d.service_code;

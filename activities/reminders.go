@@ -1,0 +1,93 @@
+package activities
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	"incasso/date"
+	"incasso/db"
+	"incasso/db/dbgen"
+	"incasso/mail"
+	"incasso/money"
+	"incasso/reminders"
+	"incasso/workflows"
+)
+
+// SendReminder takes one step of the debt's reminder ladder: it sends the step's message by
+// the channel the step and the debtor allow (email, PEC, or a letter for registered post), or
+// for the last step records the hand-over to enforced collection. Each step is sent once: its
+// outbox key is (debt, step, attempt 1). A debt paid or cancelled meanwhile gets nothing.
+func (a *Debts) SendReminder(ctx context.Context, in workflows.StepInput) error {
+	d, err := a.load(ctx, in.DebtID)
+	if err != nil {
+		return err
+	}
+	if isSettled(d.Status) {
+		return nil
+	}
+	q := dbgen.New(a.Pool)
+	if in.Step.Name == workflows.StepEnforcement {
+		if err := q.InsertHandover(ctx, dbgen.InsertHandoverParams{DebtID: d.ID, AmountCents: d.AmountCents}); err != nil {
+			return fmt.Errorf("record hand-over of debt %d: %w", d.ID, err)
+		}
+	} else {
+		key := fmt.Sprintf("debt/%d/%s/1", d.ID, in.Step.Name)
+		err := a.deliver(ctx, key, d.ID, true, func(d dbgen.DebtPosition) (message, error) {
+			return a.reminder(ctx, in.Step, d)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if err := q.SetLadderStep(ctx, dbgen.SetLadderStepParams{ID: d.ID, LadderStep: in.Step.Name}); err != nil {
+		return fmt.Errorf("record step %s of debt %d: %w", in.Step.Name, d.ID, err)
+	}
+	return nil
+}
+
+// reminder composes the message of a step for the debt.
+func (a *Debts) reminder(ctx context.Context, step workflows.Step, d dbgen.DebtPosition) (message, error) {
+	channel := channelEmail
+	if step.Channel == workflows.ChannelPECOrMail || step.Channel == workflows.ChannelPECOrPost {
+		switch {
+		case d.DebtorPec != "":
+			channel = channelPEC
+		case step.Channel == workflows.ChannelPECOrPost:
+			channel = channelPost
+		}
+	}
+	today := date.InRome(time.Now())
+	data := reminders.Data{
+		CreditorName: a.Creditor.Name, CreditorFiscalCode: d.EcFiscalCode, Contact: a.MailFrom,
+		DebtorName: d.DebtorName, DebtorFiscalCode: d.DebtorFiscalCode, Description: d.Description,
+		Amount: money.Cents(d.AmountCents), DueDate: date.Of(d.DueDate), NoticeNumber: d.Nav,
+		StepDate: today, Reference: fmt.Sprintf("ACC/%d/%d", today.Year, d.ID),
+	}
+	m := message{kind: step.Name, step: step.Name, channel: channel}
+	var attachment mail.Attachment
+	if step.Name == workflows.StepAccertamento {
+		var pdf bytes.Buffer
+		if err := reminders.Letter(&pdf, data); err != nil {
+			return m, err
+		}
+		if channel == channelPost {
+			m.subject, m.letter = "Accertamento esecutivo "+data.Reference, pdf.Bytes()
+			return m, nil
+		}
+		attachment = mail.Attachment{Filename: "accertamento-" + d.Nav + ".pdf", ContentType: "application/pdf", Data: pdf.Bytes()}
+	} else {
+		doc, err := dbgen.New(a.Pool).GetLatestDocument(ctx, dbgen.GetLatestDocumentParams{DebtID: d.ID, Kind: "notice"})
+		if err = db.NotFound(err); err != nil {
+			return m, fmt.Errorf("the notice of debt %d: %w", d.ID, err)
+		}
+		attachment = mail.Attachment{Filename: doc.Filename, ContentType: doc.ContentType, Data: doc.Content}
+	}
+	text, err := reminders.Render(step.Name, channel, data)
+	if err != nil {
+		return m, err
+	}
+	m.subject, m.text, m.html, m.attachments = text.Subject, text.Text, text.HTML, []mail.Attachment{attachment}
+	return m, nil
+}

@@ -1,0 +1,128 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"incasso/activities"
+	"incasso/date"
+	"incasso/db"
+	"incasso/db/dbgen"
+	"incasso/money"
+	"incasso/reminders"
+	"incasso/workflows"
+)
+
+// PolicyRequest is the body of PUT /v1/policies/{service}: the new ladder of the service.
+type PolicyRequest struct {
+	Steps []workflows.Step `json:"steps"`
+}
+
+// putPolicy stores a new version of a service's escalation policy. Debts issued from now on
+// follow it; running debts keep theirs unless upgraded (POST /v1/debts/{iupd}/upgrade-policy).
+func (s *Server) putPolicy(c echo.Context) error {
+	service := c.Param("service")
+	if _, ok := s.Config.Services.Find(service); !ok {
+		return problem(http.StatusNotFound, "no service with this code")
+	}
+	var req PolicyRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if req.Steps == nil {
+		return invalid([]FieldError{{"steps", "required: the list of steps, possibly empty"}})
+	}
+	if err := workflows.ValidateSteps(req.Steps); err != nil {
+		return invalid([]FieldError{{"steps", err.Error()}})
+	}
+	steps, err := json.Marshal(req.Steps)
+	if err != nil {
+		return err
+	}
+	client, _ := c.Get(clientNameKey).(string)
+	row, err := dbgen.New(s.Pool).InsertPolicy(c.Request().Context(), dbgen.InsertPolicyParams{
+		ServiceCode: service, Steps: steps, CreatedBy: client,
+	})
+	if err != nil {
+		return err
+	}
+	p, err := activities.PolicyOf(row)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/policies/"+service+"/versions/"+strconv.Itoa(p.Version))
+	return c.JSON(http.StatusCreated, p)
+}
+
+// getPolicy answers the latest policy of a service (version 0 is the built-in ladder).
+func (s *Server) getPolicy(c echo.Context) error {
+	service := c.Param("service")
+	if _, ok := s.Config.Services.Find(service); !ok {
+		return problem(http.StatusNotFound, "no service with this code")
+	}
+	p, err := activities.LatestPolicy(c.Request().Context(), dbgen.New(s.Pool), service)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, p)
+}
+
+// getPolicyVersion answers one stored version of a service's policy.
+func (s *Server) getPolicyVersion(c echo.Context) error {
+	version, err := strconv.Atoi(c.Param("version"))
+	if err != nil || version < 1 {
+		return problem(http.StatusNotFound, "no such version")
+	}
+	row, err := dbgen.New(s.Pool).GetPolicy(c.Request().Context(), dbgen.GetPolicyParams{ServiceCode: c.Param("service"), Version: int32(version)})
+	if err = db.NotFound(err); errors.Is(err, db.ErrNotFound) {
+		return problem(http.StatusNotFound, "no such version")
+	} else if err != nil {
+		return err
+	}
+	p, err := activities.PolicyOf(row)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, p)
+}
+
+// upgradePolicy moves a running debt to the latest policy of its service.
+func (s *Server) upgradePolicy(c echo.Context) error {
+	d, err := s.debtByIUPD(c)
+	if err != nil {
+		return err
+	}
+	return s.updateDebt(c, d, workflows.UpdateUpgradePolicy)
+}
+
+// exportEnforcement hands the debts not exported yet to the collection agent as a CSV file
+// (reminders.EnforcementCSV) and marks them exported, in one transaction: a failed export
+// leaves them for the next one.
+func (s *Server) exportEnforcement(c echo.Context) error {
+	var out bytes.Buffer
+	err := db.InTx(c.Request().Context(), s.Pool, func(q *dbgen.Queries) error {
+		rows, err := q.TakeHandoversForExport(c.Request().Context())
+		if err != nil {
+			return err
+		}
+		handovers := make([]reminders.Handover, len(rows))
+		for i, r := range rows {
+			handovers[i] = reminders.Handover{
+				IUPD: r.Iupd, NoticeNumber: r.Nav, DebtorFiscalCode: r.DebtorFiscalCode, DebtorName: r.DebtorName,
+				Amount: money.Cents(r.AmountCents), DueDate: date.Of(r.DueDate), HandedOverAt: r.HandedOverAt.Time,
+				ServiceCode: r.ServiceCode,
+			}
+		}
+		return reminders.EnforcementCSV(&out, handovers)
+	})
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="affidamenti-`+date.InRome(s.Now()).String()+`.csv"`)
+	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", out.Bytes())
+}
