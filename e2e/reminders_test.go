@@ -106,7 +106,9 @@ func TestReminderLadder(t *testing.T) {
 			return d.LadderStep == workflows.StepEnforcement
 		}, 30*time.Second, 100*time.Millisecond, "%s never reached enforcement", iupd)
 	}
-	require.Equal(t, workflows.StatusOverdue, e.waitStatus(t, "LAD-PEC", workflows.StatusOverdue).Status)
+	ladderPEC := e.waitStatus(t, "LAD-PEC", workflows.StatusOverdue)
+	e.recordHistory(t, ladderPEC.WorkflowID, "debt_whole_ladder_unpaid")
+	e.recordHistory(t, paying.WorkflowID, "debt_ladder_paid_after_courtesy")
 
 	steps := func(a archivedView) map[string]string {
 		out := map[string]string{}
