@@ -38,6 +38,7 @@ const (
 	gpdKey   = "test-gpd-key"
 	ecCode   = "00000000000"
 	mailFrom = "tributi@comune.example.it"
+	pecFrom  = "protocollo@pec.comune.example.it"
 	// Recipients at this domain are refused by the sink with a permanent 550.
 	rejectedDomain = "@rejected.example"
 )
@@ -54,6 +55,7 @@ type fixture struct {
 	smtpAddr string // where sink listens
 	q        *dbgen.Queries
 	sink     *mailsink.Sink
+	pecSink  *mailsink.Sink // the PEC provider's relay, a sink of its own
 	gpd      *gpd.Client
 	gpdURL   string
 	sim      *sim.PagoPA // the simulator behind gpdURL, for payments
@@ -76,14 +78,19 @@ func newFixture(t *testing.T) *fixture {
 	sink.RejectRecipient = func(addr string) bool { return strings.HasSuffix(addr, rejectedDomain) }
 	addr, err := sink.ListenSMTP(t.Context(), "127.0.0.1:0")
 	require.NoError(t, err)
+	pecSink := mailsink.New()
+	pecSink.RejectRecipient = sink.RejectRecipient
+	pecAddr, err := pecSink.ListenSMTP(t.Context(), "127.0.0.1:0")
+	require.NoError(t, err)
 
 	services, err := config.ParseServices(config.DefaultServices)
 	require.NoError(t, err)
 	return &fixture{
-		pool: pool, dbURL: dbURL, smtpAddr: addr.String(), q: dbgen.New(pool), sink: sink, gpd: client, gpdURL: gpdURL, sim: p, simURL: srv.URL,
+		pool: pool, dbURL: dbURL, smtpAddr: addr.String(), q: dbgen.New(pool), sink: sink, pecSink: pecSink, gpd: client, gpdURL: gpdURL, sim: p, simURL: srv.URL,
 		debts: &activities.Debts{
 			Pool: pool, GPD: client, Mail: mail.NewSender(mail.SMTPConfig{Addr: addr.String(), Timeout: 10 * time.Second}),
 			Creditor: creditor, Services: services, MailFrom: mailFrom, RetentionYears: 5,
+			PEC: mail.NewSender(mail.SMTPConfig{Addr: pecAddr.String(), Timeout: 10 * time.Second}), PECFrom: pecFrom,
 		},
 	}
 }
@@ -282,9 +289,14 @@ func TestRenderNotice(t *testing.T) {
 }
 
 // messagesTo returns the messages the sink received for addr.
-func (f *fixture) messagesTo(addr string) []mailsink.Message {
+func (f *fixture) messagesTo(addr string) []mailsink.Message { return receivedBy(f.sink, addr) }
+
+// pecMessagesTo returns the messages the PEC relay received for addr.
+func (f *fixture) pecMessagesTo(addr string) []mailsink.Message { return receivedBy(f.pecSink, addr) }
+
+func receivedBy(sink *mailsink.Sink, addr string) []mailsink.Message {
 	var out []mailsink.Message
-	for _, m := range f.sink.Messages() {
+	for _, m := range sink.Messages() {
 		for _, to := range m.To {
 			if to == addr {
 				out = append(out, m)

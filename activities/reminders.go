@@ -3,8 +3,11 @@ package activities
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"time"
+
+	"go.temporal.io/sdk/temporal"
 
 	"incasso/date"
 	"incasso/db"
@@ -28,23 +31,26 @@ func (a *Debts) SendReminder(ctx context.Context, in workflows.StepInput) error 
 		return nil
 	}
 	q := dbgen.New(a.Pool)
+	var sendErr error
 	if in.Step.Name == workflows.StepEnforcement {
 		if err := q.InsertHandover(ctx, dbgen.InsertHandoverParams{DebtID: d.ID, AmountCents: d.AmountCents}); err != nil {
 			return fmt.Errorf("record hand-over of debt %d: %w", d.ID, err)
 		}
 	} else {
 		key := fmt.Sprintf("debt/%d/%s/1", d.ID, in.Step.Name)
-		err := a.deliver(ctx, key, d.ID, true, func(d dbgen.DebtPosition) (message, error) {
+		sendErr = a.deliver(ctx, key, d.ID, true, func(d dbgen.DebtPosition) (message, error) {
 			return a.reminder(ctx, in.Step, d)
 		})
-		if err != nil {
-			return err
+		// A message refused for good is archived as FAILED: the step is taken all the same.
+		var appErr *temporal.ApplicationError
+		if sendErr != nil && !(errors.As(sendErr, &appErr) && appErr.Type() == ErrTypeMailRejected) {
+			return sendErr
 		}
 	}
 	if err := q.SetLadderStep(ctx, dbgen.SetLadderStepParams{ID: d.ID, LadderStep: in.Step.Name}); err != nil {
 		return fmt.Errorf("record step %s of debt %d: %w", in.Step.Name, d.ID, err)
 	}
-	return nil
+	return sendErr
 }
 
 // reminder composes the message of a step for the debt.

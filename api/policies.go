@@ -45,8 +45,13 @@ func (s *Server) putPolicy(c echo.Context) error {
 		return err
 	}
 	client, _ := c.Get(clientNameKey).(string)
-	row, err := dbgen.New(s.Pool).InsertPolicy(c.Request().Context(), dbgen.InsertPolicyParams{
-		ServiceCode: service, Steps: steps, CreatedBy: client,
+	var row dbgen.EscalationPolicy
+	err = db.InTx(c.Request().Context(), s.Pool, func(q *dbgen.Queries) error {
+		if err := q.LockPolicies(c.Request().Context(), service); err != nil {
+			return err
+		}
+		row, err = q.InsertPolicy(c.Request().Context(), dbgen.InsertPolicyParams{ServiceCode: service, Steps: steps, CreatedBy: client})
+		return err
 	})
 	if err != nil {
 		return err
@@ -74,7 +79,7 @@ func (s *Server) getPolicy(c echo.Context) error {
 
 // getPolicyVersion answers one stored version of a service's policy.
 func (s *Server) getPolicyVersion(c echo.Context) error {
-	version, err := strconv.Atoi(c.Param("version"))
+	version, err := strconv.ParseInt(c.Param("version"), 10, 32)
 	if err != nil || version < 1 {
 		return problem(http.StatusNotFound, "no such version")
 	}

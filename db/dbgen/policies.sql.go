@@ -127,6 +127,16 @@ func (q *Queries) ListPolicyVersions(ctx context.Context, serviceCode string) ([
 	return items, nil
 }
 
+const lockPolicies = `-- name: LockPolicies :exec
+SELECT pg_advisory_xact_lock(hashtext('escalation_policies/' || $1::text))
+`
+
+// Serialises the writers of one service's policy versions until the transaction ends.
+func (q *Queries) LockPolicies(ctx context.Context, serviceCode string) error {
+	_, err := q.db.Exec(ctx, lockPolicies, serviceCode)
+	return err
+}
+
 const setDebtPolicy = `-- name: SetDebtPolicy :exec
 UPDATE debt_positions SET policy_version = $2 WHERE id = $1
 `

@@ -30,3 +30,7 @@ UPDATE enforcement_handovers h SET exported_at = now()
 FROM debt_positions d
 WHERE d.id = h.debt_id AND h.exported_at IS NULL
 RETURNING h.handed_over_at, h.amount_cents, d.iupd, d.nav, d.debtor_fiscal_code, d.debtor_name, d.due_date, d.service_code;
+
+-- name: LockPolicies :exec
+-- Serialises the writers of one service's policy versions until the transaction ends.
+SELECT pg_advisory_xact_lock(hashtext('escalation_policies/' || sqlc.arg(service_code)::text));
