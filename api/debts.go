@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgtype"
@@ -27,6 +26,7 @@ import (
 	"incasso/db"
 	"incasso/db/dbgen"
 	"incasso/fiscalcode"
+	"incasso/internal/chars"
 	"incasso/money"
 	"incasso/pagopa"
 	"incasso/positions"
@@ -83,7 +83,7 @@ func (r *CreateDebtRequest) validate(today date.Date, serviceKnown func(string) 
 	if _, err := fiscalcode.Validate(r.Debtor.FiscalCode); err != nil {
 		add("debtor.fiscalCode", "not a valid codice fiscale: "+strings.TrimPrefix(err.Error(), fiscalcode.ErrInvalid.Error()+": "))
 	}
-	if n := utf8.RuneCountInString(r.Debtor.FullName); n < 1 || n > 70 || !printable(r.Debtor.FullName) {
+	if n := utf8.RuneCountInString(r.Debtor.FullName); n < 1 || n > 70 || !chars.Printable(r.Debtor.FullName) {
 		add("debtor.fullName", "required, at most 70 printable characters on one line")
 	}
 	r.Debtor.PEC = strings.TrimSpace(r.Debtor.PEC)
@@ -103,16 +103,10 @@ func (r *CreateDebtRequest) validate(today date.Date, serviceKnown func(string) 
 	case due.Before(today):
 		add("dueDate", "must not be in the past")
 	}
-	if n := utf8.RuneCountInString(r.Description); n < 1 || n > 140 || !printable(r.Description) {
+	if n := utf8.RuneCountInString(r.Description); n < 1 || n > 140 || !chars.Printable(r.Description) {
 		add("description", "required, at most 140 printable characters on one line")
 	}
 	return due, errs
-}
-
-// printable tells whether s is valid UTF-8 without control characters (line breaks, tabs,
-// NUL...), which notices, letters and files for the collection agent cannot carry.
-func printable(s string) bool {
-	return utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
 }
 
 // plainEmail accepts a bare address of at most 256 characters, as paForNode's stEMail.

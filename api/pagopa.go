@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"regexp"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -15,6 +14,7 @@ import (
 	"incasso/date"
 	"incasso/db"
 	"incasso/db/dbgen"
+	"incasso/internal/chars"
 	"incasso/money"
 	"incasso/pagopa"
 	"incasso/positions"
@@ -124,8 +124,6 @@ func (s *Server) getPaymentV2(ctx context.Context, inner []byte) pagopa.GetPayme
 	return pagopa.GetPaymentV2Response{Response: pagopa.OK(), Data: payment}
 }
 
-var fiscalCodePA = regexp.MustCompile(`^[0-9]{11}$`) // stFiscalCodePA
-
 // payableDebt finds the debt of a notice the Nodo asks about, or the KO that says why it
 // cannot be paid.
 func (s *Server) payableDebt(ctx context.Context, h pagopa.Header, qr pagopa.QRCode) (dbgen.DebtPosition, *pagopa.Response) {
@@ -136,7 +134,7 @@ func (s *Server) payableDebt(ctx context.Context, h pagopa.Header, qr pagopa.QRC
 	if resp, ok := s.checkHeader(h); !ok {
 		return dbgen.DebtPosition{}, &resp
 	}
-	if !receipts.NoticeNumber.MatchString(qr.NoticeNumber) || !fiscalCodePA.MatchString(qr.FiscalCode) {
+	if !chars.Digits(qr.NoticeNumber, 18) || !chars.Digits(qr.FiscalCode, 11) {
 		return fail(pagopa.FaultSyntax, "qrCode needs an 11-digit fiscalCode and an 18-digit noticeNumber")
 	}
 	if qr.FiscalCode != s.Config.Creditor.FiscalCode {

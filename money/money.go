@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"incasso/internal/chars"
 )
 
 // Cents is an amount of euro cents. It is never a float.
@@ -47,19 +49,10 @@ func (c Cents) Italian() string {
 // as in the pagoPA stAmount type ("12.34").
 func ParseDecimal(s string) (Cents, error) {
 	whole, frac, ok := strings.Cut(s, ".")
-	if !ok || len(frac) != 2 || whole == "" || len(whole) > 12 || !digits(whole) || !digits(frac) {
+	if !ok || len(frac) != 2 || whole == "" || len(whole) > 12 || !chars.Digits(whole, len(whole)) || !chars.Digits(frac, 2) {
 		return 0, fmt.Errorf("%w: %q is not euro with two decimals", ErrInvalidAmount, s)
 	}
 	w, _ := strconv.ParseInt(whole, 10, 64)
 	f, _ := strconv.ParseInt(frac, 10, 64)
 	return Cents(w*100 + f), nil
-}
-
-func digits(s string) bool {
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }

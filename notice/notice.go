@@ -22,6 +22,7 @@ import (
 	"github.com/skip2/go-qrcode"
 
 	"incasso/date"
+	"incasso/internal/chars"
 	"incasso/money"
 )
 
@@ -125,9 +126,9 @@ func validate(n Notice) error {
 		}
 	}
 	switch {
-	case !allDigits(n.NoticeNumber, 18):
+	case !chars.Digits(n.NoticeNumber, 18):
 		return fmt.Errorf("%w: NoticeNumber %q is not 18 digits", ErrInvalid, n.NoticeNumber)
-	case !allDigits(n.CreditorFiscalCode, 11):
+	case !chars.Digits(n.CreditorFiscalCode, 11):
 		return fmt.Errorf("%w: CreditorFiscalCode %q is not 11 digits", ErrInvalid, n.CreditorFiscalCode)
 	case utf8.RuneCountInString(n.Subject) > maxSubject:
 		return fmt.Errorf("%w: Subject is longer than %d characters", ErrInvalid, maxSubject)
@@ -159,7 +160,7 @@ func validatePlan(n Notice) error {
 	for i, in := range n.Instalments {
 		var problem string
 		switch {
-		case !allDigits(in.NoticeNumber, 18):
+		case !chars.Digits(in.NoticeNumber, 18):
 			problem = fmt.Sprintf("NoticeNumber %q is not 18 digits", in.NoticeNumber)
 		case used[in.NoticeNumber]:
 			problem = fmt.Sprintf("NoticeNumber %s is already used by another payment option", in.NoticeNumber)
@@ -180,18 +181,6 @@ func validatePlan(n Notice) error {
 		return fmt.Errorf("%w: Instalments add up to %s, not to Amount %s", ErrInvalid, sum.Decimal(), n.Amount.Decimal())
 	}
 	return nil
-}
-
-func allDigits(s string, n int) bool {
-	if len(s) != n {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // qrModules encodes payload as a QR code (ISO 18004, error correction M): its modules, dark

@@ -9,6 +9,7 @@ import (
 
 	"github.com/boombuler/barcode/datamatrix"
 
+	"incasso/internal/chars"
 	"incasso/money"
 )
 
@@ -77,7 +78,7 @@ func posteDataMatrixPayload(n Notice, o Instalment) string {
 // instalments sum to Amount, so checking Amount bounds them too.
 func validatePoste(n Notice) error {
 	switch {
-	case len(n.PostalAccount) > posteAccountLen || !allDigits(n.PostalAccount, len(n.PostalAccount)):
+	case len(n.PostalAccount) > posteAccountLen || !chars.Digits(n.PostalAccount, len(n.PostalAccount)):
 		return fmt.Errorf("%w: PostalAccount %q is not 1 to %d digits", ErrInvalid, n.PostalAccount, posteAccountLen)
 	case utf8.RuneCountInString(n.DebtorFiscalCode) > posteDebtorCFLen:
 		return fmt.Errorf("%w: DebtorFiscalCode %q is longer than the %d characters of the Poste Data Matrix",

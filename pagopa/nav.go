@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+
+	"incasso/internal/chars"
 )
 
 // AuxDigit is the NAV auxiliary digit incasso uses: 3, an IUV with a segregation code.
@@ -44,7 +46,7 @@ func (n NAV) IUV() string { return n.String()[1:] }
 
 // ParseNAV reads an 18-digit notice number with aux digit 3 and verifies its check digits.
 func ParseNAV(s string) (NAV, error) {
-	if len(s) != 18 || !allDigits(s) {
+	if !chars.Digits(s, 18) {
 		return NAV{}, fmt.Errorf("%w: want 18 digits", ErrInvalidNAV)
 	}
 	if s[:1] != AuxDigit {
@@ -65,13 +67,4 @@ func checkDigits(head16 string) string {
 		rem = (rem*10 + int(r-'0')) % 93
 	}
 	return fmt.Sprintf("%02d", rem)
-}
-
-func allDigits(s string) bool {
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }

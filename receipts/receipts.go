@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
@@ -23,6 +22,7 @@ import (
 	"incasso/date"
 	"incasso/db"
 	"incasso/db/dbgen"
+	"incasso/internal/chars"
 	"incasso/money"
 	"incasso/pagopa"
 	"incasso/workflows"
@@ -64,8 +64,6 @@ type Result struct {
 	Flag        string // set when the receipt was stored flagged
 }
 
-// NoticeNumber matches a well-formed notice number (stNoticeNumber): 18 digits.
-var NoticeNumber = regexp.MustCompile(`^[0-9]{18}$`)
 
 func fault(code, description string) Result { return Result{Fault: code, Description: description} }
 
@@ -84,7 +82,7 @@ func (r *Recorder) Record(ctx context.Context, rt pagopa.ReceiptV2, raw []byte, 
 	if rt.FiscalCode != r.ECFiscalCode {
 		return fault(pagopa.FaultWrongDomain, "the receipt is for another creditor"), nil
 	}
-	if !NoticeNumber.MatchString(rt.NoticeNumber) { // a wrong check digit is an unknown notice, below
+	if !chars.Digits(rt.NoticeNumber, 18) { // a wrong check digit is an unknown notice, below
 		return fault(pagopa.FaultSyntax, "noticeNumber is not 18 digits"), nil
 	}
 	row, err := r.row(rt, amount, raw, source)

@@ -3,10 +3,9 @@ package reminders
 import (
 	"fmt"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"incasso/date"
+	"incasso/internal/chars"
 	"incasso/money"
 )
 
@@ -90,14 +89,14 @@ func (d Data) validate(accertamento bool) error {
 		switch {
 		case f.required && strings.TrimSpace(f.value) == "":
 			return invalid(f.name, "is empty")
-		case !printable(f.value):
+		case !chars.Printable(f.value):
 			return invalid(f.name, "must be one line of printable UTF-8")
 		}
 	}
 	switch {
-	case !allDigits(d.CreditorFiscalCode, 11):
+	case !chars.Digits(d.CreditorFiscalCode, 11):
 		return invalid("CreditorFiscalCode", "is not 11 digits")
-	case !allDigits(d.NoticeNumber, 18):
+	case !chars.Digits(d.NoticeNumber, 18):
 		return invalid("NoticeNumber", "is not 18 digits")
 	case d.Amount < 1:
 		return invalid("Amount", "is not positive")
@@ -107,25 +106,4 @@ func (d Data) validate(accertamento bool) error {
 		return invalid("StepDate", "is empty")
 	}
 	return nil
-}
-
-// printable reports whether s is valid UTF-8 without control characters (line breaks
-// included), so that it can go in a subject line or a letter's line.
-func printable(s string) bool {
-	if !utf8.ValidString(s) {
-		return false
-	}
-	return !strings.ContainsFunc(s, unicode.IsControl)
-}
-
-func allDigits(s string, n int) bool {
-	if len(s) != n {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }

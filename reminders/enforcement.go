@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"incasso/date"
+	"incasso/internal/chars"
 	"incasso/money"
 )
 
@@ -80,12 +81,12 @@ func (h Handover) problem() (field, problem string) {
 		switch {
 		case strings.TrimSpace(f.value) == "":
 			return f.name, "is empty"
-		case !printable(f.value):
+		case !chars.Printable(f.value):
 			return f.name, "must be one line of printable UTF-8"
 		}
 	}
 	switch {
-	case !allDigits(h.NoticeNumber, 18):
+	case !chars.Digits(h.NoticeNumber, 18):
 		return "NoticeNumber", "is not 18 digits"
 	case h.Amount < 1:
 		return "Amount", "is not positive"
