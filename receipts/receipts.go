@@ -64,7 +64,6 @@ type Result struct {
 	Flag        string // set when the receipt was stored flagged
 }
 
-
 func fault(code, description string) Result { return Result{Fault: code, Description: description} }
 
 // ErrSignal is wrapped by the error Record returns when the receipt is stored but its
