@@ -15,6 +15,7 @@ import (
 
 	"incasso/activities"
 	"incasso/date"
+	"incasso/debts"
 	"incasso/db/dbgen"
 	"incasso/money"
 	"incasso/workflows"
@@ -87,8 +88,8 @@ func (s *Server) changeDebt(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if errs := s.checkSplit(d.ServiceCode, req.AmountCents); len(errs) > 0 {
-		return invalid(errs)
+	if service, ok := s.Config.Services.Find(d.ServiceCode); ok && !debts.Splittable(s.Config.Creditor, service, req.AmountCents) {
+		return invalid([]FieldError{{"amountCents", fmt.Sprintf("too small to split among the %d beneficiaries of service %s", len(service.Transfers), d.ServiceCode)}})
 	}
 	return s.updateDebt(c, d, workflows.UpdateChange, workflows.ChangeRequest{Amount: req.AmountCents, DueDate: due, Reason: reason})
 }

@@ -22,6 +22,7 @@ import (
 	"incasso/date"
 	"incasso/db"
 	"incasso/db/dbgen"
+	"incasso/debts"
 	"incasso/fiscalcode"
 )
 
@@ -119,7 +120,7 @@ func (s *Server) parseCommunicationsQuery(c echo.Context) (communicationsQuery, 
 		}
 		q.before = n
 	}
-	if q.debt = c.QueryParam("debt"); q.debt != "" && !iupdPattern.MatchString(q.debt) {
+	if q.debt = c.QueryParam("debt"); q.debt != "" && !debts.ValidIUPD(q.debt) {
 		add("debt", "must be the iupd of a debt: 1 to 35 characters among A-Z a-z 0-9 . _ -")
 	}
 	if q.debtor = fiscalcode.Normalize(c.QueryParam("debtor")); q.debtor != "" {

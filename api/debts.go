@@ -7,34 +7,24 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/mail"
 	"reflect"
-	"regexp"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/labstack/echo/v4"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
-	enumspb "go.temporal.io/api/enums/v1"
-
+	"incasso/config"
 	"incasso/date"
 	"incasso/db"
 	"incasso/db/dbgen"
-	"incasso/fiscalcode"
-	"incasso/internal/chars"
+	"incasso/debts"
 	"incasso/money"
-	"incasso/pagopa"
-	"incasso/positions"
 	"incasso/workflows"
 )
 
 // MaxAmount is the largest amount pagoPA accepts: 999,999,999.99 euro.
-const MaxAmount money.Cents = 99_999_999_999
+const MaxAmount = debts.MaxAmount
 
 // Debtor is who owes the amount.
 type Debtor struct {
@@ -56,63 +46,24 @@ type CreateDebtRequest struct {
 	Description string      `json:"description"`
 }
 
-var (
-	iupdPattern  = regexp.MustCompile(`^[A-Za-z0-9._-]{1,35}$`)
-	emailPattern = regexp.MustCompile(`^[a-zA-Z0-9_.+-]+@[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)*$`) // paForNode stEMail
-)
-
-// validate normalises r and returns one FieldError per invalid field. Messages never repeat
-// the values, which may be personal data.
-func (r *CreateDebtRequest) validate(today date.Date, serviceKnown func(string) bool) (date.Date, []FieldError) {
+// validate normalises r, parses its due date and returns one FieldError per invalid field.
+// Messages never repeat the values, which may be personal data.
+func (r *CreateDebtRequest) validate(today date.Date, creditor config.Creditor, services config.Services) (debts.New, []FieldError) {
+	n := debts.New{
+		IUPD: r.IUPD, ServiceCode: r.ServiceCode, Amount: r.AmountCents, Description: r.Description,
+		Debtor: debts.Debtor{Type: r.Debtor.Type, FiscalCode: r.Debtor.FiscalCode, FullName: r.Debtor.FullName,
+			Email: r.Debtor.Email, PEC: r.Debtor.PEC},
+	}
+	n.Normalize()
+	n.DueDate, _ = date.Parse(r.DueDate) // zero when unreadable: reported below
 	var errs []FieldError
-	add := func(field, msg string) { errs = append(errs, FieldError{field, msg}) }
-	r.Debtor.FiscalCode = fiscalcode.Normalize(r.Debtor.FiscalCode)
-	r.Debtor.FullName = strings.TrimSpace(r.Debtor.FullName)
-	r.Debtor.Email = strings.TrimSpace(r.Debtor.Email)
-	r.Description = strings.TrimSpace(r.Description)
-
-	if !iupdPattern.MatchString(r.IUPD) {
-		add("iupd", "required: 1 to 35 characters among A-Z a-z 0-9 . _ - (an opaque key: no personal data)")
+	for _, fe := range n.Validate(today, creditor, services) {
+		if fe.Message == debts.MissingDate {
+			fe.Message = "required: a date as YYYY-MM-DD"
+		}
+		errs = append(errs, FieldError{fe.Field, fe.Message})
 	}
-	if !serviceKnown(r.ServiceCode) {
-		add("serviceCode", "unknown service code")
-	}
-	if r.Debtor.Type != "F" && r.Debtor.Type != "G" {
-		add("debtor.type", "must be F (natural person) or G (legal person)")
-	}
-	if _, err := fiscalcode.Validate(r.Debtor.FiscalCode); err != nil {
-		add("debtor.fiscalCode", "not a valid codice fiscale: "+strings.TrimPrefix(err.Error(), fiscalcode.ErrInvalid.Error()+": "))
-	}
-	if n := utf8.RuneCountInString(r.Debtor.FullName); n < 1 || n > 70 || !chars.Printable(r.Debtor.FullName) {
-		add("debtor.fullName", "required, at most 70 printable characters on one line")
-	}
-	r.Debtor.PEC = strings.TrimSpace(r.Debtor.PEC)
-	if !plainEmail(r.Debtor.Email) {
-		add("debtor.email", "required: a plain email address such as nome@example.it")
-	}
-	if r.Debtor.PEC != "" && !plainEmail(r.Debtor.PEC) {
-		add("debtor.pec", "a plain PEC address such as nome@pec.example.it, or nothing")
-	}
-	if r.AmountCents < 1 || r.AmountCents > MaxAmount {
-		add("amountCents", fmt.Sprintf("must be an integer number of cents from 1 to %d", MaxAmount))
-	}
-	due, err := date.Parse(r.DueDate)
-	switch {
-	case err != nil:
-		add("dueDate", "required: a date as YYYY-MM-DD")
-	case due.Before(today):
-		add("dueDate", "must not be in the past")
-	}
-	if n := utf8.RuneCountInString(r.Description); n < 1 || n > 140 || !chars.Printable(r.Description) {
-		add("description", "required, at most 140 printable characters on one line")
-	}
-	return due, errs
-}
-
-// plainEmail accepts a bare address of at most 256 characters, as paForNode's stEMail.
-func plainEmail(s string) bool {
-	addr, err := mail.ParseAddress(s)
-	return err == nil && addr.Address == s && emailPattern.MatchString(s) && len(s) <= 256
+	return n, errs
 }
 
 // DebtResponse is a debt as the API shows it.
@@ -180,42 +131,21 @@ func (s *Server) createDebt(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	due, errs := req.validate(date.InRome(s.Now()), func(code string) bool { _, ok := s.Config.Services.Find(code); return ok })
-	errs = append(errs, s.checkSplit(req.ServiceCode, req.AmountCents)...)
+	n, errs := req.validate(date.InRome(s.Now()), s.Config.Creditor, s.Config.Services)
 	if len(errs) > 0 {
 		return invalid(errs)
 	}
-	ctx := c.Request().Context()
-	q := dbgen.New(s.Pool)
-	base, err := q.NextIUVBase(ctx, dbgen.NextIUVBaseParams{EcFiscalCode: s.Config.Creditor.FiscalCode, Segregation: int32(s.Config.Creditor.Segregation)})
-	if err != nil {
-		return fmt.Errorf("draw IUV base: %w", err)
+	debt, created, err := debts.Store(c.Request().Context(), dbgen.New(s.Pool), s.Config.Creditor, n)
+	if errors.Is(err, debts.ErrConflict) {
+		return problem(http.StatusConflict, "iupd "+n.IUPD+" is already used by a different debt")
 	}
-	nav, err := pagopa.NewNAV(s.Config.Creditor.Segregation, base)
 	if err != nil {
 		return err
-	}
-	ec := s.Config.Creditor.FiscalCode
-	created := true
-	debt, err := q.CreateDebt(ctx, dbgen.CreateDebtParams{
-		EcFiscalCode: ec, Iupd: req.IUPD, ServiceCode: req.ServiceCode,
-		DebtorType: req.Debtor.Type, DebtorFiscalCode: req.Debtor.FiscalCode, DebtorName: req.Debtor.FullName,
-		DebtorEmail: req.Debtor.Email, AmountCents: int64(req.AmountCents), DueDate: due.Time(),
-		Description: req.Description, Nav: nav.String(), DebtorPec: req.Debtor.PEC,
-	})
-	if errors.Is(db.NotFound(err), db.ErrNotFound) { // the iupd exists: same debt, or a conflict
-		created = false
-		debt, err = q.GetDebtByIUPD(ctx, dbgen.GetDebtByIUPDParams{EcFiscalCode: ec, Iupd: req.IUPD})
-		if err == nil && !sameDebt(debt, req, due) {
-			return problem(http.StatusConflict, "iupd "+req.IUPD+" is already used by a different debt")
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("store debt: %w", err)
 	}
 	// Started on every call, so a crash between storing and starting heals on the caller's retry.
-	if err := s.startDebtWorkflow(c, debt); err != nil {
-		return err
+	if err := debts.Start(c.Request().Context(), s.Temporal, s.Config.TaskQueue, debt); err != nil {
+		s.Log.Error("start debt workflow", "debt_id", debt.ID, "err", err)
+		return problem(http.StatusServiceUnavailable, "the debt is stored but its process could not start yet; retry the same request")
 	}
 	resp, err := s.debtResponse(c, debt)
 	if err != nil {
@@ -227,49 +157,6 @@ func (s *Server) createDebt(c echo.Context) error {
 		c.Response().Header().Set(echo.HeaderLocation, "/v1/debts/"+debt.Iupd)
 	}
 	return c.JSON(status, resp)
-}
-
-// checkSplit reports an amount too small to give every beneficiary of the service a cent,
-// which GPD would refuse. An unknown service or an amount out of range is reported elsewhere.
-func (s *Server) checkSplit(serviceCode string, amount money.Cents) []FieldError {
-	service, ok := s.Config.Services.Find(serviceCode)
-	if !ok || amount < 1 || amount > MaxAmount {
-		return nil
-	}
-	if _, err := positions.Transfers(s.Config.Creditor, service, int64(amount), ""); err != nil {
-		return []FieldError{{"amountCents", fmt.Sprintf("too small to split among the %d beneficiaries of service %s", len(service.Transfers), serviceCode)}}
-	}
-	return nil
-}
-
-func sameDebt(d dbgen.DebtPosition, r CreateDebtRequest, due date.Date) bool {
-	return d.ServiceCode == r.ServiceCode && d.DebtorType == r.Debtor.Type &&
-		d.DebtorFiscalCode == r.Debtor.FiscalCode && d.DebtorName == r.Debtor.FullName &&
-		d.DebtorEmail == r.Debtor.Email && d.DebtorPec == r.Debtor.PEC && d.AmountCents == int64(r.AmountCents) &&
-		date.Of(d.DueDate) == due && d.Description == r.Description
-}
-
-func (s *Server) startDebtWorkflow(c echo.Context, d dbgen.DebtPosition) error {
-	_, err := s.Temporal.ExecuteWorkflow(c.Request().Context(), client.StartWorkflowOptions{
-		ID:                       workflows.DebtWorkflowID(d.EcFiscalCode, d.Iupd),
-		TaskQueue:                s.Config.TaskQueue,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.SearchDebtStatus.ValueSet(workflows.StatusCreated),
-			workflows.SearchServiceCode.ValueSet(d.ServiceCode),
-		),
-		StaticSummary: fmt.Sprintf("%s debt %s, %s euro due %s", d.ServiceCode, d.Iupd, money.Cents(d.AmountCents).Italian(), date.Of(d.DueDate)),
-	}, workflows.Debt, workflows.DebtInput{
-		DebtID: d.ID, ECFiscalCode: d.EcFiscalCode, IUPD: d.Iupd, ServiceCode: d.ServiceCode,
-		Amount: money.Cents(d.AmountCents), DueDate: date.Of(d.DueDate),
-	})
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if err != nil && !errors.As(err, &started) { // already started and closed: its life is over
-		s.Log.Error("start debt workflow", "debt_id", d.ID, "err", err)
-		return problem(http.StatusServiceUnavailable, "the debt is stored but its process could not start yet; retry the same request")
-	}
-	return nil
 }
 
 func (s *Server) getDebt(c echo.Context) error {

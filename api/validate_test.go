@@ -9,16 +9,17 @@ import (
 
 	"incasso/config"
 	"incasso/date"
+	"incasso/debts"
 )
 
 var validateToday = date.Date{Year: 2026, Month: time.November, Day: 20}
 
-func knownServices(t *testing.T) func(string) bool {
+// validateConfig is the creditor and the default services the validation tests check against.
+func validateConfig(t *testing.T) config.Config {
 	t.Helper()
 	services, err := config.ParseServices(config.DefaultServices)
 	require.NoError(t, err)
-	cfg := config.Config{Services: services}
-	return func(code string) bool { _, ok := cfg.Services.Find(code); return ok }
+	return config.Config{Services: services, Creditor: config.Creditor{FiscalCode: "00000000000", IBAN: "IT60X0542811101000000123456"}}
 }
 
 func fieldsOf(errs []FieldError) []string {
@@ -31,7 +32,7 @@ func fieldsOf(errs []FieldError) []string {
 
 func TestValidateRejectsEachBadField(t *testing.T) {
 	t.Parallel()
-	known := knownServices(t)
+	cfg := validateConfig(t)
 	longEmail := strings.Repeat("a", 250) + "@example.it" // 261 bytes: within the pattern, over 256
 
 	tests := []struct {
@@ -85,7 +86,7 @@ func TestValidateRejectsEachBadField(t *testing.T) {
 			r := validRequest("TARI-2026-000123")
 			tt.mutate(&r)
 			submittedCF, submittedEmail := r.Debtor.FiscalCode, r.Debtor.Email
-			_, errs := r.validate(validateToday, known)
+			_, errs := r.validate(validateToday, cfg.Creditor, cfg.Services)
 			require.Equal(t, []string{tt.field}, fieldsOf(errs))
 			for _, e := range errs {
 				require.NotEmpty(t, e.Message)
@@ -101,39 +102,39 @@ func TestValidateRejectsEachBadField(t *testing.T) {
 
 func TestValidateAcceptsAndNormalises(t *testing.T) {
 	t.Parallel()
-	known := knownServices(t)
+	cfg := validateConfig(t)
 	name70 := strings.Repeat("à", 70)
 	desc140 := strings.Repeat("é", 140)
 
 	tests := []struct {
 		name   string
 		mutate func(r *CreateDebtRequest)
-		check  func(t *testing.T, r CreateDebtRequest, due date.Date)
+		check  func(t *testing.T, n debts.New)
 	}{
 		{"lower-case padded fiscal code and padded texts", func(r *CreateDebtRequest) {
 			r.Debtor.FiscalCode = "  rssmra85t10a562s \t"
 			r.Debtor.FullName = "  Mario Rossi  "
 			r.Debtor.Email = " mario.rossi@example.it\n"
 			r.Description = "  TARI 2026 rata unica  "
-		}, func(t *testing.T, r CreateDebtRequest, due date.Date) {
-			require.Equal(t, "RSSMRA85T10A562S", r.Debtor.FiscalCode)
-			require.Equal(t, "Mario Rossi", r.Debtor.FullName)
-			require.Equal(t, "mario.rossi@example.it", r.Debtor.Email)
-			require.Equal(t, "TARI 2026 rata unica", r.Description)
-			require.Equal(t, date.Date{Year: 2026, Month: time.December, Day: 31}, due)
+		}, func(t *testing.T, n debts.New) {
+			require.Equal(t, "RSSMRA85T10A562S", n.Debtor.FiscalCode)
+			require.Equal(t, "Mario Rossi", n.Debtor.FullName)
+			require.Equal(t, "mario.rossi@example.it", n.Debtor.Email)
+			require.Equal(t, "TARI 2026 rata unica", n.Description)
+			require.Equal(t, date.Date{Year: 2026, Month: time.December, Day: 31}, n.DueDate)
 		}},
 		{"legal person", func(r *CreateDebtRequest) {
 			r.Debtor.Type, r.Debtor.FiscalCode = "G", "00000000000"
 		}, nil},
 		{"omocodia fiscal code", func(r *CreateDebtRequest) { r.Debtor.FiscalCode = "RSSMRA85T10A56NH" }, nil},
-		{"dueDate today", func(r *CreateDebtRequest) { r.DueDate = "2026-11-20" }, func(t *testing.T, _ CreateDebtRequest, due date.Date) {
-			require.Equal(t, validateToday, due)
+		{"dueDate today", func(r *CreateDebtRequest) { r.DueDate = "2026-11-20" }, func(t *testing.T, n debts.New) {
+			require.Equal(t, validateToday, n.DueDate)
 		}},
 		{"amountCents 1", func(r *CreateDebtRequest) { r.AmountCents = 1 }, nil},
 		{"amountCents MaxAmount", func(r *CreateDebtRequest) { r.AmountCents = MaxAmount }, nil},
 		{"iupd 35 chars of every allowed kind", func(r *CreateDebtRequest) { r.IUPD = "Aa0._-" + strings.Repeat("z", 29) }, nil},
 		{"fullName 70 runes with accents, padded", func(r *CreateDebtRequest) { r.Debtor.FullName = "  " + name70 + "  " },
-			func(t *testing.T, r CreateDebtRequest, _ date.Date) { require.Equal(t, name70, r.Debtor.FullName) }},
+			func(t *testing.T, n debts.New) { require.Equal(t, name70, n.Debtor.FullName) }},
 		{"description 140 runes with accents", func(r *CreateDebtRequest) { r.Description = desc140 }, nil},
 		{"email with plus and subdomain", func(r *CreateDebtRequest) { r.Debtor.Email = "mario.rossi+tari@posta.comune.example.it" }, nil},
 		{"every other service", func(r *CreateDebtRequest) { r.ServiceCode = "MENSA" }, nil},
@@ -143,10 +144,10 @@ func TestValidateAcceptsAndNormalises(t *testing.T) {
 			t.Parallel()
 			r := validRequest("TARI-2026-000123")
 			tt.mutate(&r)
-			due, errs := r.validate(validateToday, known)
+			n, errs := r.validate(validateToday, cfg.Creditor, cfg.Services)
 			require.Empty(t, errs)
 			if tt.check != nil {
-				tt.check(t, r, due)
+				tt.check(t, n)
 			}
 		})
 	}
@@ -155,7 +156,7 @@ func TestValidateAcceptsAndNormalises(t *testing.T) {
 func TestValidateReportsEveryField(t *testing.T) {
 	t.Parallel()
 	var r CreateDebtRequest
-	_, errs := r.validate(validateToday, knownServices(t))
+	_, errs := r.validate(validateToday, validateConfig(t).Creditor, validateConfig(t).Services)
 	require.Equal(t, []string{
 		"iupd", "serviceCode", "debtor.type", "debtor.fiscalCode", "debtor.fullName",
 		"debtor.email", "amountCents", "dueDate", "description",

@@ -18,6 +18,38 @@ type ApiClient struct {
 	DisabledAt pgtype.Timestamptz
 }
 
+type Campaign struct {
+	ID             int64
+	Name           string
+	Status         string
+	SourceFilename string
+	SourceSha256   []byte
+	RowsTotal      int32
+	RowsRejected   int32
+	StartRate      int32
+	CreatedBy      string
+	CreatedAt      pgtype.Timestamptz
+	LaunchedAt     pgtype.Timestamptz
+	FinishedAt     pgtype.Timestamptz
+	WithdrawReason pgtype.Text
+}
+
+type CampaignRow struct {
+	CampaignID       int64
+	RowNo            int32
+	Iupd             string
+	ServiceCode      string
+	DebtorType       string
+	DebtorFiscalCode string
+	DebtorName       string
+	DebtorEmail      string
+	DebtorPec        string
+	AmountCents      int64
+	DueDate          time.Time
+	Description      string
+	DebtID           pgtype.Int8
+}
+
 type Communication struct {
 	ID             int64
 	DebtID         int64
@@ -83,6 +115,7 @@ type DebtPosition struct {
 	PolicyVersion    pgtype.Int4
 	LadderStep       string
 	LadderStepAt     pgtype.Timestamptz
+	CampaignID       pgtype.Int8
 }
 
 type Document struct {
