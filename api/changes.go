@@ -15,8 +15,8 @@ import (
 
 	"incasso/activities"
 	"incasso/date"
-	"incasso/debts"
 	"incasso/db/dbgen"
+	"incasso/debts"
 	"incasso/money"
 	"incasso/workflows"
 )
