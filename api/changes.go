@@ -11,7 +11,6 @@ import (
 	"github.com/labstack/echo/v4"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"incasso/activities"
 	"incasso/date"
@@ -133,31 +132,21 @@ func (s *Server) updateDebt(c echo.Context, d dbgen.DebtPosition, name string, a
 // updateProblem explains why an update did not apply, without personal data.
 func (s *Server) updateProblem(d dbgen.DebtPosition, err error) error {
 	var notFound *serviceerror.NotFound
-	if rejected := findErrorType(err, workflows.ErrTypeRejected); rejected != nil {
+	if rejected := workflows.FindErrorType(err, workflows.ErrTypeRejected); rejected != nil {
 		return problem(http.StatusConflict, rejected.Message()) // the validator's message names the problem
 	}
 	switch {
 	case errors.As(err, &notFound):
 		return problem(http.StatusConflict, "the debt's process has ended: it is paid or cancelled")
-	case findErrorType(err, workflows.ErrTypeSettled) != nil:
+	case workflows.FindErrorType(err, workflows.ErrTypeSettled) != nil:
 		return problem(http.StatusConflict, "the debt was paid or cancelled in the meantime")
-	case findErrorType(err, activities.ErrTypeGPDRejected) != nil:
+	case workflows.FindErrorType(err, activities.ErrTypeGPDRejected) != nil:
 		return problem(http.StatusBadGateway, "pagoPA refused the change of the position")
-	case findErrorType(err, activities.ErrTypeInvalidInput) != nil:
+	case workflows.FindErrorType(err, activities.ErrTypeInvalidInput) != nil:
 		return problem(http.StatusUnprocessableEntity, "the request cannot be applied to this debt")
 	}
 	s.Log.Error("update debt", "debt_id", d.ID, "err", err)
 	return problem(http.StatusServiceUnavailable, "the debt's process could not apply the request; retry later")
-}
-
-// findErrorType returns the first application error of the given type in err's chain.
-func findErrorType(err error, typ string) *temporal.ApplicationError {
-	for ; err != nil; err = errors.Unwrap(err) {
-		if appErr, ok := err.(*temporal.ApplicationError); ok && appErr.Type() == typ {
-			return appErr
-		}
-	}
-	return nil
 }
 
 func (s *Server) reloadDebt(c echo.Context, id int64) (dbgen.DebtPosition, error) {

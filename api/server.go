@@ -68,6 +68,13 @@ func (s *Server) Handler() *echo.Echo {
 	v1.PUT("/policies/:service", s.putPolicy)
 	v1.GET("/policies/:service/versions/:version", s.getPolicyVersion)
 	v1.POST("/enforcement/exports", s.exportEnforcement)
+	v1.GET("/campaigns", s.listCampaigns)
+	v1.GET("/campaigns/:id", s.getCampaign)
+	v1.POST("/campaigns/:id/launch", s.launchCampaign)
+	v1.POST("/campaigns/:id/pause", s.pauseCampaign)
+	v1.POST("/campaigns/:id/resume", s.resumeCampaign)
+	v1.POST("/campaigns/:id/cancel", s.cancelCampaign)
+	v1.POST("/campaigns/:id/withdraw", s.withdrawCampaign)
 	v1.GET("/receipts/flagged", s.listFlaggedReceipts)
 	v1.GET("/communications", s.listCommunications)
 	v1.GET("/communications/:id", s.getCommunicationFile) // {id}.eml, or {id}.pdf for a letter

@@ -105,7 +105,10 @@ func RunWorker(ctx context.Context, d *Deps) error {
 		}
 	}
 	archive := &activities.Archive{Pool: d.Pool, Log: d.Log.With("component", "archive")}
-	w := worker.New(d.Temporal, cfg.TaskQueue, debts, recovery, archive)
+	campaigns := &activities.Campaigns{
+		Pool: d.Pool, Temporal: d.Temporal, Creditor: cfg.Creditor, Services: cfg.Services, TaskQueue: cfg.TaskQueue,
+	}
+	w := worker.New(d.Temporal, cfg.TaskQueue, worker.Activities{Debts: debts, Recovery: recovery, Archive: archive, Campaigns: campaigns})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

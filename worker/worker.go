@@ -10,15 +10,23 @@ import (
 	"incasso/workflows"
 )
 
+// Activities are the structs whose methods are incasso's activities.
+type Activities struct {
+	Debts     *activities.Debts
+	Recovery  *activities.Recovery
+	Archive   *activities.Archive
+	Campaigns *activities.Campaigns
+}
+
 // New returns a worker for taskQueue with every workflow and activity registered. Activity
 // names are the method names, which package workflows declares as constants.
-func New(c client.Client, taskQueue string, debts *activities.Debts, recovery *activities.Recovery, archive *activities.Archive) worker.Worker {
+func New(c client.Client, taskQueue string, a Activities) worker.Worker {
 	w := worker.New(c, taskQueue, worker.Options{})
-	w.RegisterWorkflow(workflows.Debt)
-	w.RegisterWorkflow(workflows.ReceiptRecovery)
-	w.RegisterWorkflow(workflows.ArchivePurge)
-	w.RegisterActivity(debts)
-	w.RegisterActivity(recovery)
-	w.RegisterActivity(archive)
+	for _, wf := range []any{workflows.Debt, workflows.ReceiptRecovery, workflows.ArchivePurge, workflows.Campaign, workflows.CampaignWithdraw} {
+		w.RegisterWorkflow(wf)
+	}
+	for _, act := range []any{a.Debts, a.Recovery, a.Archive, a.Campaigns} {
+		w.RegisterActivity(act)
+	}
 	return w
 }

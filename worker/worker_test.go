@@ -17,10 +17,13 @@ func TestActivityNamesExist(t *testing.T) {
 		reflect.TypeOf(&activities.Debts{}): {
 			workflows.ActivityRegisterPosition, workflows.ActivityRenderNotice, workflows.ActivitySendNotice,
 			workflows.ActivitySetStatus, workflows.ActivityCancelPosition, workflows.ActivitySendCancellation,
-			workflows.ActivityChangePosition,
+			workflows.ActivityChangePosition, workflows.ActivityLoadPolicy, workflows.ActivitySendReminder,
 		},
 		reflect.TypeOf(&activities.Recovery{}): {workflows.ActivityRecoverReceipts},
-		reflect.TypeOf(&activities.Archive{}):  {workflows.ActivityPurgeArchive},
+		reflect.TypeOf(&activities.Campaigns{}): {
+			workflows.ActivityLaunchRows, workflows.ActivitySetCampaignStatus, workflows.ActivityWithdrawDebts,
+		},
+		reflect.TypeOf(&activities.Archive{}): {workflows.ActivityPurgeArchive},
 	} {
 		for _, name := range names {
 			_, ok := typ.MethodByName(name)

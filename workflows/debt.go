@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -64,6 +65,17 @@ const ErrTypeSettled = "DebtSettled"
 const ErrTypeRejected = "UpdateRejected"
 
 func rejected(msg string) error { return temporal.NewApplicationError(msg, ErrTypeRejected) }
+
+// FindErrorType returns the first application error of the given type in err's chain (an
+// update's or an activity's failure wraps the error that says why).
+func FindErrorType(err error, typ string) *temporal.ApplicationError {
+	for ; err != nil; err = errors.Unwrap(err) {
+		if appErr, ok := err.(*temporal.ApplicationError); ok && appErr.Type() == typ {
+			return appErr
+		}
+	}
+	return nil
+}
 
 // MaxReasonLength is the most characters a reason for a cancel or a change may have.
 const MaxReasonLength = 500

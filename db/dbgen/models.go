@@ -48,6 +48,7 @@ type CampaignRow struct {
 	DueDate          time.Time
 	Description      string
 	DebtID           pgtype.Int8
+	Error            string
 }
 
 type Communication struct {

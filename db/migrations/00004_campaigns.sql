@@ -33,6 +33,7 @@ CREATE TABLE campaign_rows (
     due_date           date    NOT NULL,
     description        text    NOT NULL,
     debt_id            bigint  REFERENCES debt_positions (id),
+    error              text    NOT NULL DEFAULT '', -- why the row could not become a debt at launch
     PRIMARY KEY (campaign_id, row_no),
     UNIQUE (campaign_id, iupd)
 );
