@@ -15,8 +15,10 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-func standInLaunchRows(context.Context, LaunchBatch) (LaunchResult, error) { return LaunchResult{}, nil }
-func standInSetCampaignStatus(context.Context, int64, string) error          { return nil }
+func standInLaunchRows(context.Context, LaunchBatch) (LaunchResult, error) {
+	return LaunchResult{}, nil
+}
+func standInSetCampaignStatus(context.Context, int64, string) error { return nil }
 
 // campaignHarness runs the Campaign workflow over a campaign of rows rows, each batch taking
 // batchTakes of workflow time, and records what it asked for.
