@@ -158,7 +158,11 @@ func TestWithdrawDebts(t *testing.T) {
 	// One paid: not withdrawn. One whose workflow has ended, one whose update is rejected: fine.
 	_, err = f.pool.Exec(context.Background(), "UPDATE debt_positions SET status = 'PAID' WHERE id = $1", ids[0])
 	require.NoError(t, err)
-	debt := func(i int) dbgen.DebtPosition { d, err := f.q.GetDebt(context.Background(), ids[i]); require.NoError(t, err); return d }
+	debt := func(i int) dbgen.DebtPosition {
+		d, err := f.q.GetDebt(context.Background(), ids[i])
+		require.NoError(t, err)
+		return d
+	}
 	ended, rejected := debt(1), debt(2)
 	starter := &fakeStarter{updateErr: func(wid string) error {
 		switch wid {
