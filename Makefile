@@ -11,9 +11,10 @@ WORKFLOWCHECK_VERSION := v0.6.0
 BIN   := $(CURDIR)/bin
 TOOLS := $(BIN)/temporal-$(TEMPORAL_VERSION) $(BIN)/sqlc-$(SQLC_VERSION) \
          $(BIN)/staticcheck-$(STATICCHECK_VERSION) $(BIN)/workflowcheck-$(WORKFLOWCHECK_VERSION)
-# Debian packages the tests use to check output against the real specs (XSD, QR code).
-TEST_DEBS := libxml2-utils poppler-utils zbar-tools dmtx-utils
-TEST_CMDS := xmllint pdftoppm pdftotext zbarimg dmtxread
+# Debian packages the tests use to check output against the real specs (XSD, QR code), and
+# the browser that drives the web console end to end.
+TEST_DEBS := libxml2-utils poppler-utils zbar-tools dmtx-utils chromium
+TEST_CMDS := xmllint pdftoppm pdftotext zbarimg dmtxread chromium
 
 .PHONY: help
 help: ## show this help
@@ -70,6 +71,10 @@ lint: tools ## gofmt, go vet, staticcheck, workflowcheck, sqlc diff and vet
 .PHONY: test
 test: tools test-debs lint ## run every test, including the end-to-end test on a real Temporal dev server and PostgreSQL
 	INCASSO_REQUIRE_E2E=1 go test -count=1 -timeout 10m ./...
+
+.PHONY: bench
+bench: tools ## measure campaign import (against psql \copy) and launch (against bare Temporal); not part of test
+	go run ./cmd/incassobench
 
 .PHONY: clean
 clean: ## remove ./bin and the dev state in ./.data

@@ -31,12 +31,20 @@ func NewAPIKey() (string, error) {
 }
 
 // requireAPIKey admits requests bearing a known, enabled API key in the Authorization header
-// ("Bearer <key>") or in X-API-Key. The client's name is kept in the context as "client".
+// ("Bearer <key>") or in X-API-Key; GET and HEAD requests without a key are also admitted
+// with a web console session (its cookie is SameSite=Strict, and reading changes nothing).
+// The client's name is kept in the context as "client".
 func (s *Server) requireAPIKey(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		key := c.Request().Header.Get("X-API-Key")
 		if auth := c.Request().Header.Get(echo.HeaderAuthorization); key == "" && strings.HasPrefix(auth, "Bearer ") {
 			key = strings.TrimPrefix(auth, "Bearer ")
+		}
+		if m := c.Request().Method; key == "" && s.Console != nil && (m == http.MethodGet || m == http.MethodHead) {
+			if name, ok := s.Console.SessionClient(c.Request()); ok {
+				c.Set(clientNameKey, name)
+				return next(c)
+			}
 		}
 		if key == "" {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="incasso"`)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -75,7 +76,10 @@ func (s *Server) campaignByID(c echo.Context) (dbgen.Campaign, error) {
 
 // progress computes a campaign's progress.
 func (s *Server) progress(c echo.Context, cp dbgen.Campaign) (CampaignProgress, error) {
-	ctx := c.Request().Context()
+	return s.campaignProgress(c.Request().Context(), cp)
+}
+
+func (s *Server) campaignProgress(ctx context.Context, cp dbgen.Campaign) (CampaignProgress, error) {
 	q := dbgen.New(s.Pool)
 	rows, err := q.CampaignRowCounts(ctx, cp.ID)
 	if err != nil {
@@ -194,17 +198,24 @@ func (s *Server) launchCampaign(c echo.Context) error {
 			return err
 		}
 	}
-	if req.Rate < 0 || req.Rate > 1000 {
+	if err := s.launch(c.Request().Context(), cp, req.Rate); err != nil {
+		return err
+	}
+	return s.respondCampaign(c, cp.ID, http.StatusAccepted)
+}
+
+// launch starts the campaign's workflow at rate debts per second (its start rate if 0).
+func (s *Server) launch(ctx context.Context, cp dbgen.Campaign, rate int) error {
+	if rate < 0 || rate > 1000 {
 		return invalid([]FieldError{{"rate", "must be from 1 to 1000 debts per second"}})
 	}
 	if cp.Status != workflows.CampaignReady && cp.Status != workflows.CampaignRunning && cp.Status != workflows.CampaignPaused {
 		return problem(http.StatusConflict, "the campaign is "+strings.ToLower(cp.Status)+": it cannot be launched")
 	}
-	rate := int(cp.StartRate)
-	if req.Rate > 0 {
-		rate = req.Rate
+	if rate == 0 {
+		rate = int(cp.StartRate)
 	}
-	_, err = s.Temporal.ExecuteWorkflow(c.Request().Context(), client.StartWorkflowOptions{
+	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       workflows.CampaignWorkflowID(cp.ID),
 		TaskQueue:                s.Config.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
@@ -216,7 +227,7 @@ func (s *Server) launchCampaign(c echo.Context) error {
 		s.Log.Error("launch campaign", "campaign_id", cp.ID, "err", err)
 		return problem(http.StatusServiceUnavailable, "the campaign could not be launched yet; retry")
 	}
-	return s.respondCampaign(c, cp.ID, http.StatusAccepted)
+	return nil
 }
 
 func (s *Server) respondCampaign(c echo.Context, id int64, status int) error {
@@ -249,7 +260,14 @@ func (s *Server) signalCampaign(c echo.Context, signal string) error {
 	if err != nil {
 		return err
 	}
-	err = s.Temporal.SignalWorkflow(c.Request().Context(), workflows.CampaignWorkflowID(cp.ID), "", signal, nil)
+	if err := s.signal(c.Request().Context(), cp, signal); err != nil {
+		return err
+	}
+	return s.respondCampaign(c, cp.ID, http.StatusAccepted)
+}
+
+func (s *Server) signal(ctx context.Context, cp dbgen.Campaign, signal string) error {
+	err := s.Temporal.SignalWorkflow(ctx, workflows.CampaignWorkflowID(cp.ID), "", signal, nil)
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &notFound) {
 		return problem(http.StatusConflict, "the campaign is not launching: it is "+strings.ToLower(cp.Status))
@@ -258,7 +276,7 @@ func (s *Server) signalCampaign(c echo.Context, signal string) error {
 		s.Log.Error("signal campaign", "campaign_id", cp.ID, "signal", signal, "err", err)
 		return problem(http.StatusServiceUnavailable, "the campaign could not be told yet; retry")
 	}
-	return s.respondCampaign(c, cp.ID, http.StatusAccepted)
+	return nil
 }
 
 // WithdrawRequest is the body of POST /v1/campaigns/{id}/withdraw. Confirm must repeat the
@@ -279,6 +297,13 @@ func (s *Server) withdrawCampaign(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	if err := s.withdraw(c.Request().Context(), cp, req); err != nil {
+		return err
+	}
+	return s.respondCampaign(c, cp.ID, http.StatusAccepted)
+}
+
+func (s *Server) withdraw(ctx context.Context, cp dbgen.Campaign, req WithdrawRequest) error {
 	reason, errs := validReason(req.Reason)
 	if req.Confirm != cp.Name {
 		errs = append(errs, FieldError{"confirm", "must repeat the campaign's name exactly, to confirm the withdrawal"})
@@ -286,9 +311,8 @@ func (s *Server) withdrawCampaign(c echo.Context) error {
 	if len(errs) > 0 {
 		return invalid(errs)
 	}
-	ctx := c.Request().Context()
 	if cp.Status != workflows.CampaignWithdrawn {
-		_, err = dbgen.New(s.Pool).SetCampaignStatus(ctx, dbgen.SetCampaignStatusParams{
+		_, err := dbgen.New(s.Pool).SetCampaignStatus(ctx, dbgen.SetCampaignStatusParams{
 			ID: cp.ID, Status: workflows.CampaignWithdrawn, WithdrawReason: pgtype.Text{String: reason, Valid: true},
 		})
 		if err != nil {
@@ -301,7 +325,7 @@ func (s *Server) withdrawCampaign(c echo.Context) error {
 		s.Log.Error("stop campaign", "campaign_id", cp.ID, "err", err)
 		return problem(http.StatusServiceUnavailable, "the campaign could not be stopped yet; retry the same request")
 	}
-	_, err = s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       workflows.CampaignWithdrawWorkflowID(cp.ID),
 		TaskQueue:                s.Config.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
@@ -313,5 +337,5 @@ func (s *Server) withdrawCampaign(c echo.Context) error {
 		s.Log.Error("withdraw campaign", "campaign_id", cp.ID, "err", err)
 		return problem(http.StatusServiceUnavailable, "the withdrawal is recorded but could not start yet; retry the same request")
 	}
-	return s.respondCampaign(c, cp.ID, http.StatusAccepted)
+	return nil
 }

@@ -38,6 +38,8 @@ type Server struct {
 	Log           *slog.Logger
 	// Now is the clock that decides which due dates are in the past; nil means time.Now.
 	Now func() time.Time
+	// Console, when set, is the finance office's web console, served under /console/.
+	Console Console
 }
 
 // Handler returns the Echo instance with every route.
@@ -51,7 +53,9 @@ func (s *Server) Handler() *echo.Echo {
 	e.Use(middleware.Recover())
 	e.Use(middleware.RequestID())
 	e.Use(s.logRequests)
-	e.Use(middleware.BodyLimit("2M"))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "2M", Skipper: func(c echo.Context) bool {
+		return ownBodyLimit(c) || c.Path() == "/console/*" // the console limits its own bodies
+	}}))
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
@@ -68,6 +72,7 @@ func (s *Server) Handler() *echo.Echo {
 	v1.PUT("/policies/:service", s.putPolicy)
 	v1.GET("/policies/:service/versions/:version", s.getPolicyVersion)
 	v1.POST("/enforcement/exports", s.exportEnforcement)
+	v1.POST("/campaigns", s.importCampaign)
 	v1.GET("/campaigns", s.listCampaigns)
 	v1.GET("/campaigns/:id", s.getCampaign)
 	v1.POST("/campaigns/:id/launch", s.launchCampaign)
@@ -81,6 +86,11 @@ func (s *Server) Handler() *echo.Echo {
 	v1.GET("/communications/:id/receipts", s.listCommunicationReceipts)
 	v1.POST("/communications/:id/receipts", s.addCommunicationReceipt)
 	v1.GET("/communications/:id/receipts/:rid", s.getCommunicationReceiptFile) // {rid}.eml
+
+	if s.Console != nil {
+		e.GET("/console", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/console/") })
+		e.Any("/console/*", echo.WrapHandler(s.Console))
+	}
 	return e
 }
 

@@ -20,6 +20,7 @@ import (
 	"incasso/activities"
 	"incasso/api"
 	"incasso/config"
+	"incasso/console"
 	"incasso/db"
 	"incasso/mail"
 	"incasso/pagopa/gpd"
@@ -124,6 +125,7 @@ func RunAPI(ctx context.Context, d *Deps, ln net.Listener, temporalUIURL string)
 		Pool: d.Pool, Temporal: d.Temporal, Config: d.Config, Receipts: d.Recorder(),
 		TemporalUIURL: temporalUIURL, Log: d.Log.With("component", "api"),
 	}
+	srv.Console = console.New(srv, console.Options{SessionKey: d.Config.ConsoleKey})
 	d.Log.Info("API listening", "addr", ln.Addr().String())
 	return Serve(ctx, ln, srv.Handler())
 }

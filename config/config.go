@@ -83,6 +83,10 @@ type Config struct {
 	// LadderDay compresses the reminder ladder's days to this length, for demos and tests
 	// (INCASSO_LADDER_DAY, e.g. 2s); zero, the default, means calendar days.
 	LadderDay time.Duration
+	// ConsoleKey signs the web console's session cookies (INCASSO_CONSOLE_KEY, at least 32
+	// characters). Empty, the default, means a random key per process: sessions then end
+	// when the API restarts and are not shared between API instances.
+	ConsoleKey string
 }
 
 // DefaultServices are the services known out of the box, with their pagoPA taxonomy codes.
@@ -117,6 +121,7 @@ func FromEnv() (Config, error) {
 		PECSMTPUser:     os.Getenv("INCASSO_PEC_SMTP_USER"),
 		PECSMTPPassword: os.Getenv("INCASSO_PEC_SMTP_PASSWORD"),
 		PECFrom:         env("INCASSO_PEC_FROM", "protocollo@pec.comune.example.it"),
+		ConsoleKey:      os.Getenv("INCASSO_CONSOLE_KEY"),
 	}
 	var errs []error
 	var err error
@@ -146,6 +151,9 @@ func FromEnv() (Config, error) {
 	}
 	if a := c.Creditor.PostalAccount; a != "" && !postalAccountPattern.MatchString(a) {
 		errs = append(errs, errors.New("INCASSO_EC_POSTAL_ACCOUNT: want the postal account number, up to 12 digits"))
+	}
+	if k := c.ConsoleKey; k != "" && len(k) < 32 {
+		errs = append(errs, errors.New("INCASSO_CONSOLE_KEY: want at least 32 characters (random)"))
 	}
 	if kind, err := fiscalcode.Validate(ec); err != nil || kind != fiscalcode.Company {
 		errs = append(errs, errors.New("INCASSO_EC_FISCAL_CODE: want the comune's 11-digit fiscal code"))

@@ -25,6 +25,23 @@ func (q *Queries) GetAPIClientByKeyHash(ctx context.Context, keySha256 []byte) (
 	return i, err
 }
 
+const getAPIClientByName = `-- name: GetAPIClientByName :one
+SELECT id, name, key_sha256 FROM api_clients WHERE name = $1 AND disabled_at IS NULL
+`
+
+type GetAPIClientByNameRow struct {
+	ID        int64
+	Name      string
+	KeySha256 []byte
+}
+
+func (q *Queries) GetAPIClientByName(ctx context.Context, name string) (GetAPIClientByNameRow, error) {
+	row := q.db.QueryRow(ctx, getAPIClientByName, name)
+	var i GetAPIClientByNameRow
+	err := row.Scan(&i.ID, &i.Name, &i.KeySha256)
+	return i, err
+}
+
 const upsertAPIClient = `-- name: UpsertAPIClient :exec
 INSERT INTO api_clients (name, key_sha256) VALUES ($1, $2)
 ON CONFLICT (name) DO UPDATE SET key_sha256 = EXCLUDED.key_sha256, disabled_at = NULL

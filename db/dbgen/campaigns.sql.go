@@ -89,6 +89,54 @@ func (q *Queries) CampaignDebtCounts(ctx context.Context, campaignID pgtype.Int8
 	return items, nil
 }
 
+const campaignDebtPage = `-- name: CampaignDebtPage :many
+SELECT r.row_no, d.iupd, d.status, d.amount_cents, d.due_date
+FROM campaign_rows r JOIN debt_positions d ON d.id = r.debt_id
+WHERE r.campaign_id = $1
+ORDER BY r.row_no LIMIT $3 OFFSET $2
+`
+
+type CampaignDebtPageParams struct {
+	CampaignID int64
+	Skip       int32
+	MaxRows    int32
+}
+
+type CampaignDebtPageRow struct {
+	RowNo       int32
+	Iupd        string
+	Status      string
+	AmountCents int64
+	DueDate     time.Time
+}
+
+// A page of the campaign's debts, in the order of the rows of its file (for the console).
+func (q *Queries) CampaignDebtPage(ctx context.Context, arg CampaignDebtPageParams) ([]CampaignDebtPageRow, error) {
+	rows, err := q.db.Query(ctx, campaignDebtPage, arg.CampaignID, arg.Skip, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []CampaignDebtPageRow{}
+	for rows.Next() {
+		var i CampaignDebtPageRow
+		if err := rows.Scan(
+			&i.RowNo,
+			&i.Iupd,
+			&i.Status,
+			&i.AmountCents,
+			&i.DueDate,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const campaignRowCounts = `-- name: CampaignRowCounts :one
 SELECT count(*) AS rows, count(debt_id) AS started, count(*) FILTER (WHERE error <> '') AS errors
 FROM campaign_rows WHERE campaign_id = $1

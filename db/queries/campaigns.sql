@@ -49,3 +49,10 @@ GROUP BY 1 ORDER BY 1;
 SELECT id, ec_fiscal_code, iupd, status FROM debt_positions
 WHERE campaign_id = $1 AND status IN ('CREATED', 'ISSUED', 'OVERDUE') AND id > $2
 ORDER BY id LIMIT $3;
+
+-- name: CampaignDebtPage :many
+-- A page of the campaign's debts, in the order of the rows of its file (for the console).
+SELECT r.row_no, d.iupd, d.status, d.amount_cents, d.due_date
+FROM campaign_rows r JOIN debt_positions d ON d.id = r.debt_id
+WHERE r.campaign_id = sqlc.arg(campaign_id)
+ORDER BY r.row_no LIMIT sqlc.arg(max_rows) OFFSET sqlc.arg(skip);

@@ -1,0 +1,252 @@
+// Package console is the finance office's web console: server-rendered pages in Italian
+// (html/template, a stylesheet and a few lines of JavaScript, all embedded) to import
+// collection campaigns, launch and follow them, and withdraw them. The API serves it under
+// /console/ (api.Server.Console); everything it does goes through the api.Server's exported
+// campaign operations and campaigns.Import, the same code as the REST endpoints.
+//
+// # Sessions
+//
+// An operator logs in with an API key (incasso apikey NAME). The session is a cookie
+// (HttpOnly, SameSite=Strict, Secure when the request came over TLS) holding the client's
+// name, the expiry (8 hours after the login) and a fingerprint of the key, signed with
+// HMAC-SHA256: replacing or disabling the key ends its sessions. The signing key is
+// INCASSO_CONSOLE_KEY (config.Config.ConsoleKey), else random for each process: sessions then
+// end when the API restarts, and a load balancer must keep an operator on one instance.
+// The API also accepts the session on its GET endpoints, which the pages poll and link to.
+//
+// Every POST form carries a CSRF token, an HMAC of the session cookie, and is refused (403)
+// without it. Logging out also revokes the cookie in this process.
+//
+// Pages carry no personal data in their URLs (campaign ids, page numbers, the iupds, which
+// are opaque keys) and the API's request log records routes, not paths.
+package console
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"incasso/api"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Options are the console's settings.
+type Options struct {
+	// SessionKey signs session cookies and CSRF tokens: at least 32 random characters, the
+	// same on every instance of the API. Empty means a random key for this process.
+	SessionKey string
+	// Now is the clock of session expiries; nil means time.Now.
+	Now func() time.Time
+}
+
+// Console serves the pages under /console/.
+type Console struct {
+	api      *api.Server
+	sessions *sessions
+	now      func() time.Time
+	pages    map[string]*template.Template
+	mux      *http.ServeMux
+}
+
+// New returns the console of the API server srv; set it as srv.Console before srv.Handler.
+func New(srv *api.Server, opts Options) *Console {
+	c := &Console{api: srv, sessions: newSessions(opts.SessionKey), now: opts.Now, mux: http.NewServeMux()}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	c.pages = parseTemplates()
+
+	static, _ := fs.Sub(staticFS, "static")
+	files := http.StripPrefix("/console/static/", http.FileServerFS(static))
+	c.mux.HandleFunc("GET /console/static/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		files.ServeHTTP(w, r)
+	})
+	c.mux.HandleFunc("GET /console/{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/console/campagne", http.StatusFound)
+	})
+	c.mux.HandleFunc("GET /console/login", c.loginForm)
+	c.mux.HandleFunc("POST /console/login", c.login)
+	c.mux.HandleFunc("GET /console/logout", c.logout)
+	c.mux.HandleFunc("POST /console/logout", c.logout)
+	c.mux.HandleFunc("GET /console/campagne", c.authed(c.listCampaigns))
+	c.mux.HandleFunc("GET /console/campagne/nuova", c.authed(c.newCampaignForm))
+	c.mux.HandleFunc("POST /console/campagne/nuova", c.authed(c.importCampaign))
+	c.mux.HandleFunc("GET /console/campagne/{id}", c.authed(c.campaignPage))
+	c.mux.HandleFunc("POST /console/campagne/{id}/{action}", c.authed(c.campaignAction))
+	c.mux.HandleFunc("/console/", c.authed(func(w http.ResponseWriter, r *http.Request, s session) {
+		c.errorPage(w, r, &s, http.StatusNotFound, "Pagina non trovata.")
+	}))
+	return c
+}
+
+// ServeHTTP serves the console's pages, with headers that keep them from being framed,
+// cached or given scripts or styles from elsewhere.
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+		"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cache-Control", "no-store")
+	c.mux.ServeHTTP(w, r)
+}
+
+// SessionClient returns the client whose valid session r carries (api.Console).
+func (c *Console) SessionClient(r *http.Request) (string, bool) {
+	s, err := c.session(r)
+	if err != nil {
+		return "", false
+	}
+	return s.Client, true
+}
+
+func (c *Console) session(r *http.Request) (session, error) {
+	ck, err := r.Cookie(cookieName)
+	if err != nil || ck.Value == "" {
+		return session{}, errNoSession
+	}
+	return c.sessions.check(r.Context(), ck.Value, c.now(), func(ctx context.Context, client string) ([]byte, error) {
+		return c.api.APIClientFingerprint(ctx, client)
+	})
+}
+
+// The API leaves the console's bodies to it: a campaign file posted to the console may be as
+// large as one posted to POST /v1/campaigns, other forms are small.
+const (
+	maxUpload = 64 << 20
+	maxForm   = 1 << 20
+)
+
+// authed lets only requests with a session through: the others go to the login page. A POST
+// must also carry the session's CSRF token.
+func (c *Console) authed(h func(http.ResponseWriter, *http.Request, session)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s, err := c.session(r)
+		if errors.Is(err, errNoSession) {
+			http.Redirect(w, r, "/console/login", http.StatusSeeOther)
+			return
+		} else if err != nil {
+			c.fail(w, r, nil, err)
+			return
+		}
+		if r.Method == http.MethodPost {
+			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+				r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
+				err = r.ParseMultipartForm(8 << 20) // larger files wait on disk
+			} else {
+				r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+				err = r.ParseForm()
+			}
+			if err != nil {
+				c.errorPage(w, r, &s, http.StatusBadRequest, "La richiesta non è leggibile (file troppo grande?).")
+				return
+			}
+			if r.MultipartForm != nil {
+				defer func() { _ = r.MultipartForm.RemoveAll() }()
+			}
+			if !c.sessions.validCSRF(s, r.PostFormValue("csrf")) {
+				c.errorPage(w, r, &s, http.StatusForbidden, "Richiesta rifiutata: il modulo è scaduto o non viene da questa console. Ricaricare la pagina e riprovare.")
+				return
+			}
+		}
+		h(w, r, s)
+	}
+}
+
+func (c *Console) loginForm(w http.ResponseWriter, r *http.Request) {
+	if _, err := c.session(r); err == nil {
+		http.Redirect(w, r, "/console/campagne", http.StatusSeeOther)
+		return
+	}
+	c.render(w, r, http.StatusOK, "login", nil, map[string]any{})
+}
+
+func (c *Console) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	key := strings.TrimSpace(r.PostFormValue("chiave"))
+	if key == "" {
+		c.render(w, r, http.StatusUnauthorized, "login", nil, map[string]any{"Error": "Inserire la chiave API."})
+		return
+	}
+	name, fingerprint, err := c.api.APIClientByKey(r.Context(), key)
+	if errors.Is(err, api.ErrUnknownClient) {
+		c.log().Info("console login refused")
+		c.render(w, r, http.StatusUnauthorized, "login", nil, map[string]any{"Error": "Chiave API non valida o disattivata."})
+		return
+	} else if err != nil {
+		c.fail(w, r, nil, err)
+		return
+	}
+	expires := c.now().Add(SessionLength)
+	setCookie(w, r, c.sessions.issue(name, fingerprint, expires), expires)
+	c.log().Info("console login", "client", name)
+	http.Redirect(w, r, "/console/campagne", http.StatusSeeOther)
+}
+
+// logout ends the session. It needs no CSRF token: the worst a forged one does is log out.
+func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
+	if ck, err := r.Cookie(cookieName); err == nil && ck.Value != "" {
+		c.sessions.revoke(ck.Value, c.now())
+	}
+	setCookie(w, r, "", time.Time{})
+	http.Redirect(w, r, "/console/login", http.StatusSeeOther)
+}
+
+func (c *Console) log() *slog.Logger {
+	if c.api.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return c.api.Log.With("component", "console")
+}
+
+// fail answers an unexpected error: logged, and a page that says so without details.
+func (c *Console) fail(w http.ResponseWriter, r *http.Request, s *session, err error) {
+	c.log().Error("console error", "pattern", r.Pattern, "err", err)
+	c.errorPage(w, r, s, http.StatusInternalServerError, "Si è verificato un errore interno; è stato registrato. Riprovare tra poco.")
+}
+
+func (c *Console) errorPage(w http.ResponseWriter, r *http.Request, s *session, status int, msg string) {
+	c.render(w, r, status, "error", s, map[string]any{"Status": status, "Message": msg})
+}
+
+// render executes a page with the layout; data gets the session as "Session".
+func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, page string, s *session, data map[string]any) {
+	data["Session"] = s
+	var buf strings.Builder
+	if err := c.pages[page].ExecuteTemplate(&buf, "layout", data); err != nil {
+		c.log().Error("console template", "page", page, "err", err)
+		http.Error(w, "errore interno", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(buf.String()))
+}
+
+func parseTemplates() map[string]*template.Template {
+	pages := map[string]*template.Template{}
+	for _, page := range []string{"login", "error", "campaigns", "new", "campaign"} {
+		pages[page] = template.Must(template.New(page).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html"))
+	}
+	return pages
+}
+
+// pathID reads a positive id from the request's path.
+func pathID(r *http.Request, name string) (int64, bool) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	return id, err == nil && id > 0
+}
