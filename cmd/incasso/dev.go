@@ -148,6 +148,7 @@ func printWelcome(s *app.Stack, key string) {
 incasso is running. Ctrl-C stops everything.
 
   Temporal Web UI     %s
+  Finance console     %s/console/  (log in with the API key)
   REST API            %s  (API key: %s)
   pagoPA simulator    %s  (pay a notice: curl -X POST %s/sim/pay/<noticeNumber>)
   Mail sink (web)     %s  (SMTP on %s)
@@ -162,7 +163,9 @@ Create a debt:
 
 Then read it:  curl -s -H 'Authorization: Bearer %s' %s/v1/debts/TARI-2026-0001
 
-`, temporalUIURL, s.APIURL, key, s.PagoPASimURL, s.PagoPASimURL, s.MailUIURL, s.SMTPAddr, s.APIURL, key, due, key, s.APIURL)
+Or load a campaign of 1,000 debts in the console: examples/campagna-tari-2026.csv
+
+`, temporalUIURL, s.APIURL, s.APIURL, key, s.PagoPASimURL, s.PagoPASimURL, s.MailUIURL, s.SMTPAddr, s.APIURL, key, due, key, s.APIURL)
 }
 
 func envOr(name, def string) string {
