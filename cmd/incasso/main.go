@@ -5,6 +5,7 @@
 //	incasso migrate        apply database migrations and register search attributes
 //	incasso apikey NAME    create (or replace) the API key of a client and print it once
 //	incasso dev            run everything on this machine, with simulators (make run)
+//	incasso campaign ...   import, launch and follow campaigns through the REST API
 //
 // Configuration comes from environment variables: see README.md.
 package main
@@ -33,6 +34,8 @@ commands:
   migrate        apply database migrations and register Temporal search attributes
   apikey NAME    create or replace the API key of client NAME and print it once
   dev            run the whole stack on this machine with simulators (what make run does)
+  campaign       import FILE --name NAME [--valid-only] | launch ID [--rate N] | status ID [--follow]:
+                 campaigns through the REST API (incasso campaign help)
 `
 
 func main() {
@@ -43,6 +46,11 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if os.Args[1] == "campaign" { // a client of the REST API, with exit codes of its own
+		code := runCampaign(ctx, os.Args[2:], os.Stdout, os.Stderr)
+		stop()
+		os.Exit(code)
+	}
 	if err := run(ctx, os.Args[1], os.Args[2:], log); err != nil {
 		log.Error("incasso "+os.Args[1]+" stopped", "err", err)
 		stop()
