@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -147,21 +146,11 @@ type CampaignList struct {
 }
 
 func (s *Server) listCampaigns(c echo.Context) error {
-	limit, before := 20, int64(math.MaxInt64)
-	if v := c.QueryParam("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			return invalid([]FieldError{{"limit", "must be a whole number from 1 to 100"}})
-		}
-		limit = n
+	pg, errs := pageOf(c, 20, 100)
+	if len(errs) > 0 {
+		return invalid(errs)
 	}
-	if v := c.QueryParam("before"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 1 {
-			return invalid([]FieldError{{"before", "must be a cursor from a previous page"}})
-		}
-		before = n
-	}
+	limit, before := pg.limit, pg.before
 	rows, err := dbgen.New(s.Pool).ListCampaigns(c.Request().Context(), dbgen.ListCampaignsParams{BeforeID: before, MaxRows: int32(limit)})
 	if err != nil {
 		return err

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"mime"
 	"net/http"
 	"net/mail"
@@ -103,23 +102,9 @@ type communicationsQuery struct {
 }
 
 func (s *Server) parseCommunicationsQuery(c echo.Context) (communicationsQuery, error) {
-	q := communicationsQuery{limit: 50, before: math.MaxInt64}
-	var errs []FieldError
+	pg, errs := pageOf(c, 50, 500)
+	q := communicationsQuery{limit: pg.limit, before: pg.before}
 	add := func(field, msg string) { errs = append(errs, FieldError{field, msg}) }
-	if v := c.QueryParam("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			add("limit", "must be a whole number from 1 to 500")
-		}
-		q.limit = n
-	}
-	if v := c.QueryParam("before"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 1 {
-			add("before", "must be a cursor from a previous page")
-		}
-		q.before = n
-	}
 	if q.debt = c.QueryParam("debt"); q.debt != "" && !debts.ValidIUPD(q.debt) {
 		add("debt", "must be the iupd of a debt: 1 to 35 characters among A-Z a-z 0-9 . _ -")
 	}

@@ -2,7 +2,6 @@ package api
 
 import (
 	"encoding/json"
-	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -58,21 +57,11 @@ type FlaggedReceipts struct {
 // listFlaggedReceipts lists the receipts the finance office must review: unknown notices,
 // amounts that differ, double payments and payments of cancelled debts.
 func (s *Server) listFlaggedReceipts(c echo.Context) error {
-	limit, before := 50, int64(math.MaxInt64)
-	if v := c.QueryParam("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			return invalid([]FieldError{{"limit", "must be a whole number from 1 to 500"}})
-		}
-		limit = n
+	pg, errs := pageOf(c, 50, 500)
+	if len(errs) > 0 {
+		return invalid(errs)
 	}
-	if v := c.QueryParam("before"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 1 {
-			return invalid([]FieldError{{"before", "must be a cursor from a previous page"}})
-		}
-		before = n
-	}
+	limit, before := pg.limit, pg.before
 	rows, err := dbgen.New(s.Pool).ListFlaggedReceipts(c.Request().Context(), dbgen.ListFlaggedReceiptsParams{BeforeID: before, MaxRows: int32(limit)})
 	if err != nil {
 		return err
