@@ -150,8 +150,7 @@ func (s *Server) listCampaigns(c echo.Context) error {
 	if len(errs) > 0 {
 		return invalid(errs)
 	}
-	limit, before := pg.limit, pg.before
-	rows, err := dbgen.New(s.Pool).ListCampaigns(c.Request().Context(), dbgen.ListCampaignsParams{BeforeID: before, MaxRows: int32(limit)})
+	rows, err := dbgen.New(s.Pool).ListCampaigns(c.Request().Context(), dbgen.ListCampaignsParams{BeforeID: pg.before, MaxRows: int32(pg.limit)})
 	if err != nil {
 		return err
 	}
@@ -163,8 +162,8 @@ func (s *Server) listCampaigns(c echo.Context) error {
 		}
 		page.Campaigns = append(page.Campaigns, p)
 	}
-	if len(rows) == limit {
-		page.Next = fmt.Sprintf("/v1/campaigns?limit=%d&before=%d", limit, rows[len(rows)-1].ID)
+	if len(rows) == pg.limit {
+		page.Next = fmt.Sprintf("/v1/campaigns?limit=%d&before=%d", pg.limit, rows[len(rows)-1].ID)
 	}
 	return c.JSON(http.StatusOK, page)
 }

@@ -61,8 +61,7 @@ func (s *Server) listFlaggedReceipts(c echo.Context) error {
 	if len(errs) > 0 {
 		return invalid(errs)
 	}
-	limit, before := pg.limit, pg.before
-	rows, err := dbgen.New(s.Pool).ListFlaggedReceipts(c.Request().Context(), dbgen.ListFlaggedReceiptsParams{BeforeID: before, MaxRows: int32(limit)})
+	rows, err := dbgen.New(s.Pool).ListFlaggedReceipts(c.Request().Context(), dbgen.ListFlaggedReceiptsParams{BeforeID: pg.before, MaxRows: int32(pg.limit)})
 	if err != nil {
 		return err
 	}
@@ -78,8 +77,8 @@ func (s *Server) listFlaggedReceipts(c echo.Context) error {
 		r.IUPD = row.Iupd.String
 		page.Receipts = append(page.Receipts, r)
 	}
-	if len(rows) == limit {
-		page.Next = "/v1/receipts/flagged?limit=" + strconv.Itoa(limit) + "&before=" + strconv.FormatInt(rows[len(rows)-1].ID, 10)
+	if len(rows) == pg.limit {
+		page.Next = "/v1/receipts/flagged?limit=" + strconv.Itoa(pg.limit) + "&before=" + strconv.FormatInt(rows[len(rows)-1].ID, 10)
 	}
 	return c.JSON(http.StatusOK, page)
 }

@@ -343,8 +343,8 @@ type ListArchiveByPeriodRow struct {
 	RetentionUntil time.Time
 }
 
-// The messages created in [created_from, created_to), newest first, by keyset on id. No index
-// on communications.created_at exists: this walks the primary key backwards from before_id.
+// The messages created in [created_from, created_to), newest first, by keyset on id
+// (communications_created narrows the period; the primary key gives the order).
 func (q *Queries) ListArchiveByPeriod(ctx context.Context, arg ListArchiveByPeriodParams) ([]ListArchiveByPeriodRow, error) {
 	rows, err := q.db.Query(ctx, listArchiveByPeriod,
 		arg.CreatedFrom,

@@ -40,8 +40,8 @@ ORDER BY c.id DESC
 LIMIT sqlc.arg(max_rows);
 
 -- name: ListArchiveByPeriod :many
--- The messages created in [created_from, created_to), newest first, by keyset on id. No index
--- on communications.created_at exists: this walks the primary key backwards from before_id.
+-- The messages created in [created_from, created_to), newest first, by keyset on id
+-- (communications_created narrows the period; the primary key gives the order).
 SELECT c.id, d.iupd, c.kind, c.step, c.channel, c.sender, c.recipient, c.subject, c.message_id, c.status,
        c.created_at, c.sent_at, c.delivered_at, c.sha256, c.retention_until
 FROM communications c JOIN debt_positions d ON d.id = c.debt_id
