@@ -23,7 +23,7 @@ func settled(debtID int64, status string) error {
 }
 
 func isSettled(status string) bool {
-	return status == workflows.StatusPaid || status == workflows.StatusCancelled
+	return status == workflows.StatusPaid || status == workflows.StatusCancelled || status == workflows.StatusSuperseded
 }
 
 // CancelPosition withdraws the debt's notice from pagoPA (GPD invalidate), so it can no longer

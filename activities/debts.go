@@ -176,4 +176,5 @@ func (a *Debts) SetStatus(ctx context.Context, debtID int64, status string) erro
 // settableStatuses are the statuses of debt_positions (its CHECK constraint).
 var settableStatuses = []string{
 	workflows.StatusCreated, workflows.StatusIssued, workflows.StatusOverdue, workflows.StatusPaid, workflows.StatusCancelled,
+	workflows.StatusInstalments, workflows.StatusSuperseded,
 }

@@ -121,8 +121,8 @@ func (s *Server) campaignProgress(ctx context.Context, cp dbgen.Campaign) (Campa
 			p.Amounts.IssuedCents += money.Cents(b.AmountCents)
 		}
 	}
-	if s.TemporalUIURL != "" {
-		p.Links["workflow"] = fmt.Sprintf("%s/namespaces/%s/workflows/%s", s.TemporalUIURL, s.Config.TemporalNamespace, p.WorkflowID)
+	if u := s.workflowURL(p.WorkflowID); u != "" {
+		p.Links["workflow"] = u
 	}
 	return p, nil
 }

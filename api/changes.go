@@ -101,32 +101,49 @@ func (s *Server) updateDebt(c echo.Context, d dbgen.DebtPosition, name string, a
 	case workflows.StatusPaid, workflows.StatusCancelled:
 		return problem(http.StatusConflict, "the debt is "+strings.ToLower(d.Status)+" already")
 	}
+	if err := s.runUpdate(c, d, workflows.DebtWorkflowID(d.EcFiscalCode, d.Iupd), name, nil, args...); err != nil {
+		return err
+	}
+	d, err := s.reloadDebt(c, d.ID)
+	if err != nil {
+		return err
+	}
+	return s.respondDebt(c, d)
+}
+
+// errStillRunning is returned by runUpdate once it has answered 202 Accepted.
+var errStillRunning = errors.New("update still running")
+
+// runUpdate asks a workflow of debt d to apply an update, waiting at most updateWait, and
+// reads its result into result (when not nil). When the wait ends first it answers 202
+// Accepted and returns errStillRunning; callers return that error as it is, Echo having sent
+// the answer already. Refusals become problems.
+func (s *Server) runUpdate(c echo.Context, d dbgen.DebtPosition, workflowID, name string, result any, args ...any) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), updateWait)
 	defer cancel()
 	opts := client.UpdateWorkflowOptions{
-		WorkflowID: workflows.DebtWorkflowID(d.EcFiscalCode, d.Iupd), UpdateName: name, Args: args,
-		WaitForStage: client.WorkflowUpdateStageAccepted,
+		WorkflowID: workflowID, UpdateName: name, Args: args, WaitForStage: client.WorkflowUpdateStageAccepted,
 	}
 	if key := c.Request().Header.Get("Idempotency-Key"); key != "" {
 		opts.UpdateID = name + "/" + key
 	}
 	handle, err := s.Temporal.UpdateWorkflow(ctx, opts)
 	if err == nil {
-		err = handle.Get(ctx, nil)
+		err = handle.Get(ctx, result)
 	}
-	if err != nil {
-		// The SDK reports the end of the wait as its own error type: the context tells.
-		if errors.Is(err, context.DeadlineExceeded) || (ctx.Err() != nil && c.Request().Context().Err() == nil) {
-			return c.JSON(http.StatusAccepted, map[string]string{
-				"status": "IN_PROGRESS", "detail": "the request was accepted and is still being applied; read the debt later",
-			})
+	if err == nil {
+		return nil
+	}
+	// The SDK reports the end of the wait as its own error type: the context tells.
+	if errors.Is(err, context.DeadlineExceeded) || (ctx.Err() != nil && c.Request().Context().Err() == nil) {
+		if jsonErr := c.JSON(http.StatusAccepted, map[string]string{
+			"status": "IN_PROGRESS", "detail": "the request was accepted and is still being applied; read the debt later",
+		}); jsonErr != nil {
+			return jsonErr
 		}
-		return s.updateProblem(d, err)
+		return errStillRunning
 	}
-	if d, err = s.reloadDebt(c, d.ID); err != nil {
-		return err
-	}
-	return s.respondDebt(c, d)
+	return s.updateProblem(d, err)
 }
 
 // updateProblem explains why an update did not apply, without personal data.

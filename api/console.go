@@ -167,10 +167,7 @@ func (s *Server) CampaignDebts(ctx context.Context, id int64, offset, limit int)
 			Row: int(r.RowNo), IUPD: r.Iupd, Status: r.Status, Amount: money.Cents(r.AmountCents),
 			DueDate: date.Of(r.DueDate), DebtURL: "/v1/debts/" + url.PathEscape(r.Iupd),
 		}
-		if s.TemporalUIURL != "" {
-			out[i].WorkflowURL = fmt.Sprintf("%s/namespaces/%s/workflows/%s", s.TemporalUIURL, s.Config.TemporalNamespace,
-				workflows.DebtWorkflowID(s.Config.Creditor.FiscalCode, r.Iupd))
-		}
+		out[i].WorkflowURL = s.workflowURL(workflows.DebtWorkflowID(s.Config.Creditor.FiscalCode, r.Iupd))
 	}
 	return out, nil
 }

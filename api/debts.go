@@ -230,8 +230,8 @@ func (s *Server) debtResponse(c echo.Context, d dbgen.DebtPosition) (DebtRespons
 		v := int(d.PolicyVersion.Int32)
 		r.PolicyVersion = &v
 	}
-	if s.TemporalUIURL != "" {
-		r.Links["workflow"] = fmt.Sprintf("%s/namespaces/%s/workflows/%s", s.TemporalUIURL, s.Config.TemporalNamespace, id)
+	if u := s.workflowURL(id); u != "" {
+		r.Links["workflow"] = u
 	}
 	for _, rc := range receipts {
 		if rc.Outcome == "OK" {

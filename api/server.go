@@ -5,6 +5,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -68,6 +69,11 @@ func (s *Server) Handler() *echo.Echo {
 	v1.POST("/debts/:iupd/cancel", s.cancelDebt)
 	v1.POST("/debts/:iupd/change", s.changeDebt)
 	v1.POST("/debts/:iupd/upgrade-policy", s.upgradePolicy)
+	v1.POST("/debts/:iupd/instalment-plan", s.requestPlan)
+	v1.GET("/debts/:iupd/instalment-plan", s.getPlan)
+	v1.POST("/debts/:iupd/instalment-plan/suspend", s.suspendPlan)
+	v1.POST("/debts/:iupd/instalment-plan/resume", s.resumePlan)
+	v1.POST("/debts/:iupd/instalment-plan/mandate", s.replaceMandate)
 	v1.GET("/policies/:service", s.getPolicy)
 	v1.PUT("/policies/:service", s.putPolicy)
 	v1.GET("/policies/:service/versions/:version", s.getPolicyVersion)
@@ -126,4 +132,12 @@ func (s *Server) readyz(c echo.Context) error {
 		checks["temporal"], status = "unavailable", http.StatusServiceUnavailable
 	}
 	return c.JSON(status, checks)
+}
+
+// workflowURL links a workflow in the Temporal Web UI, or is empty without one.
+func (s *Server) workflowURL(workflowID string) string {
+	if s.TemporalUIURL == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s/namespaces/%s/workflows/%s", s.TemporalUIURL, s.Config.TemporalNamespace, workflowID)
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -19,6 +20,7 @@ import (
 
 	"incasso/activities"
 	"incasso/api"
+	"incasso/bankgw"
 	"incasso/config"
 	"incasso/console"
 	"incasso/db"
@@ -71,6 +73,24 @@ func EnsureRecoverySchedule(ctx context.Context, c client.Client, cfg config.Con
 		"incasso: ask GPD for receipts that never reached the EC")
 }
 
+// PlanPolicy is the policy new instalment plans follow: the defaults, with the reason-code
+// table of INCASSO_SDD_REASONS_FILE when set.
+func PlanPolicy(cfg config.SDD) (workflows.PlanPolicy, error) {
+	policy := workflows.DefaultPlanPolicy()
+	policy.PrenotifyDays = cfg.PrenotifyDays
+	if cfg.ReasonsFile == "" {
+		return policy, nil
+	}
+	data, err := os.ReadFile(cfg.ReasonsFile)
+	if err == nil {
+		policy.Reasons, err = workflows.ParseReasonRules(data)
+	}
+	if err != nil {
+		return policy, fmt.Errorf("INCASSO_SDD_REASONS_FILE: %w", err)
+	}
+	return policy, nil
+}
+
 // Close releases the connections.
 func (d *Deps) Close() {
 	d.Temporal.Close()
@@ -97,7 +117,7 @@ func RunWorker(ctx context.Context, d *Deps) error {
 		Recorder: d.Recorder(), MinAge: cfg.RecoveryMinAge, Batch: cfg.RecoveryBatch,
 		Log: d.Log.With("component", "recovery"),
 	}
-	for _, ensure := range []func(context.Context, client.Client, config.Config) error{EnsureRecoverySchedule, EnsurePurgeSchedule} {
+	for _, ensure := range []func(context.Context, client.Client, config.Config) error{EnsureRecoverySchedule, EnsurePurgeSchedule, EnsureNotificationsSchedule} {
 		if err := ensure(ctx, d.Temporal, cfg); err != nil {
 			if ctx.Err() != nil {
 				return nil // stopped while starting
@@ -109,7 +129,21 @@ func RunWorker(ctx context.Context, d *Deps) error {
 	campaigns := &activities.Campaigns{
 		Pool: d.Pool, Temporal: d.Temporal, Creditor: cfg.Creditor, Services: cfg.Services, TaskQueue: cfg.TaskQueue,
 	}
-	w := worker.New(d.Temporal, cfg.TaskQueue, worker.Activities{Debts: debts, Recovery: recovery, Archive: archive, Campaigns: campaigns})
+	policy, err := PlanPolicy(cfg.SDD)
+	if err != nil {
+		return err
+	}
+	plans := &activities.Plans{
+		Debts: debts, GPDPaid: gpd.New(cfg.GPDURL, cfg.GPDKey, 30*time.Second), Temporal: d.Temporal, TaskQueue: cfg.TaskQueue,
+		SDD: cfg.SDD, Policy: policy,
+	}
+	sdd := &activities.SDD{
+		Pool: d.Pool, Bank: bankgw.NewHTTP(cfg.SDD.BankURL, cfg.SDD.BankKey, time.Minute), Temporal: d.Temporal,
+		Creditor: cfg.Creditor, Config: cfg.SDD,
+	}
+	w := worker.New(d.Temporal, cfg.TaskQueue, worker.Activities{
+		Debts: debts, Recovery: recovery, Archive: archive, Campaigns: campaigns, Plans: plans, SDD: sdd,
+	})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -5,18 +5,26 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"sync"
+	"time"
 
 	"incasso/api"
+	"incasso/banksim"
 	"incasso/db"
 	"incasso/db/dbgen"
 	"incasso/mailsink"
 	"incasso/sim"
 )
 
-// DevAddrs are where the development stack listens; ":0" ports pick free ones.
+// DevAddrs are where the development stack listens (":0" ports pick free ones), and how its
+// simulated bank behaves.
 type DevAddrs struct {
 	API, PagoPASim, SMTP, PECSMTP, MailUI string
+	// BankDelay is how long the bank takes to answer a file (zero: 2s); BankRejectRates
+	// rejects collections at random, by reason code (seeded, reproducible).
+	BankDelay       time.Duration
+	BankRejectRates map[string]float64
 }
 
 // Stack is incasso with its simulators, running in this process against a Temporal server
@@ -25,6 +33,7 @@ type Stack struct {
 	APIURL, PagoPASimURL, MailUIURL, SMTPAddr string
 	Sink                                      *mailsink.Sink
 	PagoPA                                    *sim.PagoPA
+	Bank                                      *banksim.Bank
 	Deps                                      *Deps
 
 	wg   sync.WaitGroup
@@ -71,9 +80,17 @@ func StartDev(ctx context.Context, d *Deps, addrs DevAddrs, temporalUIURL string
 	cfg.SMTPAddr, cfg.SMTPUser, cfg.SMTPPassword, cfg.SMTPStartTLS = s.SMTPAddr, "", "", false
 	cfg.PECSMTPAddr, cfg.PECSMTPUser, cfg.PECSMTPPassword, cfg.PECStartTLS = pecAddr.String(), "", "", false
 	s.PagoPA = sim.NewPagoPA(cfg.GPDKey, s.APIURL+"/pagopa/paForNode", cfg.NodeKey, cfg.Creditor.BrokerID, cfg.Creditor.StationID)
+	// The bank shares the simulators' listener, under /bank/ and /sim/bank/.
+	cfg.SDD.BankURL = s.PagoPASimURL
+	s.Bank = banksim.New(banksim.Config{Delay: addrs.BankDelay, Seed: 1, RejectRates: addrs.BankRejectRates, APIKey: cfg.SDD.BankKey,
+		Logger: log.With("component", "banksim")})
+	sims := http.NewServeMux()
+	sims.Handle("/", s.PagoPA.Handler())
+	sims.Handle("/bank/", s.Bank.Handler())
+	sims.Handle("/sim/bank/", s.Bank.Handler())
 
 	s.run(func() error { return Serve(ctx, mailLn, s.Sink.Handler()) })
-	s.run(func() error { return Serve(ctx, simLn, s.PagoPA.Handler()) })
+	s.run(func() error { return Serve(ctx, simLn, sims) })
 	s.run(func() error { return RunWorker(ctx, d) })
 	s.run(func() error { return RunAPI(ctx, d, apiLn, temporalUIURL) })
 	return s, nil

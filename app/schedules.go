@@ -61,3 +61,15 @@ func EnsurePurgeSchedule(ctx context.Context, c client.Client, cfg config.Config
 	return ensureSchedule(ctx, c, workflows.ArchivePurgeScheduleID, spec, action,
 		"incasso: delete archived messages to citizens whose retention has expired")
 }
+
+// EnsureNotificationsSchedule creates the Temporal Schedule that reads the bank's returns and
+// refunds (camt.054), or sets the interval of the existing one to the configured one.
+func EnsureNotificationsSchedule(ctx context.Context, c client.Client, cfg config.Config) error {
+	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: cfg.SDD.NotificationsEvery}}}
+	action := &client.ScheduleWorkflowAction{
+		ID: workflows.BankNotificationsScheduleID, Workflow: workflows.BankNotifications, TaskQueue: cfg.TaskQueue,
+		WorkflowExecutionTimeout: time.Hour,
+	}
+	return ensureSchedule(ctx, c, workflows.BankNotificationsScheduleID, spec, action,
+		"incasso: read returns and refunds of direct debits from the bank")
+}

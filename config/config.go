@@ -87,6 +87,7 @@ type Config struct {
 	// characters). Empty, the default, means a random key per process: sessions then end
 	// when the API restarts and are not shared between API instances.
 	ConsoleKey string
+	SDD        SDD
 }
 
 // DefaultServices are the services known out of the box, with their pagoPA taxonomy codes.
@@ -157,6 +158,9 @@ func FromEnv() (Config, error) {
 	}
 	if kind, err := fiscalcode.Validate(ec); err != nil || kind != fiscalcode.Company {
 		errs = append(errs, errors.New("INCASSO_EC_FISCAL_CODE: want the comune's 11-digit fiscal code"))
+	}
+	if c.SDD, err = sddFromEnv(c.Creditor); err != nil {
+		errs = append(errs, err)
 	}
 	if file := os.Getenv("INCASSO_SERVICES_FILE"); file != "" {
 		if c.Services, err = ReadServicesFile(file); err != nil {

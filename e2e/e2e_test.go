@@ -84,6 +84,7 @@ func start(t *testing.T, configure ...func(*config.Config)) *env {
 	require.NoError(t, app.RegisterSearchAttributes(ctx, d.Temporal, cfg.TemporalNamespace))
 	stack, err := app.StartDev(ctx, d, app.DevAddrs{
 		API: "127.0.0.1:0", PagoPASim: "127.0.0.1:0", SMTP: "127.0.0.1:0", PECSMTP: "127.0.0.1:0", MailUI: "127.0.0.1:0",
+		BankDelay: 200 * time.Millisecond,
 	}, "", log)
 	require.NoError(t, err)
 	t.Cleanup(func() {

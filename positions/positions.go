@@ -13,6 +13,7 @@ import (
 	"incasso/date"
 	"incasso/db/dbgen"
 	"incasso/pagopa/gpd"
+	"incasso/sepa"
 )
 
 // Transfers splits amount among the service's beneficiaries, the comune's IBAN standing in
@@ -48,4 +49,35 @@ func Position(creditor config.Creditor, services config.Services, d dbgen.DebtPo
 			Transfers: transfers,
 		}},
 	}, nil
+}
+
+// InstalmentOption is one instalment of a plan, as a partial payment option.
+type InstalmentOption struct {
+	NAV     string
+	Amount  int64
+	DueDate date.Date
+	Label   string // e.g. "rata 2 di 12"
+}
+
+// WithInstalments is the debt's position with its single payment option replaced by one
+// partial option per instalment, so that the debt can no longer be paid at once by mistake.
+func WithInstalments(creditor config.Creditor, services config.Services, d dbgen.DebtPosition, options []InstalmentOption) (gpd.Position, error) {
+	p, err := Position(creditor, services, d)
+	if err != nil {
+		return p, err
+	}
+	service, _ := services.Find(d.ServiceCode)
+	p.PaymentOptions = p.PaymentOptions[:0]
+	for _, o := range options {
+		description := sepa.Truncate(d.Description, 140-3-len(o.Label)) + " - " + o.Label
+		transfers, err := Transfers(creditor, service, o.Amount, description)
+		if err != nil {
+			return p, fmt.Errorf("debt %d, %s: %w", d.ID, o.Label, err)
+		}
+		p.PaymentOptions = append(p.PaymentOptions, gpd.PaymentOption{
+			IUV: o.NAV[1:], Amount: o.Amount, Description: description, IsPartialPayment: true,
+			DueDate: o.DueDate.EndIn(date.Rome).Add(-time.Second), Transfers: transfers,
+		})
+	}
+	return p, nil
 }

@@ -157,6 +157,8 @@ func judge(debt *dbgen.DebtPosition, outcome string, amount money.Cents) (flag, 
 		return FlagPaidAfterCancel, "the debt was cancelled before this payment: refund it"
 	case debt.Status == workflows.StatusPaid:
 		return FlagDoublePayment, "the debt was already paid by another receipt: refund one payment"
+	case debt.Status == workflows.StatusInstalments || debt.Status == workflows.StatusSuperseded:
+		return FlagDoublePayment, "the debt is paid in instalments by direct debit: refund this payment"
 	case int64(amount) != debt.AmountCents:
 		return FlagAmountMismatch, fmt.Sprintf("paid %s euro, the debt asks %s euro", amount.Decimal(), money.Cents(debt.AmountCents).Decimal())
 	}

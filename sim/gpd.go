@@ -14,14 +14,15 @@ import (
 	"incasso/pagopa/gpd"
 )
 
-// Position statuses the simulator uses. It has no PARTIALLY_PAID: paying any option of a
-// position pays the position.
+// Position statuses the simulator uses. Paying a single option pays the position; marking
+// partial options (instalments) paid one by one makes it PARTIALLY_PAID until the last.
 const (
-	statusDraft   = "DRAFT"
-	statusValid   = "VALID"
-	statusPaid    = "PAID"
-	statusInvalid = "INVALID"
-	statusExpired = "EXPIRED"
+	statusDraft         = "DRAFT"
+	statusValid         = "VALID"
+	statusPartiallyPaid = "PARTIALLY_PAID"
+	statusPaid          = "PAID"
+	statusInvalid       = "INVALID"
+	statusExpired       = "EXPIRED"
 )
 
 func key(org, id string) string { return org + "/" + id }
@@ -123,12 +124,18 @@ func (p *PagoPA) markPaidOutside(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case !ok:
 		problem(w, http.StatusNotFound, "Not found: payment option")
-	case pos.Status == statusPaid:
+	case pos.Status == statusPaid || p.paidOptions[key(org, nav)]:
 		problem(w, http.StatusConflict, "Conflict: payment option already paid")
 	case pos.Status == statusInvalid:
 		problem(w, http.StatusUnprocessableEntity, "Unprocessable: debt position is INVALID, not in payable state")
 	default:
+		p.paidOptions[key(org, nav)] = true
 		pos.Status = statusPaid
+		for _, opt := range pos.PaymentOptions {
+			if opt.IsPartialPayment && !p.paidOptions[key(org, opt.NAV)] {
+				pos.Status = statusPartiallyPaid
+			}
+		}
 		writeJSON(w, http.StatusOK, struct {
 			gpd.PaymentOption
 			gpd.Paid

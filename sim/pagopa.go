@@ -30,12 +30,13 @@ type PagoPA struct {
 	// Broker and Station identify the EC's station in paSendRTV2 headers.
 	Broker, Station string
 
-	mu        sync.Mutex
-	positions map[string]*gpd.Position // by organization/iupd
-	notices   map[string]string        // organization/NAV -> organization/iupd
-	receipts  []pagopa.SendRTV2Request // every receipt made, oldest first
-	faults    Faults
-	client    http.Client
+	mu          sync.Mutex
+	positions   map[string]*gpd.Position // by organization/iupd
+	notices     map[string]string        // organization/NAV -> organization/iupd
+	paidOptions map[string]bool          // organization/NAV of partial options marked paid
+	receipts    []pagopa.SendRTV2Request // every receipt made, oldest first
+	faults      Faults
+	client      http.Client
 }
 
 // NewPagoPA returns an empty simulator.
@@ -43,7 +44,7 @@ func NewPagoPA(subscriptionKey, ecEndpoint, nodeKey, broker, station string) *Pa
 	return &PagoPA{
 		SubscriptionKey: subscriptionKey, ECEndpoint: ecEndpoint, NodeKey: nodeKey,
 		Broker: broker, Station: station,
-		positions: map[string]*gpd.Position{}, notices: map[string]string{},
+		positions: map[string]*gpd.Position{}, notices: map[string]string{}, paidOptions: map[string]bool{},
 		client: http.Client{Timeout: 30 * time.Second},
 	}
 }

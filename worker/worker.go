@@ -16,16 +16,19 @@ type Activities struct {
 	Recovery  *activities.Recovery
 	Archive   *activities.Archive
 	Campaigns *activities.Campaigns
+	Plans     *activities.Plans
+	SDD       *activities.SDD
 }
 
 // New returns a worker for taskQueue with every workflow and activity registered. Activity
 // names are the method names, which package workflows declares as constants.
 func New(c client.Client, taskQueue string, a Activities) worker.Worker {
 	w := worker.New(c, taskQueue, worker.Options{})
-	for _, wf := range []any{workflows.Debt, workflows.ReceiptRecovery, workflows.ArchivePurge, workflows.Campaign, workflows.CampaignWithdraw} {
+	for _, wf := range []any{workflows.Debt, workflows.ReceiptRecovery, workflows.ArchivePurge, workflows.Campaign, workflows.CampaignWithdraw,
+		workflows.InstalmentPlan, workflows.CollectionRun, workflows.BankNotifications} {
 		w.RegisterWorkflow(wf)
 	}
-	for _, act := range []any{a.Debts, a.Recovery, a.Archive, a.Campaigns} {
+	for _, act := range []any{a.Debts, a.Recovery, a.Archive, a.Campaigns, a.Plans, a.SDD} {
 		w.RegisterActivity(act)
 	}
 	return w

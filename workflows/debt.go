@@ -136,8 +136,9 @@ type ChangeResult struct {
 
 // DebtResult is how a Debt workflow ended.
 type DebtResult struct {
-	Status    string
-	ReceiptID string
+	Status        string
+	ReceiptID     string
+	RemainderIUPD string // the debt that took over what a plan did not collect
 }
 
 // Debt is the life of one credit position: register it with pagoPA, issue the notice, and
@@ -168,6 +169,9 @@ const (
 	eventCancelled = "cancelled"
 	eventStep      = "step"   // the next reminder step falls due
 	eventPolicy    = "policy" // the debt moved to another policy version
+	eventPlan      = "plan"   // an instalment plan was agreed
+	eventPlanEnded = "plan-ended"
+	eventIgnored   = "ignored"
 )
 
 type debtWorkflow struct {
@@ -185,6 +189,9 @@ type debtWorkflow struct {
 	cancelDueTimer workflow.CancelFunc
 
 	ladder ladder
+
+	plan       *PlanCreated    // the instalment plan, once agreed
+	planResult workflow.Future // of the InstalmentPlan child, while it runs
 }
 
 func (w *debtWorkflow) setup(ctx workflow.Context) error {
@@ -203,8 +210,13 @@ func (w *debtWorkflow) setup(ctx workflow.Context) error {
 	if err != nil {
 		return err
 	}
-	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateUpgradePolicy, w.upgradePolicy,
+	err = workflow.SetUpdateHandlerWithOptions(ctx, UpdateUpgradePolicy, w.upgradePolicy,
 		workflow.UpdateHandlerOptions{Validator: w.validateUpgrade, Description: "Follow the latest reminder policy of the service"})
+	if err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateRequestPlan, w.requestPlan,
+		workflow.UpdateHandlerOptions{Validator: w.validatePlanRequest, Description: "Pay in instalments by SEPA direct debit"})
 }
 
 func (w *debtWorkflow) run(ctx workflow.Context) (DebtResult, error) {
@@ -224,6 +236,12 @@ func (w *debtWorkflow) run(ctx workflow.Context) (DebtResult, error) {
 			workflow.SetCurrentDetails(ctx, fmt.Sprintf("%s: following reminder policy v%d.", w.status, w.ladder.policy.Version))
 		case eventReceipt:
 			return w.paid(ctx)
+		case eventPlan:
+			if err := w.startPlan(ctx); err != nil {
+				return DebtResult{}, err
+			}
+		case eventPlanEnded:
+			return w.planEnded(ctx)
 		case eventCancelled:
 			if err := w.setStatus(ctx, StatusCancelled); err != nil {
 				return DebtResult{}, err
@@ -310,8 +328,16 @@ func (w *debtWorkflow) await(ctx workflow.Context) string {
 	sel.AddReceive(w.receipts, func(c workflow.ReceiveChannel, _ bool) {
 		var sig ReceiptSignal
 		c.Receive(ctx, &sig)
+		if w.plan != nil { // the notice was replaced by the plan: the receipt is flagged for refund
+			workflow.GetLogger(ctx).Warn("receipt for a debt in instalments ignored", "receipt_id", sig.ReceiptID)
+			event = eventIgnored
+			return
+		}
 		w.receiptID, event = sig.ReceiptID, eventReceipt
 	})
+	if w.planResult != nil {
+		sel.AddFuture(w.planResult, func(workflow.Future) { event = eventPlanEnded })
+	}
 	sel.AddReceive(w.events, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, &event) })
 	if w.status == StatusIssued {
 		sel.AddFuture(w.timerForDueDate(ctx), func(workflow.Future) {
@@ -377,6 +403,8 @@ func (w *debtWorkflow) validateUpdate() error {
 		return rejected(fmt.Sprintf("the debt is %s already", strings.ToLower(cmp.Or(w.statusAfterEvents(), w.status))))
 	case w.busy:
 		return rejected("another change of this debt is in progress: try again in a moment")
+	case w.plan != nil:
+		return rejected("the debt is being paid in instalments: suspend or change the plan instead")
 	}
 	return nil
 }

@@ -17,7 +17,9 @@ func TestReplayRecordedHistories(t *testing.T) {
 	require.NotEmpty(t, files, "no recorded histories in testdata")
 	for _, file := range files {
 		replayer := worker.NewWorkflowReplayer()
-		replayer.RegisterWorkflow(Debt)
+		for _, wf := range []any{Debt, InstalmentPlan, CollectionRun} {
+			replayer.RegisterWorkflow(wf)
+		}
 		require.NoError(t, replayer.ReplayWorkflowHistoryFromJSONFile(nil, file), file)
 	}
 }

@@ -41,8 +41,12 @@ func runDev(ctx context.Context, log *slog.Logger) error {
 	if os.Getenv("DATABASE_URL") == "" {
 		os.Setenv("DATABASE_URL", server.WithDatabase("incasso"))
 	}
-	// On a laptop a receipt the simulator never pushed is recovered within a minute or two.
-	for name, value := range map[string]string{"INCASSO_RECOVERY_EVERY": "1m", "INCASSO_RECOVERY_MIN_AGE": "1m"} {
+	// On a laptop a receipt the simulator never pushed is recovered within a minute or two,
+	// and the simulated bank's reports, returns and refunds are read within seconds.
+	for name, value := range map[string]string{
+		"INCASSO_RECOVERY_EVERY": "1m", "INCASSO_RECOVERY_MIN_AGE": "1m",
+		"INCASSO_SDD_REPORT_POLL": "5s", "INCASSO_SDD_NOTIFICATIONS_EVERY": "30s",
+	} {
 		if os.Getenv(name) == "" {
 			os.Setenv(name, value)
 		}

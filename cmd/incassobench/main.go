@@ -14,7 +14,14 @@
 // median is shown), BENCH_CPUPROFILE (a file: CPU profile of the API imports),
 // BENCH_BARE_WORKFLOWS (2000),
 // BENCH_LAUNCH_DEBTS (10000), BENCH_LAUNCH_RATE (1000), BENCH_LAUNCH_TIMEOUT (5m: past it the
-// launch figures are what was reached by then).
+// launch figures are what was reached by then), BENCH_SDD_TRANSACTIONS (100000),
+// BENCH_PLAN_DAY (40ms), BENCH_PLAN_TIMEOUT (10m), BENCH_ONLY (e.g. "sdd,plan"; all by default).
+//
+// Two more measures, for SEPA Direct Debit:
+//   - sdd: the time and peak memory to write a pain.008 of BENCH_SDD_TRANSACTIONS transactions;
+//   - plan: a 36-instalment plan run through the whole stack with 10% of the collections
+//     rejected AM04, on a compressed calendar: the events of each run of its workflow and the
+//     Temporal actions it cost, counted from the recorded histories.
 package main
 
 import (
@@ -81,6 +88,15 @@ type settings struct {
 	launchTimeout time.Duration
 	temporalBin   string
 	dataDir       string
+	sddTxs        int           // transactions in the pain.008 written
+	planDay       time.Duration // a day of the plan's compressed calendar
+	planTimeout   time.Duration
+	only          string // the benches to run, comma-separated: sdd, plan, import, launch
+}
+
+// runs tells whether the bench named is to run.
+func (s settings) runs(name string) bool {
+	return s.only == "" || slices.Contains(strings.Split(s.only, ","), name)
 }
 
 func envInt(name string, def int) (int, error) {
@@ -119,6 +135,18 @@ func loadSettings() (settings, error) {
 			return s, fmt.Errorf("BENCH_LAUNCH_TIMEOUT: %w", err)
 		}
 	}
+	if s.sddTxs, err = envInt("BENCH_SDD_TRANSACTIONS", 100_000); err != nil {
+		return s, err
+	}
+	s.planDay, s.planTimeout = 40*time.Millisecond, 10*time.Minute
+	for name, d := range map[string]*time.Duration{"BENCH_PLAN_DAY": &s.planDay, "BENCH_PLAN_TIMEOUT": &s.planTimeout} {
+		if v := os.Getenv(name); v != "" {
+			if *d, err = time.ParseDuration(v); err != nil || *d <= 0 {
+				return s, fmt.Errorf("%s: want a duration such as 40ms", name)
+			}
+		}
+	}
+	s.only = os.Getenv("BENCH_ONLY")
 	s.temporalBin = os.Getenv("INCASSO_TEMPORAL_BIN")
 	if s.temporalBin == "" {
 		s.temporalBin = filepath.Join("bin", "temporal")
@@ -138,7 +166,7 @@ func run(ctx context.Context) error {
 	if _, err := exec.LookPath(s.temporalBin); err != nil {
 		return fmt.Errorf("the Temporal CLI is not at %s: run `make tools`", s.temporalBin)
 	}
-	if _, err := exec.LookPath("psql"); err != nil {
+	if _, err := exec.LookPath("psql"); err != nil && s.runs("import") {
 		return errors.New("psql is not installed: the import is compared with psql's \\copy")
 	}
 	// The stack logs warnings and errors only, to stderr; the table goes to stdout.
@@ -159,14 +187,82 @@ func run(ctx context.Context) error {
 
 	fmt.Printf("incasso bench: %d CPUs, %s, %s\n\n", runtime.NumCPU(), runtime.Version(), time.Now().Format("2006-01-02 15:04"))
 	t := &table{}
-	if err := benchImport(ctx, s, server, tmp, log, t); err != nil {
-		return fmt.Errorf("import: %w", err)
+	benches := []struct {
+		name string
+		run  func() error
+	}{
+		{"sdd", func() error { t.section("SDD collection file"); return benchPain008(os.Stdout, s.sddTxs) }},
+		{"plan", func() error { return benchPlan(ctx, s, server, log, t) }},
+		{"import", func() error { return benchImport(ctx, s, server, tmp, log, t) }},
+		{"launch", func() error { return benchLaunch(ctx, s, server, tmp, log, t) }},
 	}
-	fmt.Println()
-	if err := benchLaunch(ctx, s, server, tmp, log, t); err != nil {
-		return fmt.Errorf("launch: %w", err)
+	for _, b := range benches {
+		if !s.runs(b.name) {
+			continue
+		}
+		if err := b.run(); err != nil {
+			return fmt.Errorf("%s: %w", b.name, err)
+		}
+		fmt.Println()
 	}
 	return nil
+}
+
+// startStack runs incasso (app.StartDev) on a fresh database named dbName against the
+// Temporal server at temporalAddr, with an API key; configure changes the stack's options.
+func startStack(ctx context.Context, server devdb.Server, temporalAddr, dbName string, log *slog.Logger, configure func(*config.Config, *app.DevAddrs)) (*app.Stack, string, func(), error) {
+	dbURL, drop, err := devdb.FreshDatabase(ctx, server, dbName)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	cfg, err := config.FromEnv()
+	if err != nil {
+		drop()
+		return nil, "", nil, err
+	}
+	cfg.DatabaseURL = dbURL
+	cfg.TemporalAddress = temporalAddr
+	cfg.TaskQueue = "incasso-bench"
+	addrs := app.DevAddrs{API: "127.0.0.1:0", PagoPASim: "127.0.0.1:0", SMTP: "127.0.0.1:0", PECSMTP: "127.0.0.1:0", MailUI: "127.0.0.1:0"}
+	if configure != nil {
+		configure(&cfg, &addrs)
+	}
+	stackCtx, stopStack := context.WithCancel(ctx)
+	d, err := app.Connect(stackCtx, cfg, log)
+	if err != nil {
+		stopStack()
+		drop()
+		return nil, "", nil, err
+	}
+	fail := func(err error) (*app.Stack, string, func(), error) {
+		stopStack()
+		d.Close()
+		drop()
+		return nil, "", nil, err
+	}
+	if err := app.RegisterSearchAttributes(ctx, d.Temporal, cfg.TemporalNamespace); err != nil {
+		return fail(err)
+	}
+	stack, err := app.StartDev(stackCtx, d, addrs, "", log)
+	if err != nil {
+		return fail(err)
+	}
+	stop := func() {
+		logLevel.Set(slog.LevelError + 1)
+		stopStack()
+		if err := stack.Wait(); err != nil {
+			log.Warn("the stack stopped", "err", err)
+		}
+		logLevel.Set(slog.LevelWarn)
+		d.Close()
+		drop()
+	}
+	key := "bench-" + strconv.FormatInt(time.Now().UnixNano(), 10)
+	if err := app.EnsureAPIClient(ctx, d, "bench", key); err != nil {
+		stop()
+		return nil, "", nil, err
+	}
+	return stack, key, stop, nil
 }
 
 // table prints aligned lines as they are measured.
@@ -614,45 +710,12 @@ func benchCampaign(ctx context.Context, s settings, server devdb.Server, tempora
 	if _, err := writeCampaignCSV(path, "LAUNCH", s.launchDebts); err != nil {
 		return err
 	}
-	dbURL, drop, err := devdb.FreshDatabase(ctx, server, "incasso_bench")
+	stack, key, stop, err := startStack(ctx, server, temporalAddr, "incasso_bench", log, nil)
 	if err != nil {
 		return err
 	}
-	defer drop()
-	cfg, err := config.FromEnv()
-	if err != nil {
-		return err
-	}
-	cfg.DatabaseURL = dbURL
-	cfg.TemporalAddress = temporalAddr
-	cfg.TaskQueue = "incasso-bench"
-	stackCtx, stopStack := context.WithCancel(ctx)
-	defer stopStack()
-	d, err := app.Connect(stackCtx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := app.RegisterSearchAttributes(ctx, d.Temporal, cfg.TemporalNamespace); err != nil {
-		return err
-	}
-	stack, err := app.StartDev(stackCtx, d, app.DevAddrs{
-		API: "127.0.0.1:0", PagoPASim: "127.0.0.1:0", SMTP: "127.0.0.1:0", PECSMTP: "127.0.0.1:0", MailUI: "127.0.0.1:0",
-	}, "", log)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		logLevel.Set(slog.LevelError + 1)
-		stopStack()
-		if err := stack.Wait(); err != nil {
-			log.Warn("the stack stopped", "err", err)
-		}
-	}()
-	key := "bench-" + strconv.FormatInt(time.Now().UnixNano(), 10)
-	if err := app.EnsureAPIClient(ctx, d, "bench", key); err != nil {
-		return err
-	}
+	defer stop()
+	d := stack.Deps
 	res, err := postCampaign(ctx, stack.APIURL, key, path, "bench launch")
 	if err != nil {
 		return err

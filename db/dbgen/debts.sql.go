@@ -504,7 +504,7 @@ func (q *Queries) NextIUVBase(ctx context.Context, arg NextIUVBaseParams) (int64
 
 const setDebtStatus = `-- name: SetDebtStatus :one
 UPDATE debt_positions SET status = $2, updated_at = now()
-WHERE id = $1 AND status NOT IN ('PAID', 'CANCELLED')
+WHERE id = $1 AND status NOT IN ('PAID', 'CANCELLED', 'SUPERSEDED')
 RETURNING status
 `
 
@@ -513,7 +513,7 @@ type SetDebtStatusParams struct {
 	Status string
 }
 
-// PAID and CANCELLED are final: a late or repeated update leaves them as they are.
+// PAID, CANCELLED and SUPERSEDED are final: a late or repeated update leaves them as they are.
 func (q *Queries) SetDebtStatus(ctx context.Context, arg SetDebtStatusParams) (string, error) {
 	row := q.db.QueryRow(ctx, setDebtStatus, arg.ID, arg.Status)
 	var status string

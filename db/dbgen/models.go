@@ -148,6 +148,33 @@ type EscalationPolicy struct {
 	CreatedBy   string
 }
 
+type Instalment struct {
+	PlanID      int64
+	Seq         int32
+	AmountCents int64
+	DueDate     time.Time
+	Nav         string
+	Status      string
+	ReasonCode  string
+	PaidAt      pgtype.Timestamptz
+	UpdatedAt   pgtype.Timestamptz
+}
+
+type InstalmentPlan struct {
+	ID              int64
+	DebtID          int64
+	MandateID       int64
+	Status          string
+	Instalments     int32
+	InterestBp      int32
+	RequestSha256   []byte
+	RemainderCents  pgtype.Int8
+	RemainderDebtID pgtype.Int8
+	CreatedAt       pgtype.Timestamptz
+	UpdatedAt       pgtype.Timestamptz
+	EndedAt         pgtype.Timestamptz
+}
+
 type Receipt struct {
 	ID                 int64
 	ReceiptID          string
@@ -172,4 +199,62 @@ type Receipt struct {
 	Source             string
 	Flag               pgtype.Text
 	FlagDetail         string
+}
+
+type SddCollection struct {
+	ID           int64
+	EndToEndID   string
+	PlanID       int64
+	Seq          int32
+	Attempt      int32
+	RunID        int64
+	AmountCents  int64
+	MandateID    pgtype.Int8
+	SequenceType pgtype.Text
+	Status       string
+	ReasonCode   string
+	CreatedAt    pgtype.Timestamptz
+	UpdatedAt    pgtype.Timestamptz
+}
+
+type SddCursor struct {
+	Name      string
+	Position  string
+	UpdatedAt pgtype.Timestamptz
+}
+
+type SddMandate struct {
+	ID         int64
+	DebtID     int64
+	Reference  string
+	DebtorName string
+	Iban       string
+	Bic        string
+	SignedOn   time.Time
+	CreatedAt  pgtype.Timestamptz
+}
+
+type SddMessage struct {
+	ID        int64
+	Direction string
+	MsgType   string
+	MsgID     string
+	RunID     pgtype.Int8
+	ContentGz []byte
+	Sha256    []byte
+	SizeBytes int64
+	CreatedAt pgtype.Timestamptz
+}
+
+type SddRun struct {
+	ID             int64
+	Account        string
+	CollectionDate time.Time
+	Status         string
+	MsgID          pgtype.Text
+	Transactions   int32
+	CtrlSumCents   int64
+	CreatedAt      pgtype.Timestamptz
+	SubmittedAt    pgtype.Timestamptz
+	ReportedAt     pgtype.Timestamptz
 }

@@ -23,9 +23,9 @@ SELECT * FROM debt_positions WHERE nav = $1;
 SELECT * FROM debt_positions WHERE id = $1 FOR UPDATE;
 
 -- name: SetDebtStatus :one
--- PAID and CANCELLED are final: a late or repeated update leaves them as they are.
+-- PAID, CANCELLED and SUPERSEDED are final: a late or repeated update leaves them as they are.
 UPDATE debt_positions SET status = $2, updated_at = now()
-WHERE id = $1 AND status NOT IN ('PAID', 'CANCELLED')
+WHERE id = $1 AND status NOT IN ('PAID', 'CANCELLED', 'SUPERSEDED')
 RETURNING status;
 
 -- name: MarkDebtPaid :exec
