@@ -410,7 +410,7 @@ func (a *Plans) startRun(ctx context.Context, account string, on date.Date, cal 
 		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		StaticSummary:            fmt.Sprintf("SDD collection of %s on %s", account, on),
 	}, workflows.CollectionRun, workflows.CollectionRunInput{
-		Account: account, CollectionDate: on, SubmitAt: cal.CutoffAt(on), PollInterval: a.SDD.ReportPoll,
+		Account: account, CollectionDate: on, SubmitAt: cal.CutoffAt(on),
 	})
 	if err != nil {
 		return fmt.Errorf("start collection run of %s: %w", on, err)

@@ -287,8 +287,9 @@ func (o *outcomes) params() dbgen.SetCollectionOutcomesParams {
 // accepted are the pain.002 statuses that mean the bank took the collection.
 var accepted = map[string]bool{"ACCP": true, "ACSC": true, "ACSP": true, "ACTC": true, "ACWC": true}
 
-// FetchStatusReport asks the bank for the run's pain.002 and records the outcome of every
-// collection. Until the bank has the report it fails, and Temporal asks again later. A
+// FetchStatusReport waits for the run's pain.002 and records the outcome of every
+// collection. An attempt asks the bank every Config.ReportPoll for up to reportPatience, then
+// fails, and Temporal asks again later. A
 // malformed report, or one about another file, is refused with the reason and changes nothing.
 func (a *SDD) FetchStatusReport(ctx context.Context, ref workflows.RunRef) (workflows.RunOutcome, error) {
 	run, err := a.run(ctx, ref)
@@ -307,13 +308,38 @@ func (a *SDD) FetchStatusReport(ctx context.Context, ref workflows.RunRef) (work
 	return workflows.RunOutcome{Accepted: int(counts.Accepted), Rejected: int(counts.Rejected)}, nil
 }
 
+// reportPatience is how long one attempt of FetchStatusReport waits for the bank, asking
+// every Config.ReportPoll; after it the attempt fails and Temporal retries with backoff.
+const reportPatience = 30 * time.Minute
+
+// awaitReport asks the bank for the pain.002 of msgID until it has one, heartbeating.
+func (a *SDD) awaitReport(ctx context.Context, msgID string) ([]byte, error) {
+	giveUp := time.Now().Add(reportPatience)
+	for {
+		raw, err := a.Bank.StatusReport(ctx, msgID)
+		if !errors.Is(err, bankgw.ErrNotReady) {
+			if err != nil {
+				return nil, fmt.Errorf("status report of file %s: %w", msgID, err)
+			}
+			return raw, nil
+		}
+		if time.Now().After(giveUp) {
+			return nil, fmt.Errorf("the bank has no status report for file %s after %s", msgID, reportPatience)
+		}
+		activity.RecordHeartbeat(ctx, msgID)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(a.Config.ReportPoll):
+		}
+	}
+}
+
 func (a *SDD) applyReport(ctx context.Context, run dbgen.SddRun) error {
 	msgID := run.MsgID.String
-	raw, err := a.Bank.StatusReport(ctx, msgID)
-	if errors.Is(err, bankgw.ErrNotReady) {
-		return fmt.Errorf("the bank has no status report for file %s yet", msgID)
-	} else if err != nil {
-		return fmt.Errorf("status report of file %s: %w", msgID, err)
+	raw, err := a.awaitReport(ctx, msgID)
+	if err != nil {
+		return err
 	}
 	report, err := pain002.Parse(raw)
 	if err != nil {

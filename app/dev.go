@@ -22,9 +22,10 @@ import (
 type DevAddrs struct {
 	API, PagoPASim, SMTP, PECSMTP, MailUI string
 	// BankDelay is how long the bank takes to answer a file (zero: 2s); BankRejectRates
-	// rejects collections at random, by reason code (seeded, reproducible).
+	// rejects collections at random, by reason code, reproducibly for the same BankSeed.
 	BankDelay       time.Duration
 	BankRejectRates map[string]float64
+	BankSeed        int64
 }
 
 // Stack is incasso with its simulators, running in this process against a Temporal server
@@ -82,7 +83,7 @@ func StartDev(ctx context.Context, d *Deps, addrs DevAddrs, temporalUIURL string
 	s.PagoPA = sim.NewPagoPA(cfg.GPDKey, s.APIURL+"/pagopa/paForNode", cfg.NodeKey, cfg.Creditor.BrokerID, cfg.Creditor.StationID)
 	// The bank shares the simulators' listener, under /bank/ and /sim/bank/.
 	cfg.SDD.BankURL = s.PagoPASimURL
-	s.Bank = banksim.New(banksim.Config{Delay: addrs.BankDelay, Seed: 1, RejectRates: addrs.BankRejectRates, APIKey: cfg.SDD.BankKey,
+	s.Bank = banksim.New(banksim.Config{Delay: addrs.BankDelay, Seed: addrs.BankSeed, RejectRates: addrs.BankRejectRates, APIKey: cfg.SDD.BankKey,
 		Logger: log.With("component", "banksim")})
 	sims := http.NewServeMux()
 	sims.Handle("/", s.PagoPA.Handler())

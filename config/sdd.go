@@ -34,7 +34,7 @@ type SDD struct {
 	// Day compresses the plans' calendar for demos and tests (INCASSO_SDD_DAY, e.g. 1s); zero,
 	// the default, means real days.
 	Day time.Duration
-	// ReportPoll is the first wait before asking the bank for a file's status report
+	// ReportPoll is how often the bank is asked for a file's status report until it has one
 	// (INCASSO_SDD_REPORT_POLL); NotificationsEvery is how often the bank's return and
 	// refund notifications are read (INCASSO_SDD_NOTIFICATIONS_EVERY).
 	ReportPoll         time.Duration

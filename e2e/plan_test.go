@@ -49,7 +49,7 @@ type planView struct {
 // Every pain.008 sent is valid against the XSD.
 func TestInstalmentPlanBySDD(t *testing.T) {
 	e := start(t, func(c *config.Config) {
-		c.SDD.Day, c.SDD.PrenotifyDays, c.SDD.ReportPoll = 300*time.Millisecond, 2, time.Second
+		c.SDD.Day, c.SDD.PrenotifyDays, c.SDD.ReportPoll = 300*time.Millisecond, 2, 100*time.Millisecond
 	})
 	ctx := context.Background()
 	debt := e.createDebt(t, "PLAN-1", 300_00)

@@ -29,8 +29,7 @@ const (
 type CollectionRunInput struct {
 	Account        string
 	CollectionDate date.Date
-	SubmitAt       time.Time     // the bank's cut-off for the date
-	PollInterval   time.Duration // first wait between asks for the status report
+	SubmitAt       time.Time // the bank's cut-off for the date
 }
 
 // RunRef names a collection run for its activities.
@@ -83,10 +82,10 @@ func CollectionRun(ctx workflow.Context, in CollectionRunInput) (CollectionRunRe
 	}
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("File %s with %d collections (%s EUR) submitted: waiting for the pain.002.",
 		result.MsgID, result.Transactions, result.CtrlSum.Decimal()))
-	// The report is asked for until the bank has it: every failed attempt is a poll.
+	// One attempt polls the bank for up to half an hour; then the attempts are retried.
 	ctx2 := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 10 * time.Minute, Summary: "Fetch and record the pain.002 status report",
-		RetryPolicy: &temporal.RetryPolicy{InitialInterval: max(in.PollInterval, time.Second), BackoffCoefficient: 1.5, MaximumInterval: 15 * time.Minute},
+		StartToCloseTimeout: time.Hour, HeartbeatTimeout: 2 * time.Minute, Summary: "Wait for and record the pain.002 status report",
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Minute, BackoffCoefficient: 2, MaximumInterval: 2 * time.Hour},
 	})
 	if err := workflow.ExecuteActivity(ctx2, ActivityFetchStatusReport, ref).Get(ctx, &result.RunOutcome); err != nil {
 		return result, fmt.Errorf("status report: %w", err)
