@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
@@ -20,6 +21,7 @@ import (
 	"incasso/debts"
 	"incasso/instalments"
 	"incasso/money"
+	"incasso/notice"
 	"incasso/pagopa"
 	"incasso/pagopa/gpd"
 	"incasso/positions"
@@ -118,7 +120,37 @@ func (a *Plans) CreatePlan(ctx context.Context, debtID int64, req workflows.Plan
 	if err := a.publish(ctx, d, insts); err != nil {
 		return workflows.PlanCreated{}, err
 	}
+	if err := a.confirm(ctx, plan, insts); err != nil {
+		return workflows.PlanCreated{}, err
+	}
 	return a.created(plan, insts), nil
+}
+
+// confirm tells the debtor the plan agreed: the instalments, their dates and the mandate.
+func (a *Plans) confirm(ctx context.Context, plan dbgen.InstalmentPlan, insts []dbgen.Instalment) error {
+	mandate, err := dbgen.New(a.Debts.Pool).GetMandate(ctx, plan.MandateID)
+	if err != nil {
+		return fmt.Errorf("load mandate of plan %d: %w", plan.ID, err)
+	}
+	var rows strings.Builder
+	for _, in := range insts {
+		fmt.Fprintf(&rows, "  rata %2d: %12s euro, scadenza %s\n", in.Seq, money.Cents(in.AmountCents).Italian(), date.Of(in.DueDate).Italian())
+	}
+	key := fmt.Sprintf("plan/%d/confirmation", plan.ID)
+	return a.Debts.deliver(ctx, key, plan.DebtID, false, func(d dbgen.DebtPosition) (message, error) {
+		return message{kind: "plan_confirmation", subject: "Rateizzazione accolta: " + d.Description, text: fmt.Sprintf(`Gentile %s,
+
+%s ha accolto la sua richiesta di pagare in %d rate: %s (%s euro).
+Le rate saranno addebitate con SEPA Direct Debit sul conto %s (mandato %s,
+identificativo del creditore %s); riceverà un preavviso prima di ogni addebito.
+
+%s
+L'avviso di pagamento %s non va più pagato in un'unica soluzione.
+
+Questo messaggio è generato automaticamente: non risponda a questo indirizzo.
+`, d.DebtorName, a.Debts.Creditor.Name, len(insts), d.Description, money.Cents(d.AmountCents).Italian(),
+			sepa.MaskIBAN(mandate.Iban), mandate.Reference, a.SDD.CreditorID, rows.String(), notice.GroupNoticeNumber(d.Nav))}, nil
+	})
 }
 
 func requestHash(req workflows.PlanRequest) [32]byte {
@@ -498,7 +530,32 @@ func (a *Plans) FinishPlan(ctx context.Context, in workflows.FinishInput) (strin
 	if err := q.FinishPlan(ctx, params); err != nil {
 		return "", fmt.Errorf("finish plan %d: %w", in.PlanID, err)
 	}
-	return remainderIUPD, nil
+	key := fmt.Sprintf("plan/%d/end", plan.ID)
+	err = a.Debts.deliver(ctx, key, plan.DebtID, false, func(d dbgen.DebtPosition) (message, error) {
+		return message{kind: "plan_end", subject: "Rateizzazione conclusa: " + d.Description, text: planEndText(a.Debts.Creditor.Name, d, in, remainderIUPD)}, nil
+	})
+	return remainderIUPD, err
+}
+
+func planEndText(creditor string, d dbgen.DebtPosition, in workflows.FinishInput, remainderIUPD string) string {
+	what := "Tutte le rate sono state pagate: il debito è estinto."
+	switch {
+	case in.Status == workflows.PlanForfeited:
+		what = fmt.Sprintf(`Due rate non sono state pagate nell'arco di sei mesi, dopo sollecito: lei è decaduto
+dal beneficio della rateizzazione. L'importo residuo di %s euro è dovuto in un'unica
+soluzione: riceverà a parte l'avviso di pagamento pagoPA (riferimento %s).`, in.Remainder.Italian(), remainderIUPD)
+	case in.Remainder > 0:
+		what = fmt.Sprintf(`Il piano è concluso, ma restano da pagare %s euro di rate non addebitate:
+riceverà a parte l'avviso di pagamento pagoPA (riferimento %s).`, in.Remainder.Italian(), remainderIUPD)
+	}
+	return fmt.Sprintf(`Gentile %s,
+
+%s le comunica che il piano di rateizzazione di %s è concluso.
+
+%s
+
+Questo messaggio è generato automaticamente: non risponda a questo indirizzo.
+`, d.DebtorName, creditor, d.Description, what)
 }
 
 // remainderDebt stores and starts the debt of what a plan did not collect.
