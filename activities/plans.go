@@ -53,8 +53,8 @@ func invalid(format string, args ...any) error {
 }
 
 // CreatePlan records the plan of a debt, its instalments with a notice number each, and
-// publishes them in GPD as partial payment options in place of the single one. The debt
-// becomes INSTALMENTS. Repeating the same request finds the same plan.
+// publishes them in GPD as partial payment options in place of the single one; the debtor is
+// told. The debt becomes INSTALMENTS. Repeating the same request finds the same plan.
 func (a *Plans) CreatePlan(ctx context.Context, debtID int64, req workflows.PlanRequest) (workflows.PlanCreated, error) {
 	var (
 		plan  dbgen.InstalmentPlan
@@ -71,8 +71,11 @@ func (a *Plans) CreatePlan(ctx context.Context, debtID int64, req workflows.Plan
 		switch err = db.NotFound(err); {
 		case err == nil && string(existing.RequestSha256) == string(hash[:]):
 			plan = existing
-			insts, err = q.ListInstalments(ctx, plan.ID)
-			return err
+			if insts, err = q.ListInstalments(ctx, plan.ID); err != nil {
+				return err
+			}
+			return a.publish(ctx, d, insts) // the same PUT again: it may not have reached GPD
+
 		case err == nil:
 			return invalid("debt %d has an instalment plan already", debtID)
 		case !errors.Is(err, db.ErrNotFound):
@@ -107,8 +110,12 @@ func (a *Plans) CreatePlan(ctx context.Context, debtID int64, req workflows.Plan
 			}
 			insts = append(insts, row)
 		}
-		_, err = q.SetDebtStatus(ctx, dbgen.SetDebtStatusParams{ID: debtID, Status: workflows.StatusInstalments})
-		return err
+		if _, err = q.SetDebtStatus(ctx, dbgen.SetDebtStatusParams{ID: debtID, Status: workflows.StatusInstalments}); err != nil {
+			return err
+		}
+		// Published before the commit: a refusal leaves nothing behind, and a retry after a
+		// failed commit publishes the instalments it draws again in their place.
+		return a.publish(ctx, d, insts)
 	})
 	if err != nil {
 		var appErr *temporal.ApplicationError
@@ -116,9 +123,6 @@ func (a *Plans) CreatePlan(ctx context.Context, debtID int64, req workflows.Plan
 			return workflows.PlanCreated{}, err
 		}
 		return workflows.PlanCreated{}, fmt.Errorf("create plan of debt %d: %w", debtID, err)
-	}
-	if err := a.publish(ctx, d, insts); err != nil {
-		return workflows.PlanCreated{}, err
 	}
 	if err := a.confirm(ctx, plan, insts); err != nil {
 		return workflows.PlanCreated{}, err
