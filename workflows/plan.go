@@ -211,9 +211,14 @@ type planWorkflow struct {
 
 	timer    workflow.Future
 	timerFor time.Time
+
+	afterReturnWindow int // 1: pay the day after the last day of returns; 0 in older runs
 }
 
 func (w *planWorkflow) setup(ctx workflow.Context) error {
+	if workflow.GetVersion(ctx, "paid-after-return-window", workflow.DefaultVersion, 1) == 1 {
+		w.afterReturnWindow = 1
+	}
 	w.outcomes = workflow.GetSignalChannel(ctx, SignalCollectionOutcome)
 	w.wake = workflow.NewBufferedChannel(ctx, 8)
 	err := workflow.SetQueryHandler(ctx, QueryPlan, func() (PlanView, error) {
@@ -308,14 +313,17 @@ func (w *planWorkflow) prenotifyAt(i *InstalmentState) time.Time {
 	return w.Calendar.At(date.Of(i.CollectionDate.Time().AddDate(0, 0, -w.Policy.PrenotifyDays)), actionHour)
 }
 
-// finalAt is when a collected instalment can no longer be returned, so it is paid.
+// finalAt is when a collected instalment can no longer be returned, so it is paid: the
+// business day after the last one a return may come (plans started before that was fixed pay
+// on the last one).
 func (w *planWorkflow) finalAt(i *InstalmentState) time.Time {
-	return w.Calendar.At(target2.AddBusinessDays(i.CollectionDate, w.Policy.FinalityBusinessDays), actionHour)
+	return w.Calendar.At(target2.AddBusinessDays(i.CollectionDate, w.Policy.FinalityBusinessDays+w.afterReturnWindow), actionHour)
 }
 
 // nextActionAt is the earliest time an instalment has something to do.
 func (w *planWorkflow) nextActionAt() (time.Time, bool) {
 	var next time.Time
+	found := false
 	for k := range w.Instalments {
 		i := &w.Instalments[k]
 		var at time.Time
@@ -327,11 +335,11 @@ func (w *planWorkflow) nextActionAt() (time.Time, bool) {
 		default:
 			continue
 		}
-		if next.IsZero() || at.Before(next) {
-			next = at
+		if !found || at.Before(next) {
+			next, found = at, true
 		}
 	}
-	return next, !next.IsZero()
+	return next, found
 }
 
 // act does every action that is due: pre-notify and hand over instalments, and pay those
@@ -384,6 +392,9 @@ func (w *planWorkflow) present(ctx workflow.Context, i *InstalmentState) error {
 			return fmt.Errorf("pre-notify instalment %d: %w", i.Seq, err)
 		}
 		i.Prenotified = i.CollectionDate
+		if w.Suspended || w.Closing { // suspended, or forfeited, while the debtor was being told
+			return nil
+		}
 	}
 	// The bank needs the file the business day before: a date too close moves on.
 	if earliest := target2.AddBusinessDays(today, 2); i.CollectionDate.Before(earliest) {
@@ -481,6 +492,9 @@ func (w *planWorkflow) record(ctx workflow.Context, i *InstalmentState) error {
 // forfeited tells whether MissesForDecadenza misses fall within DecadenzaMonths (decadenza).
 func (w *planWorkflow) forfeited() bool {
 	n := w.Policy.MissesForDecadenza
+	if n < 1 {
+		return false
+	}
 	for k := n - 1; k < len(w.Misses); k++ {
 		first := w.Misses[k-n+1].Time()
 		if w.Misses[k].Time().Before(first.AddDate(0, w.Policy.DecadenzaMonths, 0)) {
@@ -603,7 +617,10 @@ func (w *planWorkflow) setDetails(ctx workflow.Context) {
 
 // validatePlanUpdate refuses an update while another is running.
 func (w *planWorkflow) validatePlanUpdate() error {
-	if w.busy {
+	switch {
+	case w.Closing || w.done():
+		return rejected("the plan is ending")
+	case w.busy:
 		return rejected("another change of this plan is in progress: try again in a moment")
 	}
 	return nil
@@ -656,6 +673,11 @@ func (w *planWorkflow) resume(ctx workflow.Context) error {
 		return err
 	}
 	w.Suspended = false
+	for k := range w.Instalments { // the dates the debtor was told may be past: tell again
+		if i := &w.Instalments[k]; i.Status == InstalmentPlanned {
+			i.Prenotified = date.Date{}
+		}
+	}
 	w.releaseHeld()
 	w.wake.SendAsync(nil)
 	return nil
