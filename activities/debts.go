@@ -113,6 +113,23 @@ func (a *Debts) RegisterPosition(ctx context.Context, debtID int64) error {
 	}
 }
 
+// IssueNotice is the whole issue of a notice in one activity: register the position with
+// GPD, render the notice, email it, record the debt ISSUED. Each step is idempotent, so a
+// retry redoes only what did not happen; a debt paid meanwhile gets no notice and stays PAID.
+func (a *Debts) IssueNotice(ctx context.Context, debtID int64) error {
+	if err := a.RegisterPosition(ctx, debtID); err != nil {
+		return err
+	}
+	documentID, err := a.RenderNotice(ctx, debtID)
+	if err != nil {
+		return err
+	}
+	if err := a.SendNotice(ctx, debtID, documentID); err != nil {
+		return err
+	}
+	return a.SetStatus(ctx, debtID, workflows.StatusIssued)
+}
+
 func (a *Debts) position(d dbgen.DebtPosition) (gpd.Position, error) {
 	return positions.Position(a.Creditor, a.Services, d)
 }

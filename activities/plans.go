@@ -64,8 +64,10 @@ func (a *Plans) CreatePlan(ctx context.Context, debtID int64, req workflows.Plan
 	hash := requestHash(req)
 	err := db.InTx(ctx, a.Debts.Pool, func(q *dbgen.Queries) error {
 		var err error
-		if d, err = q.LockDebt(ctx, debtID); err != nil {
-			return fmt.Errorf("lock debt %d: %w", debtID, db.NotFound(err))
+		if d, err = q.LockDebt(ctx, debtID); errors.Is(db.NotFound(err), db.ErrNotFound) {
+			return invalid("debt %d does not exist", debtID)
+		} else if err != nil {
+			return fmt.Errorf("lock debt %d: %w", debtID, err)
 		}
 		existing, err := q.GetPlanByDebt(ctx, debtID)
 		switch err = db.NotFound(err); {

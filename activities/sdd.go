@@ -352,13 +352,13 @@ func (a *SDD) applyReport(ctx context.Context, run dbgen.SddRun) error {
 	if err != nil {
 		return err
 	}
-	return db.InTx(ctx, a.Pool, func(q *dbgen.Queries) error {
+	pending := 0
+	err = db.InTx(ctx, a.Pool, func(q *dbgen.Queries) error {
 		subs, err := q.RunSubmittedCollections(ctx, run.ID)
 		if err != nil {
 			return err
 		}
 		var o outcomes
-		pending := 0
 		for _, c := range subs {
 			status, reason := report.StatusOf(msgID+"-"+c.SequenceType, c.EndToEndID)
 			switch {
@@ -380,11 +380,14 @@ func (a *SDD) applyReport(ctx context.Context, run dbgen.SddRun) error {
 			return err
 		}
 		if pending > 0 {
-			logger(ctx).Warn("status report leaves collections pending: waiting for another", "msg_id", msgID, "pending", pending)
 			return nil
 		}
 		return q.MarkRunReported(ctx, run.ID)
 	})
+	if err == nil && pending > 0 { // what was decided is recorded; the rest is asked again
+		err = fmt.Errorf("status report %s of file %s leaves %d collections without an outcome", report.MsgID, msgID, pending)
+	}
+	return err
 }
 
 // archived is a message received from the bank, gzipped for sdd_messages.
@@ -514,6 +517,10 @@ func (a *SDD) applyNotification(ctx context.Context, doc bankgw.Document) (int, 
 			}
 			c, err := q.ReturnCollection(ctx, dbgen.ReturnCollectionParams{Status: status, Reason: r.Reason, EndToEndID: r.EndToEndID})
 			if errors.Is(db.NotFound(err), db.ErrNotFound) {
+				// A return can overtake the status report of its file: read it again later.
+				if known, err := q.CollectionStatus(ctx, r.EndToEndID); err == nil && known == "SUBMITTED" {
+					return fmt.Errorf("return of %s came before the status report of its file: read again later", r.EndToEndID)
+				}
 				logger(ctx).Warn("return of a collection incasso did not make or that was never accepted", "end_to_end_id", r.EndToEndID)
 				continue
 			} else if err != nil {

@@ -57,6 +57,17 @@ func (q *Queries) CollectAcceptedInstalments(ctx context.Context, runID int64) e
 	return err
 }
 
+const collectionStatus = `-- name: CollectionStatus :one
+SELECT status FROM sdd_collections WHERE end_to_end_id = $1
+`
+
+func (q *Queries) CollectionStatus(ctx context.Context, endToEndID string) (string, error) {
+	row := q.db.QueryRow(ctx, collectionStatus, endToEndID)
+	var status string
+	err := row.Scan(&status)
+	return status, err
+}
+
 const countMandates = `-- name: CountMandates :one
 SELECT count(*) FROM sdd_mandates WHERE debt_id = $1
 `

@@ -175,6 +175,9 @@ WHERE c.end_to_end_id = sqlc.arg(end_to_end_id) AND c.status IN ('ACCEPTED', 'RE
   AND p.id = c.plan_id AND d.id = p.debt_id
 RETURNING c.plan_id, c.seq, d.ec_fiscal_code, d.iupd;
 
+-- name: CollectionStatus :one
+SELECT status FROM sdd_collections WHERE end_to_end_id = $1;
+
 -- name: GetCursor :one
 SELECT position FROM sdd_cursors WHERE name = $1;
 
