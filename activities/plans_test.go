@@ -559,7 +559,8 @@ func TestCreatePlanRefused(t *testing.T) {
 	t.Run("unknown debt", func(t *testing.T) {
 		before := pf.count(t, `SELECT count(*) FROM instalment_plans`)
 		err := runAct(t, pf.plans, nil, pf.plans.CreatePlan, int64(987654321), workflows.PlanRequest{Instalments: 2, MandateID: 1})
-		require.ErrorContains(t, err, "lock debt 987654321: not found")
+		requireNonRetryable(t, err, activities.ErrTypeInvalidInput)
+		require.ErrorContains(t, err, "debt 987654321 does not exist")
 		require.Equal(t, before, pf.count(t, `SELECT count(*) FROM instalment_plans`))
 	})
 }
