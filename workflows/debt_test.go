@@ -52,6 +52,7 @@ func standInRegisterPosition(context.Context, int64) error      { return nil }
 func standInRenderNotice(context.Context, int64) (int64, error) { return testDocumentID, nil }
 func standInSendNotice(context.Context, int64, int64) error     { return nil }
 func standInSetStatus(context.Context, int64, string) error     { return nil }
+func standInIssueNotice(context.Context, int64) error           { return nil }
 func standInLoadPolicy(context.Context, int64) (Policy, error)  { return Policy{}, nil }
 func standInSendReminder(context.Context, StepInput) error      { return nil }
 
@@ -116,6 +117,7 @@ func newHarness(t *testing.T) *harness {
 	env.RegisterActivityWithOptions(standInRenderNotice, activity.RegisterOptions{Name: ActivityRenderNotice})
 	env.RegisterActivityWithOptions(standInSendNotice, activity.RegisterOptions{Name: ActivitySendNotice})
 	env.RegisterActivityWithOptions(standInSetStatus, activity.RegisterOptions{Name: ActivitySetStatus})
+	env.RegisterActivityWithOptions(standInIssueNotice, activity.RegisterOptions{Name: ActivityIssueNotice})
 	env.RegisterActivityWithOptions(standInLoadPolicy, activity.RegisterOptions{Name: ActivityLoadPolicy})
 	env.RegisterActivityWithOptions(standInSendReminder, activity.RegisterOptions{Name: ActivitySendReminder})
 	// The starter sets these on start; the workflow upserts DebtStatus from then on.
@@ -124,30 +126,47 @@ func newHarness(t *testing.T) *harness {
 		SearchServiceCode.ValueSet("TARI"),
 	)))
 
-	env.OnActivity(ActivityRegisterPosition, mock.Anything, mock.Anything).Return(
+	register := func(ctx context.Context, debtID int64) error {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.registerTry = append(h.registerTry, activity.GetInfo(ctx).Attempt)
+		if len(h.registerTry) <= h.registerFail {
+			return errors.New("pagoPA GPD unavailable")
+		}
+		h.registered = append(h.registered, debtID)
+		return nil
+	}
+	render := func(_ context.Context, debtID int64) (int64, error) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.rendered = append(h.rendered, debtID)
+		return testDocumentID, nil
+	}
+	send := func(_ context.Context, debtID, documentID int64) error {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.sent = append(h.sent, [2]int64{debtID, documentID})
+		return nil
+	}
+	setStatus := func(_ context.Context, debtID int64, status string) error {
+		now := env.Now() // workflow (mock) clock, after any setStatusTakes delay
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.statuses = append(h.statuses, statusChange{DebtID: debtID, Status: status, At: now})
+		return nil
+	}
+	env.OnActivity(ActivityRegisterPosition, mock.Anything, mock.Anything).Return(register).Maybe()
+	env.OnActivity(ActivityRenderNotice, mock.Anything, mock.Anything).Return(render).Maybe()
+	env.OnActivity(ActivitySendNotice, mock.Anything, mock.Anything, mock.Anything).Return(send).Maybe()
+	// IssueNotice is the three and ISSUED in one activity, as activities.Debts does it.
+	env.OnActivity(ActivityIssueNotice, mock.Anything, mock.Anything).Return(
 		func(ctx context.Context, debtID int64) error {
-			h.mu.Lock()
-			defer h.mu.Unlock()
-			h.registerTry = append(h.registerTry, activity.GetInfo(ctx).Attempt)
-			if len(h.registerTry) <= h.registerFail {
-				return errors.New("pagoPA GPD unavailable")
+			if err := register(ctx, debtID); err != nil {
+				return err
 			}
-			h.registered = append(h.registered, debtID)
-			return nil
-		})
-	env.OnActivity(ActivityRenderNotice, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, debtID int64) (int64, error) {
-			h.mu.Lock()
-			defer h.mu.Unlock()
-			h.rendered = append(h.rendered, debtID)
-			return testDocumentID, nil
-		})
-	env.OnActivity(ActivitySendNotice, mock.Anything, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, debtID, documentID int64) error {
-			h.mu.Lock()
-			defer h.mu.Unlock()
-			h.sent = append(h.sent, [2]int64{debtID, documentID})
-			return nil
+			doc, _ := render(ctx, debtID)
+			_ = send(ctx, debtID, doc)
+			return setStatus(ctx, debtID, StatusIssued)
 		})
 	env.OnActivity(ActivityLoadPolicy, mock.Anything, mock.Anything).Return(
 		func(context.Context, int64) (Policy, error) {
@@ -167,14 +186,8 @@ func newHarness(t *testing.T) *harness {
 			h.reminders = append(h.reminders, reminder{Step: in.Step.Name, Version: in.PolicyVersion, At: now.UTC()})
 			return h.reminderErr
 		}).Maybe()
-	env.OnActivity(ActivitySetStatus, mock.Anything, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, debtID int64, status string) error {
-			now := env.Now() // workflow (mock) clock, after any setStatusTakes delay
-			h.mu.Lock()
-			defer h.mu.Unlock()
-			h.statuses = append(h.statuses, statusChange{DebtID: debtID, Status: status, At: now})
-			return nil
-		}).AfterFn(func() time.Duration { return h.setStatusTakes })
+	env.OnActivity(ActivitySetStatus, mock.Anything, mock.Anything, mock.Anything).Return(setStatus).
+		AfterFn(func() time.Duration { return h.setStatusTakes })
 	// Mocks run on the workflow's or an activity's goroutine: they record, the test asserts.
 	env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
 		sa, _ := args.Get(0).(temporal.SearchAttributes)

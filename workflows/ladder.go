@@ -187,10 +187,10 @@ func (w *debtWorkflow) startLadder(ctx workflow.Context) error {
 
 // loadPolicy asks for the latest policy of the debt's service, which the debt follows from now.
 func (w *debtWorkflow) loadPolicy(ctx workflow.Context) (Policy, error) {
-	ctx = workflow.WithActivityOptions(ctx, issueOptions)
+	opts := issueOptions
+	opts.Summary = "Load the reminder policy of the service"
 	var p Policy
-	err := workflow.ExecuteActivity(withSummary(ctx, "Load the reminder policy of the service"),
-		ActivityLoadPolicy, w.in.DebtID).Get(ctx, &p)
+	err := w.execute(ctx, opts, ActivityLoadPolicy, w.in.DebtID).Get(ctx, &p)
 	if err != nil {
 		return p, fmt.Errorf("load reminder policy: %w", err)
 	}
