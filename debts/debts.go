@@ -199,6 +199,9 @@ func Start(ctx context.Context, c Starter, taskQueue string, d dbgen.DebtPositio
 		TaskQueue:                taskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		// Started from a worker (a campaign), the first workflow task runs in that worker
+		// without a round trip through the task queue.
+		EnableEagerStart: true,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.SearchDebtStatus.ValueSet(workflows.StatusCreated),
 			workflows.SearchServiceCode.ValueSet(d.ServiceCode),
