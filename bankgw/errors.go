@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
+
+	"incasso/internal/backoff"
 )
 
 // Errors a caller tells apart. A *StatusError wraps them with the HTTP status and the bank's
@@ -64,9 +65,7 @@ func statusError(op string, resp *http.Response, body []byte) *StatusError {
 		msg.Error = strings.TrimSpace(string(body))
 	}
 	e := &StatusError{Op: op, Status: resp.StatusCode, Message: msg.Error}
-	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
-		e.RetryAfter = time.Duration(s) * time.Second
-	}
+	e.RetryAfter = backoff.RetryAfter(resp)
 	switch resp.StatusCode {
 	case http.StatusAccepted:
 		e.kind = ErrNotReady

@@ -7,40 +7,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"time"
+
+	"incasso/internal/backoff"
 )
 
-// RetryPolicy bounds how a client repeats a request that GPD may answer later: after a
-// network error, a 5xx or a 429. Every other answer is final.
-type RetryPolicy struct {
-	Attempts int           // tries in all, the first included; less than 1 means 1
-	Initial  time.Duration // wait after the first failure, doubled after each further one
-	Max      time.Duration // cap on every wait, Retry-After included
-}
+// RetryPolicy bounds how the client repeats a request GPD may answer later.
+type RetryPolicy = backoff.Policy
 
-// DefaultRetry is the policy of New and NewReceipts: 4 attempts, waiting at most 1.4
-// seconds in all unless GPD asks for longer with Retry-After.
-var DefaultRetry = RetryPolicy{Attempts: 4, Initial: 200 * time.Millisecond, Max: 5 * time.Second}
-
-// wait returns how long to wait after the n-th failed attempt: Retry-After when the server
-// asked for it, else Initial*2^(n-1) with equal jitter (half fixed, half random), so that
-// clients failing together do not retry together. Both are capped at Max.
-func (p RetryPolicy) wait(n int, retryAfter time.Duration) time.Duration {
-	if retryAfter > 0 {
-		return min(retryAfter, p.Max)
-	}
-	d := p.Initial
-	for i := 1; i < n && d < p.Max; i++ {
-		d *= 2
-	}
-	d = min(d, p.Max)
-	if d <= 0 {
-		return 0
-	}
-	return d/2 + rand.N(d/2+1)
-}
+// DefaultRetry: 4 attempts, waiting at most 1.4 seconds in all unless GPD asks for longer.
+var DefaultRetry = backoff.Default
 
 // Option configures a client.
 type Option func(*conn)
@@ -110,7 +87,7 @@ func (c *conn) send(ctx context.Context, op, method, path string, body []byte, a
 		if se != nil {
 			retryAfter = se.retryAfter
 		}
-		t := time.NewTimer(c.retry.wait(n, retryAfter))
+		t := time.NewTimer(c.retry.Wait(n, retryAfter))
 		select {
 		case <-ctx.Done():
 			t.Stop()

@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
+
+	"incasso/internal/backoff"
 )
 
 // Errors a caller tells apart. A *StatusError wraps them with the HTTP status.
@@ -51,9 +52,7 @@ func statusError(op string, resp *http.Response, body []byte) *StatusError {
 	}
 	_ = json.Unmarshal(body, &problem)
 	e := &StatusError{Op: op, Status: resp.StatusCode, Title: problem.Title}
-	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
-		e.retryAfter = time.Duration(s) * time.Second
-	}
+	e.retryAfter = backoff.RetryAfter(resp)
 	switch status := resp.StatusCode; {
 	case status == http.StatusConflict:
 		e.kind = ErrConflict

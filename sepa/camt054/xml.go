@@ -3,7 +3,6 @@ package camt054
 import (
 	"bytes"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"incasso/date"
 	"incasso/money"
+	"incasso/sepa/internal/isoxml"
 )
 
 // MaxSize is the largest notification Parse reads, 64 MiB. Callers reading from the network
@@ -50,7 +50,7 @@ func Parse(data []byte) (Notification, error) {
 		return Notification{}, &Error{"Document/BkToCstmrDbtCdtNtfctn", "is missing"}
 	}
 	n := Notification{MsgID: trim(x.MsgId)}
-	if n.Created, err = parseDateTime(trim(x.CreDtTm)); err != nil {
+	if n.Created, err = isoxml.ParseDateTime(trim(x.CreDtTm)); err != nil {
 		return Notification{}, &Error{"GrpHdr/CreDtTm", "is not an ISO date and time"}
 	}
 	if err := checkHeader(n.MsgID, n.Created); err != nil {
@@ -252,7 +252,7 @@ func (d xDate) date(path string) (date.Date, error) {
 		}
 		return day, nil
 	}
-	t, err := parseDateTime(trim(d.DtTm))
+	t, err := isoxml.ParseDateTime(trim(d.DtTm))
 	if err != nil {
 		return date.Date{}, &Error{path, "is missing or not a date (Dt) or a date and time (DtTm)"}
 	}
@@ -261,46 +261,11 @@ func (d xDate) date(path string) (date.Date, error) {
 
 func trim(s string) string { return strings.TrimSpace(s) }
 
-// parseDateTime reads an ISODateTime; one without a zone is Rome time.
-func parseDateTime(s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		t, err = time.ParseInLocation("2006-01-02T15:04:05", s, date.Rome)
-	}
-	return t, err
-}
-
-// decodeDocument decodes the root element of data into v and returns its name. Only white
-// space, comments and processing instructions may surround it.
+// decodeDocument decodes the file's Document element into v (see isoxml.DecodeDocument).
 func decodeDocument(data []byte, v any) (xml.Name, error) {
-	d := xml.NewDecoder(bytes.NewReader(data))
-	var root xml.Name
-	for {
-		tok, err := d.Token()
-		if err == io.EOF && root.Local != "" {
-			return root, nil
-		}
-		if err != nil {
-			return root, fmt.Errorf("camt054: %w", err)
-		}
-		switch tok := tok.(type) {
-		case xml.StartElement:
-			if root.Local != "" {
-				return root, fmt.Errorf("camt054: element %s after the root element", tok.Name.Local)
-			}
-			root = tok.Name
-			if root.Local != "Document" {
-				return root, fmt.Errorf("camt054: root element is %s, not Document", root.Local)
-			}
-			if err := d.DecodeElement(v, &tok); err != nil {
-				return root, fmt.Errorf("camt054: %w", err)
-			}
-		case xml.CharData:
-			if len(bytes.TrimSpace(tok)) > 0 {
-				return root, errors.New("camt054: text outside the root element")
-			}
-		case xml.Directive:
-			return root, errors.New("camt054: DOCTYPE and other directives are not accepted")
-		}
+	root, err := isoxml.DecodeDocument(bytes.NewReader(data), v)
+	if err != nil {
+		err = fmt.Errorf("camt054: %w", err)
 	}
+	return root, err
 }

@@ -3,13 +3,13 @@ package pain002
 import (
 	"bytes"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
 	"incasso/date"
+	"incasso/sepa/internal/isoxml"
 )
 
 // MaxSize is the largest report Parse reads, 64 MiB: a report listing every transaction of
@@ -40,7 +40,7 @@ func Parse(data []byte) (Report, error) {
 	case x.Grp == nil:
 		return Report{}, &Error{"OrgnlGrpInfAndSts", "is missing"}
 	}
-	created, err := parseDateTime(trim(x.CreDtTm))
+	created, err := isoxml.ParseDateTime(trim(x.CreDtTm))
 	if err != nil {
 		return Report{}, &Error{"GrpHdr/CreDtTm", "is not an ISO date and time"}
 	}
@@ -163,46 +163,11 @@ func reasons(code string) []xReason {
 
 func trim(s string) string { return strings.TrimSpace(s) }
 
-// parseDateTime reads an ISODateTime; one without a zone is Rome time.
-func parseDateTime(s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		t, err = time.ParseInLocation("2006-01-02T15:04:05", s, date.Rome)
-	}
-	return t, err
-}
-
-// decodeDocument decodes the root element of data into v and returns its name. Only white
-// space, comments and processing instructions may surround it.
+// decodeDocument decodes the file's Document element into v (see isoxml.DecodeDocument).
 func decodeDocument(data []byte, v any) (xml.Name, error) {
-	d := xml.NewDecoder(bytes.NewReader(data))
-	var root xml.Name
-	for {
-		tok, err := d.Token()
-		if err == io.EOF && root.Local != "" {
-			return root, nil
-		}
-		if err != nil {
-			return root, fmt.Errorf("pain002: %w", err)
-		}
-		switch tok := tok.(type) {
-		case xml.StartElement:
-			if root.Local != "" {
-				return root, fmt.Errorf("pain002: element %s after the root element", tok.Name.Local)
-			}
-			root = tok.Name
-			if root.Local != "Document" {
-				return root, fmt.Errorf("pain002: root element is %s, not Document", root.Local)
-			}
-			if err := d.DecodeElement(v, &tok); err != nil {
-				return root, fmt.Errorf("pain002: %w", err)
-			}
-		case xml.CharData:
-			if len(bytes.TrimSpace(tok)) > 0 {
-				return root, errors.New("pain002: text outside the root element")
-			}
-		case xml.Directive:
-			return root, errors.New("pain002: DOCTYPE and other directives are not accepted")
-		}
+	root, err := isoxml.DecodeDocument(bytes.NewReader(data), v)
+	if err != nil {
+		err = fmt.Errorf("pain002: %w", err)
 	}
+	return root, err
 }

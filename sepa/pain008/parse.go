@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"time"
 
 	"incasso/date"
 	"incasso/money"
+	"incasso/sepa/internal/isoxml"
 )
 
 // File is a pain.008 document as Parse reads it.
@@ -190,51 +190,22 @@ func declared(nbOfTxs, ctrlSum string, n int, sum money.Cents, bad func(field, p
 	return n, sum, nil
 }
 
-// parseDateTime reads an ISODateTime; one without a zone is Rome time.
+// parseDateTime reads an ISODateTime in the years a file may have.
 func parseDateTime(s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		t, err = time.ParseInLocation("2006-01-02T15:04:05", s, date.Rome)
-	}
+	t, err := isoxml.ParseDateTime(s)
 	if err == nil && !validTime(t) {
 		err = errors.New("year out of range")
 	}
 	return t, err
 }
 
-// decodeDocument decodes the root element of r into v and returns its name. Only white
-// space, comments and processing instructions may surround it.
+// decodeDocument decodes the file's Document element into v (see isoxml.DecodeDocument).
 func decodeDocument(r io.Reader, v any) (xml.Name, error) {
-	d := xml.NewDecoder(r)
-	var root xml.Name
-	for {
-		tok, err := d.Token()
-		if err == io.EOF && root.Local != "" {
-			return root, nil
-		}
-		if err != nil {
-			return root, fmt.Errorf("pain008: %w", err)
-		}
-		switch tok := tok.(type) {
-		case xml.StartElement:
-			if root.Local != "" {
-				return root, fmt.Errorf("pain008: element %s after the root element", tok.Name.Local)
-			}
-			root = tok.Name
-			if root.Local != "Document" {
-				return root, fmt.Errorf("pain008: root element is %s, not Document", root.Local)
-			}
-			if err := d.DecodeElement(v, &tok); err != nil {
-				return root, fmt.Errorf("pain008: %w", err)
-			}
-		case xml.CharData:
-			if len(strings.TrimSpace(string(tok))) > 0 {
-				return root, errors.New("pain008: text outside the root element")
-			}
-		case xml.Directive:
-			return root, errors.New("pain008: DOCTYPE and other directives are not accepted")
-		}
+	root, err := isoxml.DecodeDocument(r, v)
+	if err != nil {
+		err = fmt.Errorf("pain008: %w", err)
 	}
+	return root, err
 }
 
 // The document as decoded, by local names: a Writer writes no more than this.
