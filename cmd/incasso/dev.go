@@ -155,6 +155,7 @@ incasso is running. Ctrl-C stops everything.
   Finance console     %s/console/  (log in with the API key)
   REST API            %s  (API key: %s)
   pagoPA simulator    %s  (pay a notice: curl -X POST %s/sim/pay/<noticeNumber>)
+  Bank simulator      %s/bank/  (SEPA direct debit; what it received: %s/sim/bank/files)
   Mail sink (web)     %s  (SMTP on %s)
 
 Create a debt:
@@ -168,8 +169,9 @@ Create a debt:
 Then read it:  curl -s -H 'Authorization: Bearer %s' %s/v1/debts/TARI-2026-0001
 
 Or load a campaign of 1,000 debts in the console: examples/campagna-tari-2026.csv
+Pay it in instalments by SEPA direct debit: README, "Instalment plans by SEPA direct debit".
 
-`, temporalUIURL, s.APIURL, s.APIURL, key, s.PagoPASimURL, s.PagoPASimURL, s.MailUIURL, s.SMTPAddr, s.APIURL, key, due, key, s.APIURL)
+`, temporalUIURL, s.APIURL, s.APIURL, key, s.PagoPASimURL, s.PagoPASimURL, s.PagoPASimURL, s.PagoPASimURL, s.MailUIURL, s.SMTPAddr, s.APIURL, key, due, key, s.APIURL)
 }
 
 func envOr(name, def string) string {
