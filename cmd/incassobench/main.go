@@ -13,7 +13,7 @@
 // INCASSO_TEMPORAL_BIN (bin/temporal), BENCH_IMPORT_ROWS (100000), BENCH_IMPORT_RUNS (3: the
 // median is shown), BENCH_CPUPROFILE (a file: CPU profile of the API imports),
 // BENCH_BARE_WORKFLOWS (2000),
-// BENCH_LAUNCH_DEBTS (10000), BENCH_LAUNCH_RATE (1000), BENCH_LAUNCH_TIMEOUT (5m: past it the
+// BENCH_LAUNCH_DEBTS (10000), BENCH_LAUNCH_RATE (1000), BENCH_LAUNCH_TIMEOUT (10m: past it the
 // launch figures are what was reached by then), BENCH_SDD_TRANSACTIONS (100000),
 // BENCH_PLAN_DAY (40ms), BENCH_PLAN_TIMEOUT (10m), BENCH_ONLY (e.g. "sdd,plan"; all by default).
 //
@@ -129,7 +129,7 @@ func loadSettings() (settings, error) {
 	if s.launchRate, err = envInt("BENCH_LAUNCH_RATE", 1000); err != nil {
 		return s, err
 	}
-	s.launchTimeout = 5 * time.Minute
+	s.launchTimeout = 10 * time.Minute
 	if v := os.Getenv("BENCH_LAUNCH_TIMEOUT"); v != "" {
 		if s.launchTimeout, err = time.ParseDuration(v); err != nil {
 			return s, fmt.Errorf("BENCH_LAUNCH_TIMEOUT: %w", err)
