@@ -31,6 +31,7 @@ import (
 	"incasso/banksim"
 	"incasso/date"
 	"incasso/db/dbgen"
+	"incasso/internal/fakeclock"
 	"incasso/internal/specs"
 	"incasso/money"
 	"incasso/sepa/camt054"
@@ -45,29 +46,11 @@ const (
 	bankDelay = time.Hour // until the pain.002 of a file is ready, on the bank's clock
 )
 
-// bankClock is the simulated bank's clock: it moves only when told.
-type bankClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *bankClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *bankClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // sddFixture is planFixture with the SDD activities, whose bank is the simulator served over
 // HTTP and reached through the real gateway.
 type sddFixture struct {
 	*planFixture
-	clock   *bankClock
+	clock   *fakeclock.Clock
 	bankURL string
 	gw      *bankgw.HTTP
 	sdd     *activities.SDD
@@ -102,7 +85,7 @@ func (sf *sddFixture) posts() []filePost {
 func newSDDFixture(t *testing.T) *sddFixture {
 	t.Helper()
 	pf := newPlanFixture(t)
-	clock := &bankClock{t: time.Now()}
+	clock := fakeclock.New(time.Now())
 	bank := banksim.New(banksim.Config{Delay: bankDelay, APIKey: bankKey, Now: clock.Now, Logger: slog.New(slog.DiscardHandler)})
 	sf := &sddFixture{planFixture: pf, clock: clock}
 	handler := bank.Handler()

@@ -20,6 +20,7 @@ import (
 	"incasso/bankgw"
 	"incasso/banksim"
 	"incasso/date"
+	"incasso/internal/fakeclock"
 	"incasso/money"
 	"incasso/sepa/camt054"
 	"incasso/sepa/pain002"
@@ -30,26 +31,6 @@ const testKey = "test-api-key"
 
 // fast retries without waiting to speak of.
 var fast = bankgw.WithRetry(bankgw.RetryPolicy{Attempts: 4, Initial: time.Millisecond, Max: 5 * time.Millisecond})
-
-// clock is a fake clock that moves only when told.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, date.Rome)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // testBank serves a simulated bank with cfg and returns its URL and a gateway to it.
 func testBank(t *testing.T, cfg banksim.Config) (string, *bankgw.HTTP) {
@@ -122,7 +103,7 @@ func pain008File(t *testing.T, msgID string, txs []pain008.Transaction) []byte {
 func TestSubmitAndStatusReport(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clk := newClock()
+	clk := fakeclock.New(time.Date(2026, 3, 2, 10, 0, 0, 0, date.Rome))
 	url, gw := testBank(t, banksim.Config{Delay: time.Minute, Now: clk.Now})
 	control(t, url, "/sim/bank/rules", banksim.Rule{MandateID: "MND-2", Code: "AM04", Times: 1}, http.StatusNoContent)
 
@@ -205,7 +186,7 @@ func TestInvalidFileIsRejected(t *testing.T) {
 func TestFileRejectedAsAWhole(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clk := newClock()
+	clk := fakeclock.New(time.Date(2026, 3, 2, 10, 0, 0, 0, date.Rome))
 	url, gw := testBank(t, banksim.Config{Now: clk.Now})
 	control(t, url, "/sim/bank/file-reject", banksim.FileReject{Code: "FF01"}, http.StatusNoContent)
 	require.NoError(t, gw.Submit(ctx, "MSG-D1", bytes.NewReader(pain008File(t, "MSG-D1", transactions("E2E-D1", 3)))))
@@ -231,7 +212,7 @@ func TestFileRejectedAsAWhole(t *testing.T) {
 func TestReturnsAndRefunds(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clk := newClock()
+	clk := fakeclock.New(time.Date(2026, 3, 2, 10, 0, 0, 0, date.Rome))
 	url, gw := testBank(t, banksim.Config{Now: clk.Now})
 	control(t, url, "/sim/bank/rules", banksim.Rule{MandateID: "MND-2", Code: "AM04"}, http.StatusNoContent)
 	require.NoError(t, gw.Submit(ctx, "MSG-E", bytes.NewReader(pain008File(t, "MSG-E", transactions("E2E-E", 3)))))

@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,32 +19,13 @@ import (
 	"incasso/bankgw"
 	"incasso/banksim"
 	"incasso/date"
+	"incasso/internal/fakeclock"
 	"incasso/money"
 	"incasso/sepa/pain002"
 	"incasso/sepa/pain008"
 )
 
 const testKey = "test-api-key"
-
-// clock is a fake clock that moves only when told.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, date.Rome)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // testBank serves a simulated bank with cfg and returns its URL and a gateway to it.
 func testBank(t *testing.T, cfg banksim.Config) (string, *bankgw.HTTP) {
@@ -128,7 +108,7 @@ func pain008File(t *testing.T, p pain008.Profile, msgID string, txs []pain008.Tr
 func rejects(t *testing.T, cfg banksim.Config, msgID string, file []byte) map[string]string {
 	t.Helper()
 	ctx := context.Background()
-	clk := newClock()
+	clk := fakeclock.New(time.Date(2026, 3, 2, 10, 0, 0, 0, date.Rome))
 	cfg.Now = clk.Now
 	_, gw := testBank(t, cfg)
 	require.NoError(t, gw.Submit(ctx, msgID, bytes.NewReader(file)))
@@ -191,7 +171,7 @@ func TestEveryTransactionRejected(t *testing.T) {
 func TestRulesAndFilesSummary(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clk := newClock()
+	clk := fakeclock.New(time.Date(2026, 3, 2, 10, 0, 0, 0, date.Rome))
 	url, gw := testBank(t, banksim.Config{Now: clk.Now, Delay: time.Minute})
 	call(t, "POST", url+"/sim/bank/rules", banksim.Rule{MandateID: "MND-3", Code: "MD01", Times: 2}, http.StatusNoContent)
 	call(t, "POST", url+"/sim/bank/rules", banksim.Rule{MandateID: "*", Code: "MS03"}, http.StatusNoContent)
@@ -256,7 +236,7 @@ func TestControlsRefuseNonsense(t *testing.T) {
 func TestNotificationsPaging(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clk := newClock()
+	clk := fakeclock.New(time.Date(2026, 3, 2, 10, 0, 0, 0, date.Rome))
 	url, gw := testBank(t, banksim.Config{Now: clk.Now})
 	require.NoError(t, gw.Submit(ctx, "MSG-1", bytes.NewReader(pain008File(t, pain008.V08, "MSG-1", transactions("E2E", 3)))))
 	clk.Advance(2 * time.Second)
