@@ -274,12 +274,18 @@ func truncate(s string, n int) string {
 // grouping the thousands (1.234,50), or a decimal point (1234.50), or whole euro (80). A
 // point followed by three digits and nothing else (1.234) is refused as ambiguous. A euro
 // sign before or after is allowed. Errors never repeat the value.
+// Errors of parseEuro and parseDate, made once: a file has many rows.
+var (
+	errBadEuro = errors.New("not an amount in euro: write it as 1234,50 or 1.234,50")
+	errBadDate = errors.New("not a date: write it as dd/mm/yyyy or yyyy-mm-dd")
+)
+
 func parseEuro(s string) (money.Cents, error) {
 	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(s), "€"), "€"))
 	if s == "" {
 		return 0, errors.New("required: an amount in euro such as 12,50")
 	}
-	bad := errors.New("not an amount in euro: write it as 1234,50 or 1.234,50")
+	bad := errBadEuro
 	var whole, frac string
 	switch {
 	case strings.Contains(s, ","):
@@ -337,15 +343,18 @@ func allDigits(s string) bool {
 
 // parseDate reads a date as dd/mm/yyyy (d/m/yyyy too) or yyyy-mm-dd.
 func parseDate(s string) (date.Date, error) {
-	bad := errors.New("not a date: write it as dd/mm/yyyy or yyyy-mm-dd")
-	if d, err := date.Parse(s); err == nil {
-		return d, nil
-	}
-	parts := strings.Split(s, "/")
-	if len(parts) != 3 {
+	bad := errBadDate
+	day, rest, ok := strings.Cut(s, "/")
+	if !ok { // ISO; tried last, a failing time.Parse costs
+		if d, err := date.Parse(s); err == nil {
+			return d, nil
+		}
 		return date.Date{}, bad
 	}
-	day, month, year := parts[0], parts[1], parts[2]
+	month, year, ok := strings.Cut(rest, "/")
+	if !ok || strings.Contains(year, "/") {
+		return date.Date{}, bad
+	}
 	if len(year) == 2 && allDigits(year) {
 		return date.Date{}, errors.New("write the year with four digits: dd/mm/yyyy")
 	}

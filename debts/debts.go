@@ -8,8 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/mail"
-	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -61,11 +59,6 @@ type FieldError struct {
 	Field   string
 	Message string
 }
-
-var (
-	iupdPattern  = regexp.MustCompile(`^[A-Za-z0-9._-]{1,35}$`)
-	emailPattern = regexp.MustCompile(`^[a-zA-Z0-9_.+-]+@[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)*$`) // paForNode stEMail
-)
 
 // Normalize trims the texts and writes the fiscal code in capitals without spaces.
 func (n *New) Normalize() {
@@ -122,16 +115,49 @@ func (n New) Validate(today date.Date, creditor config.Creditor, services config
 }
 
 // ValidIUPD tells whether s can be an iupd: 1 to 35 of A-Z a-z 0-9 . _ -
-func ValidIUPD(s string) bool { return iupdPattern.MatchString(s) }
+func ValidIUPD(s string) bool {
+	if len(s) < 1 || len(s) > 35 {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i]; !alnum(c) && c != '.' && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func alnum(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' }
 
 // MissingDate is the message of a due date missing or unreadable; callers that know the
 // format expected say it instead.
 const MissingDate = "required: a date"
 
-// PlainEmail accepts a bare address of at most 256 characters, as paForNode's stEMail.
+// PlainEmail accepts a bare address of at most 256 characters that paForNode's stEMail
+// ([a-zA-Z0-9_.+-]+@[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)*) and RFC 5322 (a dot-atom local part: no
+// dot first, last or twice in a row) both accept. A file of 100,000 rows checks as many, so
+// this is a loop rather than a regular expression and a parser.
 func PlainEmail(s string) bool {
-	addr, err := mail.ParseAddress(s)
-	return err == nil && addr.Address == s && emailPattern.MatchString(s) && len(s) <= 256
+	local, domain, ok := strings.Cut(s, "@")
+	if !ok || len(s) > 256 || local == "" || local[0] == '.' || local[len(local)-1] == '.' || strings.Contains(local, "..") {
+		return false
+	}
+	for i := range len(local) {
+		if c := local[i]; !alnum(c) && !strings.ContainsRune("_.+-", rune(c)) {
+			return false
+		}
+	}
+	for label := range strings.SplitSeq(domain, ".") {
+		if label == "" {
+			return false
+		}
+		for i := range len(label) {
+			if c := label[i]; !alnum(c) && c != '-' {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Splittable tells whether amount gives every beneficiary of the service at least a cent,

@@ -2,6 +2,8 @@ package debts
 
 import (
 	"context"
+	"net/mail"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -121,4 +123,32 @@ func TestStore(t *testing.T) {
 	nav2, err := pagopa.ParseNAV(d2.Nav)
 	require.NoError(t, err)
 	require.Greater(t, nav2.Base, nav.Base, "a new base from the creditor's sequence")
+}
+
+// The regular expressions and the RFC 5322 parser that ValidIUPD and PlainEmail stand for.
+var (
+	iupdReference  = regexp.MustCompile(`^[A-Za-z0-9._-]{1,35}$`)
+	emailReference = regexp.MustCompile(`^[a-zA-Z0-9_.+-]+@[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)*$`) // paForNode stEMail
+)
+
+func plainEmailReference(s string) bool {
+	addr, err := mail.ParseAddress(s)
+	return err == nil && addr.Address == s && emailReference.MatchString(s) && len(s) <= 256
+}
+
+// FuzzChecksMatchReference: the hand-written checks accept exactly what the regular
+// expressions (and, for emails, net/mail) accept.
+func FuzzChecksMatchReference(f *testing.F) {
+	for _, s := range []string{"mario.rossi@example.it", "a@b", ".a@b.it", "a.@b.it", "a..b@c.it", "a@b..it", "a@.b", "a@b.",
+		"a+b@c-d.it", "a b@c.it", "a@b@c", "@b.it", "a@", "TARI-2026_0001.x", "", strings.Repeat("x", 36), "àè@x.it"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := PlainEmail(s), plainEmailReference(s); got != want {
+			t.Fatalf("PlainEmail(%q) = %v, the reference says %v", s, got, want)
+		}
+		if got, want := ValidIUPD(s), iupdReference.MatchString(s); got != want {
+			t.Fatalf("ValidIUPD(%q) = %v, the reference says %v", s, got, want)
+		}
+	})
 }

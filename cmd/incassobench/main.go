@@ -10,7 +10,7 @@
 //     issued/s (status ISSUED in the database), against the bare rate.
 //
 // Environment: DATABASE_URL (else the local server or the private cluster, as the tests),
-// INCASSO_TEMPORAL_BIN (bin/temporal), BENCH_IMPORT_ROWS (100000), BENCH_IMPORT_RUNS (3: the
+// INCASSO_TEMPORAL_BIN (bin/temporal), BENCH_IMPORT_ROWS (100000), BENCH_IMPORT_RUNS (5: the
 // median is shown), BENCH_CPUPROFILE (a file: CPU profile of the API imports),
 // BENCH_BARE_WORKFLOWS (2000),
 // BENCH_LAUNCH_DEBTS (10000), BENCH_LAUNCH_RATE (1000), BENCH_LAUNCH_TIMEOUT (10m: past it the
@@ -117,7 +117,7 @@ func loadSettings() (settings, error) {
 	if s.importRows, err = envInt("BENCH_IMPORT_ROWS", 100_000); err != nil {
 		return s, err
 	}
-	if s.importRuns, err = envInt("BENCH_IMPORT_RUNS", 3); err != nil {
+	if s.importRuns, err = envInt("BENCH_IMPORT_RUNS", 5); err != nil {
 		return s, err
 	}
 	if s.bareWorkflows, err = envInt("BENCH_BARE_WORKFLOWS", 2000); err != nil {
