@@ -51,14 +51,15 @@ type CampaignDebts struct {
 	Overdue       int64 `json:"overdue"`
 	Paid          int64 `json:"paid"`
 	Cancelled     int64 `json:"cancelled"`
-	InInstalments int64 `json:"inInstalments"` // always 0 until instalment plans exist
+	InInstalments int64 `json:"inInstalments"` // being paid in instalments by SEPA direct debit
+	Superseded    int64 `json:"superseded"`    // a plan ended uncollected: the rest is another debt
 }
 
 // CampaignAmounts are the campaign's money, in cents.
 type CampaignAmounts struct {
 	IssuedCents      money.Cents `json:"issuedCents"`      // of the debts issued (paid, overdue or not)
 	CollectedCents   money.Cents `json:"collectedCents"`   // paid through pagoPA
-	OutstandingCents money.Cents `json:"outstandingCents"` // issued and not paid
+	OutstandingCents money.Cents `json:"outstandingCents"` // issued and not paid (in instalments: whole, until the plan ends)
 }
 
 func (s *Server) campaignByID(c echo.Context) (dbgen.Campaign, error) {
@@ -112,12 +113,16 @@ func (s *Server) campaignProgress(ctx context.Context, cp dbgen.Campaign) (Campa
 			p.Debts.Paid = b.Debts
 		case workflows.StatusCancelled:
 			p.Debts.Cancelled = b.Debts
+		case workflows.StatusInstalments:
+			p.Debts.InInstalments = b.Debts
+		case workflows.StatusSuperseded:
+			p.Debts.Superseded = b.Debts
 		}
 		switch b.Status {
-		case workflows.StatusIssued, workflows.StatusOverdue:
+		case workflows.StatusIssued, workflows.StatusOverdue, workflows.StatusInstalments:
 			p.Amounts.OutstandingCents += money.Cents(b.AmountCents)
 			p.Amounts.IssuedCents += money.Cents(b.AmountCents)
-		case workflows.StatusPaid:
+		case workflows.StatusPaid, workflows.StatusSuperseded:
 			p.Amounts.IssuedCents += money.Cents(b.AmountCents)
 		}
 	}

@@ -26,6 +26,7 @@ var funcs = template.FuncMap{
 	"progressMax":  func(n int64) int64 { return max(n, 1) },
 	"statusFinish": finished,
 	"lower":        strings.ToLower,
+	"italian":      italian,
 }
 
 // num writes a whole number with a dot every three digits, as Italian does: 1234567 -> 1.234.567.
@@ -101,6 +102,10 @@ func debtStatus(s string) string {
 		return "Pagato"
 	case workflows.StatusCancelled:
 		return "Annullato"
+	case workflows.StatusInstalments:
+		return "A rate (SDD)"
+	case workflows.StatusSuperseded:
+		return "Sostituito dal residuo"
 	}
 	return s
 }
