@@ -21,6 +21,7 @@ import (
 	"incasso/banksim"
 	"incasso/date"
 	"incasso/internal/fakeclock"
+	"incasso/internal/sddtest"
 	"incasso/money"
 	"incasso/sepa/camt054"
 	"incasso/sepa/pain002"
@@ -72,32 +73,6 @@ func transactions(prefix string, n int) []pain008.Transaction {
 	return txs
 }
 
-// pain008File writes a pain.008.001.08 with one RCUR batch PMT-1 of txs.
-func pain008File(t *testing.T, msgID string, txs []pain008.Transaction) []byte {
-	t.Helper()
-	var sum money.Cents
-	for _, tx := range txs {
-		sum += tx.Amount
-	}
-	var buf bytes.Buffer
-	w, err := pain008.NewWriter(&buf, pain008.V08, pain008.GroupHeader{
-		MsgID: msgID, Created: time.Date(2026, 3, 1, 9, 0, 0, 0, date.Rome),
-		NbOfTxs: len(txs), CtrlSum: sum, InitiatingParty: "Comune di Esempio",
-	})
-	require.NoError(t, err)
-	require.NoError(t, w.StartPaymentInfo(pain008.PaymentInfo{
-		ID: "PMT-1", SequenceType: "RCUR", CollectionDate: date.Date{Year: 2026, Month: time.March, Day: 10},
-		CreditorName: "Comune di Esempio", CreditorIBAN: "IT60X0542811101000000123456",
-		CreditorBIC: "BPMOIT22XXX", CreditorID: "IT66ZZZ000000000000000012345",
-		NbOfTxs: len(txs), CtrlSum: sum,
-	}))
-	for _, tx := range txs {
-		require.NoError(t, w.Add(tx))
-	}
-	require.NoError(t, w.Close())
-	return buf.Bytes()
-}
-
 // The whole journey of a file: submitted, not ready before the delay, then a pain.002 that
 // rejects the transaction a rule named, the same on every read.
 func TestSubmitAndStatusReport(t *testing.T) {
@@ -108,7 +83,7 @@ func TestSubmitAndStatusReport(t *testing.T) {
 	control(t, url, "/sim/bank/rules", banksim.Rule{MandateID: "MND-2", Code: "AM04", Times: 1}, http.StatusNoContent)
 
 	const msgID = "MSG/2026-03 A" // a slash and a space: the report's path escapes them
-	require.NoError(t, gw.Submit(ctx, msgID, bytes.NewReader(pain008File(t, msgID, transactions("E2E-A", 3)))))
+	require.NoError(t, gw.Submit(ctx, msgID, bytes.NewReader(sddtest.Pain008(t, pain008.V08, msgID, transactions("E2E-A", 3)))))
 
 	_, err := gw.StatusReport(ctx, msgID)
 	require.ErrorIs(t, err, bankgw.ErrNotReady)
@@ -143,11 +118,11 @@ func TestResubmission(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	_, gw := testBank(t, banksim.Config{})
-	file := pain008File(t, "MSG-B", transactions("E2E-B", 3))
+	file := sddtest.Pain008(t, pain008.V08, "MSG-B", transactions("E2E-B", 3))
 	require.NoError(t, gw.Submit(ctx, "MSG-B", bytes.NewReader(file)))
 	require.NoError(t, gw.Submit(ctx, "MSG-B", bytes.NewReader(file)), "the same file again is accepted")
 
-	other := pain008File(t, "MSG-B", transactions("E2E-B", 2))
+	other := sddtest.Pain008(t, pain008.V08, "MSG-B", transactions("E2E-B", 2))
 	err := gw.Submit(ctx, "MSG-B", bytes.NewReader(other))
 	require.ErrorIs(t, err, bankgw.ErrConflict)
 	require.NotErrorIs(t, err, bankgw.ErrRejected)
@@ -155,7 +130,7 @@ func TestResubmission(t *testing.T) {
 
 func TestInvalidFileIsRejected(t *testing.T) {
 	t.Parallel()
-	file := pain008File(t, "MSG-C", transactions("E2E-C", 3))
+	file := sddtest.Pain008(t, pain008.V08, "MSG-C", transactions("E2E-C", 3))
 	tests := []struct {
 		name, msgID string
 		file        []byte
@@ -189,8 +164,8 @@ func TestFileRejectedAsAWhole(t *testing.T) {
 	clk := fakeclock.New(time.Date(2026, 3, 2, 10, 0, 0, 0, date.Rome))
 	url, gw := testBank(t, banksim.Config{Now: clk.Now})
 	control(t, url, "/sim/bank/file-reject", banksim.FileReject{Code: "FF01"}, http.StatusNoContent)
-	require.NoError(t, gw.Submit(ctx, "MSG-D1", bytes.NewReader(pain008File(t, "MSG-D1", transactions("E2E-D1", 3)))))
-	require.NoError(t, gw.Submit(ctx, "MSG-D2", bytes.NewReader(pain008File(t, "MSG-D2", transactions("E2E-D2", 3)))))
+	require.NoError(t, gw.Submit(ctx, "MSG-D1", bytes.NewReader(sddtest.Pain008(t, pain008.V08, "MSG-D1", transactions("E2E-D1", 3)))))
+	require.NoError(t, gw.Submit(ctx, "MSG-D2", bytes.NewReader(sddtest.Pain008(t, pain008.V08, "MSG-D2", transactions("E2E-D2", 3)))))
 	clk.Advance(2 * time.Second)
 
 	raw, err := gw.StatusReport(ctx, "MSG-D1")
@@ -215,7 +190,7 @@ func TestReturnsAndRefunds(t *testing.T) {
 	clk := fakeclock.New(time.Date(2026, 3, 2, 10, 0, 0, 0, date.Rome))
 	url, gw := testBank(t, banksim.Config{Now: clk.Now})
 	control(t, url, "/sim/bank/rules", banksim.Rule{MandateID: "MND-2", Code: "AM04"}, http.StatusNoContent)
-	require.NoError(t, gw.Submit(ctx, "MSG-E", bytes.NewReader(pain008File(t, "MSG-E", transactions("E2E-E", 3)))))
+	require.NoError(t, gw.Submit(ctx, "MSG-E", bytes.NewReader(sddtest.Pain008(t, pain008.V08, "MSG-E", transactions("E2E-E", 3)))))
 
 	control(t, url, "/sim/bank/returns", banksim.Return{EndToEndID: "E2E-E-1", Reason: "AM04"}, http.StatusConflict) // not collected yet
 	clk.Advance(2 * time.Second)
@@ -303,7 +278,7 @@ func serve(t *testing.T, h http.Handler) *bankgw.HTTP {
 // A file on disk is streamed again, whole, on every retry.
 func TestSubmitRetriesWithTheWholeFile(t *testing.T) {
 	t.Parallel()
-	data := pain008File(t, "MSG-F", transactions("E2E-F", 3))
+	data := sddtest.Pain008(t, pain008.V08, "MSG-F", transactions("E2E-F", 3))
 	path := filepath.Join(t.TempDir(), "MSG-F.xml")
 	require.NoError(t, os.WriteFile(path, data, 0o600))
 	f, err := os.Open(path)
@@ -324,7 +299,7 @@ func TestSubmitRetriesWithTheWholeFile(t *testing.T) {
 // A reader that cannot be read again is sent once: the temporary failure is the caller's.
 func TestSubmitDoesNotRetryAStream(t *testing.T) {
 	t.Parallel()
-	data := pain008File(t, "MSG-G", transactions("E2E-G", 3))
+	data := sddtest.Pain008(t, pain008.V08, "MSG-G", transactions("E2E-G", 3))
 	s := &script{answers: []answer{{status: 503}, {status: 202}}}
 	err := serve(t, s).Submit(context.Background(), "MSG-G", io.MultiReader(bytes.NewReader(data)))
 	var se *bankgw.StatusError

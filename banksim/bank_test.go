@@ -20,6 +20,7 @@ import (
 	"incasso/banksim"
 	"incasso/date"
 	"incasso/internal/fakeclock"
+	"incasso/internal/sddtest"
 	"incasso/money"
 	"incasso/sepa/pain002"
 	"incasso/sepa/pain008"
@@ -77,32 +78,6 @@ func transactions(prefix string, n int) []pain008.Transaction {
 	return txs
 }
 
-// pain008File writes a pain.008 of the profile with one RCUR batch PMT-1 of txs.
-func pain008File(t *testing.T, p pain008.Profile, msgID string, txs []pain008.Transaction) []byte {
-	t.Helper()
-	var sum money.Cents
-	for _, tx := range txs {
-		sum += tx.Amount
-	}
-	var buf bytes.Buffer
-	w, err := pain008.NewWriter(&buf, p, pain008.GroupHeader{
-		MsgID: msgID, Created: time.Date(2026, 3, 1, 9, 0, 0, 0, date.Rome),
-		NbOfTxs: len(txs), CtrlSum: sum, InitiatingParty: "Comune di Esempio",
-	})
-	require.NoError(t, err)
-	require.NoError(t, w.StartPaymentInfo(pain008.PaymentInfo{
-		ID: "PMT-1", SequenceType: "RCUR", CollectionDate: date.Date{Year: 2026, Month: time.March, Day: 10},
-		CreditorName: "Comune di Esempio", CreditorIBAN: "IT60X0542811101000000123456",
-		CreditorBIC: "BPMOIT22XXX", CreditorID: "IT66ZZZ000000000000000012345",
-		NbOfTxs: len(txs), CtrlSum: sum,
-	}))
-	for _, tx := range txs {
-		require.NoError(t, w.Add(tx))
-	}
-	require.NoError(t, w.Close())
-	return buf.Bytes()
-}
-
 // rejects submits file to a new bank with cfg and returns the reason of every rejected
 // transaction by EndToEndId.
 func rejects(t *testing.T, cfg banksim.Config, msgID string, file []byte) map[string]string {
@@ -143,12 +118,12 @@ func TestSeededRatesAreReproducible(t *testing.T) {
 	t.Parallel()
 	cfg := banksim.Config{Seed: 42, RejectRates: map[string]float64{"AM04": 0.1, "MD01": 0.05}}
 	txs := transactions("E2E", 2000)
-	first := rejects(t, cfg, "MSG-1", pain008File(t, pain008.V08, "MSG-1", txs))
-	require.Equal(t, first, rejects(t, cfg, "MSG-1", pain008File(t, pain008.V08, "MSG-1", txs)), "another bank, the same seed")
+	first := rejects(t, cfg, "MSG-1", sddtest.Pain008(t, pain008.V08, "MSG-1", txs))
+	require.Equal(t, first, rejects(t, cfg, "MSG-1", sddtest.Pain008(t, pain008.V08, "MSG-1", txs)), "another bank, the same seed")
 
 	reversed := slices.Clone(txs)
 	slices.Reverse(reversed)
-	require.Equal(t, first, rejects(t, cfg, "MSG-2", pain008File(t, pain008.V08, "MSG-2", reversed)), "another order")
+	require.Equal(t, first, rejects(t, cfg, "MSG-2", sddtest.Pain008(t, pain008.V08, "MSG-2", reversed)), "another order")
 
 	// 2000 draws: AM04 ~ 200 (sd 13), MD01 among the rest ~ 90 (sd 9).
 	require.InDelta(t, 200, count(first, "AM04"), 50)
@@ -156,13 +131,13 @@ func TestSeededRatesAreReproducible(t *testing.T) {
 	require.Len(t, first, count(first, "AM04")+count(first, "MD01"))
 
 	cfg.Seed = 43
-	require.NotEqual(t, first, rejects(t, cfg, "MSG-1", pain008File(t, pain008.V08, "MSG-1", txs)), "another seed")
+	require.NotEqual(t, first, rejects(t, cfg, "MSG-1", sddtest.Pain008(t, pain008.V08, "MSG-1", txs)), "another seed")
 }
 
 func TestEveryTransactionRejected(t *testing.T) {
 	t.Parallel()
 	cfg := banksim.Config{RejectRates: map[string]float64{"AC04": 1}}
-	got := rejects(t, cfg, "MSG-1", pain008File(t, pain008.V02, "MSG-1", transactions("E2E", 3)))
+	got := rejects(t, cfg, "MSG-1", sddtest.Pain008(t, pain008.V02, "MSG-1", transactions("E2E", 3)))
 	require.Equal(t, map[string]string{"E2E-1": "AC04", "E2E-2": "AC04", "E2E-3": "AC04"}, got)
 }
 
@@ -177,7 +152,7 @@ func TestRulesAndFilesSummary(t *testing.T) {
 	call(t, "POST", url+"/sim/bank/rules", banksim.Rule{MandateID: "*", Code: "MS03"}, http.StatusNoContent)
 
 	submit := func(msgID string, p pain008.Profile) {
-		require.NoError(t, gw.Submit(ctx, msgID, bytes.NewReader(pain008File(t, p, msgID, transactions(msgID, 3)))))
+		require.NoError(t, gw.Submit(ctx, msgID, bytes.NewReader(sddtest.Pain008(t, p, msgID, transactions(msgID, 3)))))
 	}
 	submit("MSG-1", pain008.V08) // 1: MS03 (any), 3: MD01
 	submit("MSG-2", pain008.V02) // 3: MD01, its last time
@@ -238,7 +213,7 @@ func TestNotificationsPaging(t *testing.T) {
 	ctx := context.Background()
 	clk := fakeclock.New(time.Date(2026, 3, 2, 10, 0, 0, 0, date.Rome))
 	url, gw := testBank(t, banksim.Config{Now: clk.Now})
-	require.NoError(t, gw.Submit(ctx, "MSG-1", bytes.NewReader(pain008File(t, pain008.V08, "MSG-1", transactions("E2E", 3)))))
+	require.NoError(t, gw.Submit(ctx, "MSG-1", bytes.NewReader(sddtest.Pain008(t, pain008.V08, "MSG-1", transactions("E2E", 3)))))
 	clk.Advance(2 * time.Second)
 	var ids []string
 	for i := 1; i <= 3; i++ {

@@ -39,16 +39,16 @@ const (
 
 // Activities of instalment plans (methods of activities.Plans).
 const (
-	ActivityCreatePlan        = "CreatePlan"
-	ActivityPrenotify         = "PrenotifyInstalment"
-	ActivityScheduleCollect   = "ScheduleCollection"
-	ActivityMarkInstalment    = "MarkInstalmentPaid"
-	ActivitySendSollecito     = "SendInstalmentSollecito"
-	ActivitySetPlanStatus     = "SetPlanStatus"
-	ActivityWithdrawPending   = "WithdrawPendingCollections"
-	ActivitySetPlanMandate    = "SetPlanMandate"
-	ActivityFinishPlan        = "FinishPlan"
-	ActivityRecordInstalments = "RecordInstalmentStatus"
+	ActivityCreatePlan       = "CreatePlan"
+	ActivityPrenotify        = "PrenotifyInstalment"
+	ActivityScheduleCollect  = "ScheduleCollection"
+	ActivityMarkInstalment   = "MarkInstalmentPaid"
+	ActivitySendSollecito    = "SendInstalmentSollecito"
+	ActivitySetPlanStatus    = "SetPlanStatus"
+	ActivityWithdrawPending  = "WithdrawPendingCollections"
+	ActivitySetPlanMandate   = "SetPlanMandate"
+	ActivityFinishPlan       = "FinishPlan"
+	ActivityRecordInstalment = "RecordInstalmentStatus"
 )
 
 // Plan statuses (instalment_plans.status) and the debt's statuses around a plan.
@@ -483,7 +483,7 @@ func (w *planWorkflow) notCollected(ctx workflow.Context, i *InstalmentState, re
 // records (held).
 func (w *planWorkflow) record(ctx workflow.Context, i *InstalmentState) error {
 	ref := InstalmentRef{PlanID: w.PlanID, Seq: i.Seq, Reason: i.Reason}
-	if err := w.activity(ctx, fmt.Sprintf("Record instalment %d as %s", i.Seq, i.Status), ActivityRecordInstalments, ref, i.Status).Get(ctx, nil); err != nil {
+	if err := w.activity(ctx, fmt.Sprintf("Record instalment %d as %s", i.Seq, i.Status), ActivityRecordInstalment, ref, i.Status).Get(ctx, nil); err != nil {
 		return fmt.Errorf("record instalment %d: %w", i.Seq, err)
 	}
 	return nil

@@ -240,7 +240,7 @@ func withPlanActivities(t *testing.T, env *testsuite.TestWorkflowEnvironment, si
 			}
 			return s, nil
 		}).Maybe()
-	env.OnActivity(ActivityRecordInstalments, mock.Anything, mock.Anything, mock.Anything).Return(
+	env.OnActivity(ActivityRecordInstalment, mock.Anything, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, r InstalmentRef, status string) error {
 			now := env.Now().UTC()
 			h.mu.Lock()
