@@ -11,17 +11,33 @@ WORKFLOWCHECK_VERSION := v0.6.0
 BIN   := $(CURDIR)/bin
 TOOLS := $(BIN)/temporal-$(TEMPORAL_VERSION) $(BIN)/sqlc-$(SQLC_VERSION) \
          $(BIN)/staticcheck-$(STATICCHECK_VERSION) $(BIN)/workflowcheck-$(WORKFLOWCHECK_VERSION)
-# Debian packages the tests use to check output against the real specs (XSD, QR code), and
-# the browser that drives the web console end to end.
-TEST_DEBS := libxml2-utils poppler-utils zbar-tools dmtx-utils chromium
-TEST_CMDS := xmllint pdftoppm pdftotext zbarimg dmtxread chromium
+# Debian packages: xmllint validates XML against the XSDs in devstack/specs (the bank simulator
+# of `make run` needs it too); the tests also read the notices' PDF and codes, and drive the web
+# console in a browser.
+RUN_DEBS  := libxml2-utils
+RUN_CMDS  := xmllint
+TEST_DEBS := $(RUN_DEBS) poppler-utils zbar-tools dmtx-utils chromium
+TEST_CMDS := $(RUN_CMDS) pdftoppm pdftotext zbarimg dmtxread chromium
+
+# install-debs: install the packages $(2) when a command of $(1) is missing and we may (root).
+define install-debs
+	@missing=""; for c in $(1); do command -v $$c >/dev/null || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing $(2)"; \
+	    (apt-get install -y -qq $(2) >/dev/null 2>&1 || \
+	     (apt-get update -qq && apt-get install -y -qq $(2) >/dev/null)); \
+	  else echo "warning: install the Debian packages $(2): some checks need them"; fi; \
+	fi
+endef
 
 .PHONY: help
 help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: tools
-tools: $(TOOLS) ## install the pinned tools into ./bin (fast when nothing changed)
+tools: ## install the pinned tools into ./bin, in parallel (fast when nothing changed)
+	@$(MAKE) --no-print-directory -j4 $(TOOLS)
 
 # Each tool is built once per version; bin/<tool> links to the pinned build.
 $(BIN)/temporal-%:
@@ -38,12 +54,16 @@ $(BIN)/workflowcheck-%:
 	mv $(BIN)/.build/workflowcheck $@ && ln -sf $(notdir $@) $(BIN)/workflowcheck
 
 .PHONY: build
-build: ## build ./bin/incasso
-	go build -o $(BIN)/incasso ./cmd/incasso
+build: ## build ./bin/incasso (production: API, worker, CLI) and ./bin/incasso-dev (the stack with its simulators)
+	go build -o $(BIN)/ ./cmd/incasso ./cmd/incasso-dev
 
 .PHONY: run
-run: tools build ## run the whole stack here: Temporal dev server + UI, PostgreSQL, worker, API, simulators, mail sink
-	$(BIN)/incasso dev
+run: tools run-debs build ## run the whole stack here: Temporal dev server + UI, PostgreSQL, worker, API, simulators, mail sink
+	$(BIN)/incasso-dev
+
+.PHONY: run-debs
+run-debs: # install xmllint for the bank simulator, when missing and we may
+	$(call install-debs,$(RUN_CMDS),$(RUN_DEBS))
 
 .PHONY: generate
 generate: tools ## regenerate the sqlc query code from db/queries
@@ -51,17 +71,11 @@ generate: tools ## regenerate the sqlc query code from db/queries
 
 .PHONY: test-debs
 test-debs: # install the Debian packages the tests need, when missing and we may
-	@missing=""; for c in $(TEST_CMDS); do command -v $$c >/dev/null || missing=1; done; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing $(TEST_DEBS)"; \
-	    (apt-get install -y -qq $(TEST_DEBS) >/dev/null 2>&1 || \
-	     (apt-get update -qq && apt-get install -y -qq $(TEST_DEBS) >/dev/null)); \
-	  else echo "warning: install $(TEST_DEBS) (Debian) or the spec checks will be skipped"; fi; \
-	fi
+	$(call install-debs,$(TEST_CMDS),$(TEST_DEBS))
 
 .PHONY: lint
-lint: tools ## gofmt, go vet, staticcheck, workflowcheck, sqlc diff and vet
+lint: tools ## gofmt, go vet, staticcheck, workflowcheck, sqlc diff and vet; nothing outside the repository is read
+	@! git grep -n '\.\./shared' -- ':!*.md' || (echo "the lines above read a path outside the repository"; exit 1)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1)
 	go vet ./...
 	$(BIN)/staticcheck ./...

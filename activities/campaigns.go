@@ -12,12 +12,12 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 
-	"incasso/config"
-	"incasso/date"
+	"incasso/app/config"
 	"incasso/db"
 	"incasso/db/dbgen"
-	"incasso/debts"
-	"incasso/money"
+	"incasso/domain/date"
+	"incasso/domain/money"
+	"incasso/services/debts"
 	"incasso/workflows"
 )
 

@@ -9,10 +9,10 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"go.temporal.io/sdk/temporal"
 
-	"incasso/date"
+	"incasso/clients/gpd"
 	"incasso/db"
 	"incasso/db/dbgen"
-	"incasso/pagopa/gpd"
+	"incasso/domain/date"
 	"incasso/workflows"
 )
 

@@ -18,13 +18,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"incasso/activities"
-	"incasso/config"
-	"incasso/date"
+	"incasso/app/config"
+	"incasso/clients/gpd"
 	"incasso/db/dbgen"
-	"incasso/mailsink"
-	"incasso/money"
-	"incasso/pagopa/gpd"
-	"incasso/sim"
+	"incasso/devstack/mailsink"
+	"incasso/devstack/pagopasim"
+	"incasso/domain/date"
+	"incasso/domain/money"
 	"incasso/workflows"
 )
 
@@ -135,7 +135,7 @@ func TestCancelPosition(t *testing.T) {
 
 	t.Run("paid in pagoPA, the receipt not arrived", func(t *testing.T) {
 		d := f.issued(t, nil)
-		_, err := f.sim.Pay(ctx, sim.Payment{NAV: d.Nav, Undelivered: true})
+		_, err := f.sim.Pay(ctx, pagopasim.Payment{NAV: d.Nav, Undelivered: true})
 		require.NoError(t, err)
 		_, err = f.run(t, f.debts.CancelPosition, d.ID, reason)
 		requireNonRetryable(t, err, workflows.ErrTypeSettled)
@@ -372,7 +372,7 @@ func TestChangePositionSettled(t *testing.T) {
 
 	// Paid in pagoPA before the receipt arrived: GPD refuses the update.
 	paidOutside := f.issued(t, nil)
-	_, err = f.sim.Pay(ctx, sim.Payment{NAV: paidOutside.Nav, Undelivered: true})
+	_, err = f.sim.Pay(ctx, pagopasim.Payment{NAV: paidOutside.Nav, Undelivered: true})
 	require.NoError(t, err)
 	_, err = f.run(t, f.debts.ChangePosition, change(paidOutside.ID))
 	requireNonRetryable(t, err, workflows.ErrTypeSettled)

@@ -12,15 +12,15 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/temporal"
 
-	"incasso/config"
-	"incasso/date"
+	"incasso/app/config"
+	"incasso/clients/gpd"
+	"incasso/clients/mail"
 	"incasso/db"
 	"incasso/db/dbgen"
-	"incasso/mail"
-	"incasso/money"
-	"incasso/notice"
-	"incasso/pagopa/gpd"
-	"incasso/positions"
+	"incasso/domain/date"
+	"incasso/domain/money"
+	"incasso/domain/notice"
+	"incasso/services/positions"
 	"incasso/workflows"
 )
 

@@ -23,15 +23,15 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"incasso/activities"
-	"incasso/config"
-	"incasso/date"
+	"incasso/app/config"
+	"incasso/clients/gpd"
+	"incasso/clients/mail"
 	"incasso/db/dbgen"
-	"incasso/internal/testdb"
-	"incasso/mail"
-	"incasso/mailsink"
-	"incasso/pagopa"
-	"incasso/pagopa/gpd"
-	"incasso/sim"
+	"incasso/devstack/mailsink"
+	"incasso/devstack/pagopasim"
+	"incasso/devstack/testdb"
+	"incasso/domain/date"
+	"incasso/domain/pagopa"
 )
 
 const (
@@ -58,7 +58,7 @@ type fixture struct {
 	pecSink  *mailsink.Sink // the PEC provider's relay, a sink of its own
 	gpd      *gpd.Client
 	gpdURL   string
-	sim      *sim.PagoPA // the simulator behind gpdURL, for payments
+	sim      *pagopasim.PagoPA // the simulator behind gpdURL, for payments
 	simURL   string
 	debts    *activities.Debts
 	emails   atomic.Int64
@@ -68,10 +68,10 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	pool, dbURL := testdb.New(t)
 
-	p := sim.NewPagoPA(gpdKey, "http://127.0.0.1:1/unused", "node-key", ecCode, ecCode+"_01")
+	p := pagopasim.NewPagoPA(gpdKey, "http://127.0.0.1:1/unused", "node-key", ecCode, ecCode+"_01")
 	srv := httptest.NewServer(p.Handler())
 	t.Cleanup(srv.Close)
-	gpdURL := srv.URL + sim.GPDBasePath
+	gpdURL := srv.URL + pagopasim.GPDBasePath
 	client := gpd.New(gpdURL, gpdKey, 5*time.Second)
 
 	sink := mailsink.New()

@@ -15,12 +15,12 @@ import (
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 
-	"incasso/date"
+	"incasso/clients/mail"
 	"incasso/db"
 	"incasso/db/dbgen"
-	"incasso/mail"
-	"incasso/money"
-	"incasso/notice"
+	"incasso/domain/date"
+	"incasso/domain/money"
+	"incasso/domain/notice"
 	"incasso/workflows"
 )
 

@@ -15,9 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"incasso/activities"
-	"incasso/config"
+	"incasso/app/config"
+	"incasso/clients/mail"
 	"incasso/db"
-	"incasso/mail"
 )
 
 // Environment of the helper process that TestOutboxCrash kills.

@@ -15,8 +15,8 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"incasso/activities"
+	"incasso/clients/mail"
 	"incasso/db/dbgen"
-	"incasso/mail"
 )
 
 // deadRelay returns a sender to an address nobody listens on: any attempt to send fails with

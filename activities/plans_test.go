@@ -20,15 +20,15 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"incasso/activities"
-	"incasso/config"
-	"incasso/date"
+	"incasso/app/config"
+	"incasso/clients/gpd"
 	"incasso/db/dbgen"
-	"incasso/instalments"
-	"incasso/mailsink"
-	"incasso/money"
-	"incasso/pagopa/gpd"
-	"incasso/sepa"
-	"incasso/target2"
+	"incasso/devstack/mailsink"
+	"incasso/domain/date"
+	"incasso/domain/instalments"
+	"incasso/domain/money"
+	"incasso/domain/sepa"
+	"incasso/domain/target2"
 	"incasso/workflows"
 )
 

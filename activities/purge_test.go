@@ -20,10 +20,10 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"incasso/activities"
-	"incasso/date"
 	"incasso/db/dbgen"
-	"incasso/internal/testdb"
-	"incasso/pagopa"
+	"incasso/devstack/testdb"
+	"incasso/domain/date"
+	"incasso/domain/pagopa"
 	"incasso/workflows"
 )
 

@@ -11,10 +11,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/activity"
 
+	"incasso/clients/gpd"
 	"incasso/db/dbgen"
-	"incasso/pagopa"
-	"incasso/pagopa/gpd"
-	"incasso/receipts"
+	"incasso/domain/pagopa"
+	"incasso/services/receipts"
 	"incasso/workflows"
 )
 

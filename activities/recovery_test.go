@@ -15,12 +15,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"incasso/activities"
+	"incasso/clients/gpd"
 	"incasso/db/dbgen"
-	"incasso/money"
-	"incasso/pagopa"
-	"incasso/pagopa/gpd"
-	"incasso/receipts"
-	"incasso/sim"
+	"incasso/devstack/pagopasim"
+	"incasso/domain/money"
+	"incasso/domain/pagopa"
+	"incasso/services/receipts"
 	"incasso/workflows"
 )
 
@@ -51,7 +51,7 @@ func (s *signals) workflowIDs() []string {
 // (or receiptsURL when not empty).
 func (f *fixture) recovery(receiptsURL string, sig *signals) *activities.Recovery {
 	if receiptsURL == "" {
-		receiptsURL = f.simURL + sim.ReceiptsBasePath
+		receiptsURL = f.simURL + pagopasim.ReceiptsBasePath
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	return &activities.Recovery{
@@ -80,12 +80,12 @@ func TestRecoverReceipts(t *testing.T) {
 
 	// Paid, but pagoPA never pushed the receipt.
 	lost := f.issued(t, nil)
-	pay, err := f.sim.Pay(ctx, sim.Payment{NAV: lost.Nav, Undelivered: true})
+	pay, err := f.sim.Pay(ctx, pagopasim.Payment{NAV: lost.Nav, Undelivered: true})
 	require.NoError(t, err)
 	require.Empty(t, pay.Pushes, "not delivered")
 	// Paid another amount, and not pushed either.
 	short := f.issued(t, nil)
-	_, err = f.sim.Pay(ctx, sim.Payment{NAV: short.Nav, Amount: money.Cents(10000), Undelivered: true})
+	_, err = f.sim.Pay(ctx, pagopasim.Payment{NAV: short.Nav, Amount: money.Cents(10000), Undelivered: true})
 	require.NoError(t, err)
 	// Not paid at all; overdue ones are asked about too.
 	unpaid := f.issued(t, nil)
@@ -160,7 +160,7 @@ func TestRecoverReceiptsMinAge(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	d := f.issued(t, nil)
-	_, err := f.sim.Pay(context.Background(), sim.Payment{NAV: d.Nav, Undelivered: true})
+	_, err := f.sim.Pay(context.Background(), pagopasim.Payment{NAV: d.Nav, Undelivered: true})
 	require.NoError(t, err)
 	r := f.recovery("", &signals{})
 	r.MinAge = time.Hour
@@ -261,7 +261,7 @@ func TestRecoverReceiptOfCancelledDebt(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	d := f.issued(t, nil)
-	pay, err := f.sim.Pay(ctx, sim.Payment{NAV: d.Nav, Undelivered: true})
+	pay, err := f.sim.Pay(ctx, pagopasim.Payment{NAV: d.Nav, Undelivered: true})
 	require.NoError(t, err)
 	_, err = f.q.CancelDebt(ctx, dbgen.CancelDebtParams{ID: d.ID, CancelReason: pgtype.Text{String: "iscrizione duplicata", Valid: true}})
 	require.NoError(t, err)

@@ -9,12 +9,12 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
-	"incasso/date"
+	"incasso/clients/mail"
 	"incasso/db"
 	"incasso/db/dbgen"
-	"incasso/mail"
-	"incasso/money"
-	"incasso/reminders"
+	"incasso/domain/date"
+	"incasso/domain/money"
+	"incasso/domain/reminders"
 	"incasso/workflows"
 )
 

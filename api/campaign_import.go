@@ -13,8 +13,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"incasso/campaigns"
-	"incasso/date"
+	"incasso/domain/date"
+	"incasso/services/campaigns"
 )
 
 // maxCampaignBytes is the body limit of POST /v1/campaigns, instead of the API's 2M: a file of

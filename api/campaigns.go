@@ -18,7 +18,7 @@ import (
 
 	"incasso/db"
 	"incasso/db/dbgen"
-	"incasso/money"
+	"incasso/domain/money"
 	"incasso/workflows"
 )
 

@@ -13,10 +13,10 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"incasso/activities"
-	"incasso/date"
 	"incasso/db/dbgen"
-	"incasso/debts"
-	"incasso/money"
+	"incasso/domain/date"
+	"incasso/domain/money"
+	"incasso/services/debts"
 	"incasso/workflows"
 )
 

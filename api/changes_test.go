@@ -17,11 +17,11 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"incasso/activities"
-	"incasso/date"
 	"incasso/db/dbgen"
-	"incasso/money"
-	"incasso/pagopa"
-	"incasso/receipts"
+	"incasso/domain/date"
+	"incasso/domain/money"
+	"incasso/domain/pagopa"
+	"incasso/services/receipts"
 	"incasso/workflows"
 )
 

@@ -18,11 +18,11 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/labstack/echo/v4"
 
-	"incasso/date"
 	"incasso/db"
 	"incasso/db/dbgen"
-	"incasso/debts"
-	"incasso/fiscalcode"
+	"incasso/domain/date"
+	"incasso/domain/fiscalcode"
+	"incasso/services/debts"
 )
 
 // ArchivedCommunication is a message to a citizen as the archive keeps it (without its bytes,

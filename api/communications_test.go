@@ -16,8 +16,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/require"
 
-	"incasso/date"
 	"incasso/db/dbgen"
+	"incasso/domain/date"
 )
 
 // otherDebtor is a valid codice fiscale other than validRequest's.

@@ -11,10 +11,10 @@ import (
 
 	"github.com/jackc/pgx/v5/pgtype"
 
-	"incasso/date"
 	"incasso/db"
 	"incasso/db/dbgen"
-	"incasso/money"
+	"incasso/domain/date"
+	"incasso/domain/money"
 	"incasso/workflows"
 )
 

@@ -14,12 +14,12 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/labstack/echo/v4"
 
-	"incasso/config"
-	"incasso/date"
+	"incasso/app/config"
 	"incasso/db"
 	"incasso/db/dbgen"
-	"incasso/debts"
-	"incasso/money"
+	"incasso/domain/date"
+	"incasso/domain/money"
+	"incasso/services/debts"
 	"incasso/workflows"
 )
 

@@ -18,9 +18,9 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 
-	"incasso/date"
 	"incasso/db/dbgen"
-	"incasso/pagopa"
+	"incasso/domain/date"
+	"incasso/domain/pagopa"
 	"incasso/workflows"
 )
 

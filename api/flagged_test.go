@@ -10,9 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"incasso/db/dbgen"
-	"incasso/money"
-	"incasso/pagopa"
-	"incasso/receipts"
+	"incasso/domain/money"
+	"incasso/domain/pagopa"
+	"incasso/services/receipts"
 	"incasso/workflows"
 )
 

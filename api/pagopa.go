@@ -11,14 +11,14 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"incasso/date"
 	"incasso/db"
 	"incasso/db/dbgen"
-	"incasso/internal/chars"
-	"incasso/money"
-	"incasso/pagopa"
-	"incasso/positions"
-	"incasso/receipts"
+	"incasso/domain/chars"
+	"incasso/domain/date"
+	"incasso/domain/money"
+	"incasso/domain/pagopa"
+	"incasso/services/positions"
+	"incasso/services/receipts"
 	"incasso/workflows"
 )
 

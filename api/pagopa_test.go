@@ -13,7 +13,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"incasso/db/dbgen"
-	"incasso/pagopa"
+	"incasso/domain/pagopa"
 	"incasso/workflows"
 )
 

@@ -10,10 +10,10 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/stretchr/testify/require"
 
-	"incasso/config"
+	"incasso/app/config"
 	"incasso/db/dbgen"
-	"incasso/money"
-	"incasso/pagopa"
+	"incasso/domain/money"
+	"incasso/domain/pagopa"
 )
 
 // qrCode is the notice of d as the Nodo names it.

@@ -11,12 +11,12 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"incasso/date"
 	"incasso/db"
 	"incasso/db/dbgen"
-	"incasso/instalments"
-	"incasso/money"
-	"incasso/sepa"
+	"incasso/domain/date"
+	"incasso/domain/instalments"
+	"incasso/domain/money"
+	"incasso/domain/sepa"
 	"incasso/workflows"
 )
 

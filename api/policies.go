@@ -10,11 +10,11 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"incasso/activities"
-	"incasso/date"
 	"incasso/db"
 	"incasso/db/dbgen"
-	"incasso/money"
-	"incasso/reminders"
+	"incasso/domain/date"
+	"incasso/domain/money"
+	"incasso/domain/reminders"
 	"incasso/workflows"
 )
 

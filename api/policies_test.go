@@ -18,9 +18,9 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"incasso/date"
 	"incasso/db/dbgen"
-	"incasso/reminders"
+	"incasso/domain/date"
+	"incasso/domain/reminders"
 	"incasso/workflows"
 )
 

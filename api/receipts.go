@@ -9,7 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"incasso/db/dbgen"
-	"incasso/money"
+	"incasso/domain/money"
 )
 
 // Receipt is a pagoPA receipt as the API shows it. Flag, when set, says why the finance

@@ -17,9 +17,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"incasso/db/dbgen"
-	"incasso/db/devdb"
-	"incasso/internal/testdb"
-	"incasso/pagopa"
+	"incasso/devstack/devdb"
+	"incasso/devstack/testdb"
+	"incasso/domain/pagopa"
 )
 
 // IUV bases come from one sequence per EC and segregation code.

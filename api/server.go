@@ -15,8 +15,8 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"go.temporal.io/sdk/client"
 
-	"incasso/config"
-	"incasso/receipts"
+	"incasso/app/config"
+	"incasso/services/receipts"
 )
 
 // temporalClient is the part of the Temporal client the API uses.

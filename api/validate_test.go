@@ -7,9 +7,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"incasso/config"
-	"incasso/date"
-	"incasso/debts"
+	"incasso/app/config"
+	"incasso/domain/date"
+	"incasso/services/debts"
 )
 
 var validateToday = date.Date{Year: 2026, Month: time.November, Day: 20}

@@ -20,13 +20,14 @@ import (
 
 	"incasso/activities"
 	"incasso/api"
-	"incasso/bankgw"
-	"incasso/config"
-	"incasso/console"
+	"incasso/api/console"
+	"incasso/app/config"
+	"incasso/clients/bankgw"
+	"incasso/clients/gpd"
+	"incasso/clients/mail"
 	"incasso/db"
-	"incasso/mail"
-	"incasso/pagopa/gpd"
-	"incasso/receipts"
+	"incasso/db/dbgen"
+	"incasso/services/receipts"
 	"incasso/worker"
 	"incasso/workflows"
 )
@@ -208,4 +209,9 @@ func RegisterSearchAttributes(ctx context.Context, c client.Client, namespace st
 		return fmt.Errorf("add search attributes: %w", err)
 	}
 	return nil
+}
+
+// EnsureAPIClient stores the hash of key for the client name, replacing an earlier key.
+func EnsureAPIClient(ctx context.Context, d *Deps, name, key string) error {
+	return dbgen.New(d.Pool).UpsertAPIClient(ctx, dbgen.UpsertAPIClientParams{Name: name, KeySha256: api.HashAPIKey(key)})
 }

@@ -10,7 +10,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"incasso/config"
+	"incasso/app/config"
 	"incasso/workflows"
 )
 

@@ -12,7 +12,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"incasso/sim"
+	"incasso/devstack/pagopasim"
+	"incasso/domain/date"
 	"incasso/workflows"
 )
 
@@ -35,7 +36,7 @@ type campaignView struct {
 func campaignCSV(n int) string {
 	var b strings.Builder
 	b.WriteString("\ufeffiupd;servizio;tipo;codice_fiscale;nominativo;email;pec;importo;scadenza;causale\r\n")
-	due := time.Now().AddDate(0, 2, 0).Format("02/01/2006")
+	due := time.Now().In(date.Rome).AddDate(0, 2, 0).Format("02/01/2006")
 	for i := 1; i <= n; i++ {
 		fmt.Fprintf(&b, "CMP-%04d;TARI;F;RSSMRA85T10A562S;Mario Rossi;mario.rossi%d@example.it;;%d,%02d;%s;TARI 2026 rata unica\r\n",
 			i, i, 100+i%50, i%100, due)
@@ -118,7 +119,7 @@ func TestCampaign(t *testing.T) {
 	}
 	require.NoError(t, rows.Err())
 	for _, nav := range navs {
-		_, err := e.stack.PagoPA.Pay(ctx, sim.Payment{NAV: nav})
+		_, err := e.stack.PagoPA.Pay(ctx, pagopasim.Payment{NAV: nav})
 		require.NoError(t, err)
 	}
 	require.Eventually(t, func() bool { v = e.campaign(t, id); return v.Debts.Paid == 10 }, 30*time.Second, 200*time.Millisecond)

@@ -21,7 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/net/websocket"
 
-	"incasso/sim"
+	"incasso/devstack/pagopasim"
 	"incasso/workflows"
 )
 
@@ -104,7 +104,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	require.Len(t, iupds, 3)
 	for _, iupd := range iupds {
 		d := e.waitStatus(t, iupd.(string), workflows.StatusIssued)
-		_, err := e.stack.PagoPA.Pay(ctx, sim.Payment{NAV: d.NoticeNumber})
+		_, err := e.stack.PagoPA.Pay(ctx, pagopasim.Payment{NAV: d.NoticeNumber})
 		require.NoError(t, err)
 		e.waitStatus(t, iupd.(string), workflows.StatusPaid)
 	}
@@ -147,7 +147,7 @@ func dots(n int64) string {
 // sampleCampaignFile is the sample campaign of the repository, or a small one written here
 // when it is missing.
 func sampleCampaignFile(t *testing.T) string {
-	path := filepath.Join(repoRoot(), "examples", "campagna-tari-2026.csv")
+	path := filepath.Join(repoRoot(), "docs", "examples", "campagna-tari-2026.csv")
 	if _, err := os.Stat(path); err == nil {
 		return path
 	}

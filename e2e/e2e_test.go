@@ -16,21 +16,22 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/testsuite"
 
 	"incasso/app"
-	"incasso/config"
-	"incasso/db/devdb"
-	"incasso/mailsink"
-	"incasso/pagopa"
-	"incasso/sim"
+	"incasso/app/config"
+	"incasso/devstack"
+	"incasso/devstack/devdb"
+	"incasso/devstack/mailsink"
+	"incasso/devstack/pagopasim"
+	"incasso/devstack/temporaldev"
+	"incasso/domain/date"
+	"incasso/domain/pagopa"
 	"incasso/workflows"
 )
 
 // env is a running stack and what a test needs to talk to it.
 type env struct {
-	stack  *app.Stack
+	stack  *devstack.Stack
 	apiKey string
 	http   *http.Client
 }
@@ -57,10 +58,7 @@ func start(t *testing.T, configure ...func(*config.Config)) *env {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 
-	temporal, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
-		ExistingPath: bin, LogLevel: "error", Stdout: io.Discard, Stderr: io.Discard,
-		ClientOptions: &client.Options{Namespace: "default"},
-	})
+	temporal, err := temporaldev.Start(ctx, temporaldev.Options{Bin: bin})
 	require.NoError(t, err, "start Temporal dev server")
 	t.Cleanup(func() { _ = temporal.Stop() })
 
@@ -73,7 +71,7 @@ func start(t *testing.T, configure ...func(*config.Config)) *env {
 	cfg, err := config.FromEnv()
 	require.NoError(t, err)
 	cfg.DatabaseURL = dbURL
-	cfg.TemporalAddress = temporal.FrontendHostPort()
+	cfg.TemporalAddress = temporal.Addr()
 	cfg.TaskQueue = "incasso-e2e"
 	cfg.RecoveryMinAge = 0 // the tests trigger the recovery job themselves
 	for _, c := range configure {
@@ -82,7 +80,7 @@ func start(t *testing.T, configure ...func(*config.Config)) *env {
 	d, err := app.Connect(ctx, cfg, log)
 	require.NoError(t, err)
 	require.NoError(t, app.RegisterSearchAttributes(ctx, d.Temporal, cfg.TemporalNamespace))
-	stack, err := app.StartDev(ctx, d, app.DevAddrs{
+	stack, err := devstack.Start(ctx, d, devstack.Addrs{
 		API: "127.0.0.1:0", PagoPASim: "127.0.0.1:0", SMTP: "127.0.0.1:0", PECSMTP: "127.0.0.1:0", MailUI: "127.0.0.1:0",
 		BankDelay: 200 * time.Millisecond,
 	}, "", log)
@@ -153,13 +151,13 @@ func (e *env) waitStatus(t *testing.T, iupd, status string) debtView {
 	return d
 }
 
-func (e *env) pay(t *testing.T, nav, query string) sim.PayResult {
+func (e *env) pay(t *testing.T, nav, query string) pagopasim.PayResult {
 	t.Helper()
 	resp, err := e.http.Post(e.stack.PagoPASimURL+"/sim/pay/"+nav+query, "", nil)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	var res sim.PayResult
+	var res pagopasim.PayResult
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&res))
 	return res
 }
@@ -167,7 +165,7 @@ func (e *env) pay(t *testing.T, nav, query string) sim.PayResult {
 func TestDebtFromRESTToPaid(t *testing.T) {
 	e := start(t)
 	ctx := context.Background()
-	due := time.Now().AddDate(0, 1, 0).Format("2006-01-02")
+	due := time.Now().In(date.Rome).AddDate(0, 1, 0).Format("2006-01-02")
 	body := map[string]any{
 		"iupd": "TARI-E2E-1", "serviceCode": "TARI", "amountCents": 12345, "dueDate": due,
 		"description": "TARI 2026 rata unica",

@@ -17,11 +17,12 @@ import (
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"incasso/internal/specs"
-	"incasso/mailsink"
-	"incasso/money"
-	"incasso/pagopa"
-	"incasso/sim"
+	"incasso/devstack/mailsink"
+	"incasso/devstack/pagopasim"
+	"incasso/devstack/specs"
+	"incasso/domain/date"
+	"incasso/domain/money"
+	"incasso/domain/pagopa"
 	"incasso/workflows"
 )
 
@@ -30,7 +31,7 @@ func (e *env) createDebt(t *testing.T, iupd string, amount int64) debtView {
 	t.Helper()
 	body := map[string]any{
 		"iupd": iupd, "serviceCode": "TARI", "amountCents": amount,
-		"dueDate": time.Now().AddDate(0, 1, 0).Format("2006-01-02"), "description": "TARI 2026 " + iupd,
+		"dueDate": time.Now().In(date.Rome).AddDate(0, 1, 0).Format("2006-01-02"), "description": "TARI 2026 " + iupd,
 		"debtor": map[string]any{"type": "F", "fiscalCode": "RSSMRA85T10A562S", "fullName": "Mario Rossi", "email": strings.ToLower(iupd) + "@example.it"},
 	}
 	var d debtView
@@ -99,15 +100,15 @@ func TestPagoPAPaths(t *testing.T) {
 	org := e.stack.Deps.Config.Creditor.FiscalCode
 
 	// GPD answers 503 twice: the registration is retried and the notice issued all the same.
-	require.NoError(t, p.InjectFaults(sim.Faults{Count: 2, Status: http.StatusServiceUnavailable}))
+	require.NoError(t, p.InjectFaults(pagopasim.Faults{Count: 2, Status: http.StatusServiceUnavailable}))
 	dup := e.createDebt(t, "E2E-DUP", 10_000)
 	e.waitStatus(t, "E2E-DUP", workflows.StatusIssued)
 	require.Equal(t, "", e.verify(t, dup.NoticeNumber))
 
 	// The Nodo delivers one receipt three times: recorded once, the repeats acknowledged.
-	res, err := p.Pay(ctx, sim.Payment{NAV: dup.NoticeNumber, Duplicates: 2})
+	res, err := p.Pay(ctx, pagopasim.Payment{NAV: dup.NoticeNumber, Duplicates: 2})
 	require.NoError(t, err)
-	require.Equal(t, []sim.Push{{Outcome: "OK"}, {Outcome: "KO", FaultCode: pagopa.FaultDuplicateReceipt}, {Outcome: "KO", FaultCode: pagopa.FaultDuplicateReceipt}}, res.Pushes)
+	require.Equal(t, []pagopasim.Push{{Outcome: "OK"}, {Outcome: "KO", FaultCode: pagopa.FaultDuplicateReceipt}, {Outcome: "KO", FaultCode: pagopa.FaultDuplicateReceipt}}, res.Pushes)
 	paid := e.waitStatus(t, "E2E-DUP", workflows.StatusPaid)
 	require.Len(t, paid.Receipts, 1)
 	require.Equal(t, pagopa.FaultDuplicatePayment, e.verify(t, dup.NoticeNumber))
@@ -115,16 +116,16 @@ func TestPagoPAPaths(t *testing.T) {
 	// A receipt for another amount settles the debt but is flagged for the finance office.
 	odd := e.createDebt(t, "E2E-AMOUNT", 20_000)
 	e.waitStatus(t, "E2E-AMOUNT", workflows.StatusIssued)
-	res, err = p.Pay(ctx, sim.Payment{NAV: odd.NoticeNumber, Amount: money.Cents(15_000)})
+	res, err = p.Pay(ctx, pagopasim.Payment{NAV: odd.NoticeNumber, Amount: money.Cents(15_000)})
 	require.NoError(t, err)
 	require.Equal(t, "OK", res.Outcome)
 	e.waitStatus(t, "E2E-AMOUNT", workflows.StatusPaid)
 
 	// A receipt arrives while GPD is too slow to have published the position: the debt is
 	// paid, and the notice is never emailed to someone who has paid.
-	require.NoError(t, p.InjectFaults(sim.Faults{LatencyMS: 3000}))
+	require.NoError(t, p.InjectFaults(pagopasim.Faults{LatencyMS: 3000}))
 	early := e.createDebt(t, "E2E-EARLY", 5_000)
-	res, err = p.Pay(ctx, sim.Payment{NAV: early.NoticeNumber, Organization: org, Amount: 5_000, Early: true})
+	res, err = p.Pay(ctx, pagopasim.Payment{NAV: early.NoticeNumber, Organization: org, Amount: 5_000, Early: true})
 	require.NoError(t, err)
 	require.Equal(t, "OK", res.Outcome)
 	p.ClearFaults()
@@ -148,22 +149,22 @@ func TestPagoPAPaths(t *testing.T) {
 		return strings.HasPrefix(m.Subject, "Annullamento") && strings.Contains(string(m.Raw), "Iscrizione a ruolo duplicata")
 	})
 	require.Equal(t, pagopa.FaultCancelledPayment, e.verify(t, cancelled.NoticeNumber))
-	_, err = p.Pay(ctx, sim.Payment{NAV: cancelled.NoticeNumber})
-	require.ErrorIs(t, err, sim.ErrNotPayable, "GPD no longer lets a PSP pay it")
+	_, err = p.Pay(ctx, pagopasim.Payment{NAV: cancelled.NoticeNumber})
+	require.ErrorIs(t, err, pagopasim.ErrNotPayable, "GPD no longer lets a PSP pay it")
 	require.Equal(t, http.StatusConflict, e.call(t, http.MethodPost, e.stack.APIURL+"/v1/debts/E2E-CANCEL/change",
-		map[string]any{"amountCents": 1, "dueDate": time.Now().AddDate(0, 2, 0).Format("2006-01-02"), "reason": "x"}, nil))
+		map[string]any{"amountCents": 1, "dueDate": time.Now().In(date.Rome).AddDate(0, 2, 0).Format("2006-01-02"), "reason": "x"}, nil))
 
 	// Changed: a new amount and due date, a revised notice, paid at the new amount.
 	changed := e.createDebt(t, "E2E-CHANGE", 9_000)
 	e.waitStatus(t, "E2E-CHANGE", workflows.StatusIssued)
-	newDue := time.Now().AddDate(0, 2, 0).Format("2006-01-02")
+	newDue := time.Now().In(date.Rome).AddDate(0, 2, 0).Format("2006-01-02")
 	require.Equal(t, http.StatusOK, e.call(t, http.MethodPost, e.stack.APIURL+"/v1/debts/E2E-CHANGE/change",
 		map[string]any{"amountCents": 8_000, "dueDate": newDue, "reason": "Riduzione per compostaggio domestico"}, &after))
 	require.Equal(t, int64(8_000), after.AmountCents)
 	e.waitMail(t, func(m mailsink.Message) bool {
 		return strings.Contains(m.Subject, "aggiornato") && strings.Contains(string(m.Raw), money.Cents(8_000).Italian())
 	})
-	res, err = p.Pay(ctx, sim.Payment{NAV: changed.NoticeNumber})
+	res, err = p.Pay(ctx, pagopasim.Payment{NAV: changed.NoticeNumber})
 	require.NoError(t, err)
 	require.Equal(t, "OK", res.Outcome)
 	changedReceipt := res.ReceiptID
@@ -172,7 +173,7 @@ func TestPagoPAPaths(t *testing.T) {
 	// A receipt for a notice the comune never issued is refused, and kept for review.
 	unknown, err := pagopa.NewNAV(1, 9_999_999_999_000)
 	require.NoError(t, err)
-	res, err = p.Pay(ctx, sim.Payment{NAV: unknown.String(), Organization: org, Amount: 1_000, Early: true})
+	res, err = p.Pay(ctx, pagopasim.Payment{NAV: unknown.String(), Organization: org, Amount: 1_000, Early: true})
 	require.NoError(t, err)
 	require.Equal(t, pagopa.FaultUnknownPayment, res.FaultCode)
 	require.Equal(t, pagopa.FaultUnknownPayment, e.verify(t, unknown.String()))
@@ -180,7 +181,7 @@ func TestPagoPAPaths(t *testing.T) {
 	// A receipt pagoPA never pushed is found by the recovery job and settles the debt.
 	lost := e.createDebt(t, "E2E-LOST", 4_000)
 	e.waitStatus(t, "E2E-LOST", workflows.StatusIssued)
-	res, err = p.Pay(ctx, sim.Payment{NAV: lost.NoticeNumber, Undelivered: true})
+	res, err = p.Pay(ctx, pagopasim.Payment{NAV: lost.NoticeNumber, Undelivered: true})
 	require.NoError(t, err)
 	require.Empty(t, res.Pushes)
 	require.Equal(t, workflows.StatusIssued, e.waitStatus(t, "E2E-LOST", workflows.StatusIssued).Status)

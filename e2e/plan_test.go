@@ -14,9 +14,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"incasso/config"
-	"incasso/internal/specs"
-	"incasso/mailsink"
+	"incasso/app/config"
+	"incasso/devstack/mailsink"
+	"incasso/devstack/specs"
+	"incasso/domain/date"
 	"incasso/workflows"
 )
 
@@ -75,7 +76,7 @@ func TestInstalmentPlanBySDD(t *testing.T) {
 	resp.Body.Close()
 	require.Less(t, resp.StatusCode, 300)
 
-	first := time.Now().AddDate(0, 0, 5).Format("2006-01-02")
+	first := time.Now().In(date.Rome).AddDate(0, 0, 5).Format("2006-01-02")
 	var plan planView
 	require.Equal(t, http.StatusCreated, e.call(t, http.MethodPost, base, map[string]any{
 		"instalments": 3, "firstDueDate": first,

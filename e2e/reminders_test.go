@@ -13,9 +13,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"incasso/config"
-	"incasso/mailsink"
-	"incasso/sim"
+	"incasso/app/config"
+	"incasso/devstack/mailsink"
+	"incasso/devstack/pagopasim"
+	"incasso/domain/date"
 	"incasso/workflows"
 )
 
@@ -75,7 +76,7 @@ func TestReminderLadder(t *testing.T) {
 	require.Equal(t, http.StatusCreated, e.call(t, http.MethodPut, e.stack.APIURL+"/v1/policies/TARI", policy, &created))
 	require.Equal(t, 1, created.Version)
 
-	due := time.Now().AddDate(0, 0, 3).Format("2006-01-02") // 4 compressed days: due 2 s after issue
+	due := time.Now().In(date.Rome).AddDate(0, 0, 3).Format("2006-01-02") // 4 compressed days: due 2 s after issue
 	debt := func(iupd, pec string) map[string]any {
 		debtor := map[string]any{"type": "F", "fiscalCode": "RSSMRA85T10A562S", "fullName": "Mario Rossi", "email": strings.ToLower(iupd) + "@example.it"}
 		if pec != "" {
@@ -92,7 +93,7 @@ func TestReminderLadder(t *testing.T) {
 		return m.To[0] == "lad-paid@example.it" && strings.Contains(m.Subject, "Promemoria")
 	})
 	paying := e.waitStatus(t, "LAD-PAID", workflows.StatusIssued)
-	_, err := e.stack.PagoPA.Pay(ctx, sim.Payment{NAV: paying.NoticeNumber})
+	_, err := e.stack.PagoPA.Pay(ctx, pagopasim.Payment{NAV: paying.NoticeNumber})
 	require.NoError(t, err)
 	e.waitStatus(t, "LAD-PAID", workflows.StatusPaid)
 

@@ -7,8 +7,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"incasso/date"
-	"incasso/money"
+	"incasso/domain/date"
+	"incasso/domain/money"
 )
 
 // CollectionRunWorkflowID is the ID of the collection run of a creditor account (its alias,

@@ -13,7 +13,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
-	"incasso/date"
+	"incasso/domain/date"
 )
 
 // runCall is one activity call of a collection run, with the workflow time and the attempt.

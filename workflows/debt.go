@@ -11,8 +11,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"incasso/date"
-	"incasso/money"
+	"incasso/domain/date"
+	"incasso/domain/money"
 )
 
 // TaskQueue is the task queue every incasso workflow and activity runs on.

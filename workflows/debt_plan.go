@@ -6,7 +6,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/workflow"
 
-	"incasso/target2"
+	"incasso/domain/target2"
 )
 
 // validatePlanRequest accepts a plan for an issued, unpaid debt without one.

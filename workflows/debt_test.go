@@ -16,8 +16,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
-	"incasso/date"
-	"incasso/money"
+	"incasso/domain/date"
+	"incasso/domain/money"
 )
 
 // rome is loaded by the test itself, independently of date.Rome, so the expectations below do

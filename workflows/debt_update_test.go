@@ -12,8 +12,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
-	"incasso/date"
-	"incasso/money"
+	"incasso/domain/date"
+	"incasso/domain/money"
 )
 
 // updateStandIns has the signatures of the update activities. Registered as a struct, like

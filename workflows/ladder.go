@@ -9,7 +9,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"incasso/date"
+	"incasso/domain/date"
 )
 
 // Reminder steps, in the order a ladder may use them (DOMAIN.md section 5).

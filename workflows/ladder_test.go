@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
 
-	"incasso/date"
+	"incasso/domain/date"
 )
 
 // rome9 is 09:00 in Rome on the given day: when a reminder step falls due.

@@ -8,9 +8,9 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"incasso/date"
-	"incasso/money"
-	"incasso/target2"
+	"incasso/domain/date"
+	"incasso/domain/money"
+	"incasso/domain/target2"
 )
 
 // PlanWorkflowID is the ID of the InstalmentPlan workflow of a debt: plan/<ec>/<iupd>.

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"incasso/date"
-	"incasso/target2"
+	"incasso/domain/date"
+	"incasso/domain/target2"
 )
 
 // What a plan does with a collection the bank rejected or returned, by reason code.

@@ -17,9 +17,9 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
-	"incasso/date"
-	"incasso/money"
-	"incasso/target2"
+	"incasso/domain/date"
+	"incasso/domain/money"
+	"incasso/domain/target2"
 )
 
 // The plan tests start on Wednesday 2026-11-25 at 10:00 in Rome. Their instalments fall due at

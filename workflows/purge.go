@@ -6,7 +6,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"incasso/date"
+	"incasso/domain/date"
 )
 
 // ArchivePurgeScheduleID is the Temporal Schedule that runs ArchivePurge every night.

@@ -12,7 +12,7 @@ import (
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 
-	"incasso/date"
+	"incasso/domain/date"
 )
 
 func standInPurgeArchive(context.Context, PurgeInput) (PurgeResult, error) { return PurgeResult{}, nil }

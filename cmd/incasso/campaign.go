@@ -502,3 +502,10 @@ func euro(cents int64) string {
 	}
 	return fmt.Sprintf("%s%d,%02d €", sign, cents/100, cents%100)
 }
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}

@@ -4,10 +4,10 @@
 //	incasso worker         run the Temporal worker
 //	incasso migrate        apply database migrations and register search attributes
 //	incasso apikey NAME    create (or replace) the API key of a client and print it once
-//	incasso dev            run everything on this machine, with simulators (make run)
 //	incasso campaign ...   import, launch and follow campaigns through the REST API
 //
-// Configuration comes from environment variables: see README.md.
+// Configuration comes from environment variables: see README.md. The whole stack with its
+// simulators, for development, is the separate command incasso-dev (make run).
 package main
 
 import (
@@ -22,7 +22,7 @@ import (
 
 	"incasso/api"
 	"incasso/app"
-	"incasso/config"
+	"incasso/app/config"
 	"incasso/db"
 )
 
@@ -33,7 +33,6 @@ commands:
   worker         run the Temporal worker
   migrate        apply database migrations and register Temporal search attributes
   apikey NAME    create or replace the API key of client NAME and print it once
-  dev            run the whole stack on this machine with simulators (what make run does)
   campaign       import FILE --name NAME [--valid-only] | launch ID [--rate N] | status ID [--follow]:
                  campaigns through the REST API (incasso campaign help)
 `
@@ -59,9 +58,6 @@ func main() {
 }
 
 func run(ctx context.Context, cmd string, args []string, log *slog.Logger) error {
-	if cmd == "dev" {
-		return runDev(ctx, log)
-	}
 	if cmd == "help" || cmd == "-h" || cmd == "--help" {
 		fmt.Print(usage)
 		return nil

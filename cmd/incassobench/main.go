@@ -6,7 +6,7 @@
 //     Temporal), with the rows/s of both, their ratio and the importing process's peak memory;
 //   - launch: on a Temporal dev server (bin/temporal), the rate of trivial one-activity
 //     workflows started as fast as possible, then a campaign launched through the whole stack
-//     (app.StartDev with the pagoPA simulator and the mail sink): debts started/s and notices
+//     (devstack.Start with the pagoPA simulator and the mail sink): debts started/s and notices
 //     issued/s (status ISSUED in the database), against the bare rate.
 //
 // Environment: DATABASE_URL (else the local server or the private cluster, as the tests),
@@ -53,16 +53,17 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
-	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"incasso/api"
 	"incasso/app"
-	"incasso/config"
+	"incasso/app/config"
 	"incasso/db"
-	"incasso/db/devdb"
-	"incasso/fiscalcode"
+	"incasso/devstack"
+	"incasso/devstack/devdb"
+	"incasso/devstack/temporaldev"
+	"incasso/domain/fiscalcode"
 )
 
 func main() {
@@ -208,9 +209,9 @@ func run(ctx context.Context) error {
 	return nil
 }
 
-// startStack runs incasso (app.StartDev) on a fresh database named dbName against the
+// startStack runs incasso (devstack.Start) on a fresh database named dbName against the
 // Temporal server at temporalAddr, with an API key; configure changes the stack's options.
-func startStack(ctx context.Context, server devdb.Server, temporalAddr, dbName string, log *slog.Logger, configure func(*config.Config, *app.DevAddrs)) (*app.Stack, string, func(), error) {
+func startStack(ctx context.Context, server devdb.Server, temporalAddr, dbName string, log *slog.Logger, configure func(*config.Config, *devstack.Addrs)) (*devstack.Stack, string, func(), error) {
 	dbURL, drop, err := devdb.FreshDatabase(ctx, server, dbName)
 	if err != nil {
 		return nil, "", nil, err
@@ -223,7 +224,7 @@ func startStack(ctx context.Context, server devdb.Server, temporalAddr, dbName s
 	cfg.DatabaseURL = dbURL
 	cfg.TemporalAddress = temporalAddr
 	cfg.TaskQueue = "incasso-bench"
-	addrs := app.DevAddrs{API: "127.0.0.1:0", PagoPASim: "127.0.0.1:0", SMTP: "127.0.0.1:0", PECSMTP: "127.0.0.1:0", MailUI: "127.0.0.1:0"}
+	addrs := devstack.Addrs{API: "127.0.0.1:0", PagoPASim: "127.0.0.1:0", SMTP: "127.0.0.1:0", PECSMTP: "127.0.0.1:0", MailUI: "127.0.0.1:0"}
 	if configure != nil {
 		configure(&cfg, &addrs)
 	}
@@ -234,7 +235,7 @@ func startStack(ctx context.Context, server devdb.Server, temporalAddr, dbName s
 		drop()
 		return nil, "", nil, err
 	}
-	fail := func(err error) (*app.Stack, string, func(), error) {
+	fail := func(err error) (*devstack.Stack, string, func(), error) {
 		stopStack()
 		d.Close()
 		drop()
@@ -243,7 +244,7 @@ func startStack(ctx context.Context, server devdb.Server, temporalAddr, dbName s
 	if err := app.RegisterSearchAttributes(ctx, d.Temporal, cfg.TemporalNamespace); err != nil {
 		return fail(err)
 	}
-	stack, err := app.StartDev(stackCtx, d, addrs, "", log)
+	stack, err := devstack.Start(stackCtx, d, addrs, "", log)
 	if err != nil {
 		return fail(err)
 	}
@@ -609,20 +610,22 @@ func (noTemporal) CheckHealth(context.Context, *client.CheckHealthRequest) (*cli
 func benchLaunch(ctx context.Context, s settings, server devdb.Server, tmp string, log *slog.Logger, t *table) error {
 	t.section("Launch, on a Temporal dev server")
 	tlogger := tlog.NewStructuredLogger(log.With("component", "temporal"))
-	temporal, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
-		ExistingPath: s.temporalBin, LogLevel: "error", Stdout: io.Discard, Stderr: io.Discard,
-		ClientOptions: &client.Options{Namespace: "default", Logger: tlogger},
-	})
+	temporal, err := temporaldev.Start(ctx, temporaldev.Options{Bin: s.temporalBin})
 	if err != nil {
 		return fmt.Errorf("start the Temporal dev server: %w", err)
 	}
 	defer func() { _ = temporal.Stop() }()
+	tc, err := client.DialContext(ctx, client.Options{HostPort: temporal.Addr(), Logger: tlogger})
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
 
-	bareRate, err := benchBare(ctx, temporal.Client(), s.bareWorkflows, tlogger, t)
+	bareRate, err := benchBare(ctx, tc, s.bareWorkflows, tlogger, t)
 	if err != nil {
 		return fmt.Errorf("bare workflows: %w", err)
 	}
-	return benchCampaign(ctx, s, server, temporal.FrontendHostPort(), tmp, log, bareRate, t)
+	return benchCampaign(ctx, s, server, temporal.Addr(), tmp, log, bareRate, t)
 }
 
 const (

@@ -13,12 +13,12 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
-	tlog "go.temporal.io/sdk/log"
-	"go.temporal.io/sdk/testsuite"
 
 	"incasso/app"
-	"incasso/config"
-	"incasso/db/devdb"
+	"incasso/app/config"
+	"incasso/devstack"
+	"incasso/devstack/devdb"
+	"incasso/devstack/temporaldev"
 	"incasso/workflows"
 )
 
@@ -27,15 +27,12 @@ import (
 // histories the events of each run of the plan workflow and the Temporal actions it cost.
 func benchPlan(ctx context.Context, s settings, server devdb.Server, log *slog.Logger, t *table) error {
 	t.section(fmt.Sprintf("Instalment plan: 36 instalments by SDD, 10%% AM04 rejects, a day lasting %s", s.planDay))
-	temporal, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
-		ExistingPath: s.temporalBin, LogLevel: "error", Stdout: io.Discard, Stderr: io.Discard,
-		ClientOptions: &client.Options{Namespace: "default", Logger: tlog.NewStructuredLogger(log.With("component", "temporal"))},
-	})
+	temporal, err := temporaldev.Start(ctx, temporaldev.Options{Bin: s.temporalBin})
 	if err != nil {
 		return fmt.Errorf("start the Temporal dev server: %w", err)
 	}
 	defer func() { _ = temporal.Stop() }()
-	stack, key, stop, err := startStack(ctx, server, temporal.FrontendHostPort(), "incasso_bench_plan", log, func(c *config.Config, a *app.DevAddrs) {
+	stack, key, stop, err := startStack(ctx, server, temporal.Addr(), "incasso_bench_plan", log, func(c *config.Config, a *devstack.Addrs) {
 		c.SDD.Day, c.SDD.ReportPoll = s.planDay, 100*time.Millisecond
 		// Seed 3 draws AM04 for 4 of the 36 first presentations of plan 1: 10% or so.
 		a.BankDelay, a.BankRejectRates, a.BankSeed = 50*time.Millisecond, map[string]float64{"AM04": 0.1}, 3

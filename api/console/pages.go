@@ -1,0 +1,267 @@
+package console
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"incasso/api"
+	"incasso/domain/date"
+	"incasso/services/campaigns"
+	"incasso/workflows"
+)
+
+const (
+	campaignsPerPage = 50
+	debtsPerPage     = 50
+)
+
+func (c *Console) listCampaigns(w http.ResponseWriter, r *http.Request, s session) {
+	before := int64(math.MaxInt64)
+	if v := r.URL.Query().Get("prima"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			c.errorPage(w, r, &s, http.StatusBadRequest, "Pagina non valida.")
+			return
+		}
+		before = n
+	}
+	list, err := c.api.Campaigns(r.Context(), before, campaignsPerPage)
+	if err != nil {
+		c.fail(w, r, &s, err)
+		return
+	}
+	next := ""
+	if len(list) == campaignsPerPage {
+		next = fmt.Sprintf("/console/campagne?prima=%d", list[len(list)-1].ID)
+	}
+	c.render(w, r, http.StatusOK, "campaigns", &s, map[string]any{"Campaigns": list, "Next": next, "First": before == math.MaxInt64})
+}
+
+func (c *Console) newCampaignForm(w http.ResponseWriter, r *http.Request, s session) {
+	c.render(w, r, http.StatusOK, "new", &s, map[string]any{"MaxRows": campaigns.MaxRows})
+}
+
+// importCampaign imports the posted file with campaigns.Import, as POST /v1/campaigns does,
+// and shows the report of a refused file.
+func (c *Console) importCampaign(w http.ResponseWriter, r *http.Request, s session) {
+	name := r.PostFormValue("name")
+	validOnly := r.PostFormValue("validOnly") != ""
+	data := map[string]any{"MaxRows": campaigns.MaxRows, "Name": name, "ValidOnly": validOnly}
+	refuse := func(msg string) {
+		data["Error"] = msg
+		c.render(w, r, http.StatusUnprocessableEntity, "new", &s, data)
+	}
+	if strings.TrimSpace(name) == "" {
+		refuse("Indicare il nome della campagna.")
+		return
+	}
+	f, header, err := r.FormFile("file")
+	if err != nil {
+		refuse("Scegliere il file della campagna (CSV o JSON).")
+		return
+	}
+	defer f.Close()
+	format := campaigns.FormatCSV
+	if strings.EqualFold(filepath.Ext(header.Filename), ".json") || strings.HasPrefix(header.Header.Get("Content-Type"), "application/json") {
+		format = campaigns.FormatJSON
+	}
+	res, err := campaigns.Import(r.Context(), c.api.Pool, c.api.Config, f, format, campaigns.Options{
+		Name: name, Filename: filepath.Base(header.Filename), ValidOnly: validOnly,
+		CreatedBy: s.Client, Today: c.api.Today(),
+	})
+	var fileErr *campaigns.FileError
+	switch {
+	case err == nil:
+		c.log().Info("campaign imported from the console", "campaign_id", res.CampaignID, "rows", res.Valid, "rejected", res.Rejected)
+		http.Redirect(w, r, fmt.Sprintf("/console/campagne/%d?esito=importata", res.CampaignID), http.StatusSeeOther)
+	case errors.Is(err, campaigns.ErrInvalidOptions):
+		refuse(fmt.Sprintf("Il nome della campagna è obbligatorio: al massimo %d caratteri stampabili.", campaigns.MaxNameLength))
+	case errors.As(err, &fileErr):
+		data["Report"] = []campaigns.RowError{{Row: fileErr.Row, Message: fileErr.Message}}
+		refuse("Il file non è leggibile: non è stato importato nulla.")
+	case errors.Is(err, campaigns.ErrInvalidFile):
+		data["Report"], data["Result"] = res.Errors, res
+		msg := fmt.Sprintf("Il file ha %s in %s su %d: non è stato importato nulla.",
+			plural(res.TotalErrors, "errore", "errori"), plural(res.Rejected, "riga", "righe"), res.Rows)
+		if validOnly {
+			msg = "Il file non ha nessuna riga valida: non è stato importato nulla."
+		}
+		refuse(msg)
+	default:
+		c.fail(w, r, &s, err)
+	}
+}
+
+// outcomes are the messages a campaign page shows after an action (?esito=).
+var outcomes = map[string]string{
+	"importata": "Campagna importata: controllare i dati e avviarla.",
+	"avviata":   "Avvio richiesto: i debiti vengono creati al ritmo indicato.",
+	"pausa":     "Pausa richiesta: nessun nuovo debito viene avviato finché la campagna non riprende.",
+	"ripresa":   "Ripresa richiesta.",
+	"annullata": "Annullamento richiesto: non vengono avviati altri debiti; quelli già avviati proseguono.",
+	"ritirata":  "Ritiro avviato: i debiti non pagati vengono annullati e i debitori avvisati.",
+}
+
+func (c *Console) campaignPage(w http.ResponseWriter, r *http.Request, s session) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		c.errorPage(w, r, &s, http.StatusNotFound, "Campagna non trovata.")
+		return
+	}
+	c.showCampaign(w, r, s, id, http.StatusOK, nil)
+}
+
+// showCampaign renders the campaign page; extra adds to (or overrides) its data.
+func (c *Console) showCampaign(w http.ResponseWriter, r *http.Request, s session, id int64, status int, extra map[string]any) {
+	ctx := r.Context()
+	p, err := c.api.Campaign(ctx, id)
+	var prob *api.Problem
+	if errors.As(err, &prob) && prob.Status == http.StatusNotFound {
+		c.errorPage(w, r, &s, http.StatusNotFound, "Campagna non trovata.")
+		return
+	} else if err != nil {
+		c.fail(w, r, &s, err)
+		return
+	}
+	pages := max(1, int((p.Started+debtsPerPage-1)/debtsPerPage))
+	page := 1
+	if v := r.URL.Query().Get("pagina"); v != "" {
+		if page, err = strconv.Atoi(v); err != nil || page < 1 {
+			page = 1
+		}
+	}
+	page = min(page, pages)
+	debtPage, err := c.api.CampaignDebts(ctx, id, (page-1)*debtsPerPage, debtsPerPage)
+	if err != nil {
+		c.fail(w, r, &s, err)
+		return
+	}
+	days, err := c.api.CampaignCollectedByDay(ctx, id)
+	if err != nil {
+		c.fail(w, r, &s, err)
+		return
+	}
+	from := date.InRome(p.CreatedAt)
+	if p.LaunchedAt != nil {
+		from = date.InRome(*p.LaunchedAt)
+	}
+	data := map[string]any{
+		"P":           p,
+		"Debts":       debtPage,
+		"Page":        page,
+		"Pages":       pages,
+		"Chart":       buildChart(days, p.Amounts.IssuedCents, from, c.api.Today()),
+		"Outcome":     outcomes[r.URL.Query().Get("esito")],
+		"Finished":    finished(p.Status),
+		"Rate":        p.StartRate,
+		"CanLaunch":   p.Status == workflows.CampaignReady,
+		"CanPause":    p.Status == workflows.CampaignRunning,
+		"CanResume":   p.Status == workflows.CampaignPaused,
+		"CanCancel":   p.Status == workflows.CampaignRunning || p.Status == workflows.CampaignPaused,
+		"CanWithdraw": p.Status != workflows.CampaignWithdrawn,
+		"WorkflowURL": p.Links["workflow"],
+	}
+	for k, v := range extra {
+		data[k] = v
+	}
+	c.render(w, r, status, "campaign", &s, data)
+}
+
+func finished(status string) bool {
+	switch status {
+	case workflows.CampaignCompleted, workflows.CampaignCancelled, workflows.CampaignWithdrawn:
+		return true
+	}
+	return false
+}
+
+// campaignAction runs a button of the campaign page through the API's campaign operations.
+func (c *Console) campaignAction(w http.ResponseWriter, r *http.Request, s session) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		c.errorPage(w, r, &s, http.StatusNotFound, "Campagna non trovata.")
+		return
+	}
+	ctx := r.Context()
+	var err error
+	var outcome string
+	extra := map[string]any{}
+	switch r.PathValue("action") {
+	case "avvia":
+		rate := 0
+		if v := strings.TrimSpace(r.PostFormValue("rate")); v != "" {
+			if rate, err = strconv.Atoi(v); err != nil || rate < 1 || rate > 1000 {
+				c.showCampaign(w, r, s, id, http.StatusUnprocessableEntity, map[string]any{"Error": "Il ritmo di avvio va da 1 a 1000 debiti al secondo."})
+				return
+			}
+		}
+		err, outcome = c.api.LaunchCampaign(ctx, id, rate), "avviata"
+	case "pausa":
+		err, outcome = c.api.SignalCampaign(ctx, id, workflows.SignalCampaignPause), "pausa"
+	case "riprendi":
+		err, outcome = c.api.SignalCampaign(ctx, id, workflows.SignalCampaignResume), "ripresa"
+	case "annulla":
+		err, outcome = c.api.SignalCampaign(ctx, id, workflows.SignalCampaignCancel), "annullata"
+	case "ritira":
+		req := api.WithdrawRequest{Reason: r.PostFormValue("reason"), Confirm: r.PostFormValue("confirm")}
+		extra["Reason"] = req.Reason
+		err, outcome = c.api.WithdrawCampaign(ctx, id, req), "ritirata"
+	default:
+		c.errorPage(w, r, &s, http.StatusNotFound, "Operazione sconosciuta.")
+		return
+	}
+	var prob *api.Problem
+	switch {
+	case err == nil:
+		c.log().Info("campaign action from the console", "campaign_id", id, "action", r.PathValue("action"), "client", s.Client)
+		http.Redirect(w, r, fmt.Sprintf("/console/campagne/%d?esito=%s", id, outcome), http.StatusSeeOther)
+	case errors.As(err, &prob):
+		if prob.Status == http.StatusNotFound {
+			c.errorPage(w, r, &s, http.StatusNotFound, "Campagna non trovata.")
+			return
+		}
+		extra["Error"] = problemMessage(prob)
+		c.showCampaign(w, r, s, id, prob.Status, extra)
+	default:
+		c.fail(w, r, &s, err)
+	}
+}
+
+// problemMessage says in Italian why the API refused an operation.
+func problemMessage(p *api.Problem) string {
+	switch p.Status {
+	case http.StatusConflict:
+		return "Operazione non possibile nello stato attuale della campagna."
+	case http.StatusServiceUnavailable:
+		return "Il motore dei processi (Temporal) non risponde: riprovare tra poco. Ripetere l'operazione è sicuro."
+	case http.StatusUnprocessableEntity:
+		var msgs []string
+		for _, fe := range p.Errors {
+			switch fe.Field {
+			case "reason":
+				msgs = append(msgs, "Indicare il motivo del ritiro (da 1 a 500 caratteri, senza dati personali): viene comunicato ai debitori.")
+			case "confirm":
+				msgs = append(msgs, "Per confermare, scrivere il nome della campagna esattamente com'è.")
+			case "rate":
+				msgs = append(msgs, "Il ritmo di avvio va da 1 a 1000 debiti al secondo.")
+			default:
+				msgs = append(msgs, fe.Field+": "+fe.Message)
+			}
+		}
+		return strings.Join(msgs, " ")
+	}
+	return "Operazione non riuscita (" + strconv.Itoa(p.Status) + ")."
+}
+
+// plural is "1 riga", "2 righe".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return num(n) + " " + many
+}

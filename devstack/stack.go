@@ -1,0 +1,128 @@
+// Package devstack runs incasso with its fakes on one machine, for `make run`, the end-to-end
+// tests and the benchmarks: the pagoPA, bank and mail simulators (pagopasim, banksim, mailsink)
+// wired to a real worker and API. Its subpackages are the fakes and the test kits; nothing in
+// the production binary imports them.
+package devstack
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"incasso/app"
+	"incasso/db"
+	"incasso/devstack/banksim"
+	"incasso/devstack/mailsink"
+	"incasso/devstack/pagopasim"
+	"incasso/devstack/specs"
+)
+
+// Addrs are where the development stack listens (":0" ports pick free ones), and how its
+// simulated bank behaves.
+type Addrs struct {
+	API, PagoPASim, SMTP, PECSMTP, MailUI string
+	// BankDelay is how long the bank takes to answer a file (zero: 2s); BankRejectRates
+	// rejects collections at random, by reason code, reproducibly for the same BankSeed.
+	BankDelay       time.Duration
+	BankRejectRates map[string]float64
+	BankSeed        int64
+}
+
+// Stack is incasso with its simulators, running in this process against a Temporal server
+// and a PostgreSQL database that already exist.
+type Stack struct {
+	APIURL, PagoPASimURL, MailUIURL, SMTPAddr string
+	Sink                                      *mailsink.Sink
+	PagoPA                                    *pagopasim.PagoPA
+	Bank                                      *banksim.Bank
+	Deps                                      *app.Deps
+
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	errs []error
+}
+
+// Start migrates the database, starts the SMTP sink, the pagoPA simulator, the worker and
+// the API wired to each other, and returns once they all listen. They stop when ctx is done;
+// Wait returns then. The configuration's GPD, SMTP and PEC settings are replaced by the simulators'.
+func Start(ctx context.Context, d *app.Deps, addrs Addrs, temporalUIURL string, log *slog.Logger) (*Stack, error) {
+	if err := specs.CheckValidator(); err != nil {
+		return nil, fmt.Errorf("the bank simulator validates every file it receives against its XSD: %w", err)
+	}
+	if err := db.Migrate(ctx, d.Config.DatabaseURL, log); err != nil {
+		return nil, err
+	}
+	s := &Stack{Sink: mailsink.New(), Deps: d}
+	smtpAddr, err := s.Sink.ListenSMTP(ctx, addrs.SMTP)
+	if err != nil {
+		return nil, fmt.Errorf("mail sink: %w", err)
+	}
+	s.SMTPAddr = smtpAddr.String()
+	// PEC goes to the same sink, on a port of its own, without TLS (a local stand-in for the
+	// PEC provider); the messages tell themselves apart by their sender.
+	pecAddr, err := s.Sink.ListenSMTP(ctx, addrs.PECSMTP)
+	if err != nil {
+		return nil, fmt.Errorf("PEC mail sink: %w", err)
+	}
+	listeners := make([]net.Listener, 3)
+	for i, addr := range []string{addrs.API, addrs.PagoPASim, addrs.MailUI} {
+		if listeners[i], err = net.Listen("tcp", addr); err != nil {
+			for _, l := range listeners[:i] {
+				l.Close()
+			}
+			return nil, fmt.Errorf("listen on %s: %w", addr, err)
+		}
+	}
+	apiLn, simLn, mailLn := listeners[0], listeners[1], listeners[2]
+	s.APIURL = "http://" + apiLn.Addr().String()
+	s.PagoPASimURL = "http://" + simLn.Addr().String()
+	s.MailUIURL = "http://" + mailLn.Addr().String()
+
+	cfg := &d.Config
+	cfg.GPDURL = s.PagoPASimURL + pagopasim.GPDBasePath
+	cfg.GPDReceiptsURL = s.PagoPASimURL + pagopasim.ReceiptsBasePath
+	cfg.SMTPAddr, cfg.SMTPUser, cfg.SMTPPassword, cfg.SMTPStartTLS = s.SMTPAddr, "", "", false
+	cfg.PECSMTPAddr, cfg.PECSMTPUser, cfg.PECSMTPPassword, cfg.PECStartTLS = pecAddr.String(), "", "", false
+	s.PagoPA = pagopasim.NewPagoPA(cfg.GPDKey, s.APIURL+"/pagopa/paForNode", cfg.NodeKey, cfg.Creditor.BrokerID, cfg.Creditor.StationID)
+	// The bank shares the simulators' listener, under /bank/ and /sim/bank/.
+	cfg.SDD.BankURL = s.PagoPASimURL
+	s.Bank = banksim.New(banksim.Config{Delay: addrs.BankDelay, Seed: addrs.BankSeed, RejectRates: addrs.BankRejectRates, APIKey: cfg.SDD.BankKey,
+		Logger: log.With("component", "banksim")})
+	sims := http.NewServeMux()
+	sims.Handle("/", s.PagoPA.Handler())
+	sims.Handle("/bank/", s.Bank.Handler())
+	sims.Handle("/sim/bank/", s.Bank.Handler())
+
+	s.run(func() error { return app.Serve(ctx, mailLn, s.Sink.Handler()) })
+	s.run(func() error { return app.Serve(ctx, simLn, sims) })
+	s.run(func() error { return app.RunWorker(ctx, d) })
+	s.run(func() error { return app.RunAPI(ctx, d, apiLn, temporalUIURL) })
+	return s, nil
+}
+
+func (s *Stack) run(fn func() error) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := fn(); err != nil {
+			s.mu.Lock()
+			s.errs = append(s.errs, err)
+			s.mu.Unlock()
+		}
+	}()
+}
+
+// Wait blocks until every component has stopped and returns the first error any reported.
+func (s *Stack) Wait() error {
+	s.wg.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.errs) > 0 {
+		return s.errs[0]
+	}
+	return nil
+}

@@ -1,0 +1,99 @@
+package reminders_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"incasso/domain/reminders"
+)
+
+func letter(t *testing.T, d reminders.Data) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	require.NoError(t, reminders.Letter(&buf, d))
+	return buf.Bytes()
+}
+
+func TestLetterDeterministic(t *testing.T) {
+	t.Parallel()
+	a, b := letter(t, sample()), letter(t, sample())
+	require.True(t, bytes.HasPrefix(a, []byte("%PDF-")))
+	require.Equal(t, a, b)
+
+	later := sample()
+	later.StepDate.Day++
+	require.NotEqual(t, a, letter(t, later))
+}
+
+func TestLetterReadable(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		msg := "pdftotext not on PATH: install the Debian package poppler-utils to check the letter's text"
+		if os.Getenv("INCASSO_REQUIRE_E2E") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	for _, d := range []reminders.Data{sample(), minimal(), long()} {
+		file := filepath.Join(t.TempDir(), "letter.pdf")
+		require.NoError(t, os.WriteFile(file, letter(t, d), 0o600))
+		out, err := exec.Command("pdftotext", file, "-").Output()
+		require.NoError(t, err)
+		text := strings.Join(strings.Fields(string(out)), " ") // justified lines space words freely
+
+		for _, want := range []string{
+			"AVVISO DI ACCERTAMENTO ESECUTIVO", "€ 1.234,56", "31/12/2026", groupedNAV,
+			d.DebtorName, "Codice fiscale " + d.DebtorFiscalCode, d.CreditorName, d.CreditorFiscalCode,
+			"Prot. n. " + d.Reference, "Data: 01/03/2027", "INTIMA",
+			"art. 1, comma 792, della legge 27 dicembre 2019, n. 160", "entro 60 giorni dalla data di notifica",
+			"Corte di giustizia tributaria di primo grado", "giudice ordinario competente",
+			"Il Funzionario responsabile", "Firma autografa sostituita a mezzo stampa",
+		} {
+			require.Contains(t, strings.ToUpper(text), strings.ToUpper(want), "letter text lacks %q", want)
+		}
+		for _, line := range d.DebtorAddress {
+			require.Contains(t, text, line)
+		}
+		if d.Official != "" {
+			require.Contains(t, text, d.Official)
+		}
+		pages := strings.Count(string(out), "\f")
+		require.Contains(t, text, fmt.Sprintf("pagina %d di %d", pages, pages), "footer with page count")
+	}
+}
+
+// minimal is sample without the optional fields.
+func minimal() reminders.Data {
+	d := sample()
+	d.Office, d.Contact, d.Official, d.DebtorAddress = "", "", "", nil
+	return d
+}
+
+// long is sample with a description and a name long enough to push the letter to a second page.
+func long() reminders.Data {
+	d := sample()
+	d.DebtorName = "Società Cooperativa Sociale di Servizi Integrati per l'Ambiente e il Territorio a r.l."
+	d.Description = strings.Repeat("TARI 2026, unità immobiliare di via Verdi 3, ", 12)
+	return d
+}
+
+func TestLetterValidation(t *testing.T) {
+	t.Parallel()
+	for _, c := range validationCases {
+		d := sample()
+		c.change(&d)
+		var buf bytes.Buffer
+		err := reminders.Letter(&buf, d)
+		require.ErrorIs(t, err, reminders.ErrInvalid, c.field)
+		require.Contains(t, err.Error(), c.field)
+		require.NotContains(t, err.Error(), secret)
+		require.Zero(t, buf.Len(), "nothing written")
+	}
+}
