@@ -39,7 +39,7 @@ func (a *Debts) CancelPosition(ctx context.Context, debtID int64, reason string)
 	case d.Status == workflows.StatusPaid:
 		return settled(debtID, d.Status)
 	case !workflows.ValidReason(reason):
-		return temporal.NewNonRetryableApplicationError("a cancellation needs a reason of at most 500 characters", ErrTypeInvalidInput, nil)
+		return temporal.NewNonRetryableApplicationError("a cancellation needs a reason of at most 500 characters", workflows.ErrTypeInvalidInput, nil)
 	}
 	invalid := func(p gpd.Position) bool { return p.Status == "INVALID" }
 	if err := a.GPD.Invalidate(ctx, d.EcFiscalCode, d.Iupd); err != nil {
@@ -77,9 +77,9 @@ func (a *Debts) explainConflict(ctx context.Context, d dbgen.DebtPosition, err e
 		case wanted(pos):
 			return nil
 		}
-		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("GPD refused to change debt %d in status %s", d.ID, pos.Status), ErrTypeGPDRejected, err)
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("GPD refused to change debt %d in status %s", d.ID, pos.Status), workflows.ErrTypeGPDRejected, err)
 	case errors.Is(err, gpd.ErrRejected), errors.Is(err, gpd.ErrNotFound):
-		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("GPD refused to change debt %d", d.ID), ErrTypeGPDRejected, err)
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("GPD refused to change debt %d", d.ID), workflows.ErrTypeGPDRejected, err)
 	}
 	return fmt.Errorf("change debt %d in GPD: %w", d.ID, err)
 }
@@ -96,10 +96,10 @@ func (a *Debts) ChangePosition(ctx context.Context, in workflows.ChangeInput) er
 		return settled(in.DebtID, d.Status)
 	}
 	if in.Revision < 2 || in.Amount < 1 || in.DueDate.IsZero() || !workflows.ValidReason(in.Reason) {
-		return temporal.NewNonRetryableApplicationError("a change needs revision >= 2, an amount, a due date and a reason", ErrTypeInvalidInput, nil)
+		return temporal.NewNonRetryableApplicationError("a change needs revision >= 2, an amount, a due date and a reason", workflows.ErrTypeInvalidInput, nil)
 	}
 	if int(d.Revision) > in.Revision {
-		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("debt %d is at revision %d already", in.DebtID, d.Revision), ErrTypeInvalidInput, nil)
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("debt %d is at revision %d already", in.DebtID, d.Revision), workflows.ErrTypeInvalidInput, nil)
 	}
 	if int(d.Revision) == in.Revision { // a retry: only the very same change may be repeated
 		done, err := dbgen.New(a.Pool).GetDebtChange(ctx, dbgen.GetDebtChangeParams{DebtID: in.DebtID, Revision: int32(in.Revision)})
@@ -107,14 +107,14 @@ func (a *Debts) ChangePosition(ctx context.Context, in workflows.ChangeInput) er
 			return fmt.Errorf("load revision %d of debt %d: %w", in.Revision, in.DebtID, err)
 		}
 		if done.AmountCents != int64(in.Amount) || date.Of(done.DueDate) != in.DueDate || done.Reason != in.Reason {
-			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("revision %d of debt %d was another change", in.Revision, in.DebtID), ErrTypeInvalidInput, nil)
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("revision %d of debt %d was another change", in.Revision, in.DebtID), workflows.ErrTypeInvalidInput, nil)
 		}
 	}
 	changed := d
 	changed.AmountCents, changed.DueDate = int64(in.Amount), in.DueDate.Time()
 	pos, err := a.position(changed)
 	if err != nil {
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, nil)
+		return temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrTypeInvalidInput, nil)
 	}
 	// After a 409 the update counts as done only if GPD holds the new option already.
 	holdsChange := func(p gpd.Position) bool {

@@ -146,7 +146,7 @@ func TestCancelPosition(t *testing.T) {
 		d := f.issued(t, nil)
 		for _, bad := range []string{"", strings.Repeat("x", 501)} {
 			_, err := f.run(t, f.debts.CancelPosition, d.ID, bad)
-			requireNonRetryable(t, err, activities.ErrTypeInvalidInput)
+			requireNonRetryable(t, err, workflows.ErrTypeInvalidInput)
 		}
 		require.Equal(t, "VALID", f.position(t, d).Status)
 		require.Equal(t, workflows.StatusIssued, f.reload(t, d.ID).Status)
@@ -154,7 +154,7 @@ func TestCancelPosition(t *testing.T) {
 
 	t.Run("unknown debt", func(t *testing.T) {
 		_, err := f.run(t, f.debts.CancelPosition, int64(987654321), reason)
-		requireNonRetryable(t, err, activities.ErrTypeInvalidInput)
+		requireNonRetryable(t, err, workflows.ErrTypeInvalidInput)
 	})
 }
 
@@ -290,7 +290,7 @@ func TestChangePosition(t *testing.T) {
 	other := change
 	other.Amount = 30000
 	_, err = f.run(t, f.debts.ChangePosition, other)
-	requireNonRetryable(t, err, activities.ErrTypeInvalidInput)
+	requireNonRetryable(t, err, workflows.ErrTypeInvalidInput)
 	require.Equal(t, int64(20001), f.position(t, d).PaymentOptions[0].Amount, "GPD keeps revision 2")
 
 	// Revision 3, then revision 2 again: too late.
@@ -299,7 +299,7 @@ func TestChangePosition(t *testing.T) {
 	_, err = f.run(t, f.debts.ChangePosition, third)
 	require.NoError(t, err)
 	_, err = f.run(t, f.debts.ChangePosition, change)
-	requireNonRetryable(t, err, activities.ErrTypeInvalidInput)
+	requireNonRetryable(t, err, workflows.ErrTypeInvalidInput)
 	got = f.reload(t, d.ID)
 	require.Equal(t, int32(3), got.Revision)
 	require.Equal(t, int64(15000), got.AmountCents)
@@ -314,7 +314,7 @@ func TestChangePosition(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := f.run(t, f.debts.ChangePosition, in)
-			requireNonRetryable(t, err, activities.ErrTypeInvalidInput)
+			requireNonRetryable(t, err, workflows.ErrTypeInvalidInput)
 		})
 	}
 	require.Equal(t, int32(3), f.reload(t, d.ID).Revision)
@@ -486,14 +486,14 @@ func TestChangePositionFailureLeavesNoChange(t *testing.T) {
 			return f.debts, workflows.ChangeInput{DebtID: d.ID, Revision: 2, ChangeRequest: workflows.ChangeRequest{
 				Amount: 1, DueDate: mustDate(t, "2027-01-31"), Reason: "errore di battitura",
 			}}
-		}, activities.ErrTypeInvalidInput},
+		}, workflows.ErrTypeInvalidInput},
 		{"GPD refuses", func(d dbgen.DebtPosition) (*activities.Debts, workflows.ChangeInput) {
 			a := *f.debts
 			a.GPD = gpd.New(f.gpdURL, "wrong-key", 5*time.Second)
 			return &a, workflows.ChangeInput{DebtID: d.ID, Revision: 2, ChangeRequest: workflows.ChangeRequest{
 				Amount: 99999, DueDate: mustDate(t, "2027-03-31"), Reason: "errore di battitura",
 			}}
-		}, activities.ErrTypeGPDRejected},
+		}, workflows.ErrTypeGPDRejected},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			d := f.issued(t, func(p *dbgen.CreateDebtParams) { p.ServiceCode = "TARIP" })

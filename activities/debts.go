@@ -24,13 +24,6 @@ import (
 	"incasso/workflows"
 )
 
-// Error types of failures that retrying cannot fix.
-const (
-	ErrTypeInvalidInput = "InvalidInput"
-	ErrTypeGPDRejected  = "GPDRejected"
-	ErrTypeMailRejected = "MailRejected"
-)
-
 // positionRegistry is the part of pagoPA GPD the debt activities use.
 type positionRegistry interface {
 	CreateAndPublish(ctx context.Context, organization string, p gpd.Position) error
@@ -72,7 +65,7 @@ func (a *Debts) load(ctx context.Context, debtID int64) (dbgen.DebtPosition, err
 	if err != nil {
 		err = db.NotFound(err)
 		if errors.Is(err, db.ErrNotFound) {
-			return d, temporal.NewNonRetryableApplicationError(fmt.Sprintf("debt %d does not exist", debtID), ErrTypeInvalidInput, err)
+			return d, temporal.NewNonRetryableApplicationError(fmt.Sprintf("debt %d does not exist", debtID), workflows.ErrTypeInvalidInput, err)
 		}
 		return d, fmt.Errorf("load debt %d: %w", debtID, err)
 	}
@@ -88,7 +81,7 @@ func (a *Debts) RegisterPosition(ctx context.Context, debtID int64) error {
 	}
 	pos, err := a.position(d)
 	if err != nil {
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, nil)
+		return temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrTypeInvalidInput, nil)
 	}
 	err = a.GPD.CreateAndPublish(ctx, d.EcFiscalCode, pos)
 	switch {
@@ -105,9 +98,9 @@ func (a *Debts) RegisterPosition(ctx context.Context, debtID int64) error {
 			}
 		}
 		return temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("GPD holds position of debt %d with another notice number", debtID), ErrTypeGPDRejected, err)
+			fmt.Sprintf("GPD holds position of debt %d with another notice number", debtID), workflows.ErrTypeGPDRejected, err)
 	case errors.Is(err, gpd.ErrRejected):
-		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("GPD rejected debt %d", debtID), ErrTypeGPDRejected, err)
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("GPD rejected debt %d", debtID), workflows.ErrTypeGPDRejected, err)
 	default:
 		return fmt.Errorf("register debt %d: %w", debtID, err)
 	}
@@ -149,7 +142,7 @@ func (a *Debts) RenderNotice(ctx context.Context, debtID int64) (int64, error) {
 		NoticeNumber: d.Nav, PostalAccount: a.Creditor.PostalAccount,
 	})
 	if err != nil {
-		return 0, temporal.NewNonRetryableApplicationError(fmt.Sprintf("render notice of debt %d", debtID), ErrTypeInvalidInput, err)
+		return 0, temporal.NewNonRetryableApplicationError(fmt.Sprintf("render notice of debt %d", debtID), workflows.ErrTypeInvalidInput, err)
 	}
 	sum := sha256.Sum256(pdf.Bytes())
 	filename := "avviso-" + d.Nav + ".pdf"
@@ -170,12 +163,12 @@ func (a *Debts) RenderNotice(ctx context.Context, debtID int64) (int64, error) {
 // CANCELLED is only confirmed here: CancelPosition cancels, with the reason.
 func (a *Debts) SetStatus(ctx context.Context, debtID int64, status string) error {
 	if !slices.Contains(settableStatuses, status) {
-		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("unknown status %q", status), ErrTypeInvalidInput, nil)
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("unknown status %q", status), workflows.ErrTypeInvalidInput, nil)
 	}
 	if status == workflows.StatusCancelled {
 		d, err := a.load(ctx, debtID)
 		if err == nil && !isSettled(d.Status) {
-			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("debt %d is not cancelled: CancelPosition cancels a debt", debtID), ErrTypeInvalidInput, nil)
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("debt %d is not cancelled: CancelPosition cancels a debt", debtID), workflows.ErrTypeInvalidInput, nil)
 		}
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"incasso/workflows"
 	"io"
 	"log/slog"
 	"net/http"
@@ -153,7 +154,7 @@ func requireRetryable(t *testing.T, err error) {
 	var appErr *temporal.ApplicationError
 	require.ErrorAs(t, err, &appErr, "%v", err)
 	require.False(t, appErr.NonRetryable(), "%v", err)
-	require.NotEqual(t, activities.ErrTypeInvalidInput, appErr.Type())
+	require.NotEqual(t, workflows.ErrTypeInvalidInput, appErr.Type())
 }
 
 func TestRegisterPosition(t *testing.T) {
@@ -212,7 +213,7 @@ func TestRegisterPositionFailures(t *testing.T) {
 	t.Run("unknown service", func(t *testing.T) {
 		d := f.insertDebt(t, func(p *dbgen.CreateDebtParams) { p.ServiceCode = "NOPE" })
 		_, err := f.run(t, f.debts.RegisterPosition, d.ID)
-		requireNonRetryable(t, err, activities.ErrTypeInvalidInput)
+		requireNonRetryable(t, err, workflows.ErrTypeInvalidInput)
 		_, err = f.gpd.Get(ctx, ecCode, d.Iupd)
 		require.ErrorIs(t, err, gpd.ErrNotFound, "nothing reached GPD")
 	})
@@ -227,7 +228,7 @@ func TestRegisterPositionFailures(t *testing.T) {
 				Transfers: []gpd.Transfer{{IDTransfer: "1", Amount: 100, RemittanceInformation: "altro", Category: "9/0101108TS/"}}}},
 		}))
 		_, err = f.run(t, f.debts.RegisterPosition, d.ID)
-		requireNonRetryable(t, err, activities.ErrTypeGPDRejected)
+		requireNonRetryable(t, err, workflows.ErrTypeGPDRejected)
 	})
 
 	t.Run("GPD refuses the key", func(t *testing.T) {
@@ -235,7 +236,7 @@ func TestRegisterPositionFailures(t *testing.T) {
 		a := *f.debts
 		a.GPD = gpd.New(f.gpdURL, "wrong-key", 5*time.Second)
 		_, err := activityEnv(&a).ExecuteActivity(a.RegisterPosition, d.ID)
-		requireNonRetryable(t, err, activities.ErrTypeGPDRejected)
+		requireNonRetryable(t, err, workflows.ErrTypeGPDRejected)
 	})
 
 	for _, status := range []int{http.StatusInternalServerError, http.StatusTooManyRequests, http.StatusServiceUnavailable} {
@@ -367,7 +368,7 @@ func TestSendNoticeRecipientRejected(t *testing.T) {
 
 	for range 2 {
 		_, err = f.run(t, f.debts.SendNotice, d.ID, docID)
-		requireNonRetryable(t, err, activities.ErrTypeMailRejected)
+		requireNonRetryable(t, err, workflows.ErrTypeMailRejected)
 		require.NotContains(t, err.Error(), d.DebtorEmail, "errors carry no personal data")
 	}
 	require.Empty(t, f.messagesTo(d.DebtorEmail))
@@ -437,7 +438,7 @@ func TestSetStatus(t *testing.T) {
 
 	cancelled := f.insertDebt(t, nil)
 	_, err = f.run(t, f.debts.SetStatus, cancelled.ID, "CANCELLED")
-	requireNonRetryable(t, err, activities.ErrTypeInvalidInput)
+	requireNonRetryable(t, err, workflows.ErrTypeInvalidInput)
 	require.Equal(t, "CREATED", status(cancelled.ID), "only CancelPosition cancels, with a reason")
 	_, err = f.q.CancelDebt(ctx, dbgen.CancelDebtParams{ID: cancelled.ID, CancelReason: pgtype.Text{String: "duplicate", Valid: true}})
 	require.NoError(t, err)
@@ -468,7 +469,7 @@ func TestUnknownDebt(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := f.run(t, tt.activity, tt.args...)
-			requireNonRetryable(t, err, activities.ErrTypeInvalidInput)
+			requireNonRetryable(t, err, workflows.ErrTypeInvalidInput)
 		})
 	}
 }

@@ -44,7 +44,7 @@ func (a *Debts) SendNotice(ctx context.Context, debtID, documentID int64) error 
 	q := dbgen.New(a.Pool)
 	doc, err := q.GetDocument(ctx, documentID)
 	if err = db.NotFound(err); errors.Is(err, db.ErrNotFound) || (err == nil && doc.DebtID != debtID) {
-		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("document %d of debt %d does not exist", documentID, debtID), ErrTypeInvalidInput, err)
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("document %d of debt %d does not exist", documentID, debtID), workflows.ErrTypeInvalidInput, err)
 	} else if err != nil {
 		return fmt.Errorf("load document %d: %w", documentID, err)
 	}
@@ -101,7 +101,7 @@ func (a *Debts) deliver(ctx context.Context, key string, debtID int64, onlyUnset
 		}
 		m, err := compose(d)
 		if err != nil {
-			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("compose message %s", key), ErrTypeInvalidInput, err)
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("compose message %s", key), workflows.ErrTypeInvalidInput, err)
 		}
 		if comm, err = a.archive(ctx, q, key, d, m); err != nil {
 			return err
@@ -110,7 +110,7 @@ func (a *Debts) deliver(ctx context.Context, key string, debtID int64, onlyUnset
 		return fmt.Errorf("load message %s: %w", key, err)
 	}
 	rejected := func(err error) error {
-		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("mail server refused message %s", key), ErrTypeMailRejected, err)
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("mail server refused message %s", key), workflows.ErrTypeMailRejected, err)
 	}
 	switch comm.Status {
 	case "PENDING":
@@ -126,7 +126,7 @@ func (a *Debts) deliver(ctx context.Context, key string, debtID int64, onlyUnset
 			"communication_id", comm.ID)
 		return nil
 	default:
-		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("message %s is %s: not for email", key, comm.Status), ErrTypeInvalidInput, nil)
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("message %s is %s: not for email", key, comm.Status), workflows.ErrTypeInvalidInput, nil)
 	}
 
 	sender := a.Mail
@@ -211,7 +211,7 @@ func (a *Debts) archive(ctx context.Context, q *dbgen.Queries, key string, d dbg
 		}
 		raw, err := msg.Bytes()
 		if err != nil {
-			return dbgen.Communication{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("compose message %s", key), ErrTypeInvalidInput, err)
+			return dbgen.Communication{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("compose message %s", key), workflows.ErrTypeInvalidInput, err)
 		}
 		row.Raw = raw
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"incasso/workflows"
 	"log/slog"
 	"net"
 	"testing"
@@ -72,7 +73,7 @@ func TestDeliverRefusedIsFailed(t *testing.T) {
 	require.NoError(t, err)
 
 	_, err = f.run(t, f.debts.SendNotice, d.ID, docID)
-	requireNonRetryable(t, err, activities.ErrTypeMailRejected)
+	requireNonRetryable(t, err, workflows.ErrTypeMailRejected)
 	c := f.communication(t, d.ID)
 	require.Equal(t, "FAILED", c.Status)
 	require.Equal(t, "smtp rcpt 550", c.Failure)
@@ -82,7 +83,7 @@ func TestDeliverRefusedIsFailed(t *testing.T) {
 	a := *f.debts
 	a.Mail = deadRelay(t)
 	_, err = activityEnv(&a).ExecuteActivity(a.SendNotice, d.ID, docID)
-	requireNonRetryable(t, err, activities.ErrTypeMailRejected)
+	requireNonRetryable(t, err, workflows.ErrTypeMailRejected)
 	require.NotContains(t, err.Error(), "nobody")
 	require.Empty(t, f.sink.Messages())
 	require.Equal(t, "FAILED", f.communication(t, d.ID).Status)

@@ -49,7 +49,7 @@ type Plans struct {
 }
 
 func invalid(format string, args ...any) error {
-	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), ErrTypeInvalidInput, nil)
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), workflows.ErrTypeInvalidInput, nil)
 }
 
 // CreatePlan records the plan of a debt, its instalments with a notice number each, and
@@ -169,7 +169,7 @@ func requestHash(req workflows.PlanRequest) [32]byte {
 // first month whose end leaves time for the pre-notification.
 func (a *Plans) schedule(amount money.Cents, req workflows.PlanRequest) ([]instalments.Instalment, error) {
 	if err := a.SDD.Eligibility.Check(amount, req.Instalments); err != nil {
-		return nil, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, nil)
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrTypeInvalidInput, nil)
 	}
 	today := date.InRome(time.Now())
 	earliest := date.Of(today.Time().AddDate(0, 0, a.SDD.PrenotifyDays+3))
@@ -181,7 +181,7 @@ func (a *Plans) schedule(amount money.Cents, req workflows.PlanRequest) ([]insta
 	}
 	s, err := instalments.Build(amount, req.Instalments, first, rule, a.SDD.InterestBasisPoints)
 	if err != nil {
-		return nil, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, nil)
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrTypeInvalidInput, nil)
 	}
 	return s, nil
 }
@@ -213,11 +213,11 @@ func (a *Plans) publish(ctx context.Context, d dbgen.DebtPosition, insts []dbgen
 	}
 	pos, err := positions.WithInstalments(a.Debts.Creditor, a.Debts.Services, d, options)
 	if err != nil {
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, nil)
+		return temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrTypeInvalidInput, nil)
 	}
 	if err := a.Debts.GPD.Update(ctx, d.EcFiscalCode, pos); err != nil {
 		if errors.Is(err, gpd.ErrRejected) {
-			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("GPD rejected the instalments of debt %d", d.ID), ErrTypeGPDRejected, err)
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("GPD rejected the instalments of debt %d", d.ID), workflows.ErrTypeGPDRejected, err)
 		}
 		return fmt.Errorf("publish instalments of debt %d: %w", d.ID, err)
 	}

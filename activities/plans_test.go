@@ -410,7 +410,7 @@ func TestCreatePlan(t *testing.T) {
 		{Instalments: 5, MandateID: m.ID},
 	} {
 		err := runAct(t, pf.plans, nil, pf.plans.CreatePlan, d.ID, other)
-		requireNonRetryable(t, err, activities.ErrTypeInvalidInput)
+		requireNonRetryable(t, err, workflows.ErrTypeInvalidInput)
 		require.ErrorContains(t, err, "has an instalment plan already")
 	}
 	require.Equal(t, 1, pf.count(t, `SELECT count(*) FROM instalment_plans`))
@@ -453,10 +453,10 @@ func TestCreatePlanRefused(t *testing.T) {
 		d := pf.issuedOf(t, 1_000_00, nil)
 		m := pf.mandate(t, d, d.DebtorName)
 		err := runAct(t, pf.plans, nil, pf.plans.CreatePlan, d.ID, workflows.PlanRequest{Instalments: 3, MandateID: m.ID})
-		requireNonRetryable(t, err, activities.ErrTypeInvalidInput)
+		requireNonRetryable(t, err, workflows.ErrTypeInvalidInput)
 		require.ErrorContains(t, err, "3 is fewer than the 5 required for 1.000,00 EUR")
 		err = runAct(t, pf.plans, nil, pf.plans.CreatePlan, d.ID, workflows.PlanRequest{Instalments: 13, MandateID: m.ID})
-		requireNonRetryable(t, err, activities.ErrTypeInvalidInput)
+		requireNonRetryable(t, err, workflows.ErrTypeInvalidInput)
 		require.ErrorContains(t, err, "13 is more than the 12 allowed for 1.000,00 EUR")
 		requireNothingCreated(t, d)
 	})
@@ -465,7 +465,7 @@ func TestCreatePlanRefused(t *testing.T) {
 		d := pf.issuedOf(t, 100_00, nil)
 		m := pf.mandate(t, d, d.DebtorName)
 		err := runAct(t, pf.plans, nil, pf.plans.CreatePlan, d.ID, workflows.PlanRequest{Instalments: 2, MandateID: m.ID})
-		requireNonRetryable(t, err, activities.ErrTypeInvalidInput)
+		requireNonRetryable(t, err, workflows.ErrTypeInvalidInput)
 		require.ErrorContains(t, err, "amounts up to 100,00 EUR cannot be paid in instalments")
 		requireNothingCreated(t, d)
 	})
@@ -475,7 +475,7 @@ func TestCreatePlanRefused(t *testing.T) {
 		other := pf.issuedOf(t, 400_00, nil)
 		m := pf.mandate(t, other, other.DebtorName)
 		err := runAct(t, pf.plans, nil, pf.plans.CreatePlan, d.ID, workflows.PlanRequest{Instalments: 2, MandateID: m.ID})
-		requireNonRetryable(t, err, activities.ErrTypeInvalidInput)
+		requireNonRetryable(t, err, workflows.ErrTypeInvalidInput)
 		require.ErrorContains(t, err, fmt.Sprintf("mandate %d is not one of debt %d", m.ID, d.ID))
 		requireNothingCreated(t, d)
 	})
@@ -483,7 +483,7 @@ func TestCreatePlanRefused(t *testing.T) {
 	t.Run("unknown mandate", func(t *testing.T) {
 		d := pf.issuedOf(t, 400_00, nil)
 		err := runAct(t, pf.plans, nil, pf.plans.CreatePlan, d.ID, workflows.PlanRequest{Instalments: 2, MandateID: 987654321})
-		requireNonRetryable(t, err, activities.ErrTypeInvalidInput)
+		requireNonRetryable(t, err, workflows.ErrTypeInvalidInput)
 		requireNothingCreated(t, d)
 	})
 
@@ -504,7 +504,7 @@ func TestCreatePlanRefused(t *testing.T) {
 		days := pf.sddCfg.PrenotifyDays + 3
 		for _, first := range []date.Date{addDays(todayInRome(), days-1), todayInRome(), addDays(todayInRome(), -1)} {
 			err := runAct(t, pf.plans, nil, pf.plans.CreatePlan, d.ID, workflows.PlanRequest{Instalments: 2, FirstDueDate: first, MandateID: m.ID})
-			requireNonRetryable(t, err, activities.ErrTypeInvalidInput)
+			requireNonRetryable(t, err, workflows.ErrTypeInvalidInput)
 			require.ErrorContains(t, err, "firstDueDate")
 		}
 		requireNothingCreated(t, d)
@@ -525,7 +525,7 @@ func TestCreatePlanRefused(t *testing.T) {
 		debts.GPD = gpd.New(pf.gpdURL, "wrong-key", 5*time.Second)
 		plans.Debts = &debts
 		err := runAct(t, &plans, nil, plans.CreatePlan, d.ID, workflows.PlanRequest{Instalments: 2, MandateID: m.ID})
-		requireNonRetryable(t, err, activities.ErrTypeGPDRejected)
+		requireNonRetryable(t, err, workflows.ErrTypeGPDRejected)
 		requireNothingCreated(t, d)
 		require.Empty(t, pf.communications(t, d.ID, "plan_confirmation"))
 	})
@@ -559,7 +559,7 @@ func TestCreatePlanRefused(t *testing.T) {
 	t.Run("unknown debt", func(t *testing.T) {
 		before := pf.count(t, `SELECT count(*) FROM instalment_plans`)
 		err := runAct(t, pf.plans, nil, pf.plans.CreatePlan, int64(987654321), workflows.PlanRequest{Instalments: 2, MandateID: 1})
-		requireNonRetryable(t, err, activities.ErrTypeInvalidInput)
+		requireNonRetryable(t, err, workflows.ErrTypeInvalidInput)
 		require.ErrorContains(t, err, "debt 987654321 does not exist")
 		require.Equal(t, before, pf.count(t, `SELECT count(*) FROM instalment_plans`))
 	})
@@ -726,11 +726,11 @@ func TestSetPlanMandate(t *testing.T) {
 	}
 
 	err := runAct(t, pf.plans, nil, pf.plans.SetPlanMandate, plan.PlanID, foreign.ID)
-	requireNonRetryable(t, err, activities.ErrTypeInvalidInput)
+	requireNonRetryable(t, err, workflows.ErrTypeInvalidInput)
 	require.ErrorContains(t, err, fmt.Sprintf("mandate %d is not one of debt %d", foreign.ID, d.ID))
 	require.Equal(t, m.ID, mandateOf())
 	err = runAct(t, pf.plans, nil, pf.plans.SetPlanMandate, plan.PlanID, int64(987654321))
-	requireNonRetryable(t, err, activities.ErrTypeInvalidInput)
+	requireNonRetryable(t, err, workflows.ErrTypeInvalidInput)
 	require.Equal(t, m.ID, mandateOf())
 
 	renewed := pf.mandate(t, d, d.DebtorName)
@@ -755,7 +755,7 @@ func TestSetPlanStatus(t *testing.T) {
 	require.NoError(t, runAct(t, pf.plans, nil, pf.plans.SetPlanStatus, plan.PlanID, workflows.PlanActive))
 	require.Equal(t, workflows.PlanActive, status())
 	err := runAct(t, pf.plans, nil, pf.plans.SetPlanStatus, plan.PlanID, workflows.PlanCompleted)
-	requireNonRetryable(t, err, activities.ErrTypeInvalidInput)
+	requireNonRetryable(t, err, workflows.ErrTypeInvalidInput)
 	require.Equal(t, workflows.PlanActive, status(), "only FinishPlan ends a plan")
 }
 
@@ -806,9 +806,9 @@ func TestMarkInstalmentPaid(t *testing.T) {
 	})
 	t.Run("unknown instalment", func(t *testing.T) {
 		err := runAct(t, pf.plans, nil, pf.plans.MarkInstalmentPaid, workflows.InstalmentRef{PlanID: plan.PlanID, Seq: 9, Date: on})
-		requireNonRetryable(t, err, activities.ErrTypeInvalidInput)
+		requireNonRetryable(t, err, workflows.ErrTypeInvalidInput)
 		err = runAct(t, pf.plans, nil, pf.plans.MarkInstalmentPaid, workflows.InstalmentRef{PlanID: 987654321, Seq: 1, Date: on})
-		requireNonRetryable(t, err, activities.ErrTypeInvalidInput)
+		requireNonRetryable(t, err, workflows.ErrTypeInvalidInput)
 	})
 }
 

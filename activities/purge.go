@@ -26,7 +26,7 @@ type Archive struct {
 func (a *Archive) PurgeArchive(ctx context.Context, in workflows.PurgeInput) (workflows.PurgeResult, error) {
 	var res workflows.PurgeResult
 	if in.AsOf.IsZero() {
-		return res, temporal.NewNonRetryableApplicationError("purge archive: no date given", ErrTypeInvalidInput, nil)
+		return res, temporal.NewNonRetryableApplicationError("purge archive: no date given", workflows.ErrTypeInvalidInput, nil)
 	}
 	batch := in.Batch
 	if batch <= 0 {

@@ -224,7 +224,7 @@ func TestPurgeArchiveNeedsADate(t *testing.T) {
 	_, err := f.purge(t, workflows.PurgeInput{})
 	var appErr *temporal.ApplicationError
 	require.ErrorAs(t, err, &appErr)
-	require.Equal(t, activities.ErrTypeInvalidInput, appErr.Type())
+	require.Equal(t, workflows.ErrTypeInvalidInput, appErr.Type())
 	require.True(t, appErr.NonRetryable())
 	require.True(t, f.exists(t, "communications", id), "nothing deleted")
 }

@@ -43,7 +43,7 @@ func (a *Debts) SendReminder(ctx context.Context, in workflows.StepInput) error 
 		})
 		// A message refused for good is archived as FAILED: the step is taken all the same.
 		var appErr *temporal.ApplicationError
-		if sendErr != nil && !(errors.As(sendErr, &appErr) && appErr.Type() == ErrTypeMailRejected) {
+		if sendErr != nil && !(errors.As(sendErr, &appErr) && appErr.Type() == workflows.ErrTypeMailRejected) {
 			return sendErr
 		}
 	}

@@ -19,7 +19,6 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/stretchr/testify/require"
 
-	"incasso/activities"
 	"incasso/db/dbgen"
 	"incasso/workflows"
 )
@@ -230,7 +229,7 @@ func TestLoadPolicy(t *testing.T) {
 	require.Zero(t, p.DayLength)
 
 	_, err = f.run(t, f.debts.LoadPolicy, int64(987654321))
-	requireNonRetryable(t, err, activities.ErrTypeInvalidInput)
+	requireNonRetryable(t, err, workflows.ErrTypeInvalidInput)
 }
 
 func TestSendReminderCourtesy(t *testing.T) {
@@ -527,7 +526,7 @@ func TestSendReminderRefused(t *testing.T) {
 			d := f.noticed(t, tc.mutate)
 			in := workflows.StepInput{DebtID: d.ID, Step: ladderStep(t, tc.step), PolicyVersion: 0}
 			_, err := f.run(t, f.debts.SendReminder, in)
-			requireNonRetryable(t, err, activities.ErrTypeMailRejected)
+			requireNonRetryable(t, err, workflows.ErrTypeMailRejected)
 			require.NotContains(t, err.Error(), "nobody", "errors carry no personal data")
 
 			c := f.reminderRow(t, d.ID, tc.step)
@@ -539,7 +538,7 @@ func TestSendReminderRefused(t *testing.T) {
 			a := *f.debts
 			a.Mail, a.PEC = deadRelay(t), deadRelay(t)
 			_, err = activityEnv(&a).ExecuteActivity(a.SendReminder, in)
-			requireNonRetryable(t, err, activities.ErrTypeMailRejected)
+			requireNonRetryable(t, err, workflows.ErrTypeMailRejected)
 			require.Equal(t, "FAILED", f.reminderRow(t, d.ID, tc.step).Status)
 			require.Len(t, f.communications(t, d.ID), 1)
 		})
@@ -553,6 +552,6 @@ func TestSendReminderUnknownDebt(t *testing.T) {
 	f := newFixture(t)
 	for _, step := range workflows.DefaultSteps {
 		_, err := f.run(t, f.debts.SendReminder, workflows.StepInput{DebtID: 987654321, Step: step})
-		requireNonRetryable(t, err, activities.ErrTypeInvalidInput)
+		requireNonRetryable(t, err, workflows.ErrTypeInvalidInput)
 	}
 }

@@ -44,9 +44,6 @@ type SDD struct {
 	Config   config.SDD
 }
 
-// Error type of a file the bank holds under its message id with other content.
-const ErrTypeBankConflict = "BankConflict"
-
 // pageSize is how many collections are read or signalled at a time.
 const pageSize = 1000
 
@@ -101,7 +98,7 @@ func (a *SDD) SubmitCollectionFile(ctx context.Context, ref workflows.RunRef) (w
 	case err == nil:
 		return out, nil
 	case errors.Is(err, bankgw.ErrConflict):
-		return out, temporal.NewNonRetryableApplicationError(fmt.Sprintf("the bank holds file %s with other content", out.MsgID), ErrTypeBankConflict, err)
+		return out, temporal.NewNonRetryableApplicationError(fmt.Sprintf("the bank holds file %s with other content", out.MsgID), workflows.ErrTypeBankConflict, err)
 	case errors.Is(err, bankgw.ErrRejected):
 		logger(ctx).Error("the bank refused the file: its collections are rejected as FF01", "msg_id", out.MsgID, "error", err)
 		return out, a.rejectWholeRun(ctx, run, "FF01")

@@ -247,7 +247,7 @@ func requireNotFinal(t *testing.T, err error) {
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) {
 		require.False(t, appErr.NonRetryable(), "%v", err)
-		require.NotEqual(t, activities.ErrTypeInvalidInput, appErr.Type(), "%v", err)
+		require.NotEqual(t, workflows.ErrTypeInvalidInput, appErr.Type(), "%v", err)
 	}
 }
 
@@ -431,7 +431,7 @@ func TestSDDUnknownRun(t *testing.T) {
 		"SubmitCollectionFile": sf.sdd.SubmitCollectionFile, "FetchStatusReport": sf.sdd.FetchStatusReport, "NotifyPlans": sf.sdd.NotifyPlans,
 	} {
 		err := runAct(t, sf.sdd, nil, act, ref)
-		requireNonRetryable(t, err, activities.ErrTypeInvalidInput)
+		requireNonRetryable(t, err, workflows.ErrTypeInvalidInput)
 		require.ErrorContains(t, err, "no collection run", name)
 	}
 }

@@ -1,34 +1,17 @@
 package api
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
-	"incasso/db"
 	"incasso/db/dbgen"
+	"incasso/services/apiclients"
 )
-
-// HashAPIKey is how API keys are stored: SHA-256 of the key (keys are random, 256 bits).
-func HashAPIKey(key string) []byte {
-	sum := sha256.Sum256([]byte(key))
-	return sum[:]
-}
-
-// NewAPIKey returns a fresh random API key.
-func NewAPIKey() (string, error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return "ik_" + hex.EncodeToString(b), nil
-}
 
 // requireAPIKey admits requests bearing a known, enabled API key in the Authorization header
 // ("Bearer <key>") or in X-API-Key; GET and HEAD requests without a key are also admitted
@@ -50,13 +33,13 @@ func (s *Server) requireAPIKey(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="incasso"`)
 			return problem(http.StatusUnauthorized, "an API key is required (Authorization: Bearer <key>)")
 		}
-		client, err := dbgen.New(s.Pool).GetAPIClientByKeyHash(c.Request().Context(), HashAPIKey(key))
-		if err = db.NotFound(err); errors.Is(err, db.ErrNotFound) {
+		name, _, err := apiclients.ByKey(c.Request().Context(), dbgen.New(s.Pool), key)
+		if errors.Is(err, apiclients.ErrUnknown) {
 			return problem(http.StatusUnauthorized, "unknown or disabled API key")
 		} else if err != nil {
 			return err
 		}
-		c.Set(clientNameKey, client.Name)
+		c.Set(clientNameKey, name)
 		return next(c)
 	}
 }

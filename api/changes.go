@@ -12,7 +12,6 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
-	"incasso/activities"
 	"incasso/db/dbgen"
 	"incasso/domain/date"
 	"incasso/domain/money"
@@ -40,7 +39,7 @@ const updateWait = 20 * time.Second
 func validReason(reason string) (string, []FieldError) {
 	reason = strings.TrimSpace(reason)
 	if !workflows.ValidReason(reason) {
-		return reason, []FieldError{{"reason", fmt.Sprintf("required, at most %d characters", workflows.MaxReasonLength)}}
+		return reason, []FieldError{{Field: "reason", Message: fmt.Sprintf("required, at most %d characters", workflows.MaxReasonLength)}}
 	}
 	return reason, nil
 }
@@ -71,14 +70,14 @@ func (s *Server) changeDebt(c echo.Context) error {
 	}
 	reason, errs := validReason(req.Reason)
 	if req.AmountCents < 1 || req.AmountCents > MaxAmount {
-		errs = append(errs, FieldError{"amountCents", fmt.Sprintf("must be an integer number of cents from 1 to %d", MaxAmount)})
+		errs = append(errs, FieldError{Field: "amountCents", Message: fmt.Sprintf("must be an integer number of cents from 1 to %d", MaxAmount)})
 	}
 	due, err := date.Parse(req.DueDate)
 	switch {
 	case err != nil:
-		errs = append(errs, FieldError{"dueDate", "required: a date as YYYY-MM-DD"})
+		errs = append(errs, FieldError{Field: "dueDate", Message: "required: a date as YYYY-MM-DD"})
 	case due.Before(date.InRome(s.Now())):
-		errs = append(errs, FieldError{"dueDate", "must not be in the past"})
+		errs = append(errs, FieldError{Field: "dueDate", Message: "must not be in the past"})
 	}
 	if len(errs) > 0 {
 		return invalid(errs)
@@ -88,7 +87,7 @@ func (s *Server) changeDebt(c echo.Context) error {
 		return err
 	}
 	if service, ok := s.Config.Services.Find(d.ServiceCode); ok && !debts.Splittable(s.Config.Creditor, service, req.AmountCents) {
-		return invalid([]FieldError{{"amountCents", fmt.Sprintf("too small to split among the %d beneficiaries of service %s", len(service.Transfers), d.ServiceCode)}})
+		return invalid([]FieldError{{Field: "amountCents", Message: fmt.Sprintf("too small to split among the %d beneficiaries of service %s", len(service.Transfers), d.ServiceCode)}})
 	}
 	return s.updateDebt(c, d, workflows.UpdateChange, workflows.ChangeRequest{Amount: req.AmountCents, DueDate: due, Reason: reason})
 }
@@ -157,9 +156,9 @@ func (s *Server) updateProblem(d dbgen.DebtPosition, err error) error {
 		return problem(http.StatusConflict, "the debt's process has ended: it is paid or cancelled")
 	case workflows.FindErrorType(err, workflows.ErrTypeSettled) != nil:
 		return problem(http.StatusConflict, "the debt was paid or cancelled in the meantime")
-	case workflows.FindErrorType(err, activities.ErrTypeGPDRejected) != nil:
+	case workflows.FindErrorType(err, workflows.ErrTypeGPDRejected) != nil:
 		return problem(http.StatusBadGateway, "pagoPA refused the change of the position")
-	case workflows.FindErrorType(err, activities.ErrTypeInvalidInput) != nil:
+	case workflows.FindErrorType(err, workflows.ErrTypeInvalidInput) != nil:
 		return problem(http.StatusUnprocessableEntity, "the request cannot be applied to this debt")
 	}
 	s.Log.Error("update debt", "debt_id", d.ID, "err", err)

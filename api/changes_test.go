@@ -16,7 +16,6 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"incasso/activities"
 	"incasso/db/dbgen"
 	"incasso/domain/date"
 	"incasso/domain/money"
@@ -183,7 +182,7 @@ func TestDebtUpdateFailures(t *testing.T) {
 	e.mustCreateDebt(t, validRequest("UPF-1"))
 	const busy = "the notice is still being issued: try again in a moment"
 	settledErr := temporal.NewNonRetryableApplicationError("debt 1 is PAID: it cannot be changed", workflows.ErrTypeSettled, nil)
-	gpdErr := temporal.NewNonRetryableApplicationError("GPD refused to change debt 1", activities.ErrTypeGPDRejected, errors.New("HTTP 400"))
+	gpdErr := temporal.NewNonRetryableApplicationError("GPD refused to change debt 1", workflows.ErrTypeGPDRejected, errors.New("HTTP 400"))
 	tests := []struct {
 		name                 string
 		updateErr, resultErr error

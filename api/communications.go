@@ -104,7 +104,7 @@ type communicationsQuery struct {
 func (s *Server) parseCommunicationsQuery(c echo.Context) (communicationsQuery, error) {
 	pg, errs := pageOf(c, 50, 500)
 	q := communicationsQuery{limit: pg.limit, before: pg.before}
-	add := func(field, msg string) { errs = append(errs, FieldError{field, msg}) }
+	add := func(field, msg string) { errs = append(errs, FieldError{Field: field, Message: msg}) }
 	if q.debt = c.QueryParam("debt"); q.debt != "" && !debts.ValidIUPD(q.debt) {
 		add("debt", "must be the iupd of a debt: 1 to 35 characters among A-Z a-z 0-9 . _ -")
 	}
@@ -386,16 +386,16 @@ func (s *Server) addCommunicationReceipt(c echo.Context) error {
 	}
 	msg, err := mail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
-		return invalid([]FieldError{{"body", "not an Internet message (RFC 5322)"}})
+		return invalid([]FieldError{{Field: "body", Message: "not an Internet message (RFC 5322)"}})
 	}
 	kind, ok := pecReceiptKinds[strings.ToLower(strings.TrimSpace(msg.Header.Get("X-Ricevuta")))]
 	if !ok {
-		return invalid([]FieldError{{"X-Ricevuta", "the PEC header X-Ricevuta must be accettazione, avvenuta-consegna, non-accettazione, errore-consegna or mancata-consegna"}})
+		return invalid([]FieldError{{Field: "X-Ricevuta", Message: "the PEC header X-Ricevuta must be accettazione, avvenuta-consegna, non-accettazione, errore-consegna or mancata-consegna"}})
 	}
 	var deliveredAt time.Time
 	if kind == "avvenuta-consegna" {
 		if deliveredAt, err = msg.Header.Date(); err != nil {
-			return invalid([]FieldError{{"Date", "a delivery receipt needs a valid Date header"}})
+			return invalid([]FieldError{{Field: "Date", Message: "a delivery receipt needs a valid Date header"}})
 		}
 	}
 	sum := sha256.Sum256(raw)

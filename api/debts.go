@@ -61,7 +61,7 @@ func (r *CreateDebtRequest) validate(today date.Date, creditor config.Creditor, 
 		if fe.Message == debts.MissingDate {
 			fe.Message = "required: a date as YYYY-MM-DD"
 		}
-		errs = append(errs, FieldError{fe.Field, fe.Message})
+		errs = append(errs, FieldError{Field: fe.Field, Message: fe.Message})
 	}
 	return n, errs
 }

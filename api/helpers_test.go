@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"incasso/services/apiclients"
 	"io"
 	"log/slog"
 	"net/http"
@@ -194,10 +195,10 @@ func newEnv(t *testing.T, opts ...func(*Server)) *testEnv {
 	t.Cleanup(ts.Close)
 	env.url = ts.URL
 
-	env.apiKey, err = NewAPIKey()
+	env.apiKey, err = apiclients.NewKey()
 	require.NoError(t, err)
 	require.NoError(t, dbgen.New(pool).UpsertAPIClient(context.Background(),
-		dbgen.UpsertAPIClientParams{Name: "tributi", KeySha256: HashAPIKey(env.apiKey)}))
+		dbgen.UpsertAPIClientParams{Name: "tributi", KeySha256: apiclients.HashKey(env.apiKey)}))
 	return env
 }
 

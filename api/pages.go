@@ -22,14 +22,14 @@ func pageOf(c echo.Context, def, max int) (page, []FieldError) {
 	if v := c.QueryParam("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > max {
-			errs = append(errs, FieldError{"limit", fmt.Sprintf("must be a whole number from 1 to %d", max)})
+			errs = append(errs, FieldError{Field: "limit", Message: fmt.Sprintf("must be a whole number from 1 to %d", max)})
 		}
 		p.limit = n
 	}
 	if v := c.QueryParam("before"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 1 {
-			errs = append(errs, FieldError{"before", "must be a cursor from a previous page"})
+			errs = append(errs, FieldError{Field: "before", Message: "must be a cursor from a previous page"})
 		}
 		p.before = n
 	}

@@ -95,7 +95,7 @@ const mandateAge = 36
 // validateMandate checks the mandate fields, naming each field under prefix.
 func (s *Server) validateMandate(m *MandateBody, prefix string) []FieldError {
 	var errs []FieldError
-	add := func(field, msg string) { errs = append(errs, FieldError{prefix + field, msg}) }
+	add := func(field, msg string) { errs = append(errs, FieldError{Field: prefix + field, Message: msg}) }
 	m.DebtorName = strings.TrimSpace(m.DebtorName)
 	m.IBAN, m.BIC, m.Reference = sepa.NormalizeIBAN(m.IBAN), strings.ToUpper(strings.TrimSpace(m.BIC)), strings.TrimSpace(m.Reference)
 	if n := utf8.RuneCountInString(sepa.Transliterate(m.DebtorName)); n < 1 || n > 70 {
@@ -146,7 +146,7 @@ func (s *Server) storeMandate(c echo.Context, d dbgen.DebtPosition, m MandateBod
 		same := stored.DebtID == row.DebtID && stored.Iban == row.Iban && stored.DebtorName == row.DebtorName &&
 			stored.Bic == row.Bic && stored.SignedOn.Equal(row.SignedOn)
 		if err == nil && !same {
-			return stored, invalid([]FieldError{{"mandate.reference", "already used by another mandate"}})
+			return stored, invalid([]FieldError{{Field: "mandate.reference", Message: "already used by another mandate"}})
 		}
 	}
 	return stored, err
@@ -162,11 +162,11 @@ func (s *Server) requestPlan(c echo.Context) error {
 	if req.FirstDueDate != "" {
 		var err error
 		if first, err = date.Parse(req.FirstDueDate); err != nil {
-			errs = append(errs, FieldError{"firstDueDate", "a date as YYYY-MM-DD"})
+			errs = append(errs, FieldError{Field: "firstDueDate", Message: "a date as YYYY-MM-DD"})
 		}
 	}
 	if req.Instalments < 2 || req.Instalments > instalments.MaxInstalments {
-		errs = append(errs, FieldError{"instalments", fmt.Sprintf("from 2 to %d", instalments.MaxInstalments)})
+		errs = append(errs, FieldError{Field: "instalments", Message: fmt.Sprintf("from 2 to %d", instalments.MaxInstalments)})
 	}
 	if len(errs) > 0 {
 		return invalid(errs)
@@ -176,7 +176,7 @@ func (s *Server) requestPlan(c echo.Context) error {
 		return err
 	}
 	if err := s.Config.SDD.Eligibility.Check(money.Cents(d.AmountCents), req.Instalments); err != nil {
-		return invalid([]FieldError{{"instalments", err.Error()}})
+		return invalid([]FieldError{{Field: "instalments", Message: err.Error()}})
 	}
 	switch d.Status {
 	case workflows.StatusIssued, workflows.StatusOverdue:

@@ -2,19 +2,18 @@ package api
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
 
-	"incasso/activities"
 	"incasso/db"
 	"incasso/db/dbgen"
 	"incasso/domain/date"
 	"incasso/domain/money"
 	"incasso/domain/reminders"
+	"incasso/services/policies"
 	"incasso/workflows"
 )
 
@@ -35,28 +34,13 @@ func (s *Server) putPolicy(c echo.Context) error {
 		return err
 	}
 	if req.Steps == nil {
-		return invalid([]FieldError{{"steps", "required: the list of steps, possibly empty"}})
+		return invalid([]FieldError{{Field: "steps", Message: "required: the list of steps, possibly empty"}})
 	}
 	if err := workflows.ValidateSteps(req.Steps); err != nil {
-		return invalid([]FieldError{{"steps", err.Error()}})
-	}
-	steps, err := json.Marshal(req.Steps)
-	if err != nil {
-		return err
+		return invalid([]FieldError{{Field: "steps", Message: err.Error()}})
 	}
 	client, _ := c.Get(clientNameKey).(string)
-	var row dbgen.EscalationPolicy
-	err = db.InTx(c.Request().Context(), s.Pool, func(q *dbgen.Queries) error {
-		if err := q.LockPolicies(c.Request().Context(), service); err != nil {
-			return err
-		}
-		row, err = q.InsertPolicy(c.Request().Context(), dbgen.InsertPolicyParams{ServiceCode: service, Steps: steps, CreatedBy: client})
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	p, err := activities.PolicyOf(row)
+	p, err := policies.Save(c.Request().Context(), s.Pool, service, req.Steps, client)
 	if err != nil {
 		return err
 	}
@@ -70,7 +54,7 @@ func (s *Server) getPolicy(c echo.Context) error {
 	if _, ok := s.Config.Services.Find(service); !ok {
 		return problem(http.StatusNotFound, "no service with this code")
 	}
-	p, err := activities.LatestPolicy(c.Request().Context(), dbgen.New(s.Pool), service)
+	p, err := policies.Latest(c.Request().Context(), dbgen.New(s.Pool), service)
 	if err != nil {
 		return err
 	}
@@ -83,14 +67,10 @@ func (s *Server) getPolicyVersion(c echo.Context) error {
 	if err != nil || version < 1 {
 		return problem(http.StatusNotFound, "no such version")
 	}
-	row, err := dbgen.New(s.Pool).GetPolicy(c.Request().Context(), dbgen.GetPolicyParams{ServiceCode: c.Param("service"), Version: int32(version)})
-	if err = db.NotFound(err); errors.Is(err, db.ErrNotFound) {
+	p, err := policies.Version(c.Request().Context(), dbgen.New(s.Pool), c.Param("service"), int32(version))
+	if errors.Is(err, db.ErrNotFound) {
 		return problem(http.StatusNotFound, "no such version")
 	} else if err != nil {
-		return err
-	}
-	p, err := activities.PolicyOf(row)
-	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, p)

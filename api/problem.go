@@ -6,6 +6,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"incasso/services/fault"
 )
 
 // Problem is an RFC 9457 problem detail. Errors carries one entry per invalid field.
@@ -18,10 +20,7 @@ type Problem struct {
 }
 
 // FieldError names a field of the request (a JSON pointer-ish dotted path) and what is wrong.
-type FieldError struct {
-	Field   string `json:"field"`
-	Message string `json:"message"`
-}
+type FieldError = fault.FieldError
 
 func (p *Problem) Error() string { return fmt.Sprintf("%d %s: %s", p.Status, p.Title, p.Detail) }
 
@@ -35,6 +34,20 @@ func invalid(errs []FieldError) *Problem {
 	return p
 }
 
+// problemOf says a service's fault as a problem, with the status of its kind.
+func problemOf(f *fault.Error) *Problem {
+	switch f.Kind {
+	case fault.Invalid:
+		return invalid(f.Fields)
+	case fault.NotFound:
+		return problem(http.StatusNotFound, f.Message)
+	case fault.Conflict:
+		return problem(http.StatusConflict, f.Message)
+	default:
+		return problem(http.StatusServiceUnavailable, f.Message)
+	}
+}
+
 // handleError is Echo's single error handler: known problems go out as they are, Echo's own
 // errors keep their status, anything else is a 500 whose text stays in the log.
 func (s *Server) handleError(err error, c echo.Context) {
@@ -43,8 +56,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	var p *Problem
 	var he *echo.HTTPError
+	f, isFault := fault.As(err)
 	switch {
 	case errors.As(err, &p):
+	case isFault:
+		p = problemOf(f)
 	case errors.As(err, &he):
 		p = problem(he.Code, fmt.Sprint(he.Message))
 	default:

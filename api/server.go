@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"incasso/app/config"
+	"incasso/services/campaigns"
 	"incasso/services/receipts"
 )
 
@@ -25,6 +26,14 @@ type temporalClient interface {
 	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
 	UpdateWorkflow(ctx context.Context, options client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error)
 	CheckHealth(ctx context.Context, request *client.CheckHealthRequest) (*client.CheckHealthResponse, error)
+}
+
+// Console is the web console as the API serves it: mounted under /console/, and its sessions
+// are accepted by the GET endpoints of /v1 (so its pages can poll them and link to them).
+type Console interface {
+	http.Handler
+	// SessionClient returns the API client whose valid console session r carries.
+	SessionClient(r *http.Request) (client string, ok bool)
 }
 
 // Server holds the API's dependencies.
@@ -41,12 +50,17 @@ type Server struct {
 	Now func() time.Time
 	// Console, when set, is the finance office's web console, served under /console/.
 	Console Console
+	// Campaigns is the campaign service; nil means one on Pool and Temporal.
+	Campaigns *campaigns.Service
 }
 
 // Handler returns the Echo instance with every route.
 func (s *Server) Handler() *echo.Echo {
 	if s.Now == nil {
 		s.Now = time.Now
+	}
+	if s.Campaigns == nil {
+		s.Campaigns = &campaigns.Service{Pool: s.Pool, Temporal: s.Temporal, TaskQueue: s.Config.TaskQueue, Log: s.Log}
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -133,6 +147,9 @@ func (s *Server) readyz(c echo.Context) error {
 	}
 	return c.JSON(status, checks)
 }
+
+// WorkflowURL links a workflow in the Temporal Web UI, or is empty without one.
+func (s *Server) WorkflowURL(workflowID string) string { return s.workflowURL(workflowID) }
 
 // workflowURL links a workflow in the Temporal Web UI, or is empty without one.
 func (s *Server) workflowURL(workflowID string) string {

@@ -27,6 +27,8 @@ import (
 	"incasso/clients/mail"
 	"incasso/db"
 	"incasso/db/dbgen"
+	"incasso/services/apiclients"
+	"incasso/services/campaigns"
 	"incasso/services/receipts"
 	"incasso/worker"
 	"incasso/workflows"
@@ -160,7 +162,10 @@ func RunAPI(ctx context.Context, d *Deps, ln net.Listener, temporalUIURL string)
 		Pool: d.Pool, Temporal: d.Temporal, Config: d.Config, Receipts: d.Recorder(),
 		TemporalUIURL: temporalUIURL, Log: d.Log.With("component", "api"),
 	}
-	srv.Console = console.New(srv, console.Options{SessionKey: d.Config.ConsoleKey})
+	srv.Campaigns = &campaigns.Service{Pool: d.Pool, Temporal: d.Temporal, TaskQueue: d.Config.TaskQueue, Log: d.Log.With("component", "campaigns")}
+	srv.Console = console.New(console.Deps{
+		Pool: d.Pool, Config: d.Config, Campaigns: srv.Campaigns, WorkflowURL: srv.WorkflowURL, Log: d.Log,
+	}, console.Options{SessionKey: d.Config.ConsoleKey})
 	d.Log.Info("API listening", "addr", ln.Addr().String())
 	return Serve(ctx, ln, srv.Handler())
 }
@@ -213,5 +218,5 @@ func RegisterSearchAttributes(ctx context.Context, c client.Client, namespace st
 
 // EnsureAPIClient stores the hash of key for the client name, replacing an earlier key.
 func EnsureAPIClient(ctx context.Context, d *Deps, name, key string) error {
-	return dbgen.New(d.Pool).UpsertAPIClient(ctx, dbgen.UpsertAPIClientParams{Name: name, KeySha256: api.HashAPIKey(key)})
+	return apiclients.Ensure(ctx, dbgen.New(d.Pool), name, key)
 }

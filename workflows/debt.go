@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -56,27 +55,6 @@ const (
 	ActivityChangePosition   = "ChangePosition"
 	ActivityIssueNotice      = "IssueNotice"
 )
-
-// ErrTypeSettled is the error type of an activity that found the debt already paid or
-// cancelled, so it cannot be changed any more.
-const ErrTypeSettled = "DebtSettled"
-
-// ErrTypeRejected is the error type of an update the debt's state does not allow; its
-// message says why and names no personal data.
-const ErrTypeRejected = "UpdateRejected"
-
-func rejected(msg string) error { return temporal.NewApplicationError(msg, ErrTypeRejected) }
-
-// FindErrorType returns the first application error of the given type in err's chain (an
-// update's or an activity's failure wraps the error that says why).
-func FindErrorType(err error, typ string) *temporal.ApplicationError {
-	for ; err != nil; err = errors.Unwrap(err) {
-		if appErr, ok := err.(*temporal.ApplicationError); ok && appErr.Type() == typ {
-			return appErr
-		}
-	}
-	return nil
-}
 
 // MaxReasonLength is the most characters a reason for a cancel or a change may have.
 const MaxReasonLength = 500

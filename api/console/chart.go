@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"strings"
 
-	"incasso/api"
 	"incasso/domain/date"
 	"incasso/domain/money"
+	"incasso/services/campaigns"
 )
 
 // chart is the campaign's collected and outstanding amounts day by day, drawn as inline SVG
@@ -39,7 +39,7 @@ const (
 	maxDots                 = 62 // beyond, the lines alone
 )
 
-func buildChart(days []api.DayAmount, issued money.Cents, from, to date.Date) chart {
+func buildChart(days []campaigns.DayAmount, issued money.Cents, from, to date.Date) chart {
 	if len(days) > 0 {
 		if first := days[0].Day; first.Before(from) {
 			from = first

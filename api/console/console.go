@@ -1,8 +1,8 @@
 // Package console is the finance office's web console: server-rendered pages in Italian
 // (html/template, a stylesheet and a few lines of JavaScript, all embedded) to import
 // collection campaigns, launch and follow them, and withdraw them. The API serves it under
-// /console/ (api.Server.Console); everything it does goes through the api.Server's exported
-// campaign operations and campaigns.Import, the same code as the REST endpoints.
+// /console/ (api.Server.Console); everything it does goes through the application services
+// (services/campaigns, services/apiclients), the same code as the REST endpoints.
 //
 // # Sessions
 //
@@ -33,7 +33,12 @@ import (
 	"strings"
 	"time"
 
-	"incasso/api"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"incasso/app/config"
+	"incasso/db/dbgen"
+	"incasso/services/apiclients"
+	"incasso/services/campaigns"
 )
 
 //go:embed templates/*.html
@@ -51,18 +56,39 @@ type Options struct {
 	Now func() time.Time
 }
 
+// Deps are the services the console works through.
+type Deps struct {
+	Pool      *pgxpool.Pool
+	Config    config.Config // what campaigns.Import checks rows against
+	Campaigns *campaigns.Service
+	// WorkflowURL links a workflow in the Temporal Web UI; nil or "" for no link.
+	WorkflowURL func(workflowID string) string
+	// Now is the clock that says what day it is for imports and charts; nil means time.Now.
+	Now func() time.Time
+	Log *slog.Logger
+}
+
 // Console serves the pages under /console/.
 type Console struct {
-	api      *api.Server
+	deps     Deps
 	sessions *sessions
 	now      func() time.Time
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
 }
 
-// New returns the console of the API server srv; set it as srv.Console before srv.Handler.
-func New(srv *api.Server, opts Options) *Console {
-	c := &Console{api: srv, sessions: newSessions(opts.SessionKey), now: opts.Now, mux: http.NewServeMux()}
+// New returns the console; set it as the api.Server's Console before its Handler.
+func New(deps Deps, opts Options) *Console {
+	if deps.WorkflowURL == nil {
+		deps.WorkflowURL = func(string) string { return "" }
+	}
+	if deps.Log == nil {
+		deps.Log = slog.New(slog.DiscardHandler)
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	c := &Console{deps: deps, sessions: newSessions(opts.SessionKey), now: opts.Now, mux: http.NewServeMux()}
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -120,7 +146,7 @@ func (c *Console) session(r *http.Request) (session, error) {
 		return session{}, errNoSession
 	}
 	return c.sessions.check(r.Context(), ck.Value, c.now(), func(ctx context.Context, client string) ([]byte, error) {
-		return c.api.APIClientFingerprint(ctx, client)
+		return apiclients.Fingerprint(ctx, dbgen.New(c.deps.Pool), client)
 	})
 }
 
@@ -182,8 +208,8 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, http.StatusUnauthorized, "login", nil, map[string]any{"Error": "Inserire la chiave API."})
 		return
 	}
-	name, fingerprint, err := c.api.APIClientByKey(r.Context(), key)
-	if errors.Is(err, api.ErrUnknownClient) {
+	name, fingerprint, err := apiclients.ByKey(r.Context(), dbgen.New(c.deps.Pool), key)
+	if errors.Is(err, apiclients.ErrUnknown) {
 		c.log().Info("console login refused")
 		c.render(w, r, http.StatusUnauthorized, "login", nil, map[string]any{"Error": "Chiave API non valida o disattivata."})
 		return
@@ -207,10 +233,7 @@ func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) log() *slog.Logger {
-	if c.api.Log == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return c.api.Log.With("component", "console")
+	return c.deps.Log.With("component", "console")
 }
 
 // fail answers an unexpected error: logged, and a page that says so without details.

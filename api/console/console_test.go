@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"incasso/services/apiclients"
+	"incasso/services/campaigns"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -97,14 +99,16 @@ func newEnv(t *testing.T) *env {
 		Pool: pool, Temporal: e.fake, Config: cfg, TemporalUIURL: "http://temporal.example:8233",
 		Log: slog.New(slog.DiscardHandler),
 	}
-	e.con = New(e.srv, Options{Now: func() time.Time { return time.Unix(0, e.now.Load()) }})
+	e.srv.Campaigns = &campaigns.Service{Pool: pool, Temporal: e.fake, TaskQueue: cfg.TaskQueue, Log: e.srv.Log}
+	e.con = New(Deps{Pool: pool, Config: cfg, Campaigns: e.srv.Campaigns, WorkflowURL: e.srv.WorkflowURL, Log: e.srv.Log},
+		Options{Now: func() time.Time { return time.Unix(0, e.now.Load()) }})
 	e.srv.Console = e.con
 	ts := httptest.NewServer(e.srv.Handler())
 	t.Cleanup(ts.Close)
 	e.url = ts.URL
-	e.key, err = api.NewAPIKey()
+	e.key, err = apiclients.NewKey()
 	require.NoError(t, err)
-	require.NoError(t, dbgen.New(pool).UpsertAPIClient(context.Background(), dbgen.UpsertAPIClientParams{Name: "tributi", KeySha256: api.HashAPIKey(e.key)}))
+	require.NoError(t, dbgen.New(pool).UpsertAPIClient(context.Background(), dbgen.UpsertAPIClientParams{Name: "tributi", KeySha256: apiclients.HashKey(e.key)}))
 	return e
 }
 
@@ -282,9 +286,9 @@ func TestSessionEndsWithItsKey(t *testing.T) {
 	b := e.browser(t)
 	require.Equal(t, http.StatusSeeOther, b.login(t, e.key).status)
 	require.Equal(t, http.StatusOK, b.get(t, "/console/campagne").status)
-	newKey, err := api.NewAPIKey()
+	newKey, err := apiclients.NewKey()
 	require.NoError(t, err)
-	require.NoError(t, dbgen.New(e.pool).UpsertAPIClient(context.Background(), dbgen.UpsertAPIClientParams{Name: "tributi", KeySha256: api.HashAPIKey(newKey)}))
+	require.NoError(t, dbgen.New(e.pool).UpsertAPIClient(context.Background(), dbgen.UpsertAPIClientParams{Name: "tributi", KeySha256: apiclients.HashKey(newKey)}))
 	requireLoginRedirect(t, b.get(t, "/console/campagne"))
 	require.Equal(t, http.StatusUnauthorized, b.login(t, e.key).status)
 	require.Equal(t, http.StatusSeeOther, b.login(t, newKey).status)
@@ -293,14 +297,14 @@ func TestSessionEndsWithItsKey(t *testing.T) {
 
 func TestForgedCookiesAreRefused(t *testing.T) {
 	e := newEnv(t)
-	require.NoError(t, dbgen.New(e.pool).UpsertAPIClient(context.Background(), dbgen.UpsertAPIClientParams{Name: "admin", KeySha256: api.HashAPIKey("other")}))
+	require.NoError(t, dbgen.New(e.pool).UpsertAPIClient(context.Background(), dbgen.UpsertAPIClientParams{Name: "admin", KeySha256: apiclients.HashKey("other")}))
 	b := e.browser(t)
 	require.Equal(t, http.StatusSeeOther, b.login(t, e.key).status)
 	value := b.cookie().Value
 	payload, mac, _ := strings.Cut(value, ".")
 	raw, err := b64.DecodeString(payload)
 	require.NoError(t, err)
-	fp, _ := e.srv.APIClientFingerprint(context.Background(), "admin")
+	fp, _ := apiclients.Fingerprint(context.Background(), dbgen.New(e.pool), "admin")
 
 	later := time.Unix(0, e.now.Load()).Add(100 * SessionLength)
 	other := newSessions("") // another process's key
@@ -688,7 +692,7 @@ func TestChartWithoutMoney(t *testing.T) {
 	require.Equal(t, 1, c.Days)
 	require.Len(t, strings.Fields(c.Collected), 1)
 	require.Len(t, c.Dots, 2)
-	c = buildChart([]api.DayAmount{{Day: date.Date{Year: 2026, Month: 9, Day: 1}, Cents: 500}}, 1000, today, today)
+	c = buildChart([]campaigns.DayAmount{{Day: date.Date{Year: 2026, Month: 9, Day: 1}, Cents: 500}}, 1000, today, today)
 	require.Equal(t, 86, c.Days, "from the first receipt to today")
 	require.Empty(t, c.Dots, "too many days for dots")
 	require.Contains(t, c.Summary, "incassati 5,00 euro, da incassare 5,00 euro")

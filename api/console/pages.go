@@ -5,13 +5,14 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
 
-	"incasso/api"
 	"incasso/domain/date"
 	"incasso/services/campaigns"
+	"incasso/services/fault"
 	"incasso/workflows"
 )
 
@@ -30,7 +31,7 @@ func (c *Console) listCampaigns(w http.ResponseWriter, r *http.Request, s sessio
 		}
 		before = n
 	}
-	list, err := c.api.Campaigns(r.Context(), before, campaignsPerPage)
+	list, err := c.deps.Campaigns.List(r.Context(), before, campaignsPerPage)
 	if err != nil {
 		c.fail(w, r, &s, err)
 		return
@@ -70,9 +71,9 @@ func (c *Console) importCampaign(w http.ResponseWriter, r *http.Request, s sessi
 	if strings.EqualFold(filepath.Ext(header.Filename), ".json") || strings.HasPrefix(header.Header.Get("Content-Type"), "application/json") {
 		format = campaigns.FormatJSON
 	}
-	res, err := campaigns.Import(r.Context(), c.api.Pool, c.api.Config, f, format, campaigns.Options{
+	res, err := campaigns.Import(r.Context(), c.deps.Pool, c.deps.Config, f, format, campaigns.Options{
 		Name: name, Filename: filepath.Base(header.Filename), ValidOnly: validOnly,
-		CreatedBy: s.Client, Today: c.api.Today(),
+		CreatedBy: s.Client, Today: c.today(),
 	})
 	var fileErr *campaigns.FileError
 	switch {
@@ -119,9 +120,8 @@ func (c *Console) campaignPage(w http.ResponseWriter, r *http.Request, s session
 // showCampaign renders the campaign page; extra adds to (or overrides) its data.
 func (c *Console) showCampaign(w http.ResponseWriter, r *http.Request, s session, id int64, status int, extra map[string]any) {
 	ctx := r.Context()
-	p, err := c.api.Campaign(ctx, id)
-	var prob *api.Problem
-	if errors.As(err, &prob) && prob.Status == http.StatusNotFound {
+	p, err := c.deps.Campaigns.Progress(ctx, id)
+	if f, ok := fault.As(err); ok && f.Kind == fault.NotFound {
 		c.errorPage(w, r, &s, http.StatusNotFound, "Campagna non trovata.")
 		return
 	} else if err != nil {
@@ -136,12 +136,17 @@ func (c *Console) showCampaign(w http.ResponseWriter, r *http.Request, s session
 		}
 	}
 	page = min(page, pages)
-	debtPage, err := c.api.CampaignDebts(ctx, id, (page-1)*debtsPerPage, debtsPerPage)
+	debts, err := c.deps.Campaigns.Debts(ctx, id, (page-1)*debtsPerPage, debtsPerPage)
 	if err != nil {
 		c.fail(w, r, &s, err)
 		return
 	}
-	days, err := c.api.CampaignCollectedByDay(ctx, id)
+	debtPage := make([]debtRow, len(debts))
+	for i, d := range debts {
+		debtPage[i] = debtRow{Debt: d, DebtURL: "/v1/debts/" + url.PathEscape(d.IUPD),
+			WorkflowURL: c.deps.WorkflowURL(workflows.DebtWorkflowID(c.deps.Config.Creditor.FiscalCode, d.IUPD))}
+	}
+	days, err := c.deps.Campaigns.CollectedByDay(ctx, id)
 	if err != nil {
 		c.fail(w, r, &s, err)
 		return
@@ -155,7 +160,7 @@ func (c *Console) showCampaign(w http.ResponseWriter, r *http.Request, s session
 		"Debts":       debtPage,
 		"Page":        page,
 		"Pages":       pages,
-		"Chart":       buildChart(days, p.Amounts.IssuedCents, from, c.api.Today()),
+		"Chart":       buildChart(days, p.Amounts.IssuedCents, from, c.today()),
 		"Outcome":     outcomes[r.URL.Query().Get("esito")],
 		"Finished":    finished(p.Status),
 		"Rate":        p.StartRate,
@@ -164,7 +169,7 @@ func (c *Console) showCampaign(w http.ResponseWriter, r *http.Request, s session
 		"CanResume":   p.Status == workflows.CampaignPaused,
 		"CanCancel":   p.Status == workflows.CampaignRunning || p.Status == workflows.CampaignPaused,
 		"CanWithdraw": p.Status != workflows.CampaignWithdrawn,
-		"WorkflowURL": p.Links["workflow"],
+		"WorkflowURL": c.deps.WorkflowURL(p.WorkflowID),
 	}
 	for k, v := range extra {
 		data[k] = v
@@ -180,7 +185,17 @@ func finished(status string) bool {
 	return false
 }
 
-// campaignAction runs a button of the campaign page through the API's campaign operations.
+// debtRow is a line of the campaign page's list of debts.
+type debtRow struct {
+	campaigns.Debt
+	DebtURL     string // GET /v1/debts/{iupd}
+	WorkflowURL string // its workflow in the Temporal Web UI, or ""
+}
+
+// today is the date in Rome.
+func (c *Console) today() date.Date { return date.InRome(c.deps.Now()) }
+
+// campaignAction runs a button of the campaign page through the campaign service.
 func (c *Console) campaignAction(w http.ResponseWriter, r *http.Request, s session) {
 	id, ok := pathID(r, "id")
 	if !ok {
@@ -195,53 +210,67 @@ func (c *Console) campaignAction(w http.ResponseWriter, r *http.Request, s sessi
 	case "avvia":
 		rate := 0
 		if v := strings.TrimSpace(r.PostFormValue("rate")); v != "" {
-			if rate, err = strconv.Atoi(v); err != nil || rate < 1 || rate > 1000 {
+			if rate, err = strconv.Atoi(v); err != nil || rate < 1 || rate > campaigns.MaxRate {
 				c.showCampaign(w, r, s, id, http.StatusUnprocessableEntity, map[string]any{"Error": "Il ritmo di avvio va da 1 a 1000 debiti al secondo."})
 				return
 			}
 		}
-		err, outcome = c.api.LaunchCampaign(ctx, id, rate), "avviata"
+		err, outcome = c.deps.Campaigns.Launch(ctx, id, rate), "avviata"
 	case "pausa":
-		err, outcome = c.api.SignalCampaign(ctx, id, workflows.SignalCampaignPause), "pausa"
+		err, outcome = c.deps.Campaigns.Signal(ctx, id, workflows.SignalCampaignPause), "pausa"
 	case "riprendi":
-		err, outcome = c.api.SignalCampaign(ctx, id, workflows.SignalCampaignResume), "ripresa"
+		err, outcome = c.deps.Campaigns.Signal(ctx, id, workflows.SignalCampaignResume), "ripresa"
 	case "annulla":
-		err, outcome = c.api.SignalCampaign(ctx, id, workflows.SignalCampaignCancel), "annullata"
+		err, outcome = c.deps.Campaigns.Signal(ctx, id, workflows.SignalCampaignCancel), "annullata"
 	case "ritira":
-		req := api.WithdrawRequest{Reason: r.PostFormValue("reason"), Confirm: r.PostFormValue("confirm")}
-		extra["Reason"] = req.Reason
-		err, outcome = c.api.WithdrawCampaign(ctx, id, req), "ritirata"
+		reason := r.PostFormValue("reason")
+		extra["Reason"] = reason
+		err, outcome = c.deps.Campaigns.Withdraw(ctx, id, reason, r.PostFormValue("confirm")), "ritirata"
 	default:
 		c.errorPage(w, r, &s, http.StatusNotFound, "Operazione sconosciuta.")
 		return
 	}
-	var prob *api.Problem
+	f, isFault := fault.As(err)
 	switch {
 	case err == nil:
 		c.log().Info("campaign action from the console", "campaign_id", id, "action", r.PathValue("action"), "client", s.Client)
 		http.Redirect(w, r, fmt.Sprintf("/console/campagne/%d?esito=%s", id, outcome), http.StatusSeeOther)
-	case errors.As(err, &prob):
-		if prob.Status == http.StatusNotFound {
+	case isFault:
+		if f.Kind == fault.NotFound {
 			c.errorPage(w, r, &s, http.StatusNotFound, "Campagna non trovata.")
 			return
 		}
-		extra["Error"] = problemMessage(prob)
-		c.showCampaign(w, r, s, id, prob.Status, extra)
+		extra["Error"] = faultMessage(f)
+		c.showCampaign(w, r, s, id, faultStatus(f), extra)
 	default:
 		c.fail(w, r, &s, err)
 	}
 }
 
-// problemMessage says in Italian why the API refused an operation.
-func problemMessage(p *api.Problem) string {
-	switch p.Status {
-	case http.StatusConflict:
+// faultStatus is the HTTP status of the page that explains a refused operation.
+func faultStatus(f *fault.Error) int {
+	switch f.Kind {
+	case fault.Invalid:
+		return http.StatusUnprocessableEntity
+	case fault.NotFound:
+		return http.StatusNotFound
+	case fault.Conflict:
+		return http.StatusConflict
+	default:
+		return http.StatusServiceUnavailable
+	}
+}
+
+// faultMessage says in Italian why an operation was refused.
+func faultMessage(f *fault.Error) string {
+	switch f.Kind {
+	case fault.Conflict:
 		return "Operazione non possibile nello stato attuale della campagna."
-	case http.StatusServiceUnavailable:
+	case fault.Unavailable:
 		return "Il motore dei processi (Temporal) non risponde: riprovare tra poco. Ripetere l'operazione è sicuro."
-	case http.StatusUnprocessableEntity:
+	case fault.Invalid:
 		var msgs []string
-		for _, fe := range p.Errors {
+		for _, fe := range f.Fields {
 			switch fe.Field {
 			case "reason":
 				msgs = append(msgs, "Indicare il motivo del ritiro (da 1 a 500 caratteri, senza dati personali): viene comunicato ai debitori.")
@@ -255,7 +284,7 @@ func problemMessage(p *api.Problem) string {
 		}
 		return strings.Join(msgs, " ")
 	}
-	return "Operazione non riuscita (" + strconv.Itoa(p.Status) + ")."
+	return "Operazione non riuscita (" + strconv.Itoa(faultStatus(f)) + ")."
 }
 
 // plural is "1 riga", "2 righe".

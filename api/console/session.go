@@ -15,7 +15,7 @@ import (
 	"sync"
 	"time"
 
-	"incasso/api"
+	"incasso/services/apiclients"
 )
 
 const (
@@ -113,7 +113,7 @@ func (s *sessions) check(ctx context.Context, value string, now time.Time, finge
 		return session{}, errNoSession
 	}
 	got, err := fingerprint(ctx, parts[0])
-	if errors.Is(err, api.ErrUnknownClient) {
+	if errors.Is(err, apiclients.ErrUnknown) {
 		return session{}, errNoSession
 	} else if err != nil {
 		return session{}, err

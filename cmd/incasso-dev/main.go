@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"incasso/services/apiclients"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -18,7 +19,6 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"incasso/api"
 	"incasso/app"
 	"incasso/app/config"
 	"incasso/db"
@@ -151,7 +151,7 @@ func devAPIKey(dataDir string) (string, error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return "", err
 	}
-	key, err := api.NewAPIKey()
+	key, err := apiclients.NewKey()
 	if err != nil {
 		return "", err
 	}

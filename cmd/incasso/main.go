@@ -14,13 +14,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"incasso/services/apiclients"
 	"log/slog"
 	"net"
 	"os"
 	"os/signal"
 	"syscall"
 
-	"incasso/api"
 	"incasso/app"
 	"incasso/app/config"
 	"incasso/db"
@@ -112,7 +112,7 @@ func createAPIKey(ctx context.Context, cfg config.Config, name string, log *slog
 		return err
 	}
 	defer pool.Close()
-	key, err := api.NewAPIKey()
+	key, err := apiclients.NewKey()
 	if err != nil {
 		return err
 	}

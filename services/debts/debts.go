@@ -171,8 +171,16 @@ func Splittable(creditor config.Creditor, service config.Service, amount money.C
 var ErrConflict = errors.New("iupd already used by a different debt")
 
 // Store inserts the debt with a new notice number, or returns the debt already stored under
-// its iupd (created false) when it is the same one. A validated New is expected.
+// its iupd (created false) when it is the same one. A validated New is expected. A retry finds
+// the stored debt before drawing a notice number, so it uses up no IUV (two concurrent first
+// calls may still leave one unused: the sequence tolerates gaps).
 func Store(ctx context.Context, q *dbgen.Queries, creditor config.Creditor, n New) (d dbgen.DebtPosition, created bool, err error) {
+	switch d, err := stored(ctx, q, creditor, n); {
+	case err == nil:
+		return d, false, nil
+	case !errors.Is(err, db.ErrNotFound):
+		return d, false, err
+	}
 	base, err := q.NextIUVBase(ctx, dbgen.NextIUVBaseParams{EcFiscalCode: creditor.FiscalCode, Segregation: int32(creditor.Segregation)})
 	if err != nil {
 		return d, false, fmt.Errorf("draw IUV base: %w", err)
@@ -194,15 +202,25 @@ func Store(ctx context.Context, q *dbgen.Queries, creditor config.Creditor, n Ne
 	if !errors.Is(db.NotFound(err), db.ErrNotFound) {
 		return d, false, fmt.Errorf("store debt: %w", err)
 	}
-	// The iupd exists: the same debt again (a retry), or a conflict.
-	d, err = q.GetDebtByIUPD(ctx, dbgen.GetDebtByIUPDParams{EcFiscalCode: creditor.FiscalCode, Iupd: n.IUPD})
-	if err != nil {
-		return d, false, fmt.Errorf("load debt: %w", err)
+	// Another call stored the iupd in the meantime: the same debt, or a conflict.
+	d, err = stored(ctx, q, creditor, n)
+	return d, false, err
+}
+
+// stored is the debt stored under n's iupd: db.ErrNotFound when there is none, ErrConflict
+// when it is another debt.
+func stored(ctx context.Context, q *dbgen.Queries, creditor config.Creditor, n New) (dbgen.DebtPosition, error) {
+	d, err := q.GetDebtByIUPD(ctx, dbgen.GetDebtByIUPDParams{EcFiscalCode: creditor.FiscalCode, Iupd: n.IUPD})
+	if err = db.NotFound(err); err != nil {
+		if errors.Is(err, db.ErrNotFound) {
+			return d, err
+		}
+		return d, fmt.Errorf("load debt: %w", err)
 	}
 	if !same(d, n) {
-		return d, false, ErrConflict
+		return d, ErrConflict
 	}
-	return d, false, nil
+	return d, nil
 }
 
 func same(d dbgen.DebtPosition, n New) bool {
