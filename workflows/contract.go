@@ -1,0 +1,63 @@
+package workflows
+
+import "context"
+
+// The activities the workflows call, one interface per struct of dependencies in package
+// activities, which asserts at compile time that it implements them
+// (var _ workflows.DebtActivities = (*Debts)(nil)). A method's name is the activity's name
+// (the Activity... constants, checked by TestActivityNamesMatchTheContract), and its
+// parameters and result are what the workflows pass and decode: changing one side without
+// the other fails to compile, or that test.
+
+// DebtActivities issue, change and cancel a debt's notice and run its reminder ladder.
+type DebtActivities interface {
+	RegisterPosition(ctx context.Context, debtID int64) error
+	IssueNotice(ctx context.Context, debtID int64) error
+	RenderNotice(ctx context.Context, debtID int64) (documentID int64, err error)
+	SendNotice(ctx context.Context, debtID, documentID int64) error
+	SetStatus(ctx context.Context, debtID int64, status string) error
+	CancelPosition(ctx context.Context, debtID int64, reason string) error
+	SendCancellation(ctx context.Context, debtID int64) error
+	ChangePosition(ctx context.Context, in ChangeInput) error
+	LoadPolicy(ctx context.Context, debtID int64) (Policy, error)
+	SendReminder(ctx context.Context, in StepInput) error
+}
+
+// PlanActivities run an instalment plan.
+type PlanActivities interface {
+	CreatePlan(ctx context.Context, debtID int64, req PlanRequest) (PlanCreated, error)
+	PrenotifyInstalment(ctx context.Context, ref InstalmentRef) error
+	ScheduleCollection(ctx context.Context, in ScheduleInput) (Scheduled, error)
+	MarkInstalmentPaid(ctx context.Context, ref InstalmentRef) error
+	SendInstalmentSollecito(ctx context.Context, ref InstalmentRef) error
+	SetPlanStatus(ctx context.Context, planID int64, status string) error
+	WithdrawPendingCollections(ctx context.Context, planID int64) (seqs []int, err error)
+	SetPlanMandate(ctx context.Context, planID, mandateID int64) error
+	FinishPlan(ctx context.Context, in FinishInput) (string, error)
+	RecordInstalmentStatus(ctx context.Context, ref InstalmentRef, status string) error
+}
+
+// SDDActivities send a collection run's file to the bank and read what it answers.
+type SDDActivities interface {
+	SubmitCollectionFile(ctx context.Context, ref RunRef) (SubmittedFile, error)
+	FetchStatusReport(ctx context.Context, ref RunRef) (RunOutcome, error)
+	NotifyPlans(ctx context.Context, ref RunRef) (int, error)
+	PollBankNotifications(ctx context.Context) (int, error)
+}
+
+// CampaignActivities launch and withdraw campaigns.
+type CampaignActivities interface {
+	LaunchRows(ctx context.Context, b LaunchBatch) (LaunchResult, error)
+	SetCampaignStatus(ctx context.Context, campaignID int64, status string) error
+	WithdrawDebts(ctx context.Context, in WithdrawInput) error
+}
+
+// RecoveryActivities pull the receipts that never reached incasso.
+type RecoveryActivities interface {
+	RecoverReceipts(ctx context.Context) (RecoveryResult, error)
+}
+
+// ArchiveActivities delete the messages past their retention.
+type ArchiveActivities interface {
+	PurgeArchive(ctx context.Context, in PurgeInput) (PurgeResult, error)
+}
