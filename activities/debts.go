@@ -79,6 +79,11 @@ func (a *Debts) RegisterPosition(ctx context.Context, debtID int64) error {
 	if err != nil {
 		return err
 	}
+	return a.register(ctx, d)
+}
+
+func (a *Debts) register(ctx context.Context, d dbgen.DebtPosition) error {
+	debtID := d.ID
 	pos, err := a.position(d)
 	if err != nil {
 		return temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrTypeInvalidInput, nil)
@@ -109,11 +114,17 @@ func (a *Debts) RegisterPosition(ctx context.Context, debtID int64) error {
 // IssueNotice is the whole issue of a notice in one activity: register the position with
 // GPD, render the notice, email it, record the debt ISSUED. Each step is idempotent, so a
 // retry redoes only what did not happen; a debt paid meanwhile gets no notice and stays PAID.
+// The debt is read once for the position and the notice; sending reads its status again, just
+// before the message is archived.
 func (a *Debts) IssueNotice(ctx context.Context, debtID int64) error {
-	if err := a.RegisterPosition(ctx, debtID); err != nil {
+	d, err := a.load(ctx, debtID)
+	if err != nil {
 		return err
 	}
-	documentID, err := a.RenderNotice(ctx, debtID)
+	if err := a.register(ctx, d); err != nil {
+		return err
+	}
+	documentID, err := a.render(ctx, d)
 	if err != nil {
 		return err
 	}
@@ -134,8 +145,13 @@ func (a *Debts) RenderNotice(ctx context.Context, debtID int64) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	return a.render(ctx, d)
+}
+
+func (a *Debts) render(ctx context.Context, d dbgen.DebtPosition) (int64, error) {
+	debtID := d.ID
 	var pdf bytes.Buffer
-	err = notice.Render(&pdf, notice.Notice{
+	err := notice.Render(&pdf, notice.Notice{
 		CreditorName: a.Creditor.Name, CreditorFiscalCode: d.EcFiscalCode,
 		DebtorName: d.DebtorName, DebtorFiscalCode: d.DebtorFiscalCode,
 		Subject: d.Description, Amount: money.Cents(d.AmountCents), DueDate: date.Of(d.DueDate),

@@ -3,12 +3,10 @@ package bankgw
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
-	"incasso/clients/internal/backoff"
+	"incasso/clients/internal/httpcore"
 )
 
 // Errors a caller tells apart. A *StatusError wraps them with the HTTP status and the bank's
@@ -26,55 +24,35 @@ var (
 	ErrNotFound = errors.New("unknown to the bank")
 )
 
-// StatusError is an answer of the bank other than success.
-type StatusError struct {
-	Op      string
-	Status  int
-	Message string // what the bank said, if anything
-	// RetryAfter is the wait the bank asked for with Retry-After (whole seconds only), or 0.
-	RetryAfter time.Duration
-	kind       error
-}
+// StatusError is a request the bank did not answer with a success: Status is the HTTP
+// status (0 when no answer came), Op the operation, Message what the bank said, RetryAfter
+// the wait it asked for, and Temporary whether the same request may succeed later (no
+// answer, a 5xx, a 429). It wraps ErrNotReady, ErrConflict, ErrRejected or ErrNotFound as
+// the status says. Its message leaves out what the bank said, which may quote the file.
+type StatusError = httpcore.Error
 
-func (e *StatusError) Error() string {
-	s := fmt.Sprintf("bank %s: HTTP %d", e.Op, e.Status)
-	if e.kind != nil {
-		s += ": " + e.kind.Error()
+// kind is what a status other than success means: the sentinel it wraps.
+func kind(status int) error {
+	switch status {
+	case http.StatusAccepted:
+		return ErrNotReady
+	case http.StatusNotFound:
+		return ErrNotFound
+	case http.StatusConflict:
+		return ErrConflict
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity:
+		return ErrRejected
 	}
-	if e.Message != "" {
-		s += ": " + e.Message
-	}
-	return s
+	return nil
 }
 
-// Unwrap lets callers match ErrNotReady, ErrConflict, ErrRejected and ErrNotFound.
-func (e *StatusError) Unwrap() error { return e.kind }
-
-// temporary reports whether the same request may succeed later: a 5xx or a 429.
-func (e *StatusError) temporary() bool {
-	return e.Status >= 500 || e.Status == http.StatusTooManyRequests
-}
-
-// statusError reads an answer that is not a success: the message is the "error" member of a
-// JSON body, else the body itself.
-func statusError(op string, resp *http.Response, body []byte) *StatusError {
+// message is what the bank said: the "error" member of a JSON body, else the body itself.
+func message(body []byte) string {
 	var msg struct {
 		Error string `json:"error"`
 	}
 	if json.Unmarshal(body, &msg) != nil {
 		msg.Error = strings.TrimSpace(string(body))
 	}
-	e := &StatusError{Op: op, Status: resp.StatusCode, Message: msg.Error}
-	e.RetryAfter = backoff.RetryAfter(resp)
-	switch resp.StatusCode {
-	case http.StatusAccepted:
-		e.kind = ErrNotReady
-	case http.StatusNotFound:
-		e.kind = ErrNotFound
-	case http.StatusConflict:
-		e.kind = ErrConflict
-	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity:
-		e.kind = ErrRejected
-	}
-	return e
+	return msg.Error
 }

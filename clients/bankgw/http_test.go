@@ -30,7 +30,7 @@ import (
 
 const testKey = "test-api-key"
 
-// fast retries without waiting to speak of.
+// fast retries without waiting to speak of, for the tests of WithRetry.
 var fast = bankgw.WithRetry(bankgw.RetryPolicy{Attempts: 4, Initial: time.Millisecond, Max: 5 * time.Millisecond})
 
 // testBank serves a simulated bank with cfg and returns its URL and a gateway to it.
@@ -40,7 +40,7 @@ func testBank(t *testing.T, cfg banksim.Config) (string, *bankgw.HTTP) {
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	srv := httptest.NewServer(banksim.New(cfg).Handler())
 	t.Cleanup(srv.Close)
-	return srv.URL, bankgw.NewHTTP(srv.URL, testKey, 5*time.Second, fast)
+	return srv.URL, bankgw.NewHTTP(srv.URL, testKey, 5*time.Second)
 }
 
 // control posts v as JSON to a /sim/ route of the bank at url and requires the status.
@@ -224,7 +224,7 @@ func TestReturnsAndRefunds(t *testing.T) {
 func TestWrongAPIKey(t *testing.T) {
 	t.Parallel()
 	url, _ := testBank(t, banksim.Config{})
-	gw := bankgw.NewHTTP(url, "other-key", 5*time.Second, fast)
+	gw := bankgw.NewHTTP(url, "other-key", 5*time.Second)
 	_, err := gw.Notifications(context.Background(), "", 10)
 	var se *bankgw.StatusError
 	require.ErrorAs(t, err, &se)
@@ -268,14 +268,67 @@ func (s *script) Bodies() [][]byte {
 	return append([][]byte(nil), s.bodies...)
 }
 
-func serve(t *testing.T, h http.Handler) *bankgw.HTTP {
+func serve(t *testing.T, h http.Handler, opts ...bankgw.Option) *bankgw.HTTP {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return bankgw.NewHTTP(srv.URL, testKey, 5*time.Second, fast)
+	return bankgw.NewHTTP(srv.URL, testKey, 5*time.Second, opts...)
 }
 
-// A file on disk is streamed again, whole, on every retry.
+// By default every call makes one attempt: a temporary failure is the caller's to retry (an
+// activity's retry policy), as it is for a file that can be read again.
+func TestOneAttemptByDefault(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	data := sddtest.Pain008(t, pain008.V08, "MSG-J", transactions("E2E-J", 1))
+	calls := map[string]struct {
+		answer answer
+		call   func(*bankgw.HTTP) error
+	}{
+		"submit": {answer{status: 503}, func(gw *bankgw.HTTP) error { return gw.Submit(ctx, "MSG-J", bytes.NewReader(data)) }},
+		"status report": {answer{status: 429}, func(gw *bankgw.HTTP) error {
+			_, err := gw.StatusReport(ctx, "MSG-J")
+			return err
+		}},
+		"notifications": {answer{hangUp: true}, func(gw *bankgw.HTTP) error {
+			_, err := gw.Notifications(ctx, "", 10)
+			return err
+		}},
+	}
+	for name, c := range calls {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := &script{answers: []answer{c.answer, {status: 200}}}
+			err := c.call(serve(t, s))
+			var se *bankgw.StatusError
+			require.ErrorAs(t, err, &se)
+			require.Equal(t, c.answer.status, se.Status, "0 when no answer came")
+			require.True(t, se.Temporary())
+			require.NotErrorIs(t, err, bankgw.ErrRejected)
+			require.Len(t, s.Bodies(), 1, "not retried in the process")
+		})
+	}
+}
+
+// What the bank says may quote the file: it is kept in Message, out of the error's text.
+func TestErrorsDoNotEchoTheBank(t *testing.T) {
+	t.Parallel()
+	const quote = "IBAN IT60X0542811101000000123456 of Mario Rossi is invalid"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = io.WriteString(w, `{"error":"`+quote+`"}`)
+	}))
+	t.Cleanup(srv.Close)
+	err := bankgw.NewHTTP(srv.URL, testKey, 5*time.Second).Submit(context.Background(), "MSG-K", bytes.NewReader([]byte("<Document/>")))
+	require.ErrorIs(t, err, bankgw.ErrRejected)
+	var se *bankgw.StatusError
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, quote, se.Message)
+	require.False(t, se.Temporary())
+	require.Equal(t, "bank submit MSG-K: HTTP 400: rejected by the bank", err.Error())
+}
+
+// With WithRetry, a file on disk is streamed again, whole, on every retry.
 func TestSubmitRetriesWithTheWholeFile(t *testing.T) {
 	t.Parallel()
 	data := sddtest.Pain008(t, pain008.V08, "MSG-F", transactions("E2E-F", 3))
@@ -286,7 +339,7 @@ func TestSubmitRetriesWithTheWholeFile(t *testing.T) {
 	defer f.Close()
 
 	s := &script{answers: []answer{{status: 503}, {hangUp: true}, {status: 503}, {status: 202}}}
-	require.NoError(t, serve(t, s).Submit(context.Background(), "MSG-F", f))
+	require.NoError(t, serve(t, s, fast).Submit(context.Background(), "MSG-F", f))
 	bodies := s.Bodies()
 	require.Len(t, bodies, 4)
 	for _, b := range bodies {
@@ -296,12 +349,13 @@ func TestSubmitRetriesWithTheWholeFile(t *testing.T) {
 	require.Equal(t, "MSG-F", s.headers[0].Get("X-Message-Id"))
 }
 
-// A reader that cannot be read again is sent once: the temporary failure is the caller's.
+// A reader that cannot be read again is sent once, even with WithRetry: the temporary
+// failure is the caller's.
 func TestSubmitDoesNotRetryAStream(t *testing.T) {
 	t.Parallel()
 	data := sddtest.Pain008(t, pain008.V08, "MSG-G", transactions("E2E-G", 3))
 	s := &script{answers: []answer{{status: 503}, {status: 202}}}
-	err := serve(t, s).Submit(context.Background(), "MSG-G", io.MultiReader(bytes.NewReader(data)))
+	err := serve(t, s, fast).Submit(context.Background(), "MSG-G", io.MultiReader(bytes.NewReader(data)))
 	var se *bankgw.StatusError
 	require.ErrorAs(t, err, &se)
 	require.Equal(t, http.StatusServiceUnavailable, se.Status)
@@ -314,7 +368,7 @@ func TestSubmitDoesNotRetryARefusal(t *testing.T) {
 		t.Run(http.StatusText(status), func(t *testing.T) {
 			t.Parallel()
 			s := &script{answers: []answer{{status: status}, {status: 202}}}
-			err := serve(t, s).Submit(context.Background(), "MSG-H", bytes.NewReader([]byte("<Document/>")))
+			err := serve(t, s, fast).Submit(context.Background(), "MSG-H", bytes.NewReader([]byte("<Document/>")))
 			require.Error(t, err)
 			require.Len(t, s.Bodies(), 1, "not retried")
 		})
@@ -324,7 +378,7 @@ func TestSubmitDoesNotRetryARefusal(t *testing.T) {
 func TestGetsRetry(t *testing.T) {
 	t.Parallel()
 	s := &script{answers: []answer{{status: 502}, {status: 429}, {status: 500}, {status: 503}}}
-	_, err := serve(t, s).StatusReport(context.Background(), "MSG-I")
+	_, err := serve(t, s, fast).StatusReport(context.Background(), "MSG-I")
 	var se *bankgw.StatusError
 	require.ErrorAs(t, err, &se)
 	require.Equal(t, http.StatusServiceUnavailable, se.Status, "the last answer after all attempts")

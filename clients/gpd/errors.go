@@ -3,11 +3,9 @@ package gpd
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
-	"time"
 
-	"incasso/clients/internal/backoff"
+	"incasso/clients/internal/httpcore"
 )
 
 // Errors a caller tells apart. A *StatusError wraps them with the HTTP status.
@@ -24,42 +22,31 @@ var (
 	ErrInvalidShares = errors.New("invalid transfer shares")
 )
 
-// StatusError is a response GPD answered with a status other than success.
-type StatusError struct {
-	Op     string
-	Status int
-	Title  string // the problem title GPD returned, if any
-	kind   error
-	// retryAfter is the delay a 429 or 503 asked for in Retry-After (whole seconds only).
-	retryAfter time.Duration
+// StatusError is a request GPD did not answer with a success: Status is the HTTP status
+// (0 when no answer came), Op the operation, Message the problem title GPD returned, if any,
+// and Temporary whether the same request may succeed later (no answer, a 5xx, a 429). It
+// wraps ErrConflict, ErrNotFound or ErrRejected as the status says. Its message leaves out
+// what GPD said.
+type StatusError = httpcore.Error
+
+// kind is what a status other than success means: the sentinel it wraps.
+func kind(status int) error {
+	switch {
+	case status == http.StatusConflict:
+		return ErrConflict
+	case status == http.StatusNotFound:
+		return ErrNotFound
+	case status >= 400 && status < 500 && status != http.StatusTooManyRequests:
+		return ErrRejected
+	}
+	return nil
 }
 
-func (e *StatusError) Error() string {
-	return fmt.Sprintf("gpd %s: HTTP %d %s", e.Op, e.Status, e.Title)
-}
-
-// Unwrap lets callers match ErrConflict, ErrNotFound, ErrRejected.
-func (e *StatusError) Unwrap() error { return e.kind }
-
-// temporary reports whether the same request may succeed later: a 5xx or a 429.
-func (e *StatusError) temporary() bool {
-	return e.Status >= 500 || e.Status == http.StatusTooManyRequests
-}
-
-func statusError(op string, resp *http.Response, body []byte) *StatusError {
+// problemTitle is the title of the problem GPD answered, if any.
+func problemTitle(body []byte) string {
 	var problem struct {
 		Title string `json:"title"`
 	}
 	_ = json.Unmarshal(body, &problem)
-	e := &StatusError{Op: op, Status: resp.StatusCode, Title: problem.Title}
-	e.retryAfter = backoff.RetryAfter(resp)
-	switch status := resp.StatusCode; {
-	case status == http.StatusConflict:
-		e.kind = ErrConflict
-	case status == http.StatusNotFound:
-		e.kind = ErrNotFound
-	case status >= 400 && status < 500 && status != http.StatusTooManyRequests:
-		e.kind = ErrRejected
-	}
-	return e
+	return problem.Title
 }

@@ -2,7 +2,9 @@
 // registers its debt positions and pagoPA answers the PSPs about them, and payments receipts,
 // where the EC recovers the receipts it missed. The wire formats follow
 // gpd-debt-positions-v1.json and gpd-payments-receipts.json; pointing the base URLs at
-// pagoPA's UAT is configuration only. Requests that may succeed later are retried (RetryPolicy).
+// pagoPA's UAT is configuration only. Each call makes one attempt, and a failure that may
+// pass (StatusError.Temporary) is the caller's to retry: an activity's retry policy does,
+// visibly in the workflow history; WithRetry makes the client itself try again.
 package gpd
 
 import (
@@ -62,8 +64,8 @@ type Client struct {
 }
 
 // New returns a client of the GPD debt-positions service at baseURL (ending in /v1). Each
-// attempt of a request times out after timeout; requests are retried as DefaultRetry says,
-// unless WithRetry says otherwise.
+// attempt of a request times out after timeout; a request makes one attempt, unless
+// WithRetry says otherwise.
 func New(baseURL, subscriptionKey string, timeout time.Duration, opts ...Option) *Client {
 	return &Client{conn: newConn(baseURL, subscriptionKey, timeout, opts)}
 }

@@ -90,7 +90,7 @@ func TestCreateTwiceConflicts(t *testing.T) {
 	require.ErrorAs(t, err, &se)
 	require.Equal(t, http.StatusConflict, se.Status)
 	require.Equal(t, "create position", se.Op)
-	require.NotEmpty(t, se.Title, "the problem title is kept")
+	require.NotEmpty(t, se.Message, "the problem title is kept")
 
 	// Another IUPD reusing the same IUV is a conflict too.
 	other := samplePosition(t, "IUPD-TWICE-OTHER", 2)
@@ -118,7 +118,7 @@ func TestWrongSubscriptionKeyIsRejected(t *testing.T) {
 	var se *gpd.StatusError
 	require.ErrorAs(t, err, &se)
 	require.Equal(t, http.StatusUnauthorized, se.Status)
-	require.Contains(t, se.Title, "subscription key")
+	require.Contains(t, se.Message, "subscription key")
 
 	_, err = c.Get(ctx, testOrg, "IUPD-KEY")
 	require.ErrorIs(t, err, gpd.ErrRejected)
@@ -161,8 +161,8 @@ func TestInvalidPositionIsRejected(t *testing.T) {
 	}
 }
 
-// TestStatusClassification checks which answers a caller may retry, once the client's own
-// retries are spent: only 4xx other than 404, 409 and 429 are ErrRejected.
+// TestStatusClassification checks which answers a caller may retry: only 4xx other than 404,
+// 409 and 429 are ErrRejected, and only 5xx and 429 are temporary for the same request.
 func TestStatusClassification(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -191,7 +191,7 @@ func TestStatusClassification(t *testing.T) {
 				_, _ = io.WriteString(w, tt.body)
 			}))
 			t.Cleanup(srv.Close)
-			c := gpd.New(srv.URL, testKey, 5*time.Second, fast)
+			c := gpd.New(srv.URL, testKey, 5*time.Second)
 
 			for name, call := range map[string]func() error{
 				"create": func() error { return c.CreateAndPublish(context.Background(), testOrg, samplePosition(t, "IUPD-S", 4)) },
@@ -203,6 +203,7 @@ func TestStatusClassification(t *testing.T) {
 				require.ErrorAs(t, err, &se, name)
 				require.Equal(t, tt.status, se.Status, name)
 				require.Equal(t, !tt.retrying, errors.Is(err, gpd.ErrRejected), "%s: ErrRejected", name)
+				require.Equal(t, tt.status >= 500 || tt.status == http.StatusTooManyRequests, se.Temporary(), "%s: Temporary", name)
 				for _, sentinel := range []error{gpd.ErrConflict, gpd.ErrNotFound, gpd.ErrRejected} {
 					require.Equal(t, sentinel == tt.kind, errors.Is(err, sentinel), "%s: errors.Is(%v)", name, sentinel)
 				}
@@ -219,9 +220,14 @@ func TestTransportFailuresAreNotRejected(t *testing.T) {
 	dead := httptest.NewServer(http.NotFoundHandler())
 	url := dead.URL
 	dead.Close()
-	_, err := gpd.New(url, testKey, time.Second, fast).Get(ctx, testOrg, "X")
+	_, err := gpd.New(url, testKey, time.Second).Get(ctx, testOrg, "X")
 	require.Error(t, err)
 	require.NotErrorIs(t, err, gpd.ErrRejected)
+	var se *gpd.StatusError
+	require.ErrorAs(t, err, &se)
+	require.Zero(t, se.Status, "no answer")
+	require.True(t, se.Temporary())
+	require.NotContains(t, err.Error(), url, "the message does not name the URL")
 
 	// A server slower than the client's timeout.
 	release := make(chan struct{})
@@ -233,16 +239,18 @@ func TestTransportFailuresAreNotRejected(t *testing.T) {
 	}))
 	t.Cleanup(slow.Close)
 	t.Cleanup(func() { close(release) })
-	_, err = gpd.New(slow.URL, testKey, 50*time.Millisecond, fast).Get(ctx, testOrg, "X")
+	_, err = gpd.New(slow.URL, testKey, 50*time.Millisecond).Get(ctx, testOrg, "X")
 	require.Error(t, err)
 	require.NotErrorIs(t, err, gpd.ErrRejected)
+	require.ErrorAs(t, err, &se)
+	require.True(t, se.Temporary(), "a timeout may pass")
 
 	// A success whose body is not JSON.
 	garbage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "<html>maintenance</html>")
 	}))
 	t.Cleanup(garbage.Close)
-	_, err = gpd.New(garbage.URL, testKey, time.Second, fast).Get(ctx, testOrg, "X")
+	_, err = gpd.New(garbage.URL, testKey, time.Second).Get(ctx, testOrg, "X")
 	require.ErrorContains(t, err, "decode response")
 }
 
@@ -371,5 +379,5 @@ func TestGetReceiptRequest(t *testing.T) {
 	var se *gpd.StatusError
 	require.ErrorAs(t, err, &se)
 	require.Equal(t, "get receipt", se.Op)
-	require.Equal(t, "No receipt found", se.Title)
+	require.Equal(t, "No receipt found", se.Message)
 }

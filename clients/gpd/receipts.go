@@ -2,7 +2,6 @@ package gpd
 
 import (
 	"context"
-	"net/http"
 	"net/url"
 	"time"
 )
@@ -14,7 +13,7 @@ type Receipts struct {
 }
 
 // NewReceipts returns a client of the payments-receipts service at baseURL (ending in /v1),
-// with the same key, timeout and retries as New.
+// with the same key, timeout and options as New.
 func NewReceipts(baseURL, subscriptionKey string, timeout time.Duration, opts ...Option) *Receipts {
 	return &Receipts{conn: newConn(baseURL, subscriptionKey, timeout, opts)}
 }
@@ -23,5 +22,5 @@ func NewReceipts(baseURL, subscriptionKey string, timeout time.Duration, opts ..
 // keeps it: the XML of the paSendRTV2 request. No receipt answers ErrNotFound.
 func (r *Receipts) GetReceipt(ctx context.Context, organization, iuv string) ([]byte, error) {
 	path := "/payments/" + url.PathEscape(organization) + "/receipts/" + url.PathEscape(iuv)
-	return r.conn.send(ctx, "get receipt", http.MethodGet, path, nil, "application/xml")
+	return r.conn.get(ctx, "get receipt", path, "application/xml")
 }

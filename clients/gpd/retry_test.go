@@ -15,7 +15,7 @@ import (
 	"incasso/clients/gpd"
 )
 
-// fast retries without waiting to speak of.
+// fast retries without waiting to speak of, for the tests of WithRetry.
 var fast = gpd.WithRetry(gpd.RetryPolicy{Attempts: 4, Initial: time.Millisecond, Max: 5 * time.Millisecond})
 
 // answer is one scripted response.
@@ -71,20 +71,19 @@ func serve(t *testing.T, h http.Handler) string {
 	return srv.URL
 }
 
-// TestEveryOperationRetries runs each operation against 503, 503 then success: it succeeds
-// with three identical requests.
-func TestEveryOperationRetries(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	pos := samplePosition(t, "IUPD-RETRY", 6)
-	ops := []struct {
-		name   string
-		status int
-		body   string
-		call   func(*gpd.Client, *gpd.Receipts) error
-	}{
+// operation is one of the client's operations, with the status and body of its success.
+type operation struct {
+	name   string
+	status int
+	body   string
+	call   func(*gpd.Client, *gpd.Receipts) error
+}
+
+// operations are all the client's operations on pos.
+func operations(ctx context.Context, pos gpd.Position) []operation {
+	return []operation{
 		{"create", http.StatusCreated, `{}`, func(c *gpd.Client, _ *gpd.Receipts) error { return c.CreateAndPublish(ctx, testOrg, pos) }},
-		{"get", http.StatusOK, `{"iupd":"IUPD-RETRY"}`, func(c *gpd.Client, _ *gpd.Receipts) error { _, err := c.Get(ctx, testOrg, pos.IUPD); return err }},
+		{"get", http.StatusOK, `{"iupd":"` + pos.IUPD + `"}`, func(c *gpd.Client, _ *gpd.Receipts) error { _, err := c.Get(ctx, testOrg, pos.IUPD); return err }},
 		{"update", http.StatusOK, `{}`, func(c *gpd.Client, _ *gpd.Receipts) error { return c.Update(ctx, testOrg, pos) }},
 		{"invalidate", http.StatusOK, `{}`, func(c *gpd.Client, _ *gpd.Receipts) error { return c.Invalidate(ctx, testOrg, pos.IUPD) }},
 		{"mark paid", http.StatusOK, `{}`, func(c *gpd.Client, _ *gpd.Receipts) error {
@@ -95,7 +94,51 @@ func TestEveryOperationRetries(t *testing.T) {
 			return err
 		}},
 	}
-	for _, op := range ops {
+}
+
+// TestEveryOperationMakesOneAttempt runs each operation, with the default options of the
+// activities' clients, against 503 then success: one request, and a temporary error for the
+// activity's retry policy to retry.
+func TestEveryOperationMakesOneAttempt(t *testing.T) {
+	t.Parallel()
+	for _, op := range operations(context.Background(), samplePosition(t, "IUPD-ONCE", 5)) {
+		t.Run(op.name, func(t *testing.T) {
+			t.Parallel()
+			s := &script{answers: []answer{{status: 503}, {status: op.status, body: op.body}}}
+			url := serve(t, s)
+			err := op.call(gpd.New(url, testKey, time.Second), gpd.NewReceipts(url, testKey, time.Second))
+			var se *gpd.StatusError
+			require.ErrorAs(t, err, &se)
+			require.Equal(t, http.StatusServiceUnavailable, se.Status)
+			require.True(t, se.Temporary())
+			require.NotErrorIs(t, err, gpd.ErrRejected)
+			require.Len(t, s.Requests(), 1, "not retried in the process")
+		})
+	}
+}
+
+// A network error and a 429 are temporary too, and not retried by default.
+func TestOneAttemptOnNetworkErrorsAnd429(t *testing.T) {
+	t.Parallel()
+	for _, a := range []answer{{hangUp: true}, {status: http.StatusTooManyRequests, retryAfter: "7"}} {
+		s := &script{answers: []answer{a, {status: http.StatusOK, body: `{}`}}}
+		_, err := gpd.New(serve(t, s), testKey, time.Second).Get(context.Background(), testOrg, "X")
+		var se *gpd.StatusError
+		require.ErrorAs(t, err, &se)
+		require.True(t, se.Temporary(), "%v", err)
+		require.Equal(t, "get position", se.Op)
+		require.Len(t, s.Requests(), 1)
+		if a.retryAfter != "" {
+			require.Equal(t, 7*time.Second, se.RetryAfter, "the wait GPD asked for is kept")
+		}
+	}
+}
+
+// TestEveryOperationRetriesWithTheOption runs each operation, with WithRetry, against 503,
+// 503 then success: it succeeds with three identical requests.
+func TestEveryOperationRetriesWithTheOption(t *testing.T) {
+	t.Parallel()
+	for _, op := range operations(context.Background(), samplePosition(t, "IUPD-RETRY", 6)) {
 		t.Run(op.name, func(t *testing.T) {
 			t.Parallel()
 			s := &script{answers: []answer{{status: 503}, {status: 503}, {status: op.status, body: op.body}}}

@@ -1,6 +1,4 @@
-// Package backoff is how incasso's HTTP clients (GPD, the bank) space the retries of a request
-// the other side may answer later.
-package backoff
+package httpcore
 
 import (
 	"math/rand/v2"
@@ -9,16 +7,13 @@ import (
 	"time"
 )
 
-// Policy bounds how a client repeats a request: after a network error, a 5xx or a 429.
+// Policy bounds how a client repeats a call after a temporary failure (Error.Temporary).
+// The zero value makes one attempt, which is what an activity wants.
 type Policy struct {
 	Attempts int           // tries in all, the first included; less than 1 means 1
 	Initial  time.Duration // wait after the first failure, doubled after each further one
 	Max      time.Duration // cap on every wait, Retry-After included
 }
-
-// Default is 4 attempts, waiting at most 1.4 seconds in all unless the server asks for
-// longer with Retry-After.
-var Default = Policy{Attempts: 4, Initial: 200 * time.Millisecond, Max: 5 * time.Second}
 
 // Wait returns how long to wait after the n-th failed attempt: Retry-After when the server
 // asked for it, else Initial*2^(n-1) with equal jitter (half fixed, half random), so that
@@ -38,8 +33,8 @@ func (p Policy) Wait(n int, retryAfter time.Duration) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// RetryAfter is the wait a response asks for in Retry-After (whole seconds only), or 0.
-func RetryAfter(resp *http.Response) time.Duration {
+// retryAfter is the wait a response asks for in Retry-After (whole seconds only), or 0.
+func retryAfter(resp *http.Response) time.Duration {
 	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
 		return time.Duration(s) * time.Second
 	}
