@@ -32,3 +32,23 @@ func TestPrintable(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckLetter checks the two users' classic examples; fiscalcode and sepa test the table
+// position by position.
+func TestCheckLetter(t *testing.T) {
+	t.Parallel()
+	for s, want := range map[string]byte{
+		"RSSMRA85T10A562":        'S', // the codice fiscale of Mario Rossi
+		"0542811101000000123456": 'X', // the CIN of IT60X0542811101000000123456
+		"":                       'A',
+	} {
+		if got, bad := CheckLetter(s); got != want || bad != -1 {
+			t.Errorf("CheckLetter(%q) = %q, %d; want %q, -1", s, got, bad, want)
+		}
+	}
+	for s, want := range map[string]int{"a": 0, "RSSMRA85t10A562": 8, "AB#": 2, "12ÿ": 2} {
+		if got, bad := CheckLetter(s); got != 0 || bad != want {
+			t.Errorf("CheckLetter(%q) = %q, %d; want 0, %d", s, got, bad, want)
+		}
+	}
+}

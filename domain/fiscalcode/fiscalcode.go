@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"incasso/domain/chars"
 )
 
 // Kind tells whether a valid code belongs to a person or to a company.
@@ -30,10 +32,6 @@ const (
 	months     = "ABCDEHLMPRST" // January..December
 	omocodia   = "LMNPQRSTUV"   // letters standing for digits 0..9
 )
-
-// oddValues holds the check-table values of odd (1-based) positions for
-// A..Z; digits 0..9 take the values of A..J.
-var oddValues = [26]int{1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23}
 
 // isDigitPos reports whether index i of a person's code holds a digit
 // (possibly replaced by an omocodia letter).
@@ -135,30 +133,17 @@ func validateCompany(c string) error {
 }
 
 // CheckChar computes the check letter of the first 15 characters of a
-// person's code. first15 must be upper-case letters and digits (omocodia
-// letters included); it is not normalised.
+// person's code (see chars.CheckLetter). first15 must be upper-case letters
+// and digits (omocodia letters included); it is not normalised.
 func CheckChar(first15 string) (byte, error) {
 	if len(first15) != personLen-1 {
 		return 0, fmt.Errorf("%w: check character needs %d characters, got %d", ErrInvalid, personLen-1, len(first15))
 	}
-	sum := 0
-	for i := range personLen - 1 {
-		ch := first15[i]
-		var v int
-		switch {
-		case isDigit(ch):
-			v = int(ch - '0')
-		case isLetter(ch):
-			v = int(ch - 'A')
-		default:
-			return 0, charErr(i)
-		}
-		if i%2 == 0 { // odd 1-based position
-			v = oddValues[v]
-		}
-		sum += v
+	letter, bad := chars.CheckLetter(first15)
+	if bad >= 0 {
+		return 0, charErr(bad)
 	}
-	return byte('A' + sum%26), nil
+	return letter, nil
 }
 
 // charErr reports an unexpected character at 0-based index i as a 1-based position.

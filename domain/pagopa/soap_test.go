@@ -2,7 +2,6 @@ package pagopa
 
 import (
 	"bytes"
-	"encoding/xml"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -53,16 +52,7 @@ func sampleReceipt() ReceiptV2 {
 func TestSendRTV2RoundTripValidates(t *testing.T) {
 	t.Parallel()
 	req := SendRTV2Request{Header: Header{IDPA: "00000000000", IDBrokerPA: "00000000000", IDStation: "00000000000_01"}, Receipt: sampleReceipt()}
-	env, err := Wrap(ElemSendRTV2Request, req)
-	require.NoError(t, err)
-	requireValidBody(t, env)
-
-	name, inner, err := Unwrap(bytes.NewReader(env))
-	require.NoError(t, err)
-	require.Equal(t, xml.Name{Space: NSPaForNode, Local: ElemSendRTV2Request}, name)
-	var back SendRTV2Request
-	require.NoError(t, DecodeBody(inner, &back))
-	require.Equal(t, req, back)
+	requireRoundTrip(t, ElemSendRTV2Request, req)
 }
 
 func TestResponsesValidate(t *testing.T) {

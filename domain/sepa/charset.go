@@ -5,8 +5,8 @@ import (
 	"unicode"
 )
 
-// isLatin reports whether r belongs to the SEPA Latin character set, space excluded:
-// a-z A-Z 0-9 / - ? : ( ) . , ' +
+// isLatin reports whether r belongs to the SEPA (basic) Latin character set of EPC217-08,
+// space excluded: a-z A-Z 0-9 / - ? : ( ) . , ' +
 func isLatin(r rune) bool {
 	switch {
 	case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
@@ -45,12 +45,14 @@ var substitute = func() map[rune]string {
 }()
 
 // Transliterate turns s into text of the SEPA Latin character set, for names and remittance
-// information:
+// information; it is the one transliteration of incasso's SEPA files (pain008 writes names
+// and remittance text through it):
 //   - accented and other Latin letters lose their marks, keeping their case (à -> a, È -> E,
 //     ç -> c, ñ -> n, ł -> l); ß -> ss, æ -> ae, œ -> oe, þ -> th;
 //   - typographic and double quotes and backticks become the apostrophe ', dashes and '_'
 //     become '-', square and curly brackets become round ones, ';' becomes ',', '&' becomes
-//     '+' and '€' becomes "EUR";
+//     '+' (the usual conversion: '&' is not in the set, and a space would lose it) and '€'
+//     becomes "EUR";
 //   - combining accents and invisible format characters (soft hyphen, zero-width space) are
 //     dropped, so a decomposed "e\u0301" becomes "e";
 //   - any other character outside the set (tabs, line breaks, '@', '*', '#', '%', '°', other

@@ -10,6 +10,8 @@ package sepa
 import (
 	"fmt"
 	"strings"
+
+	"incasso/domain/chars"
 )
 
 // ibanLengths is the IBAN length of every country code that can start a SEPA IBAN, from the
@@ -25,11 +27,6 @@ var ibanLengths = map[string]int{
 	"SM": 27, "VA": 22,
 }
 
-// cinOdd holds the value of a character at an odd (1-based) position in the Italian CIN
-// computation, for A..Z; digits 0..9 take the values of A..J. At even positions a letter is
-// worth its index (A=0) and a digit its value. The table is the codice fiscale's.
-var cinOdd = [26]int{1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23}
-
 func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
@@ -42,18 +39,6 @@ func upperAlnum(s string) int {
 		}
 	}
 	return -1
-}
-
-func digits(s string, n int) bool {
-	if len(s) != n {
-		return false
-	}
-	for i := range len(s) {
-		if !isDigit(s[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 // mod97 is the ISO 7064 mod 97-10 remainder of s, an upper-case alphanumeric string read as a
@@ -130,9 +115,9 @@ func italianStructure(bban string) error {
 	switch {
 	case !isUpper(bban[0]):
 		return ibanErr("CIN at position 5 must be a letter")
-	case !digits(bban[1:6], 5):
+	case !chars.Digits(bban[1:6], 5):
 		return ibanErr("ABI at positions 6-10 must be 5 digits")
-	case !digits(bban[6:11], 5):
+	case !chars.Digits(bban[6:11], 5):
 		return ibanErr("CAB at positions 11-15 must be 5 digits")
 	}
 	return nil
@@ -140,30 +125,19 @@ func italianStructure(bban string) error {
 
 // ItalianCIN computes the CIN check letter of an Italian (or San Marino) BBAN from the ABI
 // bank code (5 digits), the CAB branch code (5 digits) and the account number (12 upper-case
-// letters or digits). The 22 characters are weighted with the odd/even table of the codice
-// fiscale and the letter is 'A' + sum mod 26.
+// letters or digits): the check letter of the 22 characters, computed as the codice fiscale's
+// (chars.CheckLetter).
 func ItalianCIN(abi, cab, account string) (byte, error) {
 	switch {
-	case !digits(abi, 5):
+	case !chars.Digits(abi, 5):
 		return 0, ibanErr("ABI must be 5 digits")
-	case !digits(cab, 5):
+	case !chars.Digits(cab, 5):
 		return 0, ibanErr("CAB must be 5 digits")
 	case len(account) != 12 || upperAlnum(account) >= 0:
 		return 0, ibanErr("account must be 12 upper-case letters or digits")
 	}
-	s := abi + cab + account
-	sum := 0
-	for i := range len(s) {
-		v := int(s[i] - '0')
-		if isUpper(s[i]) {
-			v = int(s[i] - 'A')
-		}
-		if i%2 == 0 { // odd 1-based position
-			v = cinOdd[v]
-		}
-		sum += v
-	}
-	return byte('A' + sum%26), nil
+	cin, _ := chars.CheckLetter(abi + cab + account) // upper-case letters and digits, checked above
+	return cin, nil
 }
 
 // MaskIBAN hides an IBAN for letters to the debtor: the country code, the check digits and

@@ -20,11 +20,10 @@ package camt054
 import (
 	"fmt"
 	"time"
-	"unicode/utf8"
 
-	"incasso/domain/chars"
 	"incasso/domain/date"
 	"incasso/domain/money"
+	"incasso/domain/sepa/internal/isoxml"
 )
 
 // Notification is a debit notification, reduced to the returns and refunds it reports.
@@ -50,7 +49,7 @@ func checkHeader(msgID string, created time.Time) error {
 	if err := checkID("GrpHdr/MsgId", msgID); err != nil {
 		return err
 	}
-	if y := created.In(date.Rome).Year(); y < 1900 || y > 9999 {
+	if !isoxml.ValidTime(created) {
 		return &Error{"GrpHdr/CreDtTm", "is not a time of the years 1900 to 9999"}
 	}
 	return nil
@@ -71,36 +70,18 @@ func checkReturn(entry, path string, r Return, seen map[string]bool) error {
 		return &Error{path + "/Amt", "must be 0.01 to 999999999.99 EUR"}
 	case r.Reason == "":
 		return &Error{path + "/RtrInf/Rsn/Cd", "is missing: a return has a reason code"}
-	case !reasonCode(r.Reason):
+	case !isoxml.ReasonCode(r.Reason):
 		return &Error{path + "/RtrInf/Rsn/Cd", fmt.Sprintf("%q is not a reason code of 4 capital letters or digits", r.Reason)}
-	case r.BookingDate.Year < 1 || r.BookingDate.Year > 9999 || date.Of(r.BookingDate.Time()) != r.BookingDate:
+	case !isoxml.ValidDate(r.BookingDate):
 		return &Error{entry + "/BookgDt", "is not a valid date"}
 	}
 	return nil
 }
 
-// checkID checks an identifier: 1 to 35 characters (Max35Text), none a control character.
+// checkID checks the identifier s of the element at path (see isoxml.IDProblem).
 func checkID(path, s string) error {
-	switch {
-	case s == "":
-		return &Error{path, "is missing"}
-	case utf8.RuneCountInString(s) > 35:
-		return &Error{path, "is longer than 35 characters"}
-	case !chars.Printable(s):
-		return &Error{path, "has control characters or is not UTF-8"}
+	if problem := isoxml.IDProblem(s); problem != "" {
+		return &Error{path, problem}
 	}
 	return nil
-}
-
-// reasonCode reports whether s is an ISO reason code: 4 capital letters or digits.
-func reasonCode(s string) bool {
-	if len(s) != 4 {
-		return false
-	}
-	for _, r := range s {
-		if (r < 'A' || r > 'Z') && (r < '0' || r > '9') {
-			return false
-		}
-	}
-	return true
 }

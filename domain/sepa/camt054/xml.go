@@ -1,7 +1,6 @@
 package camt054
 
 import (
-	"bytes"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -15,9 +14,10 @@ import (
 
 // MaxSize is the largest notification Parse reads, 64 MiB. Callers reading from the network
 // should stop there.
-const MaxSize = 64 << 20
+const MaxSize = isoxml.MaxSize
 
-const nsPrefix = "urn:iso:std:iso:20022:tech:xsd:camt.054.001."
+// notification is the message Parse reads.
+var notification = isoxml.Message{Name: "camt.054", Noun: "notification", First: 2, Last: 10}
 
 // Bank transaction codes of the entries that are returns or refunds.
 const (
@@ -34,22 +34,16 @@ const (
 // when it is the entry's only one; the amounts of an entry's transactions must add up to the
 // entry's. An EndToEndId is returned once at most.
 func Parse(data []byte) (Notification, error) {
-	if len(data) > MaxSize {
-		return Notification{}, fmt.Errorf("camt054: the notification has %d bytes, more than %d", len(data), MaxSize)
-	}
 	var doc xDocument
-	root, err := decodeDocument(data, &doc)
-	if err != nil {
-		return Notification{}, err
-	}
-	if !knownNamespace(root.Space) {
-		return Notification{}, fmt.Errorf("camt054: root element {%s}%s is not the Document of camt.054.001.02 to .001.10", root.Space, root.Local)
+	if err := notification.Decode(data, &doc); err != nil {
+		return Notification{}, fmt.Errorf("camt054: %w", err)
 	}
 	x := doc.Ntfctn
 	if x == nil {
 		return Notification{}, &Error{"Document/BkToCstmrDbtCdtNtfctn", "is missing"}
 	}
 	n := Notification{MsgID: trim(x.MsgId)}
+	var err error
 	if n.Created, err = isoxml.ParseDateTime(trim(x.CreDtTm)); err != nil {
 		return Notification{}, &Error{"GrpHdr/CreDtTm", "is not an ISO date and time"}
 	}
@@ -152,29 +146,10 @@ func Write(w io.Writer, n Notification) error {
 			Txs: []xTx{{EndToEndId: r.EndToEndID, Amt: &amount, CdtDbtInd: "DBIT", Reason: r.Reason}},
 		})
 	}
-	doc := xDocument{Xmlns: nsPrefix + "08", Ntfctn: &xNotification{
+	doc := xDocument{Xmlns: isoxml.Namespace(notification.Name, 8), Ntfctn: &xNotification{
 		MsgId: n.MsgID, CreDtTm: n.Created.In(date.Rome).Format(time.RFC3339), Accounts: []xAccount{acct},
 	}}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
-}
-
-// knownNamespace reports whether ns is the namespace of camt.054.001.02 to .001.10.
-func knownNamespace(ns string) bool {
-	for v := 2; v <= 10; v++ {
-		if ns == fmt.Sprintf("%s%02d", nsPrefix, v) {
-			return true
-		}
-	}
-	return false
+	return isoxml.Encode(w, doc)
 }
 
 // The notification as read and written, by local names and in the order of the schemas.
@@ -260,12 +235,3 @@ func (d xDate) date(path string) (date.Date, error) {
 }
 
 func trim(s string) string { return strings.TrimSpace(s) }
-
-// decodeDocument decodes the file's Document element into v (see isoxml.DecodeDocument).
-func decodeDocument(data []byte, v any) (xml.Name, error) {
-	root, err := isoxml.DecodeDocument(bytes.NewReader(data), v)
-	if err != nil {
-		err = fmt.Errorf("camt054: %w", err)
-	}
-	return root, err
-}

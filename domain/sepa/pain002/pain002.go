@@ -19,10 +19,8 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
-	"incasso/domain/chars"
-	"incasso/domain/date"
+	"incasso/domain/sepa/internal/isoxml"
 )
 
 // The status codes of ISO 20022 (ExternalPaymentGroupStatus1Code and
@@ -118,7 +116,7 @@ func (r Report) validate() error {
 	if err := checkID("GrpHdr/MsgId", r.MsgID); err != nil {
 		return err
 	}
-	if y := r.Created.In(date.Rome).Year(); y < 1900 || y > 9999 {
+	if !isoxml.ValidTime(r.Created) {
 		return &Error{"GrpHdr/CreDtTm", "is not a time of the years 1900 to 9999"}
 	}
 	if err := checkID("OrgnlGrpInfAndSts/OrgnlMsgId", r.OriginalMsgID); err != nil {
@@ -168,15 +166,10 @@ func step(elem, key, id string, i int) string {
 	return fmt.Sprintf("%s[%s=%q]", elem, key, id)
 }
 
-// checkID checks an identifier: 1 to 35 characters (Max35Text), none a control character.
+// checkID checks the identifier s of the element at path (see isoxml.IDProblem).
 func checkID(path, s string) error {
-	switch {
-	case s == "":
-		return &Error{path, "is missing"}
-	case utf8.RuneCountInString(s) > 35:
-		return &Error{path, "is longer than 35 characters"}
-	case !chars.Printable(s):
-		return &Error{path, "has control characters or is not UTF-8"}
+	if problem := isoxml.IDProblem(s); problem != "" {
+		return &Error{path, problem}
 	}
 	return nil
 }
@@ -194,15 +187,10 @@ func checkStatus(path, elem, status, reason string, tx bool) error {
 		return &Error{path + "/" + elem, "is PART, a status of groups and payment informations, not of transactions"}
 	case reason != "" && status == "":
 		return &Error{path + "/StsRsnInf/Rsn/Cd", "gives a reason without a status (" + elem + ")"}
-	case reason != "" && !reasonCode(reason):
+	case reason != "" && !isoxml.ReasonCode(reason):
 		return &Error{path + "/StsRsnInf/Rsn/Cd", fmt.Sprintf("%q is not a reason code of 4 capital letters or digits", reason)}
 	case status == RJCT && reason == "" && tx:
 		return &Error{path + "/StsRsnInf/Rsn/Cd", "is missing: a rejected transaction has a reason code"}
 	}
 	return nil
-}
-
-// reasonCode reports whether s is an ISO reason code: 4 capital letters or digits.
-func reasonCode(s string) bool {
-	return len(s) == 4 && strings.IndexFunc(s, func(r rune) bool { return (r < 'A' || r > 'Z') && (r < '0' || r > '9') }) < 0
 }

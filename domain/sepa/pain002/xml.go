@@ -1,7 +1,6 @@
 package pain002
 
 import (
-	"bytes"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -14,24 +13,18 @@ import (
 
 // MaxSize is the largest report Parse reads, 64 MiB: a report listing every transaction of
 // a file of 100,000 takes about 25 MB. Callers reading from the network should stop there.
-const MaxSize = 64 << 20
+const MaxSize = isoxml.MaxSize
 
-const nsPrefix = "urn:iso:std:iso:20022:tech:xsd:pain.002.001."
+// report is the message Parse reads.
+var report = isoxml.Message{Name: "pain.002", Noun: "report", First: 3, Last: 12}
 
 // Parse reads a status report of pain.002.001.03 to .001.12 and checks it (see the package
 // documentation). Leading and trailing white space of values is ignored; of several
 // StsRsnInf, the first with a Rsn/Cd gives the reason.
 func Parse(data []byte) (Report, error) {
-	if len(data) > MaxSize {
-		return Report{}, fmt.Errorf("pain002: the report has %d bytes, more than %d", len(data), MaxSize)
-	}
 	var doc xDocument
-	root, err := decodeDocument(data, &doc)
-	if err != nil {
-		return Report{}, err
-	}
-	if !knownNamespace(root.Space) {
-		return Report{}, fmt.Errorf("pain002: root element {%s}%s is not the Document of pain.002.001.03 to .001.12", root.Space, root.Local)
+	if err := report.Decode(data, &doc); err != nil {
+		return Report{}, fmt.Errorf("pain002: %w", err)
 	}
 	x := doc.Rpt
 	switch {
@@ -83,26 +76,7 @@ func Write(w io.Writer, r Report) error {
 		}
 		x.PmtInfs = append(x.PmtInfs, xp)
 	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(xDocument{Xmlns: nsPrefix + "10", Rpt: x}); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
-}
-
-// knownNamespace reports whether ns is the namespace of pain.002.001.03 to .001.12.
-func knownNamespace(ns string) bool {
-	for v := 3; v <= 12; v++ {
-		if ns == fmt.Sprintf("%s%02d", nsPrefix, v) {
-			return true
-		}
-	}
-	return false
+	return isoxml.Encode(w, xDocument{Xmlns: isoxml.Namespace(report.Name, 10), Rpt: x})
 }
 
 // The report as read and written, by local names and in the order of the schemas.
@@ -162,12 +136,3 @@ func reasons(code string) []xReason {
 }
 
 func trim(s string) string { return strings.TrimSpace(s) }
-
-// decodeDocument decodes the file's Document element into v (see isoxml.DecodeDocument).
-func decodeDocument(data []byte, v any) (xml.Name, error) {
-	root, err := isoxml.DecodeDocument(bytes.NewReader(data), v)
-	if err != nil {
-		err = fmt.Errorf("pain002: %w", err)
-	}
-	return root, err
-}

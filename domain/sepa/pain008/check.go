@@ -3,10 +3,10 @@ package pain008
 import (
 	"fmt"
 	"strings"
-	"time"
 
-	"incasso/domain/date"
 	"incasso/domain/money"
+	"incasso/domain/sepa"
+	"incasso/domain/sepa/internal/isoxml"
 )
 
 // Limits of the SEPA rulebook and of the schemas.
@@ -34,7 +34,7 @@ func (p Profile) checkHeader(h GroupHeader) (GroupHeader, error) {
 	if problem = idProblem(h.MsgID, true); problem != "" {
 		return h, bad("MsgID", problem)
 	}
-	if !validTime(h.Created) {
+	if !isoxml.ValidTime(h.Created) {
 		return h, bad("Created", "is not a time of the years 1900 to 9999")
 	}
 	if problem = totalsProblem(h.NbOfTxs, h.CtrlSum); problem != "" {
@@ -58,7 +58,7 @@ func (p Profile) checkPaymentInfo(pi PaymentInfo) (PaymentInfo, error) {
 	if !validSequenceType(pi.SequenceType) {
 		return pi, bad("SequenceType", "must be FRST, RCUR, OOFF or FNAL")
 	}
-	if !validDate(pi.CollectionDate) {
+	if !isoxml.ValidDate(pi.CollectionDate) {
 		return pi, bad("CollectionDate", "is not a valid date")
 	}
 	if pi.CreditorName, problem = text(pi.CreditorName, maxNameLen, true); problem != "" {
@@ -95,7 +95,7 @@ func (p Profile) checkTransaction(tx Transaction, pi PaymentInfo) (Transaction, 
 	if problem = idProblem(tx.MandateID, false); problem != "" {
 		return tx, bad("MandateID", problem)
 	}
-	if !validDate(tx.MandateSigned) {
+	if !isoxml.ValidDate(tx.MandateSigned) {
 		return tx, bad("MandateSigned", "is not a valid date")
 	}
 	if pi.CollectionDate.Before(tx.MandateSigned) {
@@ -116,25 +116,13 @@ func (p Profile) checkTransaction(tx Transaction, pi PaymentInfo) (Transaction, 
 	return tx, nil
 }
 
-// sepaChar reports whether r is in the SEPA Latin character set:
-// a-z A-Z 0-9 / - ? : ( ) . , ' + and space.
-func sepaChar(r rune) bool {
-	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
-		strings.ContainsRune("/-?:().,'+ ", r)
-}
-
 // idProblem says what is wrong with s as an identifier, or "": 1 to 35 characters of the
 // SEPA set (spaces only if spaces), neither starting nor ending with a space or "/", and
 // without "//", as the rulebook wants of references.
 func idProblem(s string, spaces bool) string {
-	ok := len(s) >= 1 && len(s) <= maxIDLen &&
+	ok := sepa.ValidText(s, maxIDLen) && (spaces || !strings.Contains(s, " ")) &&
 		!strings.HasPrefix(s, " ") && !strings.HasSuffix(s, " ") &&
 		!strings.HasPrefix(s, "/") && !strings.HasSuffix(s, "/") && !strings.Contains(s, "//")
-	for _, r := range s {
-		if !sepaChar(r) || r == ' ' && !spaces {
-			ok = false
-		}
-	}
 	switch {
 	case ok:
 		return ""
@@ -144,10 +132,10 @@ func idProblem(s string, spaces bool) string {
 	return "must be 1 to 35 letters, digits or / - ? : ( ) . , ' + without spaces (no / first or last, no //)"
 }
 
-// text transliterates s to the SEPA set and says what is wrong with the result, if anything:
-// longer than limit, or empty when required.
+// text transliterates s to the SEPA set (see sepa.Transliterate) and says what is wrong with
+// the result, if anything: longer than limit, or empty when required.
 func text(s string, limit int, required bool) (string, string) {
-	t := transliterate(s)
+	t := sepa.Transliterate(s)
 	switch {
 	case t == "" && required:
 		return t, "is empty once transliterated to the SEPA character set"
@@ -157,57 +145,8 @@ func text(s string, limit int, required bool) (string, string) {
 	return t, ""
 }
 
-// latin maps the accented letters that Italian (and the neighbours' languages) write to
-// their SEPA equivalent; typographic apostrophes become "'".
-var latin = func() map[rune]string {
-	m := map[rune]string{'ß': "ss", 'æ': "ae", 'Æ': "AE", 'œ': "oe", 'Œ': "OE"}
-	for _, g := range []struct{ from, to string }{
-		{"àáâãäåā", "a"}, {"ÀÁÂÃÄÅĀ", "A"}, {"çćč", "c"}, {"ÇĆČ", "C"},
-		{"èéêëē", "e"}, {"ÈÉÊËĒ", "E"}, {"ìíîïī", "i"}, {"ÌÍÎÏĪ", "I"},
-		{"ñń", "n"}, {"ÑŃ", "N"}, {"òóôõöøō", "o"}, {"ÒÓÔÕÖØŌ", "O"},
-		{"ùúûüū", "u"}, {"ÙÚÛÜŪ", "U"}, {"ýÿ", "y"}, {"Ý", "Y"},
-		{"šś", "s"}, {"ŠŚ", "S"}, {"žźż", "z"}, {"ŽŹŻ", "Z"}, {"ł", "l"}, {"Ł", "L"},
-		{"’‘`´", "'"},
-	} {
-		for _, r := range g.from {
-			m[r] = g.to
-		}
-	}
-	return m
-}()
-
-// transliterate turns s into SEPA Latin text: accented letters lose their accent, other
-// characters outside the set become spaces, and runs of spaces collapse into one, with none
-// at either end. "Niccolò D’Amico & C." becomes "Niccolo D'Amico C.".
-func transliterate(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch t, ok := latin[r]; {
-		case ok:
-			b.WriteString(t)
-		case sepaChar(r):
-			b.WriteRune(r)
-		default:
-			b.WriteByte(' ')
-		}
-	}
-	return strings.Join(strings.Fields(b.String()), " ")
-}
-
 func validSequenceType(s string) bool {
 	return s == "FRST" || s == "RCUR" || s == "OOFF" || s == "FNAL"
-}
-
-// validDate reports whether d is a day of the calendar with a four-digit year.
-func validDate(d date.Date) bool {
-	return d.Year >= 1 && d.Year <= 9999 && date.Of(d.Time()) == d
-}
-
-// validTime reports whether t, in Rome, is in the years 1900 to 9999: since 1900 Rome's
-// offsets from UTC are whole minutes, as ISODateTime writes them.
-func validTime(t time.Time) bool {
-	y := t.In(date.Rome).Year()
-	return y >= 1900 && y <= 9999
 }
 
 // totalsProblem says what is wrong with n transactions for sum, or "": n must be 1 to the

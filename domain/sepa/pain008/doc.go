@@ -16,8 +16,9 @@
 // payment information on the account, itemised by the bank's camt.054).
 //
 // Identifiers are checked against the SEPA rules (1 to 35 characters of the SEPA Latin set,
-// no space in a mandate id); names and remittance text are transliterated to that set
-// (Italian accents lose them, other characters become spaces) and then checked for length.
+// no space in a mandate id); names and remittance text are transliterated to that set by
+// sepa.Transliterate (Italian accents lose them, '&' becomes '+', dashes become '-', other
+// characters become spaces) and then checked for length.
 // Errors are *FieldError values that name the field and the transaction's EndToEndID, never
 // the debtor's name or IBAN. CreDtTm is written to the second in Rome time with its offset,
 // e.g. 2026-03-02T09:30:00+01:00 (an xs:dateTime, as both schemas require).

@@ -5,6 +5,7 @@ import (
 
 	"incasso/domain/date"
 	"incasso/domain/money"
+	"incasso/domain/sepa/internal/isoxml"
 )
 
 // Profile is the version of pain.008 written.
@@ -15,14 +16,12 @@ const (
 	V02                // pain.008.001.02, legacy
 )
 
-const nsPrefix = "urn:iso:std:iso:20022:tech:xsd:"
-
 // namespace is the XML namespace of p's documents.
 func (p Profile) namespace() string {
 	if p == V02 {
-		return nsPrefix + "pain.008.001.02"
+		return isoxml.Namespace("pain.008", 2)
 	}
-	return nsPrefix + "pain.008.001.08"
+	return isoxml.Namespace("pain.008", 8)
 }
 
 // bicElement is the element of FinInstnId that holds a BIC in p.

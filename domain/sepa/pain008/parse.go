@@ -193,7 +193,7 @@ func declared(nbOfTxs, ctrlSum string, n int, sum money.Cents, bad func(field, p
 // parseDateTime reads an ISODateTime in the years a file may have.
 func parseDateTime(s string) (time.Time, error) {
 	t, err := isoxml.ParseDateTime(s)
-	if err == nil && !validTime(t) {
+	if err == nil && !isoxml.ValidTime(t) {
 		err = errors.New("year out of range")
 	}
 	return t, err

@@ -1,5 +1,8 @@
-// Package isoxml holds what the readers of ISO 20022 messages (pain.008, pain.002, camt.054)
-// share: decoding the one Document element of a file, and reading an ISODateTime.
+// Package isoxml holds what the readers and writers of ISO 20022 messages (pain.008,
+// pain.002, camt.054) share: the namespaces of their versions, decoding the one Document
+// element of a file (its size, root and namespace checked) and encoding one, reading an
+// ISODateTime, and the checks of identifiers, reason codes, dates and times that the
+// messages have in common.
 package isoxml
 
 import (
@@ -9,9 +12,47 @@ import (
 	"fmt"
 	"io"
 	"time"
+	"unicode/utf8"
 
+	"incasso/domain/chars"
 	"incasso/domain/date"
 )
+
+// MaxSize is the largest file Message.Decode reads, 64 MiB.
+const MaxSize = 64 << 20
+
+// Namespace is the XML namespace of version v of the message name, e.g.
+// Namespace("camt.054", 8) is urn:iso:std:iso:20022:tech:xsd:camt.054.001.08.
+func Namespace(name string, v int) string {
+	return fmt.Sprintf("urn:iso:std:iso:20022:tech:xsd:%s.001.%02d", name, v)
+}
+
+// Message is an ISO 20022 message in the versions that a package reads.
+type Message struct {
+	Name        string // e.g. "camt.054"
+	Noun        string // what errors call a file of it, e.g. "notification"
+	First, Last int    // the versions read, e.g. 2 and 10 for .001.02 to .001.10
+}
+
+// Decode decodes the Document of data into v, as DecodeDocument does, once it has checked
+// that data is not larger than MaxSize, and checks that the Document's namespace is that of
+// a version of m.
+func (m Message) Decode(data []byte, v any) error {
+	if len(data) > MaxSize {
+		return fmt.Errorf("the %s has %d bytes, more than %d", m.Noun, len(data), MaxSize)
+	}
+	root, err := DecodeDocument(bytes.NewReader(data), v)
+	if err != nil {
+		return err
+	}
+	for n := m.First; n <= m.Last; n++ {
+		if root.Space == Namespace(m.Name, n) {
+			return nil
+		}
+	}
+	return fmt.Errorf("root element {%s}%s is not the Document of %s.001.%02d to .001.%02d",
+		root.Space, root.Local, m.Name, m.First, m.Last)
+}
 
 // DecodeDocument decodes the root element of r, which must be Document, into v and returns
 // its name. Only white space, comments and processing instructions may surround it; a DOCTYPE
@@ -49,6 +90,21 @@ func DecodeDocument(r io.Reader, v any) (xml.Name, error) {
 	}
 }
 
+// Encode writes doc, a Document, to w: the XML declaration, the document indented by two
+// spaces and a final line break.
+func Encode(w io.Writer, doc any) error {
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
 // ParseDateTime reads an ISODateTime; one without a zone is Rome time.
 func ParseDateTime(s string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339, s)
@@ -56,4 +112,44 @@ func ParseDateTime(s string) (time.Time, error) {
 		t, err = time.ParseInLocation("2006-01-02T15:04:05", s, date.Rome)
 	}
 	return t, err
+}
+
+// ValidTime reports whether t, in Rome, is in the years 1900 to 9999: since 1900 Rome's
+// offsets from UTC are whole minutes, as ISODateTime writes them.
+func ValidTime(t time.Time) bool {
+	y := t.In(date.Rome).Year()
+	return y >= 1900 && y <= 9999
+}
+
+// ValidDate reports whether d is a day of the calendar with a four-digit year, as ISODate
+// writes it.
+func ValidDate(d date.Date) bool {
+	return d.Year >= 1 && d.Year <= 9999 && date.Of(d.Time()) == d
+}
+
+// IDProblem says what is wrong with s as an identifier of a report (Max35Text: 1 to 35
+// characters, none a control character), or "".
+func IDProblem(s string) string {
+	switch {
+	case s == "":
+		return "is missing"
+	case utf8.RuneCountInString(s) > 35:
+		return "is longer than 35 characters"
+	case !chars.Printable(s):
+		return "has control characters or is not UTF-8"
+	}
+	return ""
+}
+
+// ReasonCode reports whether s is an ISO reason code: 4 capital letters or digits.
+func ReasonCode(s string) bool {
+	if len(s) != 4 {
+		return false
+	}
+	for _, r := range s {
+		if (r < 'A' || r > 'Z') && (r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
 }
