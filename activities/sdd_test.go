@@ -31,6 +31,7 @@ import (
 	"incasso/db/dbgen"
 	"incasso/devstack/banksim"
 	"incasso/devstack/fakeclock"
+	"incasso/devstack/jsontest"
 	"incasso/devstack/specs"
 	"incasso/domain/date"
 	"incasso/domain/money"
@@ -143,20 +144,7 @@ func (sf *sddFixture) poll(t *testing.T, a *activities.SDD) (int, error) {
 // control calls the simulator's /sim/ controls and requires the status.
 func (sf *sddFixture) control(t *testing.T, method, path string, body any, status int) []byte {
 	t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		require.NoError(t, err)
-		r = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, sf.bankURL+path, r)
-	require.NoError(t, err)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	require.Equal(t, status, resp.StatusCode, "%s %s: %s", method, path, data)
+	_, data := jsontest.Call(t, method, sf.bankURL+path, body, status)
 	return data
 }
 

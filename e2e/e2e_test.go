@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -21,6 +20,7 @@ import (
 	"incasso/app/config"
 	"incasso/devstack"
 	"incasso/devstack/devdb"
+	"incasso/devstack/jsontest"
 	"incasso/devstack/mailsink"
 	"incasso/devstack/pagopasim"
 	"incasso/devstack/temporaldev"
@@ -98,25 +98,11 @@ func start(t *testing.T, configure ...func(*config.Config)) *env {
 // call sends a request with the API key and decodes the JSON answer into out.
 func (e *env) call(t *testing.T, method, url string, body any, out any) int {
 	t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		require.NoError(t, err)
-		r = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, url, r)
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+e.apiKey)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := e.http.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
+	status, data := jsontest.Call(t, method, url, body, 0, "Authorization", "Bearer "+e.apiKey)
 	if out != nil && len(data) > 0 {
 		require.NoError(t, json.Unmarshal(data, out), string(data))
 	}
-	return resp.StatusCode
+	return status
 }
 
 type debtView struct {

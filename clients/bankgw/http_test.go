@@ -3,8 +3,6 @@ package bankgw_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -20,9 +18,9 @@ import (
 	"incasso/clients/bankgw"
 	"incasso/devstack/banksim"
 	"incasso/devstack/fakeclock"
+	"incasso/devstack/jsontest"
 	"incasso/devstack/sddtest"
 	"incasso/domain/date"
-	"incasso/domain/money"
 	"incasso/domain/sepa/camt054"
 	"incasso/domain/sepa/pain002"
 	"incasso/domain/sepa/pain008"
@@ -46,31 +44,7 @@ func testBank(t *testing.T, cfg banksim.Config) (string, *bankgw.HTTP) {
 // control posts v as JSON to a /sim/ route of the bank at url and requires the status.
 func control(t *testing.T, url, path string, v any, status int) {
 	t.Helper()
-	body, err := json.Marshal(v)
-	require.NoError(t, err)
-	resp, err := http.Post(url+path, "application/json", bytes.NewReader(body))
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	msg, _ := io.ReadAll(resp.Body)
-	require.Equal(t, status, resp.StatusCode, "%s", msg)
-}
-
-// transactions returns n transactions: EndToEndIds <prefix>-1..n, mandates MND-1..n,
-// amounts 10.01, 10.02...
-func transactions(prefix string, n int) []pain008.Transaction {
-	txs := make([]pain008.Transaction, n)
-	for i := range txs {
-		txs[i] = pain008.Transaction{
-			EndToEndID:     fmt.Sprintf("%s-%d", prefix, i+1),
-			Amount:         money.Cents(1001 + i),
-			MandateID:      fmt.Sprintf("MND-%d", i+1),
-			MandateSigned:  date.Date{Year: 2025, Month: time.June, Day: 1},
-			DebtorName:     "Mario Rossi",
-			DebtorIBAN:     "IT60X0542811101000000123456",
-			RemittanceInfo: fmt.Sprintf("Rata %d TARI 2026", i+1),
-		}
-	}
-	return txs
+	jsontest.Call(t, http.MethodPost, url+path, v, status)
 }
 
 // The whole journey of a file: submitted, not ready before the delay, then a pain.002 that
@@ -83,7 +57,7 @@ func TestSubmitAndStatusReport(t *testing.T) {
 	control(t, url, "/sim/bank/rules", banksim.Rule{MandateID: "MND-2", Code: "AM04", Times: 1}, http.StatusNoContent)
 
 	const msgID = "MSG/2026-03 A" // a slash and a space: the report's path escapes them
-	require.NoError(t, gw.Submit(ctx, msgID, bytes.NewReader(sddtest.Pain008(t, pain008.V08, msgID, transactions("E2E-A", 3)))))
+	require.NoError(t, gw.Submit(ctx, msgID, bytes.NewReader(sddtest.Pain008(t, pain008.V08, msgID, sddtest.Transactions("E2E-A", 3)))))
 
 	_, err := gw.StatusReport(ctx, msgID)
 	require.ErrorIs(t, err, bankgw.ErrNotReady)
@@ -118,11 +92,11 @@ func TestResubmission(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	_, gw := testBank(t, banksim.Config{})
-	file := sddtest.Pain008(t, pain008.V08, "MSG-B", transactions("E2E-B", 3))
+	file := sddtest.Pain008(t, pain008.V08, "MSG-B", sddtest.Transactions("E2E-B", 3))
 	require.NoError(t, gw.Submit(ctx, "MSG-B", bytes.NewReader(file)))
 	require.NoError(t, gw.Submit(ctx, "MSG-B", bytes.NewReader(file)), "the same file again is accepted")
 
-	other := sddtest.Pain008(t, pain008.V08, "MSG-B", transactions("E2E-B", 2))
+	other := sddtest.Pain008(t, pain008.V08, "MSG-B", sddtest.Transactions("E2E-B", 2))
 	err := gw.Submit(ctx, "MSG-B", bytes.NewReader(other))
 	require.ErrorIs(t, err, bankgw.ErrConflict)
 	require.NotErrorIs(t, err, bankgw.ErrRejected)
@@ -130,7 +104,7 @@ func TestResubmission(t *testing.T) {
 
 func TestInvalidFileIsRejected(t *testing.T) {
 	t.Parallel()
-	file := sddtest.Pain008(t, pain008.V08, "MSG-C", transactions("E2E-C", 3))
+	file := sddtest.Pain008(t, pain008.V08, "MSG-C", sddtest.Transactions("E2E-C", 3))
 	tests := []struct {
 		name, msgID string
 		file        []byte
@@ -164,8 +138,8 @@ func TestFileRejectedAsAWhole(t *testing.T) {
 	clk := fakeclock.New(time.Date(2026, 3, 2, 10, 0, 0, 0, date.Rome))
 	url, gw := testBank(t, banksim.Config{Now: clk.Now})
 	control(t, url, "/sim/bank/file-reject", banksim.FileReject{Code: "FF01"}, http.StatusNoContent)
-	require.NoError(t, gw.Submit(ctx, "MSG-D1", bytes.NewReader(sddtest.Pain008(t, pain008.V08, "MSG-D1", transactions("E2E-D1", 3)))))
-	require.NoError(t, gw.Submit(ctx, "MSG-D2", bytes.NewReader(sddtest.Pain008(t, pain008.V08, "MSG-D2", transactions("E2E-D2", 3)))))
+	require.NoError(t, gw.Submit(ctx, "MSG-D1", bytes.NewReader(sddtest.Pain008(t, pain008.V08, "MSG-D1", sddtest.Transactions("E2E-D1", 3)))))
+	require.NoError(t, gw.Submit(ctx, "MSG-D2", bytes.NewReader(sddtest.Pain008(t, pain008.V08, "MSG-D2", sddtest.Transactions("E2E-D2", 3)))))
 	clk.Advance(2 * time.Second)
 
 	raw, err := gw.StatusReport(ctx, "MSG-D1")
@@ -190,7 +164,7 @@ func TestReturnsAndRefunds(t *testing.T) {
 	clk := fakeclock.New(time.Date(2026, 3, 2, 10, 0, 0, 0, date.Rome))
 	url, gw := testBank(t, banksim.Config{Now: clk.Now})
 	control(t, url, "/sim/bank/rules", banksim.Rule{MandateID: "MND-2", Code: "AM04"}, http.StatusNoContent)
-	require.NoError(t, gw.Submit(ctx, "MSG-E", bytes.NewReader(sddtest.Pain008(t, pain008.V08, "MSG-E", transactions("E2E-E", 3)))))
+	require.NoError(t, gw.Submit(ctx, "MSG-E", bytes.NewReader(sddtest.Pain008(t, pain008.V08, "MSG-E", sddtest.Transactions("E2E-E", 3)))))
 
 	control(t, url, "/sim/bank/returns", banksim.Return{EndToEndID: "E2E-E-1", Reason: "AM04"}, http.StatusConflict) // not collected yet
 	clk.Advance(2 * time.Second)
@@ -280,7 +254,7 @@ func serve(t *testing.T, h http.Handler, opts ...bankgw.Option) *bankgw.HTTP {
 func TestOneAttemptByDefault(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	data := sddtest.Pain008(t, pain008.V08, "MSG-J", transactions("E2E-J", 1))
+	data := sddtest.Pain008(t, pain008.V08, "MSG-J", sddtest.Transactions("E2E-J", 1))
 	calls := map[string]struct {
 		answer answer
 		call   func(*bankgw.HTTP) error
@@ -331,7 +305,7 @@ func TestErrorsDoNotEchoTheBank(t *testing.T) {
 // With WithRetry, a file on disk is streamed again, whole, on every retry.
 func TestSubmitRetriesWithTheWholeFile(t *testing.T) {
 	t.Parallel()
-	data := sddtest.Pain008(t, pain008.V08, "MSG-F", transactions("E2E-F", 3))
+	data := sddtest.Pain008(t, pain008.V08, "MSG-F", sddtest.Transactions("E2E-F", 3))
 	path := filepath.Join(t.TempDir(), "MSG-F.xml")
 	require.NoError(t, os.WriteFile(path, data, 0o600))
 	f, err := os.Open(path)
@@ -353,7 +327,7 @@ func TestSubmitRetriesWithTheWholeFile(t *testing.T) {
 // failure is the caller's.
 func TestSubmitDoesNotRetryAStream(t *testing.T) {
 	t.Parallel()
-	data := sddtest.Pain008(t, pain008.V08, "MSG-G", transactions("E2E-G", 3))
+	data := sddtest.Pain008(t, pain008.V08, "MSG-G", sddtest.Transactions("E2E-G", 3))
 	s := &script{answers: []answer{{status: 503}, {status: 202}}}
 	err := serve(t, s, fast).Submit(context.Background(), "MSG-G", io.MultiReader(bytes.NewReader(data)))
 	var se *bankgw.StatusError

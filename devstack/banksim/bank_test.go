@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -19,9 +18,9 @@ import (
 	"incasso/clients/bankgw"
 	"incasso/devstack/banksim"
 	"incasso/devstack/fakeclock"
+	"incasso/devstack/jsontest"
 	"incasso/devstack/sddtest"
 	"incasso/domain/date"
-	"incasso/domain/money"
 	"incasso/domain/sepa/pain002"
 	"incasso/domain/sepa/pain008"
 )
@@ -44,38 +43,8 @@ func testBank(t *testing.T, cfg banksim.Config) (string, *bankgw.HTTP) {
 // returns the body of the answer.
 func call(t *testing.T, method, url string, v any, status int) []byte {
 	t.Helper()
-	var body io.Reader
-	if v != nil {
-		b, err := json.Marshal(v)
-		require.NoError(t, err)
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, url, body)
-	require.NoError(t, err)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	require.Equal(t, status, resp.StatusCode, "%s", data)
+	_, data := jsontest.Call(t, method, url, v, status)
 	return data
-}
-
-// transactions returns n transactions: EndToEndIds <prefix>-1..n, mandates MND-1..n.
-func transactions(prefix string, n int) []pain008.Transaction {
-	txs := make([]pain008.Transaction, n)
-	for i := range txs {
-		txs[i] = pain008.Transaction{
-			EndToEndID:     fmt.Sprintf("%s-%d", prefix, i+1),
-			Amount:         money.Cents(1001 + i),
-			MandateID:      fmt.Sprintf("MND-%d", i+1),
-			MandateSigned:  date.Date{Year: 2025, Month: time.June, Day: 1},
-			DebtorName:     "Mario Rossi",
-			DebtorIBAN:     "IT60X0542811101000000123456",
-			RemittanceInfo: fmt.Sprintf("Rata %d TARI 2026", i+1),
-		}
-	}
-	return txs
 }
 
 // rejects submits file to a new bank with cfg and returns the reason of every rejected
@@ -117,7 +86,7 @@ func count(rejects map[string]string, code string) int {
 func TestSeededRatesAreReproducible(t *testing.T) {
 	t.Parallel()
 	cfg := banksim.Config{Seed: 42, RejectRates: map[string]float64{"AM04": 0.1, "MD01": 0.05}}
-	txs := transactions("E2E", 2000)
+	txs := sddtest.Transactions("E2E", 2000)
 	first := rejects(t, cfg, "MSG-1", sddtest.Pain008(t, pain008.V08, "MSG-1", txs))
 	require.Equal(t, first, rejects(t, cfg, "MSG-1", sddtest.Pain008(t, pain008.V08, "MSG-1", txs)), "another bank, the same seed")
 
@@ -137,7 +106,7 @@ func TestSeededRatesAreReproducible(t *testing.T) {
 func TestEveryTransactionRejected(t *testing.T) {
 	t.Parallel()
 	cfg := banksim.Config{RejectRates: map[string]float64{"AC04": 1}}
-	got := rejects(t, cfg, "MSG-1", sddtest.Pain008(t, pain008.V02, "MSG-1", transactions("E2E", 3)))
+	got := rejects(t, cfg, "MSG-1", sddtest.Pain008(t, pain008.V02, "MSG-1", sddtest.Transactions("E2E", 3)))
 	require.Equal(t, map[string]string{"E2E-1": "AC04", "E2E-2": "AC04", "E2E-3": "AC04"}, got)
 }
 
@@ -152,7 +121,7 @@ func TestRulesAndFilesSummary(t *testing.T) {
 	call(t, "POST", url+"/sim/bank/rules", banksim.Rule{MandateID: "*", Code: "MS03"}, http.StatusNoContent)
 
 	submit := func(msgID string, p pain008.Profile) {
-		require.NoError(t, gw.Submit(ctx, msgID, bytes.NewReader(sddtest.Pain008(t, p, msgID, transactions(msgID, 3)))))
+		require.NoError(t, gw.Submit(ctx, msgID, bytes.NewReader(sddtest.Pain008(t, p, msgID, sddtest.Transactions(msgID, 3)))))
 	}
 	submit("MSG-1", pain008.V08) // 1: MS03 (any), 3: MD01
 	submit("MSG-2", pain008.V02) // 3: MD01, its last time
@@ -213,7 +182,7 @@ func TestNotificationsPaging(t *testing.T) {
 	ctx := context.Background()
 	clk := fakeclock.New(time.Date(2026, 3, 2, 10, 0, 0, 0, date.Rome))
 	url, gw := testBank(t, banksim.Config{Now: clk.Now})
-	require.NoError(t, gw.Submit(ctx, "MSG-1", bytes.NewReader(sddtest.Pain008(t, pain008.V08, "MSG-1", transactions("E2E", 3)))))
+	require.NoError(t, gw.Submit(ctx, "MSG-1", bytes.NewReader(sddtest.Pain008(t, pain008.V08, "MSG-1", sddtest.Transactions("E2E", 3)))))
 	clk.Advance(2 * time.Second)
 	var ids []string
 	for i := 1; i <= 3; i++ {

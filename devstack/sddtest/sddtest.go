@@ -4,6 +4,7 @@ package sddtest
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 	"time"
 
@@ -39,4 +40,22 @@ func Pain008(t testing.TB, p pain008.Profile, msgID string, txs []pain008.Transa
 	}
 	require.NoError(t, w.Close())
 	return buf.Bytes()
+}
+
+// Transactions returns n transactions: EndToEndIds <prefix>-1..n, mandates MND-1..n, amounts
+// 10.01, 10.02...
+func Transactions(prefix string, n int) []pain008.Transaction {
+	txs := make([]pain008.Transaction, n)
+	for i := range txs {
+		txs[i] = pain008.Transaction{
+			EndToEndID:     fmt.Sprintf("%s-%d", prefix, i+1),
+			Amount:         money.Cents(1001 + i),
+			MandateID:      fmt.Sprintf("MND-%d", i+1),
+			MandateSigned:  date.Date{Year: 2025, Month: time.June, Day: 1},
+			DebtorName:     "Mario Rossi",
+			DebtorIBAN:     "IT60X0542811101000000123456",
+			RemittanceInfo: fmt.Sprintf("Rata %d TARI 2026", i+1),
+		}
+	}
+	return txs
 }
