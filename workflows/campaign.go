@@ -104,7 +104,8 @@ func Campaign(ctx workflow.Context, in CampaignInput) error {
 		}
 	}
 	setStatus := func(status string) error {
-		return workflow.ExecuteActivity(ctx, ActivitySetCampaignStatus, in.CampaignID, status).Get(ctx, nil)
+		_, err := run(ctx, call2(CampaignActivities.SetCampaignStatus, in.CampaignID, status))
+		return err
 	}
 	if in.AfterRow == 0 && !in.Paused {
 		if err := setStatus(CampaignRunning); err != nil {
@@ -133,9 +134,8 @@ func Campaign(ctx workflow.Context, in CampaignInput) error {
 			workflow.SetCurrentDetails(ctx, fmt.Sprintf("Cancelled after row %d: no more debts are launched.", in.AfterRow))
 			return setStatus(CampaignCancelled)
 		}
-		var res LaunchResult
-		err := workflow.ExecuteActivity(ctx, ActivityLaunchRows,
-			LaunchBatch{CampaignID: in.CampaignID, AfterRow: in.AfterRow, Limit: batch, Rate: in.Rate}).Get(ctx, &res)
+		res, err := run(ctx, call1R(CampaignActivities.LaunchRows,
+			LaunchBatch{CampaignID: in.CampaignID, AfterRow: in.AfterRow, Limit: batch, Rate: in.Rate}))
 		if err != nil {
 			return fmt.Errorf("launch rows after %d: %w", in.AfterRow, err)
 		}
@@ -153,5 +153,6 @@ func Campaign(ctx workflow.Context, in CampaignInput) error {
 // withdrawn from pagoPA and the debtors told, by each debt's own cancel update.
 func CampaignWithdraw(ctx workflow.Context, in WithdrawInput) error {
 	ctx = workflow.WithActivityOptions(ctx, campaignActivity)
-	return workflow.ExecuteActivity(ctx, ActivityWithdrawDebts, in).Get(ctx, nil)
+	_, err := run(ctx, call1(CampaignActivities.WithdrawDebts, in))
+	return err
 }

@@ -73,7 +73,8 @@ func CollectionRun(ctx workflow.Context, in CollectionRunInput) (CollectionRunRe
 		StartToCloseTimeout: 30 * time.Minute, HeartbeatTimeout: 2 * time.Minute, Summary: "Write the pain.008 and submit it to the bank",
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumInterval: 5 * time.Minute, NonRetryableErrorTypes: []string{"InvalidInput"}},
 	})
-	if err := workflow.ExecuteActivity(ctx1, ActivitySubmitFile, ref).Get(ctx, &result.SubmittedFile); err != nil {
+	var err error
+	if result.SubmittedFile, err = run(ctx1, call1R(SDDActivities.SubmitCollectionFile, ref)); err != nil {
 		return result, fmt.Errorf("submit file: %w", err)
 	}
 	if result.Transactions == 0 {
@@ -87,14 +88,14 @@ func CollectionRun(ctx workflow.Context, in CollectionRunInput) (CollectionRunRe
 		StartToCloseTimeout: time.Hour, HeartbeatTimeout: 2 * time.Minute, Summary: "Wait for and record the pain.002 status report",
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Minute, BackoffCoefficient: 2, MaximumInterval: 2 * time.Hour},
 	})
-	if err := workflow.ExecuteActivity(ctx2, ActivityFetchStatusReport, ref).Get(ctx, &result.RunOutcome); err != nil {
+	if result.RunOutcome, err = run(ctx2, call1R(SDDActivities.FetchStatusReport, ref)); err != nil {
 		return result, fmt.Errorf("status report: %w", err)
 	}
 	ctx3 := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Hour, HeartbeatTimeout: time.Minute, Summary: "Tell each plan its outcome",
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumInterval: 5 * time.Minute},
 	})
-	if err := workflow.ExecuteActivity(ctx3, ActivityNotifyPlans, ref).Get(ctx, &result.Notified); err != nil {
+	if result.Notified, err = run(ctx3, call1R(SDDActivities.NotifyPlans, ref)); err != nil {
 		return result, fmt.Errorf("notify plans: %w", err)
 	}
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("File %s: %d accepted, %d rejected; %d plans told.",
@@ -112,7 +113,5 @@ func BankNotifications(ctx workflow.Context) (int, error) {
 		StartToCloseTimeout: 10 * time.Minute, HeartbeatTimeout: time.Minute, Summary: "Read returns and refunds from the bank",
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 10 * time.Second, MaximumInterval: 5 * time.Minute, MaximumAttempts: 5},
 	})
-	var returns int
-	err := workflow.ExecuteActivity(ctx, ActivityPollBank).Get(ctx, &returns)
-	return returns, err
+	return run(ctx, call0(SDDActivities.PollBankNotifications))
 }

@@ -1,6 +1,13 @@
 package workflows
 
-import "context"
+import (
+	"context"
+	"reflect"
+	"runtime"
+	"strings"
+
+	"go.temporal.io/sdk/workflow"
+)
 
 // The activities the workflows call, one interface per struct of dependencies in package
 // activities, which asserts at compile time that it implements them
@@ -60,4 +67,58 @@ type RecoveryActivities interface {
 // ArchiveActivities delete the messages past their retention.
 type ArchiveActivities interface {
 	PurgeArchive(ctx context.Context, in PurgeInput) (PurgeResult, error)
+}
+
+// An activityCall is a call of a contract activity, built from the interface's method
+// expression by call0 ... call2R (e.g. call1(DebtActivities.IssueNotice, debtID)): the compiler
+// checks the arguments and the result type R against the method, and the activity's name is
+// the method's. R is none for an activity that returns only an error.
+type activityCall[R any] struct {
+	name string
+	args []any
+}
+
+// none is the result of an activity that returns only an error.
+type none struct{}
+
+func call0[I, R any](m func(I, context.Context) (R, error)) activityCall[R] {
+	return activityCall[R]{name: methodName(m)}
+}
+
+func call1[I, A any](m func(I, context.Context, A) error, a A) activityCall[none] {
+	return activityCall[none]{name: methodName(m), args: []any{a}}
+}
+
+func call1R[I, A, R any](m func(I, context.Context, A) (R, error), a A) activityCall[R] {
+	return activityCall[R]{name: methodName(m), args: []any{a}}
+}
+
+func call2[I, A, B any](m func(I, context.Context, A, B) error, a A, b B) activityCall[none] {
+	return activityCall[none]{name: methodName(m), args: []any{a, b}}
+}
+
+func call2R[I, A, B, R any](m func(I, context.Context, A, B) (R, error), a A, b B) activityCall[R] {
+	return activityCall[R]{name: methodName(m), args: []any{a, b}}
+}
+
+// methodName is the name of the method m is an expression of ("incasso/workflows.DebtActivities.IssueNotice"
+// gives "IssueNotice"), as the worker registers it.
+func methodName(m any) string {
+	name := runtime.FuncForPC(reflect.ValueOf(m).Pointer()).Name()
+	return name[strings.LastIndexByte(name, '.')+1:]
+}
+
+// run starts c as an activity with ctx's options and waits for its result.
+func run[R any](ctx workflow.Context, c activityCall[R]) (R, error) {
+	return result(ctx, c, workflow.ExecuteActivity(ctx, c.name, c.args...))
+}
+
+// result waits for f, the future of c, and decodes c's result.
+func result[R any](ctx workflow.Context, _ activityCall[R], f workflow.Future) (R, error) {
+	var r R
+	if _, ok := any(r).(none); ok {
+		return r, f.Get(ctx, nil)
+	}
+	err := f.Get(ctx, &r)
+	return r, err
 }

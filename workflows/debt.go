@@ -271,8 +271,7 @@ func (w *debtWorkflow) issue(ctx workflow.Context) error {
 		return w.issueInOne(ctx)
 	}
 	ctx = workflow.WithActivityOptions(ctx, issueOptions)
-	err := workflow.ExecuteActivity(withSummary(ctx, "Register the position with pagoPA GPD"),
-		ActivityRegisterPosition, w.in.DebtID).Get(ctx, nil)
+	_, err := run(withSummary(ctx, "Register the position with pagoPA GPD"), call1(DebtActivities.RegisterPosition, w.in.DebtID))
 	if err != nil {
 		return fmt.Errorf("register position: %w", err)
 	}
@@ -290,7 +289,7 @@ func (w *debtWorkflow) issue(ctx workflow.Context) error {
 func (w *debtWorkflow) issueInOne(ctx workflow.Context) error {
 	opts := issueOptions
 	opts.StartToCloseTimeout, opts.Summary = 2*time.Minute, "Register the position with GPD, render the notice, email it"
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), ActivityIssueNotice, w.in.DebtID).Get(ctx, nil)
+	_, err := run(workflow.WithActivityOptions(ctx, opts), call1(DebtActivities.IssueNotice, w.in.DebtID))
 	if err != nil {
 		return fmt.Errorf("issue notice: %w", err)
 	}
@@ -309,26 +308,24 @@ var localOptions = workflow.LocalActivityOptions{
 	RetryPolicy: &temporal.RetryPolicy{MaximumInterval: time.Minute, NonRetryableErrorTypes: []string{"InvalidInput"}},
 }
 
-// execute runs a short database activity: locally in debts started since the one-activity
-// issue, as a regular activity in older ones (their histories say so).
-func (w *debtWorkflow) execute(ctx workflow.Context, opts workflow.ActivityOptions, name string, args ...any) workflow.Future {
+// runShort runs a short database activity of debt w: locally in debts started since the
+// one-activity issue, as a regular activity in older ones (their histories say so).
+func runShort[R any](ctx workflow.Context, w *debtWorkflow, opts workflow.ActivityOptions, c activityCall[R]) (R, error) {
 	if w.local {
 		lo := localOptions
 		lo.Summary = opts.Summary
-		return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, lo), name, args...)
+		return result(ctx, c, workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, lo), c.name, c.args...))
 	}
-	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), name, args...)
+	return result(ctx, c, workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), c.name, c.args...))
 }
 
 // sendNotice renders the notice of the debt's current revision and emails it to the debtor.
 func (w *debtWorkflow) sendNotice(ctx workflow.Context, summary string) error {
-	var documentID int64
-	err := workflow.ExecuteActivity(withSummary(ctx, "Render the payment notice PDF"),
-		ActivityRenderNotice, w.in.DebtID).Get(ctx, &documentID)
+	documentID, err := run(withSummary(ctx, "Render the payment notice PDF"), call1R(DebtActivities.RenderNotice, w.in.DebtID))
 	if err != nil {
 		return fmt.Errorf("render notice: %w", err)
 	}
-	err = workflow.ExecuteActivity(withSummary(ctx, summary), ActivitySendNotice, w.in.DebtID, documentID).Get(ctx, nil)
+	_, err = run(withSummary(ctx, summary), call2(DebtActivities.SendNotice, w.in.DebtID, documentID))
 	if err != nil {
 		return fmt.Errorf("send notice: %w", err)
 	}
@@ -462,8 +459,8 @@ func (w *debtWorkflow) cancel(ctx workflow.Context, req CancelRequest) error {
 		return err
 	}
 	ctx = workflow.WithActivityOptions(ctx, issueOptions)
-	err := workflow.ExecuteActivity(withSummary(ctx, "Invalidate the position in GPD and record the cancellation"),
-		ActivityCancelPosition, w.in.DebtID, req.Reason).Get(ctx, nil)
+	_, err := run(withSummary(ctx, "Invalidate the position in GPD and record the cancellation"),
+		call2(DebtActivities.CancelPosition, w.in.DebtID, req.Reason))
 	if err != nil {
 		return fmt.Errorf("cancel position: %w", err)
 	}
@@ -472,8 +469,7 @@ func (w *debtWorkflow) cancel(ctx workflow.Context, req CancelRequest) error {
 	if w.receiptID != "" { // a receipt came in meanwhile: it will be flagged for refund
 		return nil
 	}
-	err = workflow.ExecuteActivity(withSummary(ctx, "Email the cancellation to the debtor"),
-		ActivitySendCancellation, w.in.DebtID).Get(ctx, nil)
+	_, err = run(withSummary(ctx, "Email the cancellation to the debtor"), call1(DebtActivities.SendCancellation, w.in.DebtID))
 	if err != nil { // the debt is cancelled all the same; the failure is visible in the history
 		workflow.GetLogger(ctx).Error("cancellation message not sent", "error", err)
 	}
@@ -489,8 +485,7 @@ func (w *debtWorkflow) change(ctx workflow.Context, req ChangeRequest) (ChangeRe
 	}
 	ctx = workflow.WithActivityOptions(ctx, issueOptions)
 	in := ChangeInput{DebtID: w.in.DebtID, Revision: w.revision + 1, ChangeRequest: req}
-	err := workflow.ExecuteActivity(withSummary(ctx, "Update the position in GPD and record the change"),
-		ActivityChangePosition, in).Get(ctx, nil)
+	_, err := run(withSummary(ctx, "Update the position in GPD and record the change"), call1(DebtActivities.ChangePosition, in))
 	if err != nil {
 		return ChangeResult{}, fmt.Errorf("change position: %w", err)
 	}
@@ -526,7 +521,7 @@ func (w *debtWorkflow) setStatus(ctx workflow.Context, status string) error {
 		Summary:             "Record status " + status,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumInterval: time.Minute},
 	}
-	if err := w.execute(ctx, opts, ActivitySetStatus, w.in.DebtID, status).Get(ctx, nil); err != nil {
+	if _, err := runShort(ctx, w, opts, call2(DebtActivities.SetStatus, w.in.DebtID, status)); err != nil {
 		return fmt.Errorf("set status %s: %w", status, err)
 	}
 	w.status = status

@@ -32,9 +32,8 @@ func (w *debtWorkflow) requestPlan(ctx workflow.Context, req PlanRequest) (PlanC
 		return PlanCreated{}, err
 	}
 	ctx = workflow.WithActivityOptions(ctx, issueOptions)
-	var created PlanCreated
-	err := workflow.ExecuteActivity(withSummary(ctx, "Record the instalment plan and publish its instalments in GPD"),
-		ActivityCreatePlan, w.in.DebtID, req).Get(ctx, &created)
+	created, err := run(withSummary(ctx, "Record the instalment plan and publish its instalments in GPD"),
+		call2R(PlanActivities.CreatePlan, w.in.DebtID, req))
 	if err != nil {
 		return created, fmt.Errorf("create plan: %w", err)
 	}

@@ -189,8 +189,7 @@ func (w *debtWorkflow) startLadder(ctx workflow.Context) error {
 func (w *debtWorkflow) loadPolicy(ctx workflow.Context) (Policy, error) {
 	opts := issueOptions
 	opts.Summary = "Load the reminder policy of the service"
-	var p Policy
-	err := w.execute(ctx, opts, ActivityLoadPolicy, w.in.DebtID).Get(ctx, &p)
+	p, err := runShort(ctx, w, opts, call1R(DebtActivities.LoadPolicy, w.in.DebtID))
 	if err != nil {
 		return p, fmt.Errorf("load reminder policy: %w", err)
 	}
@@ -226,8 +225,7 @@ func (w *debtWorkflow) takeStep(ctx workflow.Context) error {
 	step := l.policy.Steps[l.next]
 	in := StepInput{DebtID: w.in.DebtID, Step: step, PolicyVersion: l.policy.Version}
 	actx := workflow.WithActivityOptions(ctx, reminderOptions)
-	err := workflow.ExecuteActivity(withSummary(actx, "Reminder step "+step.Name+" by "+step.Channel),
-		ActivitySendReminder, in).Get(ctx, nil)
+	_, err := run(withSummary(actx, "Reminder step "+step.Name+" by "+step.Channel), call1(DebtActivities.SendReminder, in))
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) && appErr.Type() == "MailRejected" {
 		workflow.GetLogger(ctx).Warn("reminder refused by the mail server", "step", step.Name)

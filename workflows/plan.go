@@ -370,10 +370,11 @@ var planActivityOptions = workflow.ActivityOptions{
 	},
 }
 
-func (w *planWorkflow) activity(ctx workflow.Context, summary string, name string, args ...any) workflow.Future {
+// runPlan runs an activity of the plan with the plan's options and the summary.
+func runPlan[R any](ctx workflow.Context, summary string, c activityCall[R]) (R, error) {
 	opts := planActivityOptions
 	opts.Summary = summary
-	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), name, args...)
+	return run(workflow.WithActivityOptions(ctx, opts), c)
 }
 
 // present pre-notifies the debtor of the instalment's collection date, unless told already,
@@ -388,7 +389,7 @@ func (w *planWorkflow) present(ctx workflow.Context, i *InstalmentState) error {
 		}
 		ref := InstalmentRef{PlanID: w.PlanID, Seq: i.Seq, Date: i.CollectionDate}
 		summary := fmt.Sprintf("Pre-notify instalment %d, collected on %s", i.Seq, i.CollectionDate)
-		if err := w.activity(ctx, summary, ActivityPrenotify, ref).Get(ctx, nil); err != nil {
+		if _, err := runPlan(ctx, summary, call1(PlanActivities.PrenotifyInstalment, ref)); err != nil {
 			return fmt.Errorf("pre-notify instalment %d: %w", i.Seq, err)
 		}
 		i.Prenotified = i.CollectionDate
@@ -402,9 +403,9 @@ func (w *planWorkflow) present(ctx workflow.Context, i *InstalmentState) error {
 	}
 	in := ScheduleInput{PlanID: w.PlanID, Seq: i.Seq, Attempt: i.Attempt + 1, Amount: i.Amount,
 		CollectionDate: i.CollectionDate, Account: w.Account, Calendar: w.Calendar}
-	var s Scheduled
 	summary := fmt.Sprintf("Hand instalment %d (attempt %d) to the collection of %s", i.Seq, in.Attempt, i.CollectionDate)
-	if err := w.activity(ctx, summary, ActivityScheduleCollect, in).Get(ctx, &s); err != nil {
+	s, err := runPlan(ctx, summary, call1R(PlanActivities.ScheduleCollection, in))
+	if err != nil {
 		return fmt.Errorf("schedule instalment %d: %w", i.Seq, err)
 	}
 	i.Attempt, i.EndToEndID, i.CollectionDate, i.Status = in.Attempt, s.EndToEndID, s.CollectionDate, InstalmentSubmitted
@@ -417,7 +418,7 @@ func (w *planWorkflow) present(ctx workflow.Context, i *InstalmentState) error {
 // pay records a collected instalment as paid, in incasso and in GPD, once it is final.
 func (w *planWorkflow) pay(ctx workflow.Context, i *InstalmentState) error {
 	ref := InstalmentRef{PlanID: w.PlanID, Seq: i.Seq, Date: i.CollectionDate}
-	if err := w.activity(ctx, fmt.Sprintf("Instalment %d is final: mark it paid", i.Seq), ActivityMarkInstalment, ref).Get(ctx, nil); err != nil {
+	if _, err := runPlan(ctx, fmt.Sprintf("Instalment %d is final: mark it paid", i.Seq), call1(PlanActivities.MarkInstalmentPaid, ref)); err != nil {
 		return fmt.Errorf("mark instalment %d paid: %w", i.Seq, err)
 	}
 	i.Status = InstalmentPaid
@@ -470,7 +471,7 @@ func (w *planWorkflow) notCollected(ctx workflow.Context, i *InstalmentState, re
 		return w.record(ctx, i)
 	default: // final, or re-presented as often as allowed
 		ref := InstalmentRef{PlanID: w.PlanID, Seq: i.Seq, Date: today, Reason: reason}
-		if err := w.activity(ctx, fmt.Sprintf("Instalment %d missed (%s): send a sollecito", i.Seq, reason), ActivitySendSollecito, ref).Get(ctx, nil); err != nil {
+		if _, err := runPlan(ctx, fmt.Sprintf("Instalment %d missed (%s): send a sollecito", i.Seq, reason), call1(PlanActivities.SendInstalmentSollecito, ref)); err != nil {
 			return fmt.Errorf("sollecito for instalment %d: %w", i.Seq, err)
 		}
 		i.Status = InstalmentMissed
@@ -483,7 +484,7 @@ func (w *planWorkflow) notCollected(ctx workflow.Context, i *InstalmentState, re
 // records (held).
 func (w *planWorkflow) record(ctx workflow.Context, i *InstalmentState) error {
 	ref := InstalmentRef{PlanID: w.PlanID, Seq: i.Seq, Reason: i.Reason}
-	if err := w.activity(ctx, fmt.Sprintf("Record instalment %d as %s", i.Seq, i.Status), ActivityRecordInstalment, ref, i.Status).Get(ctx, nil); err != nil {
+	if _, err := runPlan(ctx, fmt.Sprintf("Record instalment %d as %s", i.Seq, i.Status), call2(PlanActivities.RecordInstalmentStatus, ref, string(i.Status))); err != nil {
 		return fmt.Errorf("record instalment %d: %w", i.Seq, err)
 	}
 	return nil
@@ -527,8 +528,8 @@ func (w *planWorkflow) allSettled() bool {
 // yet sent to the bank are withdrawn, and the plan waits for those the bank has.
 func (w *planWorkflow) close(ctx workflow.Context) error {
 	w.Closing = true
-	var withdrawn []int
-	if err := w.activity(ctx, "Decadenza: withdraw the presentations not yet sent", ActivityWithdrawPending, w.PlanID).Get(ctx, &withdrawn); err != nil {
+	withdrawn, err := runPlan(ctx, "Decadenza: withdraw the presentations not yet sent", call1R(PlanActivities.WithdrawPendingCollections, w.PlanID))
+	if err != nil {
 		return fmt.Errorf("withdraw pending collections: %w", err)
 	}
 	w.markWithdrawn(withdrawn)
@@ -574,7 +575,8 @@ func (w *planWorkflow) finish(ctx workflow.Context) (PlanResult, error) {
 	if result.Remainder > 0 {
 		summary = fmt.Sprintf("Plan %s: issue a pagoPA notice for the remainder of %s EUR", status, result.Remainder.Decimal())
 	}
-	if err := w.activity(ctx, summary, ActivityFinishPlan, in).Get(ctx, &result.RemainderIUPD); err != nil {
+	var err error
+	if result.RemainderIUPD, err = runPlan(ctx, summary, call1R(PlanActivities.FinishPlan, in)); err != nil {
 		return PlanResult{}, fmt.Errorf("finish plan: %w", err)
 	}
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("Plan %s: collected %s EUR, remainder %s EUR.", status, result.Collected.Decimal(), result.Remainder.Decimal()))
@@ -652,12 +654,12 @@ func (w *planWorkflow) validateMandate(mandateID int64) error {
 func (w *planWorkflow) suspend(ctx workflow.Context) error {
 	w.busy = true
 	defer func() { w.busy = false }()
-	if err := w.activity(ctx, "Record the plan as suspended", ActivitySetPlanStatus, w.PlanID, PlanSuspended).Get(ctx, nil); err != nil {
+	if _, err := runPlan(ctx, "Record the plan as suspended", call2(PlanActivities.SetPlanStatus, w.PlanID, PlanSuspended)); err != nil {
 		return err
 	}
 	w.Suspended = true
-	var withdrawn []int
-	if err := w.activity(ctx, "Withdraw the presentations not yet sent", ActivityWithdrawPending, w.PlanID).Get(ctx, &withdrawn); err != nil {
+	withdrawn, err := runPlan(ctx, "Withdraw the presentations not yet sent", call1R(PlanActivities.WithdrawPendingCollections, w.PlanID))
+	if err != nil {
 		return err
 	}
 	w.markWithdrawn(withdrawn)
@@ -669,7 +671,7 @@ func (w *planWorkflow) suspend(ctx workflow.Context) error {
 func (w *planWorkflow) resume(ctx workflow.Context) error {
 	w.busy = true
 	defer func() { w.busy = false }()
-	if err := w.activity(ctx, "Record the plan as active", ActivitySetPlanStatus, w.PlanID, PlanActive).Get(ctx, nil); err != nil {
+	if _, err := runPlan(ctx, "Record the plan as active", call2(PlanActivities.SetPlanStatus, w.PlanID, PlanActive)); err != nil {
 		return err
 	}
 	w.Suspended = false
@@ -696,7 +698,7 @@ func (w *planWorkflow) releaseHeld() {
 func (w *planWorkflow) replaceMandate(ctx workflow.Context, mandateID int64) error {
 	w.busy = true
 	defer func() { w.busy = false }()
-	if err := w.activity(ctx, "Collect with the new mandate", ActivitySetPlanMandate, w.PlanID, mandateID).Get(ctx, nil); err != nil {
+	if _, err := runPlan(ctx, "Collect with the new mandate", call2(PlanActivities.SetPlanMandate, w.PlanID, mandateID)); err != nil {
 		return err
 	}
 	w.releaseHeld()

@@ -43,7 +43,5 @@ func ArchivePurge(ctx workflow.Context) (PurgeResult, error) {
 		Summary:             "Delete archived messages whose retention has expired",
 	})
 	in := PurgeInput{AsOf: date.InRome(workflow.Now(ctx)), Batch: PurgeBatch}
-	var res PurgeResult
-	err := workflow.ExecuteActivity(ctx, ActivityPurgeArchive, in).Get(ctx, &res)
-	return res, err
+	return run(ctx, call1R(ArchiveActivities.PurgeArchive, in))
 }

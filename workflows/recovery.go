@@ -30,7 +30,5 @@ func ReceiptRecovery(ctx workflow.Context) (RecoveryResult, error) {
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
 		Summary:             "Ask GPD for the receipts of unpaid notices",
 	})
-	var res RecoveryResult
-	err := workflow.ExecuteActivity(ctx, ActivityRecoverReceipts).Get(ctx, &res)
-	return res, err
+	return run(ctx, call0(RecoveryActivities.RecoverReceipts))
 }
