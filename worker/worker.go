@@ -24,8 +24,7 @@ type Activities struct {
 // names are the method names, which package workflows declares as constants.
 func New(c client.Client, taskQueue string, a Activities) worker.Worker {
 	w := worker.New(c, taskQueue, worker.Options{})
-	for _, wf := range []any{workflows.Debt, workflows.ReceiptRecovery, workflows.ArchivePurge, workflows.Campaign, workflows.CampaignWithdraw,
-		workflows.InstalmentPlan, workflows.CollectionRun, workflows.BankNotifications} {
+	for _, wf := range workflows.All() {
 		w.RegisterWorkflow(wf)
 	}
 	for _, act := range []any{a.Debts, a.Recovery, a.Archive, a.Campaigns, a.Plans, a.SDD} {
