@@ -4,26 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
-	"github.com/jackc/pgx/v5/pgtype"
 	"go.temporal.io/sdk/temporal"
 
 	"incasso/clients/gpd"
 	"incasso/db"
 	"incasso/db/dbgen"
 	"incasso/domain/date"
+	"incasso/services/debts"
 	"incasso/workflows"
 )
 
 // settled is the non-retryable error of a debt that was paid (or cancelled) before the
 // operation could change it.
-func settled(debtID int64, status string) error {
+func settled(debtID int64, status workflows.DebtStatus) error {
 	return temporal.NewNonRetryableApplicationError(fmt.Sprintf("debt %d is %s: it cannot be changed", debtID, status), workflows.ErrTypeSettled, nil)
-}
-
-func isSettled(status string) bool {
-	return status == workflows.StatusPaid || status == workflows.StatusCancelled || status == workflows.StatusSuperseded
 }
 
 // CancelPosition withdraws the debt's notice from pagoPA (GPD invalidate), so it can no longer
@@ -47,8 +42,8 @@ func (a *Debts) CancelPosition(ctx context.Context, debtID int64, reason string)
 			return err
 		}
 	}
-	_, err = dbgen.New(a.Pool).CancelDebt(ctx, dbgen.CancelDebtParams{ID: debtID, CancelReason: pgtype.Text{String: reason, Valid: true}})
-	if errors.Is(db.NotFound(err), db.ErrNotFound) { // paid in the meantime, or cancelled by a retry
+	cancelled, err := debts.Cancel(ctx, dbgen.New(a.Pool), debtID, reason)
+	if err == nil && !cancelled { // paid in the meantime, or cancelled by a retry
 		if d, err = a.load(ctx, debtID); err == nil && d.Status != workflows.StatusCancelled {
 			// The receipt beat the invalidation: incasso has the debt PAID, GPD has it INVALID.
 			logger(ctx).Warn("debt paid while being cancelled: its GPD position is invalid", "debt_id", debtID)
@@ -92,7 +87,7 @@ func (a *Debts) ChangePosition(ctx context.Context, in workflows.ChangeInput) er
 	if err != nil {
 		return err
 	}
-	if isSettled(d.Status) {
+	if d.Status.Final() {
 		return settled(in.DebtID, d.Status)
 	}
 	if in.Revision < 2 || in.Amount < 1 || in.DueDate.IsZero() || !workflows.ValidReason(in.Reason) {
@@ -130,7 +125,6 @@ func (a *Debts) ChangePosition(ctx context.Context, in workflows.ChangeInput) er
 	err = db.InTx(ctx, a.Pool, func(q *dbgen.Queries) error {
 		_, err := q.ApplyDebtChange(ctx, dbgen.ApplyDebtChangeParams{
 			ID: in.DebtID, Revision: int32(in.Revision), AmountCents: int64(in.Amount), DueDate: in.DueDate.Time(),
-			Today: date.InRome(time.Now()).Time(),
 		})
 		if errors.Is(db.NotFound(err), db.ErrNotFound) { // applied by an earlier attempt, or paid meanwhile
 			applied = false
@@ -147,7 +141,7 @@ func (a *Debts) ChangePosition(ctx context.Context, in workflows.ChangeInput) er
 		return fmt.Errorf("apply change of debt %d: %w", in.DebtID, err)
 	}
 	if !applied { // paid meanwhile, or this revision applied by an earlier attempt (checked above)
-		if d, err = a.load(ctx, in.DebtID); err == nil && isSettled(d.Status) {
+		if d, err = a.load(ctx, in.DebtID); err == nil && d.Status.Final() {
 			return settled(in.DebtID, d.Status)
 		}
 		return err

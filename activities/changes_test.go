@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -124,7 +123,7 @@ func TestCancelPosition(t *testing.T) {
 
 	t.Run("paid in the database", func(t *testing.T) {
 		d := f.issued(t, nil)
-		require.NoError(t, f.q.MarkDebtPaid(ctx, dbgen.MarkDebtPaidParams{ID: d.ID, PaidAt: pgtype.Timestamptz{Time: time.Now(), Valid: true}}))
+		settle(t, f.q, d.ID, time.Now())
 		_, err := f.run(t, f.debts.CancelPosition, d.ID, reason)
 		requireNonRetryable(t, err, workflows.ErrTypeSettled)
 		require.Equal(t, "VALID", f.position(t, d).Status, "GPD is not touched")
@@ -320,33 +319,23 @@ func TestChangePosition(t *testing.T) {
 	require.Equal(t, int32(3), f.reload(t, d.ID).Revision)
 }
 
-func TestChangePositionOverdueBecomesIssued(t *testing.T) {
+// A change moves the due date, not the status: the workflow, which knows the date, brings an
+// overdue debt back to ISSUED (services/debts.Advance is the one writer of the status).
+func TestChangePositionLeavesTheStatusToTheWorkflow(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
-	today := date.InRome(time.Now())
-	for _, tt := range []struct {
-		name string
-		due  date.Date
-		want string
-	}{
-		{"due next month", date.Of(today.Time().AddDate(0, 1, 0)), workflows.StatusIssued},
-		{"due today", today, workflows.StatusIssued},
-		{"due yesterday", date.Of(today.Time().AddDate(0, 0, -1)), workflows.StatusOverdue},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			d := f.issued(t, nil)
-			require.NoError(t, f.debts.SetStatus(ctx, d.ID, workflows.StatusOverdue))
-			_, err := f.run(t, f.debts.ChangePosition, workflows.ChangeInput{DebtID: d.ID, Revision: 2, ChangeRequest: workflows.ChangeRequest{
-				Amount: 12345, DueDate: tt.due, Reason: "nuova scadenza",
-			}})
-			require.NoError(t, err)
-			got := f.reload(t, d.ID)
-			require.Equal(t, tt.want, got.Status)
-			require.Equal(t, tt.due.String(), date.Of(got.DueDate).String())
-			require.Equal(t, int32(2), got.Revision)
-		})
-	}
+	due := date.Of(date.InRome(time.Now()).Time().AddDate(0, 1, 0))
+	d := f.issued(t, nil)
+	require.NoError(t, f.debts.SetStatus(ctx, d.ID, workflows.StatusOverdue))
+	_, err := f.run(t, f.debts.ChangePosition, workflows.ChangeInput{DebtID: d.ID, Revision: 2, ChangeRequest: workflows.ChangeRequest{
+		Amount: 12345, DueDate: due, Reason: "nuova scadenza",
+	}})
+	require.NoError(t, err)
+	got := f.reload(t, d.ID)
+	require.Equal(t, workflows.StatusOverdue, got.Status)
+	require.Equal(t, due.String(), date.Of(got.DueDate).String())
+	require.Equal(t, int32(2), got.Revision)
 }
 
 func TestChangePositionSettled(t *testing.T) {
@@ -360,7 +349,7 @@ func TestChangePositionSettled(t *testing.T) {
 	}
 
 	paid := f.issued(t, nil)
-	require.NoError(t, f.q.MarkDebtPaid(ctx, dbgen.MarkDebtPaidParams{ID: paid.ID, PaidAt: pgtype.Timestamptz{Time: time.Now(), Valid: true}}))
+	settle(t, f.q, paid.ID, time.Now())
 	_, err := f.run(t, f.debts.ChangePosition, change(paid.ID))
 	requireNonRetryable(t, err, workflows.ErrTypeSettled)
 	require.Equal(t, int64(12345), f.position(t, paid).PaymentOptions[0].Amount, "GPD is not touched")
@@ -450,7 +439,7 @@ func TestSendNoticeSettledDebt(t *testing.T) {
 	paid := f.issued(t, nil)
 	docID, err := f.debts.RenderNotice(ctx, paid.ID)
 	require.NoError(t, err)
-	require.NoError(t, f.q.MarkDebtPaid(ctx, dbgen.MarkDebtPaidParams{ID: paid.ID, PaidAt: pgtype.Timestamptz{Time: time.Now(), Valid: true}}))
+	settle(t, f.q, paid.ID, time.Now())
 	_, err = f.run(t, f.debts.SendNotice, paid.ID, docID)
 	require.NoError(t, err)
 

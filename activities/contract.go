@@ -10,5 +10,6 @@ var (
 	_ workflows.SDDActivities      = (*SDD)(nil)
 	_ workflows.CampaignActivities = (*Campaigns)(nil)
 	_ workflows.RecoveryActivities = (*Recovery)(nil)
+	_ workflows.HealActivities     = (*Healer)(nil)
 	_ workflows.ArchiveActivities  = (*Archive)(nil)
 )

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -20,6 +19,7 @@ import (
 	"incasso/domain/date"
 	"incasso/domain/money"
 	"incasso/domain/notice"
+	"incasso/services/debts"
 	"incasso/services/positions"
 	"incasso/workflows"
 )
@@ -175,32 +175,44 @@ func (a *Debts) render(ctx context.Context, d dbgen.DebtPosition) (int64, error)
 	return id, nil
 }
 
-// SetStatus records the debt's status. PAID and CANCELLED are final and stay as they are.
-// CANCELLED is only confirmed here: CancelPosition cancels, with the reason.
-func (a *Debts) SetStatus(ctx context.Context, debtID int64, status string) error {
-	if !slices.Contains(settableStatuses, status) {
-		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("unknown status %q", status), workflows.ErrTypeInvalidInput, nil)
-	}
-	if status == workflows.StatusCancelled {
-		d, err := a.load(ctx, debtID)
-		if err == nil && !isSettled(d.Status) {
-			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("debt %d is not cancelled: CancelPosition cancels a debt", debtID), workflows.ErrTypeInvalidInput, nil)
-		}
-		return err
-	}
-	_, err := dbgen.New(a.Pool).SetDebtStatus(ctx, dbgen.SetDebtStatusParams{ID: debtID, Status: status})
-	if errors.Is(db.NotFound(err), db.ErrNotFound) {
-		_, err = a.load(ctx, debtID) // nil when the status is final, InvalidInput when there is no such debt
-		return err
-	}
-	if err != nil {
-		return fmt.Errorf("set status of debt %d: %w", debtID, err)
+func (a *Debts) acknowledgePaid(ctx context.Context, debtID int64) error {
+	if err := dbgen.New(a.Pool).AcknowledgePaid(ctx, debtID); err != nil {
+		return fmt.Errorf("acknowledge payment of debt %d: %w", debtID, err)
 	}
 	return nil
 }
 
-// settableStatuses are the statuses of debt_positions (its CHECK constraint).
-var settableStatuses = []string{
-	workflows.StatusCreated, workflows.StatusIssued, workflows.StatusOverdue, workflows.StatusPaid, workflows.StatusCancelled,
-	workflows.StatusInstalments, workflows.StatusSuperseded,
+// SetStatus records a status the debt's workflow reached (services/debts.Advance writes it).
+// PAID and CANCELLED are only confirmed here: they are written, with their evidence, by the
+// receipt's recorder or the plan's end (PAID) and by CancelPosition (CANCELLED). A workflow
+// told of a receipt that was never recorded waits here, retrying, until one is; told of one
+// that was, it acknowledges it (the recovery job signals the paid debts not acknowledged).
+func (a *Debts) SetStatus(ctx context.Context, debtID int64, status workflows.DebtStatus) error {
+	switch status {
+	case workflows.StatusPaid, workflows.StatusCancelled:
+		d, err := a.load(ctx, debtID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.Status == workflows.StatusPaid && status == workflows.StatusPaid:
+			return a.acknowledgePaid(ctx, debtID)
+		case d.Status.Final(): // and stays as it is
+			return nil
+		case status == workflows.StatusPaid:
+			return fmt.Errorf("debt %d is %s: no receipt or completed plan settles it yet", debtID, d.Status)
+		}
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("debt %d is not cancelled: CancelPosition cancels a debt", debtID), workflows.ErrTypeInvalidInput, nil)
+	}
+	_, err := debts.Advance(ctx, dbgen.New(a.Pool), debtID, status)
+	switch {
+	case errors.Is(err, debts.ErrNotAdvance):
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("status %q cannot be set", status), workflows.ErrTypeInvalidInput, nil)
+	case errors.Is(err, db.ErrNotFound):
+		_, err = a.load(ctx, debtID) // InvalidInput: there is no such debt
+		return err
+	case err != nil:
+		return fmt.Errorf("set status of debt %d: %w", debtID, err)
+	}
+	return nil
 }

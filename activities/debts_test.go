@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
-	"incasso/workflows"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +14,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"incasso/services/debts"
+	"incasso/workflows"
 
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -63,6 +66,14 @@ type fixture struct {
 	simURL   string
 	debts    *activities.Debts
 	emails   atomic.Int64
+}
+
+// settle marks the debt paid through the one writer of its status, as a receipt would.
+func settle(t *testing.T, q *dbgen.Queries, id int64, at time.Time) {
+	t.Helper()
+	settled, err := debts.Settle(context.Background(), q, id, at)
+	require.NoError(t, err)
+	require.True(t, settled, "debt %d was not settled", id)
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -412,39 +423,47 @@ func TestSetStatus(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
-	status := func(id int64) string {
+	status := func(id int64) workflows.DebtStatus {
 		t.Helper()
 		d, err := f.q.GetDebt(ctx, id)
 		require.NoError(t, err)
 		return d.Status
 	}
 	d := f.insertDebt(t, nil)
-	require.Equal(t, "CREATED", status(d.ID))
+	require.Equal(t, workflows.StatusCreated, status(d.ID))
 
-	_, err := f.run(t, f.debts.SetStatus, d.ID, "ISSUED")
+	_, err := f.run(t, f.debts.SetStatus, d.ID, workflows.StatusIssued)
 	require.NoError(t, err)
-	require.Equal(t, "ISSUED", status(d.ID))
-	require.NoError(t, f.debts.SetStatus(ctx, d.ID, "ISSUED"), "setting the same status again is fine")
-	require.NoError(t, f.debts.SetStatus(ctx, d.ID, "OVERDUE"))
-	require.Equal(t, "OVERDUE", status(d.ID))
+	require.Equal(t, workflows.StatusIssued, status(d.ID))
+	require.NoError(t, f.debts.SetStatus(ctx, d.ID, workflows.StatusIssued), "setting the same status again is fine")
+	require.NoError(t, f.debts.SetStatus(ctx, d.ID, workflows.StatusOverdue))
+	require.Equal(t, workflows.StatusOverdue, status(d.ID))
 
-	require.NoError(t, f.q.MarkDebtPaid(ctx, dbgen.MarkDebtPaidParams{ID: d.ID, PaidAt: pgtype.Timestamptz{Time: time.Now(), Valid: true}}))
-	require.Equal(t, "PAID", status(d.ID))
-	for _, late := range []string{"OVERDUE", "ISSUED", "CANCELLED", "PAID"} {
+	// PAID is written by the receipt (or the plan's end), never by the workflow: told of a
+	// payment that no receipt records, SetStatus keeps failing (retryably) and changes nothing.
+	_, err = f.run(t, f.debts.SetStatus, d.ID, workflows.StatusPaid)
+	require.ErrorContains(t, err, "no receipt or completed plan settles it")
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr) && !appErr.NonRetryable(), "retried until a receipt is recorded: %v", err)
+	require.Equal(t, workflows.StatusOverdue, status(d.ID))
+
+	settle(t, f.q, d.ID, time.Now())
+	require.Equal(t, workflows.StatusPaid, status(d.ID))
+	for _, late := range []workflows.DebtStatus{workflows.StatusOverdue, workflows.StatusIssued, workflows.StatusCancelled, workflows.StatusPaid} {
 		_, err = f.run(t, f.debts.SetStatus, d.ID, late)
 		require.NoError(t, err, "a late %s is accepted and ignored", late)
-		require.Equal(t, "PAID", status(d.ID), "PAID is final: %s leaves it", late)
+		require.Equal(t, workflows.StatusPaid, status(d.ID), "PAID is final: %s leaves it", late)
 	}
 
 	cancelled := f.insertDebt(t, nil)
-	_, err = f.run(t, f.debts.SetStatus, cancelled.ID, "CANCELLED")
+	_, err = f.run(t, f.debts.SetStatus, cancelled.ID, workflows.StatusCancelled)
 	requireNonRetryable(t, err, workflows.ErrTypeInvalidInput)
-	require.Equal(t, "CREATED", status(cancelled.ID), "only CancelPosition cancels, with a reason")
+	require.Equal(t, workflows.StatusCreated, status(cancelled.ID), "only CancelPosition cancels, with a reason")
 	_, err = f.q.CancelDebt(ctx, dbgen.CancelDebtParams{ID: cancelled.ID, CancelReason: pgtype.Text{String: "duplicate", Valid: true}})
 	require.NoError(t, err)
-	require.NoError(t, f.debts.SetStatus(ctx, cancelled.ID, "CANCELLED"), "confirming a cancellation is fine")
-	require.NoError(t, f.debts.SetStatus(ctx, cancelled.ID, "OVERDUE"))
-	require.Equal(t, "CANCELLED", status(cancelled.ID), "CANCELLED is final")
+	require.NoError(t, f.debts.SetStatus(ctx, cancelled.ID, workflows.StatusCancelled), "confirming a cancellation is fine")
+	require.NoError(t, f.debts.SetStatus(ctx, cancelled.ID, workflows.StatusOverdue))
+	require.Equal(t, workflows.StatusCancelled, status(cancelled.ID), "CANCELLED is final")
 }
 
 func TestUnknownDebt(t *testing.T) {
@@ -463,8 +482,9 @@ func TestUnknownDebt(t *testing.T) {
 		{"RenderNotice", f.debts.RenderNotice, []any{missing}},
 		{"SendNotice", f.debts.SendNotice, []any{missing, docID}},
 		{"SendNotice unknown document", f.debts.SendNotice, []any{f.insertDebt(t, nil).ID, int64(987654321)}},
-		{"SetStatus", f.debts.SetStatus, []any{missing, "ISSUED"}},
-		{"SetStatus unknown status", f.debts.SetStatus, []any{f.insertDebt(t, nil).ID, "LOST"}},
+		{"SetStatus", f.debts.SetStatus, []any{missing, workflows.StatusIssued}},
+		{"SetStatus unknown status", f.debts.SetStatus, []any{f.insertDebt(t, nil).ID, workflows.DebtStatus("LOST")}},
+		{"SetStatus CREATED", f.debts.SetStatus, []any{f.insertDebt(t, nil).ID, workflows.StatusCreated}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

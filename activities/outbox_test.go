@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"incasso/workflows"
 	"log/slog"
 	"net"
 	"testing"
 	"time"
+
+	"incasso/workflows"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/require"

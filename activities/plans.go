@@ -83,7 +83,7 @@ func (a *Plans) CreatePlan(ctx context.Context, debtID int64, req workflows.Plan
 		case !errors.Is(err, db.ErrNotFound):
 			return err
 		}
-		if isSettled(d.Status) {
+		if d.Status.Final() {
 			return settled(d.ID, d.Status)
 		}
 		mandate, err := q.GetMandate(ctx, req.MandateID)
@@ -112,7 +112,7 @@ func (a *Plans) CreatePlan(ctx context.Context, debtID int64, req workflows.Plan
 			}
 			insts = append(insts, row)
 		}
-		if _, err = q.SetDebtStatus(ctx, dbgen.SetDebtStatusParams{ID: debtID, Status: workflows.StatusInstalments}); err != nil {
+		if _, err = debts.Advance(ctx, q, debtID, workflows.StatusInstalments); err != nil {
 			return err
 		}
 		// Published before the commit: a refusal leaves nothing behind, and a retry after a
@@ -512,8 +512,9 @@ func (a *Plans) SetPlanMandate(ctx context.Context, planID, mandateID int64) err
 // RemainderDueDays is how long the debtor has to pay the remainder notice of a plan.
 const RemainderDueDays = 30
 
-// FinishPlan records how the plan ended. What it did not collect becomes a new debt, with its
-// own pagoPA notice and reminder ladder, whose iupd it returns; repeating it finds that debt.
+// FinishPlan records how the plan ended. A plan that collected everything settles its debt;
+// what it did not collect becomes a new debt, with its own pagoPA notice and reminder ladder,
+// whose iupd it returns; repeating it finds that debt.
 func (a *Plans) FinishPlan(ctx context.Context, in workflows.FinishInput) (string, error) {
 	q := dbgen.New(a.Debts.Pool)
 	plan, err := q.GetPlan(ctx, in.PlanID)
@@ -533,7 +534,14 @@ func (a *Plans) FinishPlan(ctx context.Context, in workflows.FinishInput) (strin
 		}
 		params.RemainderDebtID, remainderIUPD = pgtype.Int8{Int64: rest.ID, Valid: true}, rest.Iupd
 	}
-	if err := q.FinishPlan(ctx, params); err != nil {
+	err = db.InTx(ctx, a.Debts.Pool, func(q *dbgen.Queries) error {
+		if err := q.FinishPlan(ctx, params); err != nil || in.Remainder > 0 {
+			return err
+		}
+		_, err := debts.Settle(ctx, q, plan.DebtID, time.Now())
+		return err
+	})
+	if err != nil {
 		return "", fmt.Errorf("finish plan %d: %w", in.PlanID, err)
 	}
 	key := fmt.Sprintf("plan/%d/end", plan.ID)

@@ -17,6 +17,8 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
 	"incasso/activities"
@@ -74,6 +76,18 @@ func (f *temporalFake) SignalWorkflow(_ context.Context, workflowID, _, name str
 	}
 	f.signalled = append(f.signalled, signalCall{workflowID: workflowID, name: name, arg: arg})
 	return nil
+}
+
+// DescribeWorkflowExecution finds the workflows started through f, and no other.
+func (f *temporalFake) DescribeWorkflowExecution(_ context.Context, workflowID, _ string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, s := range f.starts {
+		if s.opts.ID == workflowID {
+			return &workflowservice.DescribeWorkflowExecutionResponse{}, nil
+		}
+	}
+	return nil, serviceerror.NewNotFound("workflow not found")
 }
 
 func (f *temporalFake) started() []startCall {
@@ -490,7 +504,7 @@ func TestCreatePlanRefused(t *testing.T) {
 	t.Run("paid debt", func(t *testing.T) {
 		d := pf.issuedOf(t, 400_00, nil)
 		m := pf.mandate(t, d, d.DebtorName)
-		require.NoError(t, pf.q.MarkDebtPaid(ctx, dbgen.MarkDebtPaidParams{ID: d.ID, PaidAt: pgtype.Timestamptz{Time: time.Now(), Valid: true}}))
+		settle(t, pf.q, d.ID, time.Now())
 		d = pf.reload(t, d.ID)
 		err := runAct(t, pf.plans, nil, pf.plans.CreatePlan, d.ID, workflows.PlanRequest{Instalments: 2, MandateID: m.ID})
 		requireNonRetryable(t, err, workflows.ErrTypeSettled)
@@ -932,6 +946,7 @@ func TestFinishPlan(t *testing.T) {
 	require.Equal(t, pgtype.Int8{Int64: int64(remainder), Valid: true}, p.RemainderCents)
 	require.Equal(t, pgtype.Int8{Int64: rest.ID, Valid: true}, p.RemainderDebtID)
 	require.True(t, p.EndedAt.Valid)
+	require.Equal(t, workflows.StatusInstalments, pf.reload(t, d.ID).Status, "not settled: the workflow marks it superseded")
 
 	// The debtor is told how the plan ended and what is still owed.
 	ends := pf.communications(t, d.ID, "plan_end")
@@ -973,5 +988,9 @@ func TestFinishPlan(t *testing.T) {
 		ends := pf.communications(t, p.DebtID, "plan_end")
 		require.Len(t, ends, 1)
 		require.Contains(t, textOf(t, ends[0].Raw), "Tutte le rate sono state pagate")
+		paid, err := pf.q.GetDebt(ctx, p.DebtID)
+		require.NoError(t, err)
+		require.Equal(t, workflows.StatusPaid, paid.Status, "the plan's end settles its debt")
+		require.True(t, paid.PaidAt.Valid, "with the date it was settled")
 	})
 }

@@ -29,11 +29,15 @@ type signals struct {
 	mu   sync.Mutex
 	sent []workflows.ReceiptSignal
 	ids  []string
+	err  error // answered instead, when set
 }
 
 func (s *signals) SignalWorkflow(_ context.Context, workflowID, _, name string, arg any) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.err != nil {
+		return s.err
+	}
 	if name == workflows.SignalReceipt {
 		s.sent = append(s.sent, arg.(workflows.ReceiptSignal))
 		s.ids = append(s.ids, workflowID)
@@ -83,7 +87,7 @@ func TestRecoverReceipts(t *testing.T) {
 	pay, err := f.sim.Pay(ctx, pagopasim.Payment{NAV: lost.Nav, Undelivered: true})
 	require.NoError(t, err)
 	require.Empty(t, pay.Pushes, "not delivered")
-	// Paid another amount, and not pushed either.
+	// Paid less than asked, and not pushed either: recorded, flagged, still owed.
 	short := f.issued(t, nil)
 	_, err = f.sim.Pay(ctx, pagopasim.Payment{NAV: short.Nav, Amount: money.Cents(10000), Undelivered: true})
 	require.NoError(t, err)
@@ -94,7 +98,7 @@ func TestRecoverReceipts(t *testing.T) {
 	// Not asked about: not issued yet, or settled.
 	created := f.insertDebt(t, nil)
 	paid := f.issued(t, nil)
-	require.NoError(t, f.q.MarkDebtPaid(ctx, dbgen.MarkDebtPaidParams{ID: paid.ID, PaidAt: pgtype.Timestamptz{Time: time.Now(), Valid: true}}))
+	settle(t, f.q, paid.ID, time.Now())
 
 	before := time.Now()
 	res, err := runRecovery(t, f.recovery("", sig))
@@ -118,11 +122,11 @@ func TestRecoverReceipts(t *testing.T) {
 	shortRcs, err := f.q.ListReceiptsByDebt(ctx, pgtype.Int8{Int64: short.ID, Valid: true})
 	require.NoError(t, err)
 	require.Len(t, shortRcs, 1)
-	require.Equal(t, receipts.FlagAmountMismatch, shortRcs[0].Flag.String)
-	require.Equal(t, workflows.StatusPaid, f.reload(t, short.ID).Status)
+	require.Equal(t, receipts.FlagUnderpaid, shortRcs[0].Flag.String)
+	require.Equal(t, workflows.StatusIssued, f.reload(t, short.ID).Status)
 
-	require.ElementsMatch(t, []string{"debt/" + ecCode + "/" + lost.Iupd, "debt/" + ecCode + "/" + short.Iupd}, sig.workflowIDs(),
-		"the recovered payments are told to their workflows")
+	require.ElementsMatch(t, []string{"debt/" + ecCode + "/" + lost.Iupd}, sig.workflowIDs(),
+		"the recovered payment that settles its debt is told to its workflow")
 
 	for _, d := range []dbgen.DebtPosition{lost, short, unpaid, overdue} {
 		got := f.reload(t, d.ID)
@@ -138,8 +142,8 @@ func TestRecoverReceipts(t *testing.T) {
 	// The next run asks only about the notices still unpaid.
 	res, err = runRecovery(t, f.recovery("", sig))
 	require.NoError(t, err)
-	require.Equal(t, workflows.RecoveryResult{Checked: 2}, res)
-	require.Len(t, sig.workflowIDs(), 2)
+	require.Equal(t, workflows.RecoveryResult{Checked: 3}, res, "the underpaid debt is still owed, so asked about again")
+	require.Len(t, sig.workflowIDs(), 1)
 
 	// The push arrives after all: it is a duplicate, and the receipt stays as recovered.
 	r := f.recovery("", sig)

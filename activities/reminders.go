@@ -48,7 +48,7 @@ func (a *Debts) SendReminder(ctx context.Context, in workflows.StepInput) error 
 	if err != nil {
 		return err
 	}
-	if isSettled(d.Status) {
+	if d.Status.Final() {
 		return nil
 	}
 	q := dbgen.New(a.Pool)

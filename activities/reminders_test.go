@@ -473,7 +473,7 @@ func TestSendReminderSettledDebt(t *testing.T) {
 	ctx := context.Background()
 	settle := map[string]func(t *testing.T, id int64){
 		"paid": func(t *testing.T, id int64) {
-			require.NoError(t, f.q.MarkDebtPaid(ctx, dbgen.MarkDebtPaidParams{ID: id, PaidAt: pgtype.Timestamptz{Time: time.Now(), Valid: true}}))
+			settle(t, f.q, id, time.Now())
 		},
 		"cancelled": func(t *testing.T, id int64) {
 			_, err := f.q.CancelDebt(ctx, dbgen.CancelDebtParams{ID: id, CancelReason: pgtype.Text{String: "duplicate", Valid: true}})

@@ -98,7 +98,7 @@ func (s *Server) changeDebt(c echo.Context) error {
 func (s *Server) updateDebt(c echo.Context, d dbgen.DebtPosition, name string, args ...any) error {
 	switch d.Status {
 	case workflows.StatusPaid, workflows.StatusCancelled:
-		return problem(http.StatusConflict, "the debt is "+strings.ToLower(d.Status)+" already")
+		return problem(http.StatusConflict, "the debt is "+strings.ToLower(string(d.Status))+" already")
 	}
 	if err := s.runUpdate(c, d, workflows.DebtWorkflowID(d.EcFiscalCode, d.Iupd), name, nil, args...); err != nil {
 		return err

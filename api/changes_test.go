@@ -303,7 +303,7 @@ func TestChangeDebt(t *testing.T) {
 			DebtID: id, Revision: 2, AmountCents: int64(req.Amount), DueDate: req.DueDate.Time(), Reason: req.Reason,
 		}))
 		_, err := q.ApplyDebtChange(context.Background(), dbgen.ApplyDebtChangeParams{
-			ID: id, Revision: 2, AmountCents: int64(req.Amount), DueDate: req.DueDate.Time(), Today: req.DueDate.Time(),
+			ID: id, Revision: 2, AmountCents: int64(req.Amount), DueDate: req.DueDate.Time(),
 		})
 		require.NoError(t, err)
 	})
@@ -357,7 +357,7 @@ func TestGetDebtRevisionsCancellationAndReceipts(t *testing.T) {
 		{3, 15000, time.Date(2027, time.February, 28, 0, 0, 0, 0, time.UTC), "riduzione per compostaggio"},
 	} {
 		require.NoError(t, q.InsertDebtChange(ctx, dbgen.InsertDebtChangeParams{DebtID: id, Revision: ch.rev, AmountCents: ch.amount, DueDate: ch.due, Reason: ch.reason}))
-		_, err := q.ApplyDebtChange(ctx, dbgen.ApplyDebtChangeParams{ID: id, Revision: ch.rev, AmountCents: ch.amount, DueDate: ch.due, Today: defaultNow})
+		_, err := q.ApplyDebtChange(ctx, dbgen.ApplyDebtChangeParams{ID: id, Revision: ch.rev, AmountCents: ch.amount, DueDate: ch.due})
 		require.NoError(t, err)
 	}
 

@@ -68,29 +68,29 @@ func (r *CreateDebtRequest) validate(today date.Date, creditor config.Creditor, 
 
 // DebtResponse is a debt as the API shows it.
 type DebtResponse struct {
-	IUPD           string            `json:"iupd"`
-	ServiceCode    string            `json:"serviceCode"`
-	Status         string            `json:"status"`
-	NoticeNumber   string            `json:"noticeNumber"`
-	IUV            string            `json:"iuv"`
-	AmountCents    money.Cents       `json:"amountCents"`
-	PaidCents      money.Cents       `json:"paidCents"`
-	DueDate        date.Date         `json:"dueDate"`
-	Description    string            `json:"description"`
-	Debtor         Debtor            `json:"debtor"`
-	CreatedAt      time.Time         `json:"createdAt"`
-	PaidAt         *time.Time        `json:"paidAt,omitempty"`
-	Revision       int               `json:"revision"`
-	PolicyVersion  *int              `json:"policyVersion,omitempty"` // the reminder policy it follows
-	LadderStep     string            `json:"ladderStep,omitempty"`    // the last reminder step taken
-	LadderStepAt   *time.Time        `json:"ladderStepAt,omitempty"`
-	CancelReason   string            `json:"cancelReason,omitempty"`
-	CancelledAt    *time.Time        `json:"cancelledAt,omitempty"`
-	Changes        []Change          `json:"changes"`
-	Receipts       []Receipt         `json:"receipts"`
-	Communications []Communication   `json:"communications"`
-	WorkflowID     string            `json:"workflowId"`
-	Links          map[string]string `json:"links"`
+	IUPD           string               `json:"iupd"`
+	ServiceCode    string               `json:"serviceCode"`
+	Status         workflows.DebtStatus `json:"status"`
+	NoticeNumber   string               `json:"noticeNumber"`
+	IUV            string               `json:"iuv"`
+	AmountCents    money.Cents          `json:"amountCents"`
+	PaidCents      money.Cents          `json:"paidCents"`
+	DueDate        date.Date            `json:"dueDate"`
+	Description    string               `json:"description"`
+	Debtor         Debtor               `json:"debtor"`
+	CreatedAt      time.Time            `json:"createdAt"`
+	PaidAt         *time.Time           `json:"paidAt,omitempty"`
+	Revision       int                  `json:"revision"`
+	PolicyVersion  *int                 `json:"policyVersion,omitempty"` // the reminder policy it follows
+	LadderStep     string               `json:"ladderStep,omitempty"`    // the last reminder step taken
+	LadderStepAt   *time.Time           `json:"ladderStepAt,omitempty"`
+	CancelReason   string               `json:"cancelReason,omitempty"`
+	CancelledAt    *time.Time           `json:"cancelledAt,omitempty"`
+	Changes        []Change             `json:"changes"`
+	Receipts       []Receipt            `json:"receipts"`
+	Communications []Communication      `json:"communications"`
+	WorkflowID     string               `json:"workflowId"`
+	Links          map[string]string    `json:"links"`
 }
 
 // Change is a change of amount or due date, which produced a revision of the notice.

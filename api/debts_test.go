@@ -98,7 +98,7 @@ func TestCreateDebt(t *testing.T) {
 	}}, x.Args)
 	status, ok := x.Options.TypedSearchAttributes.GetKeyword(workflows.SearchDebtStatus)
 	require.True(t, ok)
-	require.Equal(t, workflows.StatusCreated, status)
+	require.Equal(t, string(workflows.StatusCreated), status)
 
 	t.Run("same body again is idempotent and starts the workflow again", func(t *testing.T) {
 		resp, body := e.postDebt(t, req)

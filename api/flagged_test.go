@@ -54,8 +54,8 @@ func TestFlaggedReceipts(t *testing.T) {
 	rt := e.receiptFor(d, "rcpt-mismatch-1")
 	rt.PaymentAmount, rt.Transfers[0].TransferAmount = "100.00", "100.00"
 	require.Equal(t, pagopa.OK(), e.sendRT(t, pagopa.SendRTV2Request{Header: e.header(), Receipt: rt}))
-	require.Equal(t, workflows.StatusPaid, e.debtRow(t, "MISMATCH-1").Status, "paid, though not the amount asked")
-	require.Len(t, e.fake.Signals(), 1)
+	require.Equal(t, workflows.StatusCreated, e.debtRow(t, "MISMATCH-1").Status, "less than asked: still owed")
+	require.Empty(t, e.fake.Signals(), "nothing settled")
 
 	// A receipt that matches is not listed.
 	ok := e.mustCreateDebt(t, validRequest("MATCH-1"))
@@ -67,7 +67,7 @@ func TestFlaggedReceipts(t *testing.T) {
 	// Newest first.
 	mismatch, unknown := page.Receipts[0], page.Receipts[1]
 	require.Equal(t, "rcpt-mismatch-1", mismatch.ReceiptID)
-	require.Equal(t, receipts.FlagAmountMismatch, mismatch.Flag)
+	require.Equal(t, receipts.FlagUnderpaid, mismatch.Flag)
 	require.Equal(t, "MISMATCH-1", mismatch.IUPD)
 	require.Equal(t, d.NoticeNumber, mismatch.NoticeNumber)
 	require.Equal(t, money.Cents(10000), mismatch.AmountCents)
@@ -94,7 +94,7 @@ func TestFlaggedReceipts(t *testing.T) {
 	var got DebtResponse
 	require.NoError(t, json.Unmarshal(body, &got))
 	require.Len(t, got.Receipts, 1)
-	require.Equal(t, receipts.FlagAmountMismatch, got.Receipts[0].Flag)
+	require.Equal(t, receipts.FlagUnderpaid, got.Receipts[0].Flag)
 	require.Equal(t, receipts.SourcePush, got.Receipts[0].Source)
 }
 

@@ -14,6 +14,8 @@ import (
 	"incasso/db/dbgen"
 	"incasso/domain/money"
 	"incasso/domain/pagopa"
+	"incasso/services/debts"
+	"incasso/workflows"
 )
 
 // qrCode is the notice of d as the Nodo names it.
@@ -53,9 +55,9 @@ func (e *testEnv) requireVerifyKO(t *testing.T, r pagopa.VerifyPaymentNoticeResp
 
 func (e *testEnv) markPaid(t *testing.T, iupd string) {
 	t.Helper()
-	require.NoError(t, dbgen.New(e.pool).MarkDebtPaid(context.Background(), dbgen.MarkDebtPaidParams{
-		ID: e.debtRow(t, iupd).ID, PaidAt: pgtype.Timestamptz{Time: time.Now(), Valid: true},
-	}))
+	settled, err := debts.Settle(context.Background(), dbgen.New(e.pool), e.debtRow(t, iupd).ID, time.Now())
+	require.NoError(t, err)
+	require.True(t, settled)
 }
 
 func (e *testEnv) markCancelled(t *testing.T, iupd string, reason string) {
@@ -98,7 +100,7 @@ func TestVerifyPaymentNotice(t *testing.T) {
 	// Verifying changes nothing.
 	require.Zero(t, e.countReceipts(t))
 	require.Empty(t, e.fake.Signals())
-	require.Equal(t, "CREATED", e.debtRow(t, "VER-1").Status)
+	require.Equal(t, workflows.StatusCreated, e.debtRow(t, "VER-1").Status)
 }
 
 func TestVerifyPaymentNoticeKO(t *testing.T) {
@@ -151,7 +153,7 @@ func TestVerifyPaymentNoticeKO(t *testing.T) {
 			e.requireVerifyKO(t, e.verify(t, tt.req()), tt.fault)
 		})
 	}
-	require.Equal(t, "CREATED", e.debtRow(t, "VER-OPEN").Status)
+	require.Equal(t, workflows.StatusCreated, e.debtRow(t, "VER-OPEN").Status)
 }
 
 // A notice of a service that expires after its due date cannot be paid from the end of that

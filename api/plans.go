@@ -183,7 +183,7 @@ func (s *Server) requestPlan(c echo.Context) error {
 	case workflows.StatusInstalments:
 		return problem(http.StatusConflict, "the debt is being paid in instalments already")
 	default:
-		return problem(http.StatusConflict, "the debt is "+strings.ToLower(d.Status)+": it cannot be paid in instalments")
+		return problem(http.StatusConflict, "the debt is "+strings.ToLower(string(d.Status))+": it cannot be paid in instalments")
 	}
 	mandate, err := s.storeMandate(c, d, req.Mandate)
 	if err != nil {

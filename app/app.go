@@ -120,6 +120,10 @@ func RunWorker(ctx context.Context, d *Deps) error {
 		Recorder: d.Recorder(), MinAge: cfg.RecoveryMinAge, Batch: cfg.RecoveryBatch,
 		Log: d.Log.With("component", "recovery"),
 	}
+	// A debt is left to the normal path as long as a notice is left to its push; one stored
+	// more than a day ago and never started is an operator's to look at.
+	healer := &activities.Healer{Pool: d.Pool, Temporal: d.Temporal, TaskQueue: cfg.TaskQueue,
+		MinAge: cfg.RecoveryMinAge, MaxAge: 24 * time.Hour, Batch: cfg.RecoveryBatch}
 	for _, ensure := range []func(context.Context, client.Client, config.Config) error{EnsureRecoverySchedule, EnsurePurgeSchedule, EnsureNotificationsSchedule} {
 		if err := ensure(ctx, d.Temporal, cfg); err != nil {
 			if ctx.Err() != nil {
@@ -145,7 +149,7 @@ func RunWorker(ctx context.Context, d *Deps) error {
 		Creditor: cfg.Creditor, Config: cfg.SDD,
 	}
 	w := worker.New(d.Temporal, cfg.TaskQueue, worker.Activities{
-		Debts: debts, Recovery: recovery, Archive: archive, Campaigns: campaigns, Plans: plans, SDD: sdd,
+		Debts: debts, Recovery: recovery, Healer: healer, Archive: archive, Campaigns: campaigns, Plans: plans, SDD: sdd,
 	})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)

@@ -106,11 +106,11 @@ func (e *env) call(t *testing.T, method, url string, body any, out any) int {
 }
 
 type debtView struct {
-	Status       string `json:"status"`
-	NoticeNumber string `json:"noticeNumber"`
-	AmountCents  int64  `json:"amountCents"`
-	PaidCents    int64  `json:"paidCents"`
-	WorkflowID   string `json:"workflowId"`
+	Status       workflows.DebtStatus `json:"status"`
+	NoticeNumber string               `json:"noticeNumber"`
+	AmountCents  int64                `json:"amountCents"`
+	PaidCents    int64                `json:"paidCents"`
+	WorkflowID   string               `json:"workflowId"`
 	Receipts     []struct {
 		ReceiptID string `json:"receiptId"`
 	} `json:"receipts"`
@@ -127,7 +127,7 @@ type problemView struct {
 	} `json:"errors"`
 }
 
-func (e *env) waitStatus(t *testing.T, iupd, status string) debtView {
+func (e *env) waitStatus(t *testing.T, iupd string, status workflows.DebtStatus) debtView {
 	t.Helper()
 	var d debtView
 	require.Eventually(t, func() bool {

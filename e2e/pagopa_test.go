@@ -113,13 +113,23 @@ func TestPagoPAPaths(t *testing.T) {
 	require.Len(t, paid.Receipts, 1)
 	require.Equal(t, pagopa.FaultDuplicatePayment, e.verify(t, dup.NoticeNumber))
 
-	// A receipt for another amount settles the debt but is flagged for the finance office.
+	// A receipt for less than is due is recorded and flagged, and the debt stays open; one
+	// for more settles it, flagged for a refund of the excess.
 	odd := e.createDebt(t, "E2E-AMOUNT", 20_000)
 	e.waitStatus(t, "E2E-AMOUNT", workflows.StatusIssued)
 	res, err = p.Pay(ctx, pagopasim.Payment{NAV: odd.NoticeNumber, Amount: money.Cents(15_000)})
 	require.NoError(t, err)
 	require.Equal(t, "OK", res.Outcome)
-	e.waitStatus(t, "E2E-AMOUNT", workflows.StatusPaid)
+	var open debtView
+	e.call(t, http.MethodGet, e.stack.APIURL+"/v1/debts/E2E-AMOUNT", nil, &open)
+	require.Equal(t, workflows.StatusIssued, open.Status, "150 of 200 euro paid: still owed")
+	require.Len(t, open.Receipts, 1)
+	more := e.createDebt(t, "E2E-AMOUNT-MORE", 20_000)
+	e.waitStatus(t, "E2E-AMOUNT-MORE", workflows.StatusIssued)
+	res, err = p.Pay(ctx, pagopasim.Payment{NAV: more.NoticeNumber, Amount: money.Cents(25_000)})
+	require.NoError(t, err)
+	require.Equal(t, "OK", res.Outcome)
+	e.waitStatus(t, "E2E-AMOUNT-MORE", workflows.StatusPaid)
 
 	// A receipt arrives while GPD is too slow to have published the position: the debt is
 	// paid, and the notice is never emailed to someone who has paid.
@@ -191,14 +201,14 @@ func TestPagoPAPaths(t *testing.T) {
 	require.Len(t, recovered.Receipts, 1)
 	require.Equal(t, res.ReceiptID, recovered.Receipts[0].ReceiptID)
 
-	// What needs the finance office's eyes is listed: the wrong amount and the unknown notice.
+	// What needs the finance office's eyes is listed: the wrong amounts and the unknown notice.
 	var flagged flaggedView
 	require.Equal(t, http.StatusOK, e.call(t, http.MethodGet, e.stack.APIURL+"/v1/receipts/flagged", nil, &flagged))
 	flags := map[string]string{}
 	for _, r := range flagged.Receipts {
 		flags[r.Flag] = r.IUPD
 	}
-	require.Equal(t, map[string]string{"AMOUNT_MISMATCH": "E2E-AMOUNT", "UNKNOWN_NOTICE": ""}, flags)
+	require.Equal(t, map[string]string{"UNDERPAID": "E2E-AMOUNT", "AMOUNT_MISMATCH": "E2E-AMOUNT-MORE", "UNKNOWN_NOTICE": ""}, flags)
 
 	var changedResult, cancelledResult workflows.DebtResult
 	require.NoError(t, e.stack.Deps.Temporal.GetWorkflow(ctx, changedPaid.WorkflowID, "").Get(ctx, &changedResult))

@@ -14,6 +14,7 @@ import (
 type Activities struct {
 	Debts     *activities.Debts
 	Recovery  *activities.Recovery
+	Healer    *activities.Healer
 	Archive   *activities.Archive
 	Campaigns *activities.Campaigns
 	Plans     *activities.Plans
@@ -27,7 +28,7 @@ func New(c client.Client, taskQueue string, a Activities) worker.Worker {
 	for _, wf := range workflows.All() {
 		w.RegisterWorkflow(wf)
 	}
-	for _, act := range []any{a.Debts, a.Recovery, a.Archive, a.Campaigns, a.Plans, a.SDD} {
+	for _, act := range []any{a.Debts, a.Recovery, a.Healer, a.Archive, a.Campaigns, a.Plans, a.SDD} {
 		w.RegisterActivity(act)
 	}
 	return w

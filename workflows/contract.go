@@ -22,7 +22,7 @@ type DebtActivities interface {
 	IssueNotice(ctx context.Context, debtID int64) error
 	RenderNotice(ctx context.Context, debtID int64) (documentID int64, err error)
 	SendNotice(ctx context.Context, debtID, documentID int64) error
-	SetStatus(ctx context.Context, debtID int64, status string) error
+	SetStatus(ctx context.Context, debtID int64, status DebtStatus) error
 	CancelPosition(ctx context.Context, debtID int64, reason string) error
 	SendCancellation(ctx context.Context, debtID int64) error
 	ChangePosition(ctx context.Context, in ChangeInput) error
@@ -62,6 +62,11 @@ type CampaignActivities interface {
 // RecoveryActivities pull the receipts that never reached incasso.
 type RecoveryActivities interface {
 	RecoverReceipts(ctx context.Context) (RecoveryResult, error)
+}
+
+// HealActivities sweep up what a crash left half done between the database and the workflows.
+type HealActivities interface {
+	HealDebts(ctx context.Context) (HealResult, error)
 }
 
 // ArchiveActivities delete the messages past their retention.

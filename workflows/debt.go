@@ -35,15 +35,6 @@ const (
 	UpdateChange = "change"
 )
 
-// Debt statuses, as in the database and the DebtStatus search attribute.
-const (
-	StatusCreated   = "CREATED"
-	StatusIssued    = "ISSUED"
-	StatusOverdue   = "OVERDUE"
-	StatusPaid      = "PAID"
-	StatusCancelled = "CANCELLED"
-)
-
 // Names of the activities the Debt workflow calls (methods of activities.Debts).
 const (
 	ActivityRegisterPosition = "RegisterPosition"
@@ -115,7 +106,7 @@ type ChangeResult struct {
 
 // DebtResult is how a Debt workflow ended.
 type DebtResult struct {
-	Status        string
+	Status        DebtStatus
 	ReceiptID     string
 	RemainderIUPD string // the debt that took over what a plan did not collect
 }
@@ -155,7 +146,7 @@ const (
 
 type debtWorkflow struct {
 	in        DebtInput
-	status    string
+	status    DebtStatus
 	revision  int
 	receiptID string
 	receipts  workflow.ReceiveChannel
@@ -177,7 +168,7 @@ type debtWorkflow struct {
 func (w *debtWorkflow) setup(ctx workflow.Context) error {
 	w.receipts = workflow.GetSignalChannel(ctx, SignalReceipt)
 	w.events = workflow.NewBufferedChannel(ctx, 4)
-	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (string, error) { return w.status, nil }); err != nil {
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (DebtStatus, error) { return w.status, nil }); err != nil {
 		return err
 	}
 	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancel, w.cancel,
@@ -294,7 +285,7 @@ func (w *debtWorkflow) issueInOne(ctx workflow.Context) error {
 		return fmt.Errorf("issue notice: %w", err)
 	}
 	w.status = StatusIssued
-	if err := workflow.UpsertTypedSearchAttributes(ctx, SearchDebtStatus.ValueSet(StatusIssued)); err != nil {
+	if err := workflow.UpsertTypedSearchAttributes(ctx, StatusIssued.SearchAttribute()); err != nil {
 		return fmt.Errorf("upsert DebtStatus: %w", err)
 	}
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("Notice issued: waiting for payment, due %s.", w.in.DueDate))
@@ -419,7 +410,7 @@ func (w *debtWorkflow) validateChange(req ChangeRequest) error {
 func (w *debtWorkflow) validateUpdate() error {
 	switch {
 	case w.status == StatusPaid || w.status == StatusCancelled || w.receiptID != "" || w.cancelled:
-		return rejected(fmt.Sprintf("the debt is %s already", strings.ToLower(cmp.Or(w.statusAfterEvents(), w.status))))
+		return rejected(fmt.Sprintf("the debt is %s already", strings.ToLower(string(cmp.Or(w.statusAfterEvents(), w.status)))))
 	case w.busy:
 		return rejected("another change of this debt is in progress: try again in a moment")
 	case w.plan != nil:
@@ -429,7 +420,7 @@ func (w *debtWorkflow) validateUpdate() error {
 }
 
 // statusAfterEvents is the status the debt is about to take from an event not yet handled.
-func (w *debtWorkflow) statusAfterEvents() string {
+func (w *debtWorkflow) statusAfterEvents() DebtStatus {
 	switch {
 	case w.receiptID != "":
 		return StatusPaid
@@ -446,7 +437,7 @@ func (w *debtWorkflow) awaitIssued(ctx workflow.Context) error {
 		return err
 	}
 	if after := w.statusAfterEvents(); after != "" {
-		return rejected("the debt is " + strings.ToLower(after) + " already")
+		return rejected("the debt is " + strings.ToLower(string(after)) + " already")
 	}
 	return nil
 }
@@ -515,17 +506,17 @@ func (w *debtWorkflow) paid(ctx workflow.Context) (DebtResult, error) {
 }
 
 // setStatus records the status in the database and in the DebtStatus search attribute.
-func (w *debtWorkflow) setStatus(ctx workflow.Context, status string) error {
+func (w *debtWorkflow) setStatus(ctx workflow.Context, status DebtStatus) error {
 	opts := workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
-		Summary:             "Record status " + status,
+		Summary:             "Record status " + string(status),
 		RetryPolicy:         &temporal.RetryPolicy{MaximumInterval: time.Minute},
 	}
 	if _, err := runShort(ctx, w, opts, call2(DebtActivities.SetStatus, w.in.DebtID, status)); err != nil {
 		return fmt.Errorf("set status %s: %w", status, err)
 	}
 	w.status = status
-	if err := workflow.UpsertTypedSearchAttributes(ctx, SearchDebtStatus.ValueSet(status)); err != nil {
+	if err := workflow.UpsertTypedSearchAttributes(ctx, status.SearchAttribute()); err != nil {
 		return fmt.Errorf("upsert DebtStatus: %w", err)
 	}
 	return nil

@@ -51,7 +51,7 @@ func testInput() DebtInput {
 func standInRegisterPosition(context.Context, int64) error      { return nil }
 func standInRenderNotice(context.Context, int64) (int64, error) { return testDocumentID, nil }
 func standInSendNotice(context.Context, int64, int64) error     { return nil }
-func standInSetStatus(context.Context, int64, string) error     { return nil }
+func standInSetStatus(context.Context, int64, DebtStatus) error { return nil }
 func standInIssueNotice(context.Context, int64) error           { return nil }
 func standInLoadPolicy(context.Context, int64) (Policy, error)  { return Policy{}, nil }
 func standInSendReminder(context.Context, StepInput) error      { return nil }
@@ -66,7 +66,7 @@ type reminder struct {
 // statusChange is one SetStatus call, with the workflow time it happened at.
 type statusChange struct {
 	DebtID int64
-	Status string
+	Status DebtStatus
 	At     time.Time
 }
 
@@ -122,7 +122,7 @@ func newHarness(t *testing.T) *harness {
 	env.RegisterActivityWithOptions(standInSendReminder, activity.RegisterOptions{Name: ActivitySendReminder})
 	// The starter sets these on start; the workflow upserts DebtStatus from then on.
 	require.NoError(t, env.SetTypedSearchAttributesOnStart(temporal.NewSearchAttributes(
-		SearchDebtStatus.ValueSet(StatusCreated),
+		StatusCreated.SearchAttribute(),
 		SearchServiceCode.ValueSet("TARI"),
 	)))
 
@@ -148,7 +148,7 @@ func newHarness(t *testing.T) *harness {
 		h.sent = append(h.sent, [2]int64{debtID, documentID})
 		return nil
 	}
-	setStatus := func(_ context.Context, debtID int64, status string) error {
+	setStatus := func(_ context.Context, debtID int64, status DebtStatus) error {
 		now := env.Now() // workflow (mock) clock, after any setStatusTakes delay
 		h.mu.Lock()
 		defer h.mu.Unlock()
@@ -225,9 +225,9 @@ func (h *harness) signalReceiptAt(when time.Time, receiptID string) {
 }
 
 // queryStatusAt queries the status at the given instant; read the result after the run.
-func (h *harness) queryStatusAt(when time.Time) func() (string, error) {
+func (h *harness) queryStatusAt(when time.Time) func() (DebtStatus, error) {
 	var (
-		got string
+		got DebtStatus
 		err error
 		ran bool
 	)
@@ -239,7 +239,7 @@ func (h *harness) queryStatusAt(when time.Time) func() (string, error) {
 			err = v.Get(&got)
 		}
 	})
-	return func() (string, error) {
+	return func() (DebtStatus, error) {
 		require.True(h.t, ran, "query callback did not run")
 		return got, err
 	}
@@ -256,10 +256,10 @@ func (h *harness) run(in DebtInput) DebtResult {
 	return res
 }
 
-func (h *harness) statusNames() []string {
+func (h *harness) statusNames() []DebtStatus {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	names := make([]string, 0, len(h.statuses))
+	names := make([]DebtStatus, 0, len(h.statuses))
 	for _, s := range h.statuses {
 		require.Equal(h.t, testDebtID, s.DebtID, "SetStatus %s", s.Status)
 		names = append(names, s.Status)
@@ -267,7 +267,7 @@ func (h *harness) statusNames() []string {
 	return names
 }
 
-func (h *harness) statusTime(status string) time.Time {
+func (h *harness) statusTime(status DebtStatus) time.Time {
 	h.t.Helper()
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -291,12 +291,15 @@ func (h *harness) requireIssuedOnce() {
 }
 
 // requireSearchStatuses checks the DebtStatus upserts mirror the statuses recorded.
-func (h *harness) requireSearchStatuses(want ...string) {
+func (h *harness) requireSearchStatuses(want ...DebtStatus) {
 	h.t.Helper()
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	require.Equal(h.t, want, h.upserts)
-	require.Equal(h.t, want[len(want)-1], h.upserts[len(h.upserts)-1], "final DebtStatus")
+	values := make([]string, len(want))
+	for i, s := range want {
+		values[i] = string(s)
+	}
+	require.Equal(h.t, values, h.upserts)
 }
 
 func TestDueInstantIsRomeMidnight(t *testing.T) {
@@ -315,7 +318,7 @@ func TestDebtPaidBeforeDueDate(t *testing.T) {
 	res := h.run(testInput())
 
 	require.Equal(t, DebtResult{Status: StatusPaid, ReceiptID: "r1"}, res)
-	require.Equal(t, []string{StatusIssued, StatusPaid}, h.statusNames())
+	require.Equal(t, []DebtStatus{StatusIssued, StatusPaid}, h.statusNames())
 	require.NotContains(t, h.statusNames(), StatusOverdue)
 	h.requireIssuedOnce()
 	h.requireSearchStatuses(StatusIssued, StatusPaid)
@@ -334,7 +337,7 @@ func TestDebtOverdueThenPaid(t *testing.T) {
 	res := h.run(testInput())
 
 	require.Equal(t, DebtResult{Status: StatusPaid, ReceiptID: "r-late"}, res)
-	require.Equal(t, []string{StatusIssued, StatusOverdue, StatusPaid}, h.statusNames())
+	require.Equal(t, []DebtStatus{StatusIssued, StatusOverdue, StatusPaid}, h.statusNames())
 	h.requireIssuedOnce()
 	h.requireSearchStatuses(StatusIssued, StatusOverdue, StatusPaid)
 
@@ -359,7 +362,7 @@ func TestDebtDuplicateReceipts(t *testing.T) {
 	res := h.run(testInput())
 
 	require.Equal(t, DebtResult{Status: StatusPaid, ReceiptID: "r1"}, res)
-	require.Equal(t, []string{StatusIssued, StatusPaid}, h.statusNames())
+	require.Equal(t, []DebtStatus{StatusIssued, StatusPaid}, h.statusNames())
 	require.True(t, h.statusTime(StatusPaid).Equal(first.Add(10*time.Second)), "PAID at %s", h.statusTime(StatusPaid))
 	h.requireIssuedOnce()
 	h.requireSearchStatuses(StatusIssued, StatusPaid)
@@ -379,7 +382,7 @@ func TestDebtDuplicateReceiptsSameInstant(t *testing.T) {
 	res := h.run(testInput())
 
 	require.Equal(t, DebtResult{Status: StatusPaid, ReceiptID: "r1"}, res)
-	require.Equal(t, []string{StatusIssued, StatusPaid}, h.statusNames())
+	require.Equal(t, []DebtStatus{StatusIssued, StatusPaid}, h.statusNames())
 	h.requireSearchStatuses(StatusIssued, StatusPaid)
 }
 
@@ -413,7 +416,7 @@ func TestDebtQueryAfterOverdue(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, StatusOverdue, got)
 	require.Equal(t, DebtResult{Status: StatusPaid, ReceiptID: "r1"}, res)
-	require.Equal(t, []string{StatusIssued, StatusOverdue, StatusPaid}, h.statusNames())
+	require.Equal(t, []DebtStatus{StatusIssued, StatusOverdue, StatusPaid}, h.statusNames())
 }
 
 func TestDebtRegisterPositionRetried(t *testing.T) {
@@ -429,7 +432,7 @@ func TestDebtRegisterPositionRetried(t *testing.T) {
 	require.Equal(t, []int32{1, 2, 3}, h.registerTry)
 	h.mu.Unlock()
 	h.requireIssuedOnce()
-	require.Equal(t, []string{StatusIssued, StatusPaid}, h.statusNames())
+	require.Equal(t, []DebtStatus{StatusIssued, StatusPaid}, h.statusNames())
 	h.requireSearchStatuses(StatusIssued, StatusPaid)
 }
 
@@ -485,6 +488,6 @@ func TestDebtIssuedAfterDueDateIsOverdue(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, StatusOverdue, got)
 	require.Equal(t, DebtResult{Status: StatusPaid, ReceiptID: "r1"}, res)
-	require.Equal(t, []string{StatusIssued, StatusOverdue, StatusPaid}, h.statusNames())
+	require.Equal(t, []DebtStatus{StatusIssued, StatusOverdue, StatusPaid}, h.statusNames())
 	require.True(t, h.statusTime(StatusOverdue).Equal(h.start))
 }

@@ -191,7 +191,7 @@ func (o *updateOutcome) requireCompleted() (result any, at time.Time, err error)
 	return o.result, o.completedAt, o.err
 }
 
-func requireStatus(t *testing.T, query func() (string, error), want string) {
+func requireStatus(t *testing.T, query func() (DebtStatus, error), want DebtStatus) {
 	t.Helper()
 	got, err := query()
 	require.NoError(t, err)
@@ -227,7 +227,7 @@ func TestDebtCancelBeforeDueDate(t *testing.T) {
 	require.Equal(t, []sendCancellationCall{{DebtID: testDebtID, Attempt: 1}}, u.cancellations)
 	require.Empty(t, u.changes)
 	h.mu.Unlock()
-	require.Equal(t, []string{StatusIssued, StatusCancelled}, h.statusNames())
+	require.Equal(t, []DebtStatus{StatusIssued, StatusCancelled}, h.statusNames())
 	require.NotContains(t, h.statusNames(), StatusOverdue)
 	require.True(t, h.statusTime(StatusCancelled).Equal(cancelAt), "CANCELLED at %s", h.statusTime(StatusCancelled))
 	h.requireSearchStatuses(StatusIssued, StatusCancelled)
@@ -252,7 +252,7 @@ func TestDebtCancelWhileIssuing(t *testing.T) {
 	_, doneAt, err := cancel.requireCompleted()
 	require.NoError(t, err)
 	require.False(t, doneAt.Before(h.statusTime(StatusIssued)), "cancelled at %s, before the notice was issued", doneAt)
-	require.Equal(t, []string{StatusIssued, StatusCancelled}, h.statusNames())
+	require.Equal(t, []DebtStatus{StatusIssued, StatusCancelled}, h.statusNames())
 	h.mu.Lock()
 	require.Len(t, u.cancels, 1)
 	h.mu.Unlock()
@@ -322,7 +322,7 @@ func TestDebtCancelRejected(t *testing.T) {
 			cancel.requireRejected(c.wantReject)
 			u.requireNoCancelActivities()
 			require.Equal(t, DebtResult{Status: StatusPaid, ReceiptID: "r1"}, res)
-			require.Equal(t, []string{StatusIssued, StatusPaid}, h.statusNames())
+			require.Equal(t, []DebtStatus{StatusIssued, StatusPaid}, h.statusNames())
 			h.requireIssuedOnce()
 		})
 	}
@@ -350,7 +350,7 @@ func TestDebtCancelPositionFindsDebtSettled(t *testing.T) {
 
 	requireStatus(t, waiting, StatusIssued)
 	require.Equal(t, DebtResult{Status: StatusPaid, ReceiptID: "r1"}, res)
-	require.Equal(t, []string{StatusIssued, StatusPaid}, h.statusNames())
+	require.Equal(t, []DebtStatus{StatusIssued, StatusPaid}, h.statusNames())
 	require.True(t, h.statusTime(StatusPaid).Equal(paidAt), "PAID at %s", h.statusTime(StatusPaid))
 	h.requireSearchStatuses(StatusIssued, StatusPaid)
 	h.mu.Lock()
@@ -372,7 +372,7 @@ func TestDebtCancelledEvenIfCancellationNotSent(t *testing.T) {
 	require.Equal(t, DebtResult{Status: StatusCancelled}, res)
 	_, _, err := cancel.requireCompleted()
 	require.NoError(t, err, "the debt is cancelled all the same")
-	require.Equal(t, []string{StatusIssued, StatusCancelled}, h.statusNames())
+	require.Equal(t, []DebtStatus{StatusIssued, StatusCancelled}, h.statusNames())
 	h.requireSearchStatuses(StatusIssued, StatusCancelled)
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -403,7 +403,7 @@ func TestDebtChangeBeforeDueDate(t *testing.T) {
 	u.requireNoCancelActivities()
 
 	require.Equal(t, DebtResult{Status: StatusPaid, ReceiptID: "r1"}, res)
-	require.Equal(t, []string{StatusIssued, StatusOverdue, StatusPaid}, h.statusNames())
+	require.Equal(t, []DebtStatus{StatusIssued, StatusOverdue, StatusPaid}, h.statusNames())
 	h.requireSearchStatuses(StatusIssued, StatusOverdue, StatusPaid)
 	overdueAt := h.statusTime(StatusOverdue)
 	require.Equal(t, time.Date(2026, time.December, 15, 23, 0, 0, 0, time.UTC), newDueAt.UTC())
@@ -446,7 +446,7 @@ func TestDebtChangeOverdueDebt(t *testing.T) {
 	require.Equal(t, 3, h.noticeCount())
 
 	require.Equal(t, DebtResult{Status: StatusPaid, ReceiptID: "r1"}, res)
-	want := []string{StatusIssued, StatusOverdue, StatusIssued, StatusOverdue, StatusPaid}
+	want := []DebtStatus{StatusIssued, StatusOverdue, StatusIssued, StatusOverdue, StatusPaid}
 	require.Equal(t, want, h.statusNames())
 	h.requireSearchStatuses(want...)
 	h.mu.Lock()
@@ -500,7 +500,7 @@ func TestDebtChangeTwiceAndRejections(t *testing.T) {
 	require.Equal(t, 3, h.noticeCount())
 	u.requireNoCancelActivities()
 	require.Equal(t, DebtResult{Status: StatusPaid, ReceiptID: "r1"}, res)
-	require.Equal(t, []string{StatusIssued, StatusPaid}, h.statusNames())
+	require.Equal(t, []DebtStatus{StatusIssued, StatusPaid}, h.statusNames())
 }
 
 func TestDebtReceiptDuringChange(t *testing.T) {
@@ -519,7 +519,7 @@ func TestDebtReceiptDuringChange(t *testing.T) {
 	res := h.run(testInput())
 
 	require.Equal(t, DebtResult{Status: StatusPaid, ReceiptID: "r1"}, res)
-	require.Equal(t, []string{StatusIssued, StatusPaid}, h.statusNames())
+	require.Equal(t, []DebtStatus{StatusIssued, StatusPaid}, h.statusNames())
 	require.True(t, h.statusTime(StatusPaid).Equal(paidAt), "PAID at %s", h.statusTime(StatusPaid))
 	h.requireSearchStatuses(StatusIssued, StatusPaid)
 

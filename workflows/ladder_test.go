@@ -66,7 +66,7 @@ func TestLadderWholeWay(t *testing.T) {
 		{StepAccertamento, 3, rome9(2027, time.January, 29)},
 		{StepEnforcement, 3, rome9(2027, time.March, 30)}, // 09:00 summer time
 	}, h.reminderLog())
-	require.Equal(t, []string{StatusIssued, StatusOverdue, StatusPaid}, h.statusNames())
+	require.Equal(t, []DebtStatus{StatusIssued, StatusOverdue, StatusPaid}, h.statusNames())
 	require.Equal(t, []string{StepCourtesy, StepSollecito, StepAccertamento, StepEnforcement}, h.ladderUpserts)
 	require.Equal(t, 1, h.policyLoads)
 }

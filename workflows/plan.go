@@ -57,9 +57,6 @@ const (
 	PlanSuspended = "SUSPENDED"
 	PlanCompleted = "COMPLETED"
 	PlanForfeited = "FORFEITED" // decadenza
-
-	StatusInstalments = "INSTALMENTS"
-	StatusSuperseded  = "SUPERSEDED" // what is still owed moved to a remainder debt
 )
 
 // Instalment statuses (instalments.status).

@@ -1511,7 +1511,7 @@ func TestDebtInstalmentPlan(t *testing.T) {
 			require.True(t, children[0].Start.Equal(planAt), "plan started at %s", children[0].Start)
 			h.mu.Unlock()
 
-			require.Equal(t, []string{StatusIssued, StatusInstalments, tt.want.Status}, h.statusNames(), "never OVERDUE")
+			require.Equal(t, []DebtStatus{StatusIssued, StatusInstalments, tt.want.Status}, h.statusNames(), "never OVERDUE")
 			h.requireSearchStatuses(StatusIssued, StatusInstalments, tt.want.Status)
 			require.True(t, h.statusTime(StatusInstalments).Equal(planAt))
 			require.True(t, h.statusTime(tt.want.Status).Equal(planAt.Add(planTakes)), "ended at %s", h.statusTime(tt.want.Status))
@@ -1590,7 +1590,7 @@ func TestDebtInstalmentPlanRunsThePlan(t *testing.T) {
 			require.Equal(t, tt.want, res)
 			p.requireRules(created.Policy)
 			require.Equal(t, []FinishInput{{PlanID: testPlanID, Status: tt.plan, Remainder: amountOf(created, tt.remainder...)}}, p.finishCalls())
-			require.Equal(t, []string{StatusIssued, StatusInstalments, tt.want.Status}, h.statusNames())
+			require.Equal(t, []DebtStatus{StatusIssued, StatusInstalments, tt.want.Status}, h.statusNames())
 			p.mu.Lock()
 			finishedAt := p.finished[0].At
 			p.mu.Unlock()

@@ -90,7 +90,7 @@ func campaignStatus(s string) string {
 	return s
 }
 
-func debtStatus(s string) string {
+func debtStatus(s workflows.DebtStatus) string {
 	switch s {
 	case workflows.StatusCreated:
 		return "Creato"
@@ -107,5 +107,5 @@ func debtStatus(s string) string {
 	case workflows.StatusSuperseded:
 		return "Sostituito dal residuo"
 	}
-	return s
+	return string(s)
 }

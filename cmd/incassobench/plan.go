@@ -69,7 +69,7 @@ func benchPlan(ctx context.Context, s settings, server devdb.Server, log *slog.L
 	}
 	d := stack.Deps
 	ec := d.Config.Creditor.FiscalCode
-	if err := waitDebt(ctx, d, "BENCH-PLAN", func(status string) bool { return status == workflows.StatusIssued }, time.Minute); err != nil {
+	if err := waitDebt(ctx, d, "BENCH-PLAN", func(status workflows.DebtStatus) bool { return status == workflows.StatusIssued }, time.Minute); err != nil {
 		return err
 	}
 	started := time.Now()
@@ -79,17 +79,17 @@ func benchPlan(ctx context.Context, s settings, server devdb.Server, log *slog.L
 	if err != nil {
 		return err
 	}
-	ended := func(status string) bool {
+	ended := func(status workflows.DebtStatus) bool {
 		return status == workflows.StatusPaid || status == workflows.StatusSuperseded
 	}
 	if err := waitDebt(ctx, d, "BENCH-PLAN", ended, s.planTimeout); err != nil {
 		return err
 	}
-	var status string
+	var status workflows.DebtStatus
 	if err := d.Pool.QueryRow(ctx, "SELECT status FROM debt_positions WHERE iupd = 'BENCH-PLAN'").Scan(&status); err != nil {
 		return err
 	}
-	t.row("plan run to its end", secs(time.Since(started)), "", "the debt ended "+status)
+	t.row("plan run to its end", secs(time.Since(started)), "", "the debt ended "+string(status))
 
 	runs, err := chainHistories(ctx, d.Temporal, workflows.PlanWorkflowID(ec, "BENCH-PLAN"))
 	if err != nil {
@@ -118,9 +118,9 @@ func benchPlan(ctx context.Context, s settings, server devdb.Server, log *slog.L
 	return nil
 }
 
-func waitDebt(ctx context.Context, d *app.Deps, iupd string, done func(string) bool, timeout time.Duration) error {
+func waitDebt(ctx context.Context, d *app.Deps, iupd string, done func(workflows.DebtStatus) bool, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
-	last := ""
+	var last workflows.DebtStatus
 	for time.Now().Before(deadline) {
 		if err := d.Pool.QueryRow(ctx, "SELECT status FROM debt_positions WHERE iupd = $1", iupd).Scan(&last); err == nil && done(last) {
 			return nil

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
+	"incasso/workflows"
 )
 
 const campaignCollected = `-- name: CampaignCollected :one
@@ -64,7 +65,7 @@ FROM debt_positions WHERE campaign_id = $1 GROUP BY status
 `
 
 type CampaignDebtCountsRow struct {
-	Status      string
+	Status      workflows.DebtStatus
 	Debts       int64
 	AmountCents int64
 }
@@ -105,7 +106,7 @@ type CampaignDebtPageParams struct {
 type CampaignDebtPageRow struct {
 	RowNo       int32
 	Iupd        string
-	Status      string
+	Status      workflows.DebtStatus
 	AmountCents int64
 	DueDate     time.Time
 }
@@ -354,7 +355,7 @@ type UnpaidCampaignDebtsRow struct {
 	ID           int64
 	EcFiscalCode string
 	Iupd         string
-	Status       string
+	Status       workflows.DebtStatus
 }
 
 func (q *Queries) UnpaidCampaignDebts(ctx context.Context, arg UnpaidCampaignDebtsParams) ([]UnpaidCampaignDebtsRow, error) {

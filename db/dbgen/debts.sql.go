@@ -10,21 +10,31 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
+	"incasso/workflows"
 )
+
+const acknowledgePaid = `-- name: AcknowledgePaid :exec
+UPDATE debt_positions SET paid_acknowledged_at = coalesce(paid_acknowledged_at, now())
+WHERE id = $1 AND status = 'PAID'
+`
+
+// The debt's workflow knows it is paid.
+func (q *Queries) AcknowledgePaid(ctx context.Context, id int64) error {
+	_, err := q.db.Exec(ctx, acknowledgePaid, id)
+	return err
+}
 
 const applyDebtChange = `-- name: ApplyDebtChange :one
 UPDATE debt_positions SET amount_cents = $1, due_date = $2,
-    revision = $3, updated_at = now(),
-    status = CASE WHEN status = 'OVERDUE' AND $2 >= $4::date THEN 'ISSUED' ELSE status END
-WHERE id = $5 AND revision < $3 AND status NOT IN ('PAID', 'CANCELLED')
-RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id
+    revision = $3, updated_at = now()
+WHERE id = $4 AND revision < $3 AND status NOT IN ('PAID', 'CANCELLED')
+RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at
 `
 
 type ApplyDebtChangeParams struct {
 	AmountCents int64
 	DueDate     time.Time
 	Revision    int32
-	Today       time.Time
 	ID          int64
 }
 
@@ -34,7 +44,6 @@ func (q *Queries) ApplyDebtChange(ctx context.Context, arg ApplyDebtChangeParams
 		arg.AmountCents,
 		arg.DueDate,
 		arg.Revision,
-		arg.Today,
 		arg.ID,
 	)
 	var i DebtPosition
@@ -64,14 +73,15 @@ func (q *Queries) ApplyDebtChange(ctx context.Context, arg ApplyDebtChangeParams
 		&i.LadderStep,
 		&i.LadderStepAt,
 		&i.CampaignID,
+		&i.PaidAcknowledgedAt,
 	)
 	return i, err
 }
 
 const cancelDebt = `-- name: CancelDebt :one
 UPDATE debt_positions SET status = 'CANCELLED', cancel_reason = $2, cancelled_at = now(), updated_at = now()
-WHERE id = $1 AND status NOT IN ('PAID', 'CANCELLED')
-RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id
+WHERE id = $1 AND status NOT IN ('PAID', 'CANCELLED', 'SUPERSEDED')
+RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at
 `
 
 type CancelDebtParams struct {
@@ -109,6 +119,7 @@ func (q *Queries) CancelDebt(ctx context.Context, arg CancelDebtParams) (DebtPos
 		&i.LadderStep,
 		&i.LadderStepAt,
 		&i.CampaignID,
+		&i.PaidAcknowledgedAt,
 	)
 	return i, err
 }
@@ -119,7 +130,7 @@ INSERT INTO debt_positions (
     debtor_email, amount_cents, due_date, description, nav, debtor_pec, campaign_id
 ) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 ON CONFLICT (ec_fiscal_code, iupd) DO NOTHING
-RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id
+RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at
 `
 
 type CreateDebtParams struct {
@@ -181,12 +192,13 @@ func (q *Queries) CreateDebt(ctx context.Context, arg CreateDebtParams) (DebtPos
 		&i.LadderStep,
 		&i.LadderStepAt,
 		&i.CampaignID,
+		&i.PaidAcknowledgedAt,
 	)
 	return i, err
 }
 
 const getDebt = `-- name: GetDebt :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id FROM debt_positions WHERE id = $1
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at FROM debt_positions WHERE id = $1
 `
 
 func (q *Queries) GetDebt(ctx context.Context, id int64) (DebtPosition, error) {
@@ -218,12 +230,13 @@ func (q *Queries) GetDebt(ctx context.Context, id int64) (DebtPosition, error) {
 		&i.LadderStep,
 		&i.LadderStepAt,
 		&i.CampaignID,
+		&i.PaidAcknowledgedAt,
 	)
 	return i, err
 }
 
 const getDebtByIUPD = `-- name: GetDebtByIUPD :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id FROM debt_positions WHERE ec_fiscal_code = $1 AND iupd = $2
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at FROM debt_positions WHERE ec_fiscal_code = $1 AND iupd = $2
 `
 
 type GetDebtByIUPDParams struct {
@@ -260,12 +273,13 @@ func (q *Queries) GetDebtByIUPD(ctx context.Context, arg GetDebtByIUPDParams) (D
 		&i.LadderStep,
 		&i.LadderStepAt,
 		&i.CampaignID,
+		&i.PaidAcknowledgedAt,
 	)
 	return i, err
 }
 
 const getDebtByNAV = `-- name: GetDebtByNAV :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id FROM debt_positions WHERE nav = $1
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at FROM debt_positions WHERE nav = $1
 `
 
 func (q *Queries) GetDebtByNAV(ctx context.Context, nav string) (DebtPosition, error) {
@@ -297,6 +311,7 @@ func (q *Queries) GetDebtByNAV(ctx context.Context, nav string) (DebtPosition, e
 		&i.LadderStep,
 		&i.LadderStepAt,
 		&i.CampaignID,
+		&i.PaidAcknowledgedAt,
 	)
 	return i, err
 }
@@ -350,6 +365,70 @@ func (q *Queries) InsertDebtChange(ctx context.Context, arg InsertDebtChangePara
 	return err
 }
 
+const listCreatedUnstarted = `-- name: ListCreatedUnstarted :many
+SELECT d.id, d.ec_fiscal_code, d.iupd, d.service_code, d.debtor_type, d.debtor_fiscal_code, d.debtor_name, d.debtor_email, d.amount_cents, d.due_date, d.description, d.nav, d.status, d.created_at, d.updated_at, d.paid_at, d.cancel_reason, d.cancelled_at, d.revision, d.receipt_checked_at, d.debtor_pec, d.policy_version, d.ladder_step, d.ladder_step_at, d.campaign_id, d.paid_acknowledged_at FROM debt_positions d
+WHERE d.status = 'CREATED'
+  AND d.created_at < now() - $1::interval AND d.created_at > now() - $2::interval
+  AND (d.campaign_id IS NULL OR EXISTS (SELECT 1 FROM campaigns c WHERE c.id = d.campaign_id AND c.status = 'COMPLETED'))
+ORDER BY d.created_at
+LIMIT $3
+`
+
+type ListCreatedUnstartedParams struct {
+	MinAge  pgtype.Interval
+	MaxAge  pgtype.Interval
+	MaxRows int32
+}
+
+// Debts stored between min_age and max_age ago and still CREATED, outside a campaign still
+// launching (its workflow starts them): candidates for a workflow that never started.
+func (q *Queries) ListCreatedUnstarted(ctx context.Context, arg ListCreatedUnstartedParams) ([]DebtPosition, error) {
+	rows, err := q.db.Query(ctx, listCreatedUnstarted, arg.MinAge, arg.MaxAge, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []DebtPosition{}
+	for rows.Next() {
+		var i DebtPosition
+		if err := rows.Scan(
+			&i.ID,
+			&i.EcFiscalCode,
+			&i.Iupd,
+			&i.ServiceCode,
+			&i.DebtorType,
+			&i.DebtorFiscalCode,
+			&i.DebtorName,
+			&i.DebtorEmail,
+			&i.AmountCents,
+			&i.DueDate,
+			&i.Description,
+			&i.Nav,
+			&i.Status,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.PaidAt,
+			&i.CancelReason,
+			&i.CancelledAt,
+			&i.Revision,
+			&i.ReceiptCheckedAt,
+			&i.DebtorPec,
+			&i.PolicyVersion,
+			&i.LadderStep,
+			&i.LadderStepAt,
+			&i.CampaignID,
+			&i.PaidAcknowledgedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listDebtChanges = `-- name: ListDebtChanges :many
 SELECT id, debt_id, revision, amount_cents, due_date, reason, changed_at FROM debt_changes WHERE debt_id = $1 ORDER BY revision
 `
@@ -371,6 +450,56 @@ func (q *Queries) ListDebtChanges(ctx context.Context, debtID int64) ([]DebtChan
 			&i.DueDate,
 			&i.Reason,
 			&i.ChangedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listPaidUnacknowledged = `-- name: ListPaidUnacknowledged :many
+SELECT d.id, d.ec_fiscal_code, d.iupd, r.receipt_id
+FROM debt_positions d
+JOIN LATERAL (SELECT receipt_id FROM receipts
+              WHERE debt_id = d.id AND outcome = 'OK' AND (flag IS NULL OR flag = 'AMOUNT_MISMATCH')
+              ORDER BY id LIMIT 1) r ON true
+WHERE d.status = 'PAID' AND d.paid_acknowledged_at IS NULL AND d.paid_at < now() - $1::interval
+ORDER BY d.paid_at
+LIMIT $2
+`
+
+type ListPaidUnacknowledgedParams struct {
+	MinAge  pgtype.Interval
+	MaxRows int32
+}
+
+type ListPaidUnacknowledgedRow struct {
+	ID           int64
+	EcFiscalCode string
+	Iupd         string
+	ReceiptID    string
+}
+
+// Debts settled by a receipt a while ago whose workflow has not acknowledged it, each with
+// the first receipt that settled it (an instalment plan's end needs no signal).
+func (q *Queries) ListPaidUnacknowledged(ctx context.Context, arg ListPaidUnacknowledgedParams) ([]ListPaidUnacknowledgedRow, error) {
+	rows, err := q.db.Query(ctx, listPaidUnacknowledged, arg.MinAge, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListPaidUnacknowledgedRow{}
+	for rows.Next() {
+		var i ListPaidUnacknowledgedRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.EcFiscalCode,
+			&i.Iupd,
+			&i.ReceiptID,
 		); err != nil {
 			return nil, err
 		}
@@ -425,7 +554,7 @@ func (q *Queries) ListUnpaidForRecovery(ctx context.Context, arg ListUnpaidForRe
 }
 
 const lockDebt = `-- name: LockDebt :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id FROM debt_positions WHERE id = $1 FOR UPDATE
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at FROM debt_positions WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) LockDebt(ctx context.Context, id int64) (DebtPosition, error) {
@@ -457,13 +586,14 @@ func (q *Queries) LockDebt(ctx context.Context, id int64) (DebtPosition, error) 
 		&i.LadderStep,
 		&i.LadderStepAt,
 		&i.CampaignID,
+		&i.PaidAcknowledgedAt,
 	)
 	return i, err
 }
 
-const markDebtPaid = `-- name: MarkDebtPaid :exec
+const markDebtPaid = `-- name: MarkDebtPaid :execrows
 UPDATE debt_positions SET status = 'PAID', paid_at = $2, updated_at = now()
-WHERE id = $1 AND status NOT IN ('PAID', 'CANCELLED')
+WHERE id = $1 AND status NOT IN ('PAID', 'CANCELLED', 'SUPERSEDED')
 `
 
 type MarkDebtPaidParams struct {
@@ -471,9 +601,12 @@ type MarkDebtPaidParams struct {
 	PaidAt pgtype.Timestamptz
 }
 
-func (q *Queries) MarkDebtPaid(ctx context.Context, arg MarkDebtPaidParams) error {
-	_, err := q.db.Exec(ctx, markDebtPaid, arg.ID, arg.PaidAt)
-	return err
+func (q *Queries) MarkDebtPaid(ctx context.Context, arg MarkDebtPaidParams) (int64, error) {
+	result, err := q.db.Exec(ctx, markDebtPaid, arg.ID, arg.PaidAt)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const markReceiptChecked = `-- name: MarkReceiptChecked :exec
@@ -510,13 +643,13 @@ RETURNING status
 
 type SetDebtStatusParams struct {
 	ID     int64
-	Status string
+	Status workflows.DebtStatus
 }
 
 // PAID, CANCELLED and SUPERSEDED are final: a late or repeated update leaves them as they are.
-func (q *Queries) SetDebtStatus(ctx context.Context, arg SetDebtStatusParams) (string, error) {
+func (q *Queries) SetDebtStatus(ctx context.Context, arg SetDebtStatusParams) (workflows.DebtStatus, error) {
 	row := q.db.QueryRow(ctx, setDebtStatus, arg.ID, arg.Status)
-	var status string
+	var status workflows.DebtStatus
 	err := row.Scan(&status)
 	return status, err
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
+	"incasso/workflows"
 )
 
 type ApiClient struct {
@@ -92,31 +93,32 @@ type DebtChange struct {
 }
 
 type DebtPosition struct {
-	ID               int64
-	EcFiscalCode     string
-	Iupd             string
-	ServiceCode      string
-	DebtorType       string
-	DebtorFiscalCode string
-	DebtorName       string
-	DebtorEmail      string
-	AmountCents      int64
-	DueDate          time.Time
-	Description      string
-	Nav              string
-	Status           string
-	CreatedAt        pgtype.Timestamptz
-	UpdatedAt        pgtype.Timestamptz
-	PaidAt           pgtype.Timestamptz
-	CancelReason     pgtype.Text
-	CancelledAt      pgtype.Timestamptz
-	Revision         int32
-	ReceiptCheckedAt pgtype.Timestamptz
-	DebtorPec        string
-	PolicyVersion    pgtype.Int4
-	LadderStep       string
-	LadderStepAt     pgtype.Timestamptz
-	CampaignID       pgtype.Int8
+	ID                 int64
+	EcFiscalCode       string
+	Iupd               string
+	ServiceCode        string
+	DebtorType         string
+	DebtorFiscalCode   string
+	DebtorName         string
+	DebtorEmail        string
+	AmountCents        int64
+	DueDate            time.Time
+	Description        string
+	Nav                string
+	Status             workflows.DebtStatus
+	CreatedAt          pgtype.Timestamptz
+	UpdatedAt          pgtype.Timestamptz
+	PaidAt             pgtype.Timestamptz
+	CancelReason       pgtype.Text
+	CancelledAt        pgtype.Timestamptz
+	Revision           int32
+	ReceiptCheckedAt   pgtype.Timestamptz
+	DebtorPec          string
+	PolicyVersion      pgtype.Int4
+	LadderStep         string
+	LadderStepAt       pgtype.Timestamptz
+	CampaignID         pgtype.Int8
+	PaidAcknowledgedAt pgtype.Timestamptz
 }
 
 type Document struct {

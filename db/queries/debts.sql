@@ -28,14 +28,14 @@ UPDATE debt_positions SET status = $2, updated_at = now()
 WHERE id = $1 AND status NOT IN ('PAID', 'CANCELLED', 'SUPERSEDED')
 RETURNING status;
 
--- name: MarkDebtPaid :exec
+-- name: MarkDebtPaid :execrows
 UPDATE debt_positions SET status = 'PAID', paid_at = $2, updated_at = now()
-WHERE id = $1 AND status NOT IN ('PAID', 'CANCELLED');
+WHERE id = $1 AND status NOT IN ('PAID', 'CANCELLED', 'SUPERSEDED');
 
 -- name: CancelDebt :one
 -- Cancels an unpaid debt; a repeated call finds it cancelled and returns nothing.
 UPDATE debt_positions SET status = 'CANCELLED', cancel_reason = $2, cancelled_at = now(), updated_at = now()
-WHERE id = $1 AND status NOT IN ('PAID', 'CANCELLED')
+WHERE id = $1 AND status NOT IN ('PAID', 'CANCELLED', 'SUPERSEDED')
 RETURNING *;
 
 -- name: InsertDebtChange :exec
@@ -49,8 +49,7 @@ SELECT * FROM debt_changes WHERE debt_id = $1 AND revision = $2;
 -- name: ApplyDebtChange :one
 -- Applies a revision of an unpaid debt once; an older or repeated revision changes nothing.
 UPDATE debt_positions SET amount_cents = sqlc.arg(amount_cents), due_date = sqlc.arg(due_date),
-    revision = sqlc.arg(revision), updated_at = now(),
-    status = CASE WHEN status = 'OVERDUE' AND sqlc.arg(due_date) >= sqlc.arg(today)::date THEN 'ISSUED' ELSE status END
+    revision = sqlc.arg(revision), updated_at = now()
 WHERE id = sqlc.arg(id) AND revision < sqlc.arg(revision) AND status NOT IN ('PAID', 'CANCELLED')
 RETURNING *;
 
@@ -69,3 +68,30 @@ LIMIT sqlc.arg(max_rows);
 
 -- name: MarkReceiptChecked :exec
 UPDATE debt_positions SET receipt_checked_at = now() WHERE id = ANY(sqlc.arg(ids)::bigint[]);
+
+-- name: AcknowledgePaid :exec
+-- The debt's workflow knows it is paid.
+UPDATE debt_positions SET paid_acknowledged_at = coalesce(paid_acknowledged_at, now())
+WHERE id = $1 AND status = 'PAID';
+
+-- name: ListPaidUnacknowledged :many
+-- Debts settled by a receipt a while ago whose workflow has not acknowledged it, each with
+-- the first receipt that settled it (an instalment plan's end needs no signal).
+SELECT d.id, d.ec_fiscal_code, d.iupd, r.receipt_id
+FROM debt_positions d
+JOIN LATERAL (SELECT receipt_id FROM receipts
+              WHERE debt_id = d.id AND outcome = 'OK' AND (flag IS NULL OR flag = 'AMOUNT_MISMATCH')
+              ORDER BY id LIMIT 1) r ON true
+WHERE d.status = 'PAID' AND d.paid_acknowledged_at IS NULL AND d.paid_at < now() - sqlc.arg(min_age)::interval
+ORDER BY d.paid_at
+LIMIT sqlc.arg(max_rows);
+
+-- name: ListCreatedUnstarted :many
+-- Debts stored between min_age and max_age ago and still CREATED, outside a campaign still
+-- launching (its workflow starts them): candidates for a workflow that never started.
+SELECT d.* FROM debt_positions d
+WHERE d.status = 'CREATED'
+  AND d.created_at < now() - sqlc.arg(min_age)::interval AND d.created_at > now() - sqlc.arg(max_age)::interval
+  AND (d.campaign_id IS NULL OR EXISTS (SELECT 1 FROM campaigns c WHERE c.id = d.campaign_id AND c.status = 'COMPLETED'))
+ORDER BY d.created_at
+LIMIT sqlc.arg(max_rows);

@@ -87,7 +87,7 @@ type DayAmount struct {
 type Debt struct {
 	Row     int // its row in the campaign's file
 	IUPD    string
-	Status  string
+	Status  workflows.DebtStatus
 	Amount  money.Cents
 	DueDate date.Date
 }

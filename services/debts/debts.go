@@ -247,7 +247,7 @@ func Start(ctx context.Context, c Starter, taskQueue string, d dbgen.DebtPositio
 		// without a round trip through the task queue.
 		EnableEagerStart: true,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.SearchDebtStatus.ValueSet(workflows.StatusCreated),
+			workflows.StatusCreated.SearchAttribute(),
 			workflows.SearchServiceCode.ValueSet(d.ServiceCode),
 		),
 		StaticSummary: fmt.Sprintf("%s debt %s, %s euro due %s", d.ServiceCode, d.Iupd, money.Cents(d.AmountCents).Italian(), date.Of(d.DueDate)),

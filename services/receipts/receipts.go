@@ -25,6 +25,7 @@ import (
 	"incasso/domain/date"
 	"incasso/domain/money"
 	"incasso/domain/pagopa"
+	"incasso/services/debts"
 	"incasso/workflows"
 )
 
@@ -38,7 +39,8 @@ const (
 // never silently accepted.
 const (
 	FlagUnknownNotice   = "UNKNOWN_NOTICE"    // no debt has this notice number
-	FlagAmountMismatch  = "AMOUNT_MISMATCH"   // paid, but not the amount the debt asks
+	FlagAmountMismatch  = "AMOUNT_MISMATCH"   // paid more than the debt asks: it settles the debt, refund the rest
+	FlagUnderpaid       = "UNDERPAID"         // paid less than the debt asks: the debt stays open for the rest
 	FlagDoublePayment   = "DOUBLE_PAYMENT"    // a second distinct payment of a paid debt: refund
 	FlagPaidAfterCancel = "PAID_AFTER_CANCEL" // the debt was cancelled: refund
 )
@@ -114,15 +116,16 @@ func (r *Recorder) Record(ctx context.Context, rt pagopa.ReceiptV2, raw []byte, 
 			return err
 		}
 		inserted = true
-		settles = debt != nil && rt.Outcome == "OK" && (flag == "" || flag == FlagAmountMismatch)
+		settles = debt != nil && settling(rt.Outcome, flag)
 		if !settles {
 			return nil
 		}
-		paidAt := row.PaidAt
-		if !paidAt.Valid {
-			paidAt = pgtype.Timestamptz{Time: time.Now(), Valid: true}
+		paidAt := row.PaidAt.Time
+		if !row.PaidAt.Valid {
+			paidAt = time.Now()
 		}
-		return q.MarkDebtPaid(ctx, dbgen.MarkDebtPaidParams{ID: debt.ID, PaidAt: paidAt})
+		_, err = debts.Settle(ctx, q, debt.ID, paidAt)
+		return err
 	})
 	if err != nil {
 		return Result{}, fmt.Errorf("store receipt: %w", err)
@@ -153,16 +156,27 @@ func judge(debt *dbgen.DebtPosition, outcome string, amount money.Cents) (flag, 
 		return FlagUnknownNotice, "no debt has this notice number"
 	case outcome != "OK":
 		return "", ""
-	case debt.Status == workflows.StatusCancelled:
+	}
+	status, due := debt.Status, money.Cents(debt.AmountCents)
+	switch {
+	case status == workflows.StatusCancelled:
 		return FlagPaidAfterCancel, "the debt was cancelled before this payment: refund it"
-	case debt.Status == workflows.StatusPaid:
+	case status == workflows.StatusPaid:
 		return FlagDoublePayment, "the debt was already paid by another receipt: refund one payment"
-	case debt.Status == workflows.StatusInstalments || debt.Status == workflows.StatusSuperseded:
+	case status == workflows.StatusInstalments || status == workflows.StatusSuperseded:
 		return FlagDoublePayment, "the debt is paid in instalments by direct debit: refund this payment"
-	case int64(amount) != debt.AmountCents:
-		return FlagAmountMismatch, fmt.Sprintf("paid %s euro, the debt asks %s euro", amount.Decimal(), money.Cents(debt.AmountCents).Decimal())
+	case amount < due:
+		return FlagUnderpaid, fmt.Sprintf("paid %s euro, the debt asks %s euro: %s euro still owed", amount.Decimal(), due.Decimal(), (due - amount).Decimal())
+	case amount > due:
+		return FlagAmountMismatch, fmt.Sprintf("paid %s euro, the debt asks %s euro: refund %s euro", amount.Decimal(), due.Decimal(), (amount - due).Decimal())
 	}
 	return "", ""
+}
+
+// settling reports whether a receipt with this outcome and flag settles its debt: paid, and
+// at least what was due (more is settled and flagged for a refund of the excess).
+func settling(outcome, flag string) bool {
+	return outcome == "OK" && (flag == "" || flag == FlagAmountMismatch)
 }
 
 // duplicate answers a receipt id recorded before. It re-signals the workflow in case the
@@ -175,8 +189,7 @@ func (r *Recorder) duplicate(ctx context.Context, rt pagopa.ReceiptV2, debt *dbg
 	if prev.Nav != rt.NoticeNumber {
 		return fault(pagopa.FaultSemantics, "receiptId already recorded for another notice"), nil
 	}
-	settled := prev.Outcome == "OK" && (!prev.Flag.Valid || prev.Flag.String == FlagAmountMismatch)
-	if debt != nil && settled {
+	if debt != nil && settling(prev.Outcome, prev.Flag.String) {
 		if err := r.signal(ctx, *debt, rt.ReceiptID); err != nil {
 			return Result{}, err
 		}

@@ -212,23 +212,48 @@ func TestReceiptUnknownNotice(t *testing.T) {
 	require.Empty(t, f.sig.Signals())
 }
 
-func TestReceiptAmountMismatch(t *testing.T) {
+// A receipt for less than is due is kept and flagged, and the debt stays open (its ladder
+// goes on) until what is due is paid: 0.01 euro must not settle a debt of 123.45.
+func TestReceiptUnderpaid(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	d := f.debt(t)
-	res := f.record(t, receiptFor(d.Nav, "100.00", "rcpt-less"))
+	res := f.record(t, receiptFor(d.Nav, "0.01", "rcpt-cent"))
+	require.Empty(t, res.Fault, "accepted: the payment happened")
+	require.Equal(t, receipts.FlagUnderpaid, res.Flag)
+	r := f.receipt(t, "rcpt-cent")
+	require.Equal(t, receipts.FlagUnderpaid, r.Flag.String)
+	require.Equal(t, d.ID, r.DebtID.Int64)
+	require.Contains(t, r.FlagDetail, "123.44 euro still owed")
+	open := f.reload(t, d)
+	require.Equal(t, workflows.StatusIssued, open.Status, "not settled")
+	require.False(t, open.PaidAt.Valid)
+	require.Empty(t, f.sig.Signals(), "the workflow goes on waiting")
+
+	// A resend changes nothing; the payment of what is due settles the debt.
+	require.Equal(t, pagopa.FaultDuplicateReceipt, f.record(t, receiptFor(d.Nav, "0.01", "rcpt-cent")).Fault)
+	require.Empty(t, f.sig.Signals())
+	require.Equal(t, receipts.Result{}, f.record(t, receiptFor(d.Nav, "123.45", "rcpt-full")))
+	require.Equal(t, workflows.StatusPaid, f.reload(t, d).Status)
+	require.Equal(t, []sent{receiptSignal(d, "rcpt-full")}, f.sig.Signals())
+}
+
+// A receipt for more than is due settles the debt, flagged so that the excess is refunded.
+func TestReceiptOverpaid(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	d := f.debt(t)
+	res := f.record(t, receiptFor(d.Nav, "150.00", "rcpt-more"))
 	require.Empty(t, res.Fault, "accepted")
 	require.Equal(t, receipts.FlagAmountMismatch, res.Flag)
-	r := f.receipt(t, "rcpt-less")
+	r := f.receipt(t, "rcpt-more")
 	require.Equal(t, receipts.FlagAmountMismatch, r.Flag.String)
-	require.Equal(t, d.ID, r.DebtID.Int64)
-	require.Contains(t, r.FlagDetail, "100.00")
-	require.Contains(t, r.FlagDetail, "123.45")
-	require.Equal(t, workflows.StatusPaid, f.reload(t, d).Status, "the debt is paid, though not the amount asked")
-	require.Equal(t, []sent{receiptSignal(d, "rcpt-less")}, f.sig.Signals())
+	require.Contains(t, r.FlagDetail, "refund 26.55 euro")
+	require.Equal(t, workflows.StatusPaid, f.reload(t, d).Status, "what was due is paid")
+	require.Equal(t, []sent{receiptSignal(d, "rcpt-more")}, f.sig.Signals())
 
 	// A resend is re-signalled like any receipt that settled its debt.
-	require.Equal(t, pagopa.FaultDuplicateReceipt, f.record(t, receiptFor(d.Nav, "100.00", "rcpt-less")).Fault)
+	require.Equal(t, pagopa.FaultDuplicateReceipt, f.record(t, receiptFor(d.Nav, "150.00", "rcpt-more")).Fault)
 	require.Len(t, f.sig.Signals(), 2)
 }
 
