@@ -24,6 +24,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"incasso/devstack/internal/jsonhttp"
 )
 
 // Config is the behaviour of the simulated bank. The zero value is a bank that accepts
@@ -113,14 +115,8 @@ func (b *Bank) auth(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
+	jsonhttp.Write(w, status, map[string]string{"error": msg})
 }
 
 // decode reads a small JSON control request into v, refusing unknown fields.

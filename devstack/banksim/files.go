@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"incasso/devstack/internal/jsonhttp"
 	"incasso/devstack/specs"
 	"incasso/domain/money"
 	"incasso/domain/sepa/pain002"
@@ -101,7 +102,7 @@ func (b *Bank) submit(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		b.cfg.Logger.Info("bank: file submitted again", "msgId", doc.MsgID)
-		writeJSON(w, http.StatusOK, map[string]string{"msgId": doc.MsgID})
+		jsonhttp.Write(w, http.StatusOK, map[string]string{"msgId": doc.MsgID})
 		return
 	}
 	f, err := b.receive(doc, name, sum)
@@ -112,7 +113,7 @@ func (b *Bank) submit(w http.ResponseWriter, r *http.Request) {
 	}
 	b.cfg.Logger.Info("bank: file received", "msgId", f.msgID, "transactions", f.txs,
 		"status", f.status, "rejects", f.codes)
-	writeJSON(w, http.StatusAccepted, map[string]string{"msgId": doc.MsgID})
+	jsonhttp.Write(w, http.StatusAccepted, map[string]string{"msgId": doc.MsgID})
 }
 
 // parse checks data against the XSD of its message and reads it. It returns the
@@ -220,7 +221,7 @@ func (b *Bank) report(w http.ResponseWriter, r *http.Request) {
 	}
 	if wait := f.ready.Sub(b.cfg.Now()); wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
-		writeJSON(w, http.StatusAccepted, map[string]string{"status": "not ready"})
+		jsonhttp.Write(w, http.StatusAccepted, map[string]string{"status": "not ready"})
 		return
 	}
 	w.Header().Set("Content-Type", "application/xml")
@@ -238,5 +239,5 @@ func (b *Bank) listFiles(w http.ResponseWriter, _ *http.Request) {
 		}
 	}
 	b.mu.Unlock()
-	writeJSON(w, http.StatusOK, out)
+	jsonhttp.Write(w, http.StatusOK, out)
 }

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 
+	"incasso/devstack/internal/jsonhttp"
 	"incasso/domain/date"
 	"incasso/domain/sepa/camt054"
 )
@@ -73,7 +74,7 @@ func (b *Bank) postReturn(w http.ResponseWriter, r *http.Request) {
 	t.returned = true
 	b.notifications = append(b.notifications, notification{id: id, xml: buf.Bytes()})
 	b.cfg.Logger.Info("bank: return published", "notification", id, "msgId", t.file.msgID, "reason", ret.Reason, "refund", ret.Refund)
-	writeJSON(w, http.StatusCreated, map[string]string{"id": id})
+	jsonhttp.Write(w, http.StatusCreated, map[string]string{"id": id})
 }
 
 func (b *Bank) listNotifications(w http.ResponseWriter, r *http.Request) {
@@ -100,5 +101,5 @@ func (b *Bank) listNotifications(w http.ResponseWriter, r *http.Request) {
 	for i, n := range page {
 		items[i] = item{ID: n.id, XML: n.xml}
 	}
-	writeJSON(w, http.StatusOK, map[string][]item{"notifications": items})
+	jsonhttp.Write(w, http.StatusOK, map[string][]item{"notifications": items})
 }

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"incasso/clients/gpd"
+	"incasso/devstack/internal/jsonhttp"
 	"incasso/domain/pagopa"
 )
 
@@ -44,7 +45,7 @@ func (p *PagoPA) createPosition(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.store(org, &pos, r)
-	writeJSON(w, http.StatusCreated, pos)
+	jsonhttp.Write(w, http.StatusCreated, pos)
 }
 
 func (p *PagoPA) getPosition(w http.ResponseWriter, r *http.Request) {
@@ -59,7 +60,7 @@ func (p *PagoPA) getPosition(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusNotFound, "Not found: debt position")
 		return
 	}
-	writeJSON(w, http.StatusOK, cp)
+	jsonhttp.Write(w, http.StatusOK, cp)
 }
 
 // updatePosition replaces a position that is neither paid nor invalid, options included.
@@ -92,7 +93,7 @@ func (p *PagoPA) updatePosition(w http.ResponseWriter, r *http.Request) {
 		delete(p.notices, key(org, opt.NAV))
 	}
 	p.store(org, &pos, r)
-	writeJSON(w, http.StatusOK, pos)
+	jsonhttp.Write(w, http.StatusOK, pos)
 }
 
 func (p *PagoPA) invalidatePosition(w http.ResponseWriter, r *http.Request) {
@@ -106,7 +107,7 @@ func (p *PagoPA) invalidatePosition(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusConflict, "Conflict: debt position is "+pos.Status)
 	default:
 		pos.Status = statusInvalid
-		writeJSON(w, http.StatusOK, pos)
+		jsonhttp.Write(w, http.StatusOK, pos)
 	}
 }
 
@@ -136,7 +137,7 @@ func (p *PagoPA) markPaidOutside(w http.ResponseWriter, r *http.Request) {
 				pos.Status = statusPartiallyPaid
 			}
 		}
-		writeJSON(w, http.StatusOK, struct {
+		jsonhttp.Write(w, http.StatusOK, struct {
 			gpd.PaymentOption
 			gpd.Paid
 			Status string `json:"status"`

@@ -6,12 +6,12 @@
 package pagopasim
 
 import (
-	"encoding/json"
 	"net/http"
 	"sync"
 	"time"
 
 	"incasso/clients/gpd"
+	"incasso/devstack/internal/jsonhttp"
 	"incasso/domain/pagopa"
 )
 
@@ -90,13 +90,7 @@ func (p *PagoPA) gpd(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 // problem answers a ProblemJson, with the media type GPD declares for it.
 func problem(w http.ResponseWriter, status int, title string) {
-	writeJSON(w, status, map[string]any{"status": status, "title": title})
+	jsonhttp.Write(w, status, map[string]any{"status": status, "title": title})
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"incasso/clients/gpd"
+	"incasso/devstack/internal/jsonhttp"
 	"incasso/domain/date"
 	"incasso/domain/money"
 	"incasso/domain/pagopa"
@@ -268,7 +269,7 @@ func (p *PagoPA) pay(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		problem(w, http.StatusBadGateway, err.Error())
 	default:
-		writeJSON(w, http.StatusOK, res)
+		jsonhttp.Write(w, http.StatusOK, res)
 	}
 }
 

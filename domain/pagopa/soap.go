@@ -66,18 +66,10 @@ type QRCode struct {
 	NoticeNumber string `xml:"noticeNumber"`
 }
 
-// ReceiptTransfer is one transfer of a V2 receipt (ctTransferPAReceiptV2). Only the IBAN
-// branch of the IBAN/MBDAttachment choice is supported.
-type ReceiptTransfer struct {
-	IDTransfer            string    `xml:"idTransfer"`
-	TransferAmount        string    `xml:"transferAmount"`
-	FiscalCodePA          string    `xml:"fiscalCodePA"`
-	CompanyName           string    `xml:"companyName,omitempty"`
-	IBAN                  string    `xml:"IBAN"`
-	RemittanceInformation string    `xml:"remittanceInformation"`
-	TransferCategory      string    `xml:"transferCategory"`
-	Metadata              *Metadata `xml:"metadata,omitempty"`
-}
+// ReceiptTransfer is one transfer of a V2 receipt (ctTransferPAReceiptV2): the XSD gives it
+// the elements of ctTransferPAV2 that incasso writes in a payment (PaymentTransfer). Only the
+// IBAN branch of the IBAN/MBDAttachment choice is supported.
+type ReceiptTransfer = PaymentTransfer
 
 // ReceiptV2 is the receipt (ctReceiptV2) in the order the XSD sequence requires.
 type ReceiptV2 struct {
