@@ -3,7 +3,9 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,14 +19,23 @@ import (
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"incasso/clients/gpd"
 	"incasso/devstack/mailsink"
 	"incasso/devstack/pagopasim"
 	"incasso/devstack/specs"
 	"incasso/domain/date"
 	"incasso/domain/money"
 	"incasso/domain/pagopa"
+	"incasso/services/receipts"
 	"incasso/workflows"
 )
+
+// signalsLost stands for a process that dies before it can signal the workflow.
+type signalsLost struct{}
+
+func (signalsLost) SignalWorkflow(context.Context, string, string, string, any) error {
+	return errors.New("the process died")
+}
 
 // createDebt posts a debt of amount cents due in a month and returns it as the API shows it.
 func (e *env) createDebt(t *testing.T, iupd string, amount int64) debtView {
@@ -200,6 +211,33 @@ func TestPagoPAPaths(t *testing.T) {
 	recovered := e.waitStatus(t, "E2E-LOST", workflows.StatusPaid)
 	require.Len(t, recovered.Receipts, 1)
 	require.Equal(t, res.ReceiptID, recovered.Receipts[0].ReceiptID)
+
+	// The process dies after recording a receipt and before telling the workflow, and pagoPA
+	// does not resend it: the recovery job's sweep tells the workflow, which ends PAID.
+	crashed := e.createDebt(t, "E2E-CRASH", 3_000)
+	e.waitStatus(t, "E2E-CRASH", workflows.StatusIssued)
+	res, err = p.Pay(ctx, pagopasim.Payment{NAV: crashed.NoticeNumber, Undelivered: true})
+	require.NoError(t, err)
+	cfg := e.stack.Deps.Config
+	raw, err := gpd.NewReceipts(cfg.GPDReceiptsURL, cfg.GPDKey, 5*time.Second).GetReceipt(ctx, org, crashed.NoticeNumber[1:])
+	require.NoError(t, err)
+	rt, err := receipts.Parse(raw)
+	require.NoError(t, err)
+	dying := &receipts.Recorder{Pool: e.stack.Deps.Pool, Temporal: signalsLost{}, ECFiscalCode: org, Log: slog.New(slog.DiscardHandler)}
+	_, err = dying.Record(ctx, rt.Receipt, raw, receipts.SourcePush)
+	require.ErrorIs(t, err, receipts.ErrSignal)
+	require.Equal(t, workflows.StatusPaid, e.waitStatus(t, "E2E-CRASH", workflows.StatusPaid).Status, "recorded")
+	var told workflows.DebtStatus
+	v, err := e.stack.Deps.Temporal.QueryWorkflow(ctx, crashed.WorkflowID, "", workflows.QueryStatus)
+	require.NoError(t, err)
+	require.NoError(t, v.Get(&told))
+	require.Equal(t, workflows.StatusIssued, told, "the workflow was never told")
+	require.NoError(t, schedule.Trigger(ctx, client.ScheduleTriggerOptions{}))
+	waitCtx, cancelWait := context.WithTimeout(ctx, 30*time.Second)
+	defer cancelWait()
+	var crashedResult workflows.DebtResult
+	require.NoError(t, e.stack.Deps.Temporal.GetWorkflow(waitCtx, crashed.WorkflowID, "").Get(waitCtx, &crashedResult))
+	require.Equal(t, workflows.DebtResult{Status: workflows.StatusPaid, ReceiptID: res.ReceiptID}, crashedResult)
 
 	// What needs the finance office's eyes is listed: the wrong amounts and the unknown notice.
 	var flagged flaggedView
