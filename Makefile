@@ -91,6 +91,16 @@ test: tools test-debs lint ## run every test, including the end-to-end test on a
 bench: tools ## measure campaign import (against psql \copy) and launch (against bare Temporal); not part of test
 	go run ./cmd/incassobench
 
+FUZZ_EXECS ?= 1000000
+.PHONY: fuzz
+fuzz: ## fuzz every parser of outside input, FUZZ_EXECS (1,000,000) executions each, and print the figures; not part of test
+	@for pkg in $$(git grep -l '^func Fuzz' -- '*_test.go' | xargs -n1 dirname | sort -u); do \
+	  for fn in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$pkg/*_test.go | cut -d' ' -f2); do \
+	    out=$$(go test ./$$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZ_EXECS)x 2>&1) || { echo "$$out"; echo "FAIL: $$pkg $$fn (the failing input is in $$pkg/testdata/fuzz/$$fn)"; exit 1; }; \
+	    echo "$$pkg $$fn: $$(echo "$$out" | grep '^fuzz: elapsed' | tail -1 | sed 's/^fuzz: //')"; \
+	  done; \
+	done
+
 .PHONY: clean
 clean: ## remove ./bin and the dev state in ./.data
 	rm -rf $(BIN) .data

@@ -81,16 +81,24 @@ func TestUnwrapRejectsGarbage(t *testing.T) {
 	}
 }
 
+// FuzzUnwrap feeds any bytes to the envelope reader and what it unwraps to the decoder of
+// every body the EC's endpoint takes.
 func FuzzUnwrap(f *testing.F) {
 	env, _ := Wrap(ElemSendRTV2Request, SendRTV2Request{Receipt: sampleReceipt()})
 	f.Add(env)
+	f.Add([]byte(`<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>` +
+		`<paVerifyPaymentNoticeReq><idPA>00000000000</idPA><qrCode><fiscalCode>00000000000</fiscalCode>` +
+		`<noticeNumber>301000000000000012</noticeNumber></qrCode></paVerifyPaymentNoticeReq></s:Body></s:Envelope>`))
+	f.Add([]byte(`<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>` +
+		`<paGetPaymentV2Req><qrCode><noticeNumber>3</noticeNumber></qrCode><amount>1.00</amount></paGetPaymentV2Req></s:Body></s:Envelope>`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, inner, err := Unwrap(bytes.NewReader(b))
 		if err != nil {
 			require.ErrorIs(t, err, ErrSyntax)
 			return
 		}
-		var req SendRTV2Request
-		_ = DecodeBody(inner, &req)
+		_ = DecodeBody(inner, &SendRTV2Request{})
+		_ = DecodeBody(inner, &VerifyPaymentNoticeRequest{})
+		_ = DecodeBody(inner, &GetPaymentV2Request{})
 	})
 }

@@ -341,7 +341,7 @@ type rowReader interface {
 
 // fieldRank orders a row's errors as the fields of the REST API.
 var fieldRank = map[string]int{
-	"iupd": 1, "serviceCode": 2, "debtor.type": 3, "debtor.fiscalCode": 4, "debtor.fullName": 5,
+	"iupd": 1, "serviceCode": 2, "debtor": 3, "debtor.type": 3, "debtor.fiscalCode": 4, "debtor.fullName": 5,
 	"debtor.email": 6, "debtor.pec": 7, "amountCents": 8, "dueDate": 9, "description": 10,
 }
 
