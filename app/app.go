@@ -101,8 +101,12 @@ func (d *Deps) Close() {
 }
 
 // RunWorker runs the Temporal worker until ctx is done.
+// A configuration for production must have production secrets (config.CheckProduction).
 func RunWorker(ctx context.Context, d *Deps) error {
 	cfg := d.Config
+	if err := cfg.CheckProduction(); err != nil {
+		return err
+	}
 	debts := &activities.Debts{
 		Pool: d.Pool,
 		GPD:  gpd.New(cfg.GPDURL, cfg.GPDKey, 30*time.Second),
@@ -156,8 +160,12 @@ func RunWorker(ctx context.Context, d *Deps) error {
 	return nil
 }
 
-// RunAPI serves the API on ln until ctx is done.
+// RunAPI serves the API on ln until ctx is done. A configuration for production must have
+// production secrets (config.CheckProduction).
 func RunAPI(ctx context.Context, d *Deps, ln net.Listener, temporalUIURL string) error {
+	if err := d.Config.CheckProduction(); err != nil {
+		return err
+	}
 	srv := &api.Server{
 		Pool: d.Pool, Temporal: d.Temporal, Config: d.Config, Receipts: d.Recorder(),
 		TemporalUIURL: temporalUIURL, Log: d.Log.With("component", "api"),

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"incasso/app"
+	"incasso/app/config"
 	"incasso/db"
 	"incasso/devstack/banksim"
 	"incasso/devstack/mailsink"
@@ -44,6 +45,13 @@ type Stack struct {
 	wg   sync.WaitGroup
 	mu   sync.Mutex
 	errs []error
+}
+
+// Configure makes cfg a development stack's, before app.Connect: Dev is set, so the
+// development secrets the simulators expect are accepted (config.CheckProduction). This is the
+// one place that sets it, for incasso-dev, the end-to-end tests and the bench.
+func Configure(cfg *config.Config) {
+	cfg.Dev = true
 }
 
 // Start migrates the database, starts the SMTP sink, the pagoPA simulator, the worker and

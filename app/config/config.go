@@ -88,6 +88,11 @@ type Config struct {
 	// when the API restarts and are not shared between API instances.
 	ConsoleKey string
 	SDD        SDD
+	// Dev marks the development stack (incasso-dev, the end-to-end tests, the bench): it may
+	// run with the development secrets and defaults. No environment variable sets it: only the
+	// code that starts the stack with its simulators, so that a production operator cannot
+	// switch the checks of CheckProduction off by mistake.
+	Dev bool
 }
 
 // DefaultServices are the services known out of the box, with their pagoPA taxonomy codes.
@@ -110,9 +115,9 @@ func FromEnv() (Config, error) {
 			BrokerID:      env("INCASSO_ID_BROKER_PA", ec),
 			StationID:     env("INCASSO_ID_STATION", ec+"_01"),
 		},
-		NodeKey:         env("INCASSO_NODE_KEY", "dev-node-key"),
+		NodeKey:         env("INCASSO_NODE_KEY", DevNodeKey),
 		GPDURL:          env("INCASSO_GPD_URL", "http://127.0.0.1:8090/gpd/debt-positions-service/v1"),
-		GPDKey:          env("INCASSO_GPD_SUBSCRIPTION_KEY", "dev-gpd-key"),
+		GPDKey:          env("INCASSO_GPD_SUBSCRIPTION_KEY", DevGPDKey),
 		GPDReceiptsURL:  env("INCASSO_GPD_RECEIPTS_URL", "http://127.0.0.1:8090/gpd/payments-receipts-service/v1"),
 		SMTPAddr:        env("INCASSO_SMTP_ADDR", "127.0.0.1:1025"),
 		SMTPUser:        os.Getenv("INCASSO_SMTP_USER"),

@@ -59,7 +59,7 @@ func sddFromEnv(creditor Creditor) (SDD, error) {
 		CreditorBIC:  os.Getenv("INCASSO_SDD_BIC"),
 		CreditorID:   os.Getenv("INCASSO_SDD_CREDITOR_ID"),
 		BankURL:      env("INCASSO_BANK_URL", "http://127.0.0.1:8090"),
-		BankKey:      env("INCASSO_BANK_KEY", "dev-bank-key"),
+		BankKey:      env("INCASSO_BANK_KEY", DevBankKey),
 		ReasonsFile:  os.Getenv("INCASSO_SDD_REASONS_FILE"),
 	}
 	var errs []error

@@ -72,6 +72,7 @@ func runDev(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
+	devstack.Configure(&cfg)
 	if err := db.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
 		return err
 	}

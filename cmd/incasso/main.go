@@ -83,6 +83,9 @@ func run(ctx context.Context, cmd string, args []string, log *slog.Logger) error
 		}
 		return createAPIKey(ctx, cfg, args[0], log)
 	case "api":
+		if err := cfg.CheckProduction(); err != nil {
+			return err
+		}
 		d, err := app.Connect(ctx, cfg, log)
 		if err != nil {
 			return err
@@ -94,6 +97,9 @@ func run(ctx context.Context, cmd string, args []string, log *slog.Logger) error
 		}
 		return app.RunAPI(ctx, d, ln, os.Getenv("INCASSO_TEMPORAL_UI_URL"))
 	case "worker":
+		if err := cfg.CheckProduction(); err != nil {
+			return err
+		}
 		d, err := app.Connect(ctx, cfg, log)
 		if err != nil {
 			return err

@@ -221,6 +221,7 @@ func startStack(ctx context.Context, server devdb.Server, temporalAddr, dbName s
 		drop()
 		return nil, "", nil, err
 	}
+	devstack.Configure(&cfg)
 	cfg.DatabaseURL = dbURL
 	cfg.TemporalAddress = temporalAddr
 	cfg.TaskQueue = "incasso-bench"
