@@ -93,6 +93,7 @@ func Start(ctx context.Context, d *app.Deps, addrs Addrs, temporalUIURL string, 
 	cfg := &d.Config
 	cfg.GPDURL = s.PagoPASimURL + pagopasim.GPDBasePath
 	cfg.GPDReceiptsURL = s.PagoPASimURL + pagopasim.ReceiptsBasePath
+	// The sink speaks plain SMTP on 127.0.0.1: STARTTLS, on by default, is turned off here.
 	cfg.SMTPAddr, cfg.SMTPUser, cfg.SMTPPassword, cfg.SMTPStartTLS = s.SMTPAddr, "", "", false
 	cfg.PECSMTPAddr, cfg.PECSMTPUser, cfg.PECSMTPPassword, cfg.PECStartTLS = pecAddr.String(), "", "", false
 	s.PagoPA = pagopasim.NewPagoPA(cfg.GPDKey, s.APIURL+"/pagopa/paForNode", cfg.NodeKey, cfg.Creditor.BrokerID, cfg.Creditor.StationID)

@@ -71,7 +71,7 @@ type Config struct {
 	SMTPAddr       string // INCASSO_SMTP_ADDR
 	SMTPUser       string // INCASSO_SMTP_USER
 	SMTPPassword   string // INCASSO_SMTP_PASSWORD
-	SMTPStartTLS   bool   // INCASSO_SMTP_STARTTLS
+	SMTPStartTLS   bool   // INCASSO_SMTP_STARTTLS, true unless set to false
 	MailFrom       string // INCASSO_MAIL_FROM
 	// PEC is the comune's certified-email account: a second SMTP relay, with TLS.
 	PECSMTPAddr     string // INCASSO_PEC_SMTP_ADDR
@@ -134,7 +134,7 @@ func FromEnv() (Config, error) {
 	if c.Creditor.Segregation, err = strconv.Atoi(env("INCASSO_SEGREGATION_CODE", "01")); err != nil || c.Creditor.Segregation < 0 || c.Creditor.Segregation > 99 {
 		errs = append(errs, errors.New("INCASSO_SEGREGATION_CODE: want two digits"))
 	}
-	if c.SMTPStartTLS, err = strconv.ParseBool(env("INCASSO_SMTP_STARTTLS", "false")); err != nil {
+	if c.SMTPStartTLS, err = strconv.ParseBool(env("INCASSO_SMTP_STARTTLS", "true")); err != nil {
 		errs = append(errs, errors.New("INCASSO_SMTP_STARTTLS: want true or false"))
 	}
 	if c.PECStartTLS, err = strconv.ParseBool(env("INCASSO_PEC_STARTTLS", "true")); err != nil {
