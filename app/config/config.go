@@ -88,6 +88,11 @@ type Config struct {
 	// when the API restarts and are not shared between API instances.
 	ConsoleKey string
 	SDD        SDD
+	// TemporalTLS secures the connection to Temporal; TemporalAPIKey authenticates to it
+	// (INCASSO_TEMPORAL_API_KEY, Temporal Cloud's API keys). Worker sizes the worker.
+	TemporalTLS    TemporalTLS
+	TemporalAPIKey string
+	Worker         WorkerTuning
 	// Dev marks the development stack (incasso-dev, the end-to-end tests, the bench): it may
 	// run with the development secrets and defaults. No environment variable sets it: only the
 	// code that starts the stack with its simulators, so that a production operator cannot
@@ -163,6 +168,9 @@ func FromEnv() (Config, error) {
 	}
 	if kind, err := fiscalcode.Validate(ec); err != nil || kind != fiscalcode.Company {
 		errs = append(errs, errors.New("INCASSO_EC_FISCAL_CODE: want the comune's 11-digit fiscal code"))
+	}
+	if err := c.temporalFromEnv(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.SDD, err = sddFromEnv(c.Creditor); err != nil {
 		errs = append(errs, err)

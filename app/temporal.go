@@ -1,0 +1,81 @@
+package app
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"incasso/app/config"
+)
+
+// temporalOptions are the options of the Temporal client of cfg: the frontend and namespace,
+// TLS or mTLS, and Temporal Cloud's API key.
+func temporalOptions(cfg config.Config, log *slog.Logger) (client.Options, error) {
+	opts := client.Options{
+		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
+		Logger: tlog.NewStructuredLogger(log.With("component", "temporal")),
+	}
+	tlsConfig, err := TemporalTLS(cfg.TemporalTLS, cfg.TemporalAddress)
+	if err != nil {
+		return opts, err
+	}
+	opts.ConnectionOptions.TLS = tlsConfig
+	if cfg.TemporalAPIKey != "" {
+		opts.Credentials = client.NewAPIKeyStaticCredentials(cfg.TemporalAPIKey)
+	}
+	return opts, nil
+}
+
+// TemporalTLS is the TLS configuration of the Temporal client, nil when TLS is off: the
+// server's certificate checked against the CA file (else the system's authorities) for the
+// server name (else the host of address), and the client's certificate for mTLS.
+func TemporalTLS(t config.TemporalTLS, address string) (*tls.Config, error) {
+	if !t.Enabled {
+		return nil, nil
+	}
+	c := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.ServerName}
+	if c.ServerName == "" {
+		host, _, err := net.SplitHostPort(address)
+		if err != nil {
+			return nil, fmt.Errorf("INCASSO_TEMPORAL_ADDRESS: want host:port: %w", err)
+		}
+		c.ServerName = host
+	}
+	if t.CAFile != "" {
+		pem, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("INCASSO_TEMPORAL_TLS_CA: %w", err)
+		}
+		c.RootCAs = x509.NewCertPool()
+		if !c.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("INCASSO_TEMPORAL_TLS_CA: %s holds no PEM certificate", t.CAFile)
+		}
+	}
+	if t.CertFile != "" {
+		pair, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("INCASSO_TEMPORAL_TLS_CERT, INCASSO_TEMPORAL_TLS_KEY: %w", err)
+		}
+		c.Certificates = []tls.Certificate{pair}
+	}
+	return c, nil
+}
+
+// workerOptions are the SDK's worker options of the tuning.
+func workerOptions(t config.WorkerTuning) sdkworker.Options {
+	return sdkworker.Options{
+		MaxConcurrentWorkflowTaskPollers:       t.WorkflowPollers,
+		MaxConcurrentActivityTaskPollers:       t.ActivityPollers,
+		MaxConcurrentWorkflowTaskExecutionSize: t.MaxWorkflowTasks,
+		MaxConcurrentActivityExecutionSize:     t.MaxActivities,
+		WorkerActivitiesPerSecond:              t.ActivitiesPerSecond,
+		TaskQueueActivitiesPerSecond:           t.TaskQueueActivitiesPerSecond,
+	}
+}
