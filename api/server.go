@@ -52,6 +52,10 @@ type Server struct {
 	Console Console
 	// Campaigns is the campaign service; nil means one on Pool and Temporal.
 	Campaigns *campaigns.Service
+	// CodecAccess, when set, decides after authentication who may use the codec server
+	// (/codec/encode, /codec/decode): the hook for the operator role (issue 13). Nil lets
+	// every authenticated API client and console session through.
+	CodecAccess echo.MiddlewareFunc
 }
 
 // Handler returns the Echo instance with every route.
@@ -106,6 +110,8 @@ func (s *Server) Handler() *echo.Echo {
 	v1.GET("/communications/:id/receipts", s.listCommunicationReceipts)
 	v1.POST("/communications/:id/receipts", s.addCommunicationReceipt)
 	v1.GET("/communications/:id/receipts/:rid", s.getCommunicationReceiptFile) // {rid}.eml
+
+	s.codecRoutes(e)
 
 	if s.Console != nil {
 		e.GET("/console", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/console/") })

@@ -13,10 +13,12 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"incasso/app/config"
+	"incasso/worker/codec"
 )
 
 // temporalOptions are the options of the Temporal client of cfg: the frontend and namespace,
-// TLS or mTLS, and Temporal Cloud's API key.
+// TLS or mTLS, Temporal Cloud's API key, and the encryption of payloads (package codec) with
+// the payload keys; the worker takes the client's converters.
 func temporalOptions(cfg config.Config, log *slog.Logger) (client.Options, error) {
 	opts := client.Options{
 		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
@@ -29,6 +31,10 @@ func temporalOptions(cfg config.Config, log *slog.Logger) (client.Options, error
 	opts.ConnectionOptions.TLS = tlsConfig
 	if cfg.TemporalAPIKey != "" {
 		opts.Credentials = client.NewAPIKeyStaticCredentials(cfg.TemporalAPIKey)
+	}
+	if cfg.PayloadKeys != nil {
+		opts.DataConverter = codec.DataConverter(cfg.PayloadKeys)
+		opts.FailureConverter = codec.FailureConverter(opts.DataConverter)
 	}
 	return opts, nil
 }

@@ -136,7 +136,6 @@ func TestTemporalOptions(t *testing.T) {
 	require.NotNil(t, opts.Credentials, "the API key")
 }
 
-
 func TestWorkerOptions(t *testing.T) {
 	t.Parallel()
 	o := workerOptions(config.WorkerTuning{WorkflowPollers: 3, ActivityPollers: 5, MaxWorkflowTasks: 40, MaxActivities: 60,

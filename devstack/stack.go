@@ -20,6 +20,7 @@ import (
 	"incasso/devstack/mailsink"
 	"incasso/devstack/pagopasim"
 	"incasso/devstack/specs"
+	"incasso/domain/keyring"
 )
 
 // Addrs are where the development stack listens (":0" ports pick free ones), and how its
@@ -49,9 +50,19 @@ type Stack struct {
 
 // Configure makes cfg a development stack's, before app.Connect: Dev is set, so the
 // development secrets the simulators expect are accepted (config.CheckProduction). This is the
-// one place that sets it, for incasso-dev, the end-to-end tests and the bench.
-func Configure(cfg *config.Config) {
+// one place that sets it, for incasso-dev, the end-to-end tests and the bench. Without payload
+// keys (and encryption not turned off) it generates one for this process, so that the stack
+// encrypts what it sends to Temporal as production does; incasso-dev keeps its own across runs.
+func Configure(cfg *config.Config) error {
 	cfg.Dev = true
+	if cfg.PayloadKeys != nil || cfg.PayloadEncryptionOff {
+		return nil
+	}
+	keys, err := keyring.Generate("dev")
+	if err == nil {
+		cfg.PayloadKeys, err = keyring.Parse(keys)
+	}
+	return err
 }
 
 // Start migrates the database, starts the SMTP sink, the pagoPA simulator, the worker and

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"incasso/domain/fiscalcode"
+	"incasso/domain/keyring"
 )
 
 // Creditor is the comune as pagoPA knows it.
@@ -93,6 +94,14 @@ type Config struct {
 	TemporalTLS    TemporalTLS
 	TemporalAPIKey string
 	Worker         WorkerTuning
+	// PayloadKeys encrypt every payload the Temporal client sends (INCASSO_PAYLOAD_KEYS,
+	// "id:base64,..." newest first); nil only with PayloadEncryptionOff
+	// (INCASSO_PAYLOAD_ENCRYPTION=off) or in the development stack, which generates them.
+	PayloadKeys          *keyring.Ring
+	PayloadEncryptionOff bool
+	// CodecOrigins are the web origins whose pages may call the API's codec server (CORS):
+	// INCASSO_CODEC_ORIGINS, comma-separated; empty means the origin of INCASSO_TEMPORAL_UI_URL.
+	CodecOrigins []string
 	// Dev marks the development stack (incasso-dev, the end-to-end tests, the bench): it may
 	// run with the development secrets and defaults. No environment variable sets it: only the
 	// code that starts the stack with its simulators, so that a production operator cannot

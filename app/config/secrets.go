@@ -41,9 +41,10 @@ func (c Config) secrets() []secret {
 }
 
 // CheckProduction refuses a configuration that only the development stack may run with: a
-// development secret or placeholder, or a secret shorter than MinSecretLength. `incasso api`
-// and `incasso worker` call it before they connect to anything; a configuration with Dev set
-// passes. The errors name the variable, never the value.
+// development secret or placeholder, a secret shorter than MinSecretLength, or no payload keys
+// unless payload encryption is explicitly off. `incasso api` and `incasso worker` call it
+// before they connect to anything; a configuration with Dev set passes. The errors name the
+// variable, never the value.
 func (c Config) CheckProduction() error {
 	if c.Dev {
 		return nil
@@ -59,6 +60,9 @@ func (c Config) CheckProduction() error {
 		case !s.short && len(s.value) < MinSecretLength:
 			errs = append(errs, fmt.Errorf("%s: want at least %d characters (random)", s.variable, MinSecretLength))
 		}
+	}
+	if c.PayloadKeys == nil && !c.PayloadEncryptionOff {
+		errs = append(errs, errors.New("INCASSO_PAYLOAD_KEYS: required, to encrypt what Temporal keeps (or INCASSO_PAYLOAD_ENCRYPTION=off to send it in clear)"))
 	}
 	if len(errs) > 0 {
 		errs = append(errs, errors.New("incasso api and incasso worker run only with production secrets; make run starts the development stack"))

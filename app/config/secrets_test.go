@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"incasso/domain/keyring"
 )
 
 // productionSecrets sets every secret CheckProduction looks at to a long random-looking value.
@@ -13,6 +15,9 @@ func productionSecrets(t *testing.T) {
 	for _, v := range []string{"INCASSO_NODE_KEY", "INCASSO_GPD_SUBSCRIPTION_KEY", "INCASSO_BANK_KEY", "INCASSO_CONSOLE_KEY"} {
 		t.Setenv(v, strings.Repeat("k", MinSecretLength-len(v))+v)
 	}
+	keys, err := keyring.Generate("k1")
+	require.NoError(t, err)
+	t.Setenv("INCASSO_PAYLOAD_KEYS", keys)
 }
 
 func TestCheckProductionRefusesDevelopmentSecrets(t *testing.T) {
@@ -70,4 +75,39 @@ func TestCheckProductionSecrets(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, c.CheckProduction())
 	})
+}
+
+func TestCheckProductionPayloadKeys(t *testing.T) {
+	clearEnv(t)
+	productionSecrets(t)
+	c, err := FromEnv()
+	require.NoError(t, err)
+	require.Equal(t, []string{"k1"}, c.PayloadKeys.IDs())
+
+	t.Setenv("INCASSO_PAYLOAD_KEYS", "")
+	c, err = FromEnv()
+	require.NoError(t, err)
+	require.ErrorContains(t, c.CheckProduction(), "INCASSO_PAYLOAD_KEYS: required")
+
+	t.Setenv("INCASSO_PAYLOAD_ENCRYPTION", "off")
+	c, err = FromEnv()
+	require.NoError(t, err)
+	require.NoError(t, c.CheckProduction(), "explicitly in clear")
+
+	k2, err := keyring.Generate("k2")
+	require.NoError(t, err)
+	t.Setenv("INCASSO_PAYLOAD_KEYS", k2)
+	_, err = FromEnv()
+	require.ErrorContains(t, err, "INCASSO_PAYLOAD_ENCRYPTION: is off, but INCASSO_PAYLOAD_KEYS is set")
+
+	t.Setenv("INCASSO_PAYLOAD_ENCRYPTION", "maybe")
+	_, err = FromEnv()
+	require.ErrorContains(t, err, "INCASSO_PAYLOAD_ENCRYPTION: want on or off")
+
+	t.Setenv("INCASSO_PAYLOAD_ENCRYPTION", "")
+	_, b64, _ := strings.Cut(k2, ":")
+	t.Setenv("INCASSO_PAYLOAD_KEYS", k2+",k1:"+b64[:20])
+	_, err = FromEnv()
+	require.ErrorContains(t, err, "INCASSO_PAYLOAD_KEYS: key 2 (k1): want 32 random bytes")
+	require.NotContains(t, err.Error(), b64[:20], "no key material in errors")
 }

@@ -3,8 +3,12 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
+	"strings"
+
+	"incasso/domain/keyring"
 )
 
 // TemporalTLS is how the Temporal client secures its connection to the frontend.
@@ -64,6 +68,34 @@ func (c *Config) temporalFromEnv() error {
 		errs = append(errs, errors.New("INCASSO_TEMPORAL_TLS_CERT and INCASSO_TEMPORAL_TLS_KEY: set both for mTLS, or neither"))
 	}
 	c.TemporalTLS = t
+
+	switch v := env("INCASSO_PAYLOAD_ENCRYPTION", "on"); v {
+	case "on", "off":
+		c.PayloadEncryptionOff = v == "off"
+	default:
+		errs = append(errs, errors.New("INCASSO_PAYLOAD_ENCRYPTION: want on or off"))
+	}
+	for _, o := range strings.Split(os.Getenv("INCASSO_CODEC_ORIGINS"), ",") {
+		if o = strings.TrimSpace(o); o == "" {
+			continue
+		}
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" {
+			errs = append(errs, fmt.Errorf("INCASSO_CODEC_ORIGINS: %q is not an origin such as https://temporal.example.it", o))
+			continue
+		}
+		c.CodecOrigins = append(c.CodecOrigins, o)
+	}
+	if v := os.Getenv("INCASSO_PAYLOAD_KEYS"); v != "" {
+		ring, err := keyring.Parse(v)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("INCASSO_PAYLOAD_KEYS: %w", err))
+		case c.PayloadEncryptionOff:
+			errs = append(errs, errors.New("INCASSO_PAYLOAD_ENCRYPTION: is off, but INCASSO_PAYLOAD_KEYS is set"))
+		default:
+			c.PayloadKeys = ring
+		}
+	}
 
 	w := &c.Worker
 	for _, n := range []struct {
