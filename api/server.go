@@ -66,19 +66,11 @@ func (s *Server) Handler() *echo.Echo {
 	if s.Campaigns == nil {
 		s.Campaigns = &campaigns.Service{Pool: s.Pool, Temporal: s.Temporal, TaskQueue: s.Config.TaskQueue, Log: s.Log}
 	}
-	e := echo.New()
-	e.HideBanner, e.HidePort = true, true
-	e.HTTPErrorHandler = s.handleError
-	e.Use(middleware.Recover())
-	e.Use(middleware.RequestID())
-	e.Use(s.logRequests)
-	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "2M", Skipper: func(c echo.Context) bool {
-		return ownBodyLimit(c) || c.Path() == "/console/*" // the console limits its own bodies
-	}}))
-
-	e.GET("/healthz", s.healthz)
+	e := s.newEcho()
 	e.GET("/readyz", s.readyz)
-	e.POST("/pagopa/paForNode", s.paForNode)
+	if s.Config.Node.Addr == "" { // else on its own listener: NodeHandler
+		e.POST(nodePath, s.paForNode, s.nodeAllowed)
+	}
 
 	v1 := e.Group("/v1", s.requireAPIKey)
 	v1.POST("/debts", s.createDebt)
@@ -117,6 +109,22 @@ func (s *Server) Handler() *echo.Echo {
 		e.GET("/console", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/console/") })
 		e.Any("/console/*", echo.WrapHandler(s.Console))
 	}
+	return e
+}
+
+// newEcho is an Echo instance with the middleware every listener has (errors as problems,
+// panics recovered, request ids, the request log, body limits) and /healthz.
+func (s *Server) newEcho() *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(middleware.Recover())
+	e.Use(middleware.RequestID())
+	e.Use(s.logRequests)
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "2M", Skipper: func(c echo.Context) bool {
+		return ownBodyLimit(c) || c.Path() == "/console/*" // the console limits its own bodies
+	}}))
+	e.GET("/healthz", s.healthz)
 	return e
 }
 

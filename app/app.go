@@ -161,7 +161,8 @@ func RunWorker(ctx context.Context, d *Deps) error {
 	return nil
 }
 
-// RunAPI serves the API on ln until ctx is done. A configuration for production must have
+// RunAPI serves the API on ln until ctx is done, and the Nodo's SOAP endpoint on its own
+// listener when the configuration gives it one. A configuration for production must have
 // production secrets (config.CheckProduction).
 func RunAPI(ctx context.Context, d *Deps, ln net.Listener, temporalUIURL string) error {
 	if err := d.Config.CheckProduction(); err != nil {
@@ -175,8 +176,27 @@ func RunAPI(ctx context.Context, d *Deps, ln net.Listener, temporalUIURL string)
 	srv.Console = console.New(console.Deps{
 		Pool: d.Pool, Config: d.Config, Campaigns: srv.Campaigns, WorkflowURL: srv.WorkflowURL, Log: d.Log,
 	}, console.Options{SessionKey: d.Config.ConsoleKey})
-	d.Log.Info("API listening", "addr", ln.Addr().String())
-	return Serve(ctx, ln, srv.Handler())
+	h := srv.Handler()
+	if d.Config.Node.Addr == "" {
+		d.Log.Info("API listening", "addr", ln.Addr().String())
+		return Serve(ctx, ln, h)
+	}
+	nodeLn, err := NodeListener(d.Config.Node)
+	if err != nil {
+		return err
+	}
+	d.Log.Info("API listening", "addr", ln.Addr().String(), "nodo_addr", nodeLn.Addr().String())
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	nodeErr := make(chan error, 1)
+	go func() {
+		err := Serve(ctx, nodeLn, srv.NodeHandler())
+		cancel() // one listener failing stops the other
+		nodeErr <- err
+	}()
+	err = Serve(ctx, ln, h)
+	cancel()
+	return errors.Join(err, <-nodeErr)
 }
 
 // Serve serves h on ln until ctx is done, then shuts down gracefully.

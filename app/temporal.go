@@ -2,11 +2,9 @@ package app
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
@@ -55,19 +53,16 @@ func TemporalTLS(t config.TemporalTLS, address string) (*tls.Config, error) {
 		c.ServerName = host
 	}
 	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
+		pool, err := certPool("INCASSO_TEMPORAL_TLS_CA", t.CAFile)
 		if err != nil {
-			return nil, fmt.Errorf("INCASSO_TEMPORAL_TLS_CA: %w", err)
+			return nil, err
 		}
-		c.RootCAs = x509.NewCertPool()
-		if !c.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("INCASSO_TEMPORAL_TLS_CA: %s holds no PEM certificate", t.CAFile)
-		}
+		c.RootCAs = pool
 	}
 	if t.CertFile != "" {
-		pair, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		pair, err := keyPair("INCASSO_TEMPORAL_TLS_CERT, INCASSO_TEMPORAL_TLS_KEY", t.CertFile, t.KeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("INCASSO_TEMPORAL_TLS_CERT, INCASSO_TEMPORAL_TLS_KEY: %w", err)
+			return nil, err
 		}
 		c.Certificates = []tls.Certificate{pair}
 	}

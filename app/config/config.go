@@ -102,6 +102,9 @@ type Config struct {
 	// CodecOrigins are the web origins whose pages may call the API's codec server (CORS):
 	// INCASSO_CODEC_ORIGINS, comma-separated; empty means the origin of INCASSO_TEMPORAL_UI_URL.
 	CodecOrigins []string
+	// Node is where the pagoPA Nodo reaches the SOAP endpoint: the API's listener, or its own
+	// with mTLS and an address allowlist.
+	Node NodeEndpoint
 	// Dev marks the development stack (incasso-dev, the end-to-end tests, the bench): it may
 	// run with the development secrets and defaults. No environment variable sets it: only the
 	// code that starts the stack with its simulators, so that a production operator cannot
@@ -179,6 +182,9 @@ func FromEnv() (Config, error) {
 		errs = append(errs, errors.New("INCASSO_EC_FISCAL_CODE: want the comune's 11-digit fiscal code"))
 	}
 	if err := c.temporalFromEnv(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Node, err = nodeFromEnv(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.SDD, err = sddFromEnv(c.Creditor); err != nil {
