@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"incasso/services/apiclients"
 	"io"
 	"log/slog"
 	"net/http"
@@ -195,10 +194,7 @@ func newEnv(t *testing.T, opts ...func(*Server)) *testEnv {
 	t.Cleanup(ts.Close)
 	env.url = ts.URL
 
-	env.apiKey, err = apiclients.NewKey()
-	require.NoError(t, err)
-	require.NoError(t, dbgen.New(pool).UpsertAPIClient(context.Background(),
-		dbgen.UpsertAPIClientParams{Name: "tributi", KeySha256: apiclients.HashKey(env.apiKey)}))
+	env.apiKey = env.addClient(t, "tributi")
 	return env
 }
 

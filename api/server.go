@@ -67,12 +67,13 @@ func (s *Server) Handler() *echo.Echo {
 		s.Campaigns = &campaigns.Service{Pool: s.Pool, Temporal: s.Temporal, TaskQueue: s.Config.TaskQueue, Log: s.Log}
 	}
 	e := s.newEcho()
+	e.Use(s.limitIP())
 	e.GET("/readyz", s.readyz)
 	if s.Config.Node.Addr == "" { // else on its own listener: NodeHandler
 		e.POST(nodePath, s.paForNode, s.nodeAllowed)
 	}
 
-	v1 := e.Group("/v1", s.requireAPIKey)
+	v1 := e.Group("/v1", s.requireAPIKey, s.limitClient())
 	v1.POST("/debts", s.createDebt)
 	v1.GET("/debts/:iupd", s.getDebt)
 	v1.GET("/debts/:iupd/notice.pdf", s.getNoticePDF)
@@ -113,17 +114,17 @@ func (s *Server) Handler() *echo.Echo {
 }
 
 // newEcho is an Echo instance with the middleware every listener has (errors as problems,
-// panics recovered, request ids, the request log, body limits) and /healthz.
+// panics recovered, request ids, the request log, body limits: Config.Limits.BodyBytes, 2 MiB
+// when unset) and /healthz.
 func (s *Server) newEcho() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = ClientIP(s.Config.Limits.TrustedProxies)
 	e.Use(middleware.Recover())
 	e.Use(middleware.RequestID())
 	e.Use(s.logRequests)
-	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "2M", Skipper: func(c echo.Context) bool {
-		return ownBodyLimit(c) || c.Path() == "/console/*" // the console limits its own bodies
-	}}))
+	e.Use(s.limitBody)
 	e.GET("/healthz", s.healthz)
 	return e
 }

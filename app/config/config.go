@@ -105,6 +105,8 @@ type Config struct {
 	// Node is where the pagoPA Nodo reaches the SOAP endpoint: the API's listener, or its own
 	// with mTLS and an address allowlist.
 	Node NodeEndpoint
+	// Limits are the API's body sizes and request rates.
+	Limits Limits
 	// Dev marks the development stack (incasso-dev, the end-to-end tests, the bench): it may
 	// run with the development secrets and defaults. No environment variable sets it: only the
 	// code that starts the stack with its simulators, so that a production operator cannot
@@ -185,6 +187,9 @@ func FromEnv() (Config, error) {
 		errs = append(errs, err)
 	}
 	if c.Node, err = nodeFromEnv(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Limits, err = limitsFromEnv(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.SDD, err = sddFromEnv(c.Creditor); err != nil {

@@ -47,18 +47,12 @@ func nodeFromEnv() (NodeEndpoint, error) {
 		if item = strings.TrimSpace(item); item == "" {
 			continue
 		}
-		p, err := netip.ParsePrefix(item)
-		if err != nil {
-			var a netip.Addr
-			if a, err = netip.ParseAddr(item); err == nil {
-				p = netip.PrefixFrom(a, a.BitLen())
-			}
-		}
+		p, err := parsePrefix(item)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("INCASSO_NODE_ALLOW: %q is neither an IP address nor a CIDR network", item))
 			continue
 		}
-		n.Allow = append(n.Allow, p.Masked())
+		n.Allow = append(n.Allow, p)
 	}
 	return n, errors.Join(errs...)
 }
