@@ -81,6 +81,12 @@ type CommunicationReceipt struct {
 	ReceivedAt      pgtype.Timestamptz
 }
 
+type ConsoleRevocation struct {
+	TokenSha256 []byte
+	Kind        string
+	ExpiresAt   pgtype.Timestamptz
+}
+
 type DebtChange struct {
 	ID          int64
 	DebtID      int64
