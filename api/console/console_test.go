@@ -205,11 +205,7 @@ func (b *browser) login(t *testing.T, key string) page {
 // loginToken opens the login page and returns its form's CSRF token.
 func (b *browser) loginToken(t *testing.T) string {
 	t.Helper()
-	p := b.get(t, "/console/login")
-	require.Equal(t, http.StatusOK, p.status)
-	m := csrfPattern.FindStringSubmatch(p.body)
-	require.NotNil(t, m, "no CSRF token in the login form")
-	return m[1]
+	return b.tokenOf(t, "/console/login")
 }
 
 var csrfPattern = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
@@ -217,10 +213,16 @@ var csrfPattern = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 // csrf reads the CSRF token from a console page.
 func (b *browser) csrf(t *testing.T) string {
 	t.Helper()
-	p := b.get(t, "/console/campagne")
+	return b.tokenOf(t, "/console/campagne")
+}
+
+// tokenOf opens the page at path and returns the CSRF token of its forms.
+func (b *browser) tokenOf(t *testing.T, path string) string {
+	t.Helper()
+	p := b.get(t, path)
 	require.Equal(t, http.StatusOK, p.status)
 	m := csrfPattern.FindStringSubmatch(p.body)
-	require.NotNil(t, m, "no CSRF token in the page")
+	require.NotNil(t, m, "no CSRF token in %s", path)
 	return m[1]
 }
 

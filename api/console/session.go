@@ -239,25 +239,24 @@ func secure(r *http.Request) bool {
 // setCookie sets (or, with an empty value, clears) the session cookie. Path is / because the
 // pages also read GET /v1/... with it.
 func setCookie(w http.ResponseWriter, r *http.Request, value string, expires time.Time) {
-	c := &http.Cookie{
-		Name: cookieName, Value: value, Path: "/", HttpOnly: true, Secure: secure(r),
-		SameSite: http.SameSiteStrictMode, MaxAge: -1,
-	}
-	if value != "" {
-		c.Expires, c.MaxAge = expires, int(SessionLength.Seconds())
-	}
-	http.SetCookie(w, c)
+	writeCookie(w, r, cookieName, "/", value, expires, SessionLength)
 }
 
 // setLoginCookie sets (or, with an empty value, clears) the login form's cookie, which only
 // the login page reads.
 func setLoginCookie(w http.ResponseWriter, r *http.Request, value string, expires time.Time) {
+	writeCookie(w, r, loginCookieName, "/console/login", value, expires, loginTokenLength)
+}
+
+// writeCookie sets a console cookie (HttpOnly, SameSite=Strict, Secure over TLS) that lasts
+// length, or clears it when value is empty.
+func writeCookie(w http.ResponseWriter, r *http.Request, name, path, value string, expires time.Time, length time.Duration) {
 	c := &http.Cookie{
-		Name: loginCookieName, Value: value, Path: "/console/login", HttpOnly: true, Secure: secure(r),
+		Name: name, Value: value, Path: path, HttpOnly: true, Secure: secure(r),
 		SameSite: http.SameSiteStrictMode, MaxAge: -1,
 	}
 	if value != "" {
-		c.Expires, c.MaxAge = expires, int(loginTokenLength.Seconds())
+		c.Expires, c.MaxAge = expires, int(length.Seconds())
 	}
 	http.SetCookie(w, c)
 }

@@ -75,16 +75,8 @@ func limitsFromEnv() (Limits, error) {
 		}
 		*r.to = Rate{PerSecond: v, Burst: b}
 	}
-	for _, item := range strings.Split(os.Getenv("INCASSO_TRUSTED_PROXIES"), ",") {
-		if item = strings.TrimSpace(item); item == "" {
-			continue
-		}
-		p, err := parsePrefix(item)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("INCASSO_TRUSTED_PROXIES: %q is neither an IP address nor a CIDR network", item))
-			continue
-		}
-		l.TrustedProxies = append(l.TrustedProxies, p)
+	if l.TrustedProxies, err = parsePrefixes("INCASSO_TRUSTED_PROXIES"); err != nil {
+		errs = append(errs, err)
 	}
 	return l, errors.Join(errs...)
 }
@@ -108,6 +100,24 @@ func parseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a size", s)
 	}
 	return n * mult, nil
+}
+
+// parsePrefixes reads the variable's comma-separated IPs and CIDR networks.
+func parsePrefixes(variable string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	var errs []error
+	for _, item := range strings.Split(os.Getenv(variable), ",") {
+		if item = strings.TrimSpace(item); item == "" {
+			continue
+		}
+		p, err := parsePrefix(item)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %q is neither an IP address nor a CIDR network", variable, item))
+			continue
+		}
+		out = append(out, p)
+	}
+	return out, errors.Join(errs...)
 }
 
 // parsePrefix reads a CIDR network, or an IP address as the network of that address alone.

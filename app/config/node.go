@@ -2,10 +2,8 @@ package config
 
 import (
 	"errors"
-	"fmt"
 	"net/netip"
 	"os"
-	"strings"
 )
 
 // NodeEndpoint is where and how the pagoPA Nodo reaches the SOAP endpoint /pagopa/paForNode.
@@ -43,16 +41,9 @@ func nodeFromEnv() (NodeEndpoint, error) {
 	if n.Addr == "" && (n.CertFile != "" || n.ClientCAFile != "") {
 		errs = append(errs, errors.New("INCASSO_NODE_TLS_CERT, INCASSO_NODE_CLIENT_CA: apply to the Nodo's own listener: set INCASSO_NODE_ADDR"))
 	}
-	for _, item := range strings.Split(os.Getenv("INCASSO_NODE_ALLOW"), ",") {
-		if item = strings.TrimSpace(item); item == "" {
-			continue
-		}
-		p, err := parsePrefix(item)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("INCASSO_NODE_ALLOW: %q is neither an IP address nor a CIDR network", item))
-			continue
-		}
-		n.Allow = append(n.Allow, p)
+	var err error
+	if n.Allow, err = parsePrefixes("INCASSO_NODE_ALLOW"); err != nil {
+		errs = append(errs, err)
 	}
 	return n, errors.Join(errs...)
 }
