@@ -77,7 +77,9 @@ func TestPayloadsEncrypted(t *testing.T) {
 	run, err := e.stack.Deps.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "codec-probe", TaskQueue: "codec-probe"},
 		"CodecProbe", map[string]string{"reason": marker})
 	require.NoError(t, err)
-	defer func() { _ = e.stack.Deps.Temporal.TerminateWorkflow(context.Background(), run.GetID(), "", "test over") }()
+	defer func() {
+		_ = e.stack.Deps.Temporal.TerminateWorkflow(context.Background(), run.GetID(), "", "test over")
+	}()
 	h := e.rawHistory(t, run.GetID())
 	require.NotContains(t, protojson.Format(h), marker)
 	input := h.Events[0].GetWorkflowExecutionStartedEventAttributes().GetInput().GetPayloads()
