@@ -11,16 +11,14 @@ import (
 	"go.temporal.io/sdk/converter"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"incasso/devstack/testkeys"
 	"incasso/domain/keyring"
 	"incasso/worker/codec"
 )
 
 func withPayloadKeys(t *testing.T) (func(*Server), *keyring.Ring) {
 	t.Helper()
-	k, err := keyring.Generate("k1")
-	require.NoError(t, err)
-	ring, err := keyring.Parse(k)
-	require.NoError(t, err)
+	ring := testkeys.New(t, "k1")
 	return func(s *Server) {
 		s.Config.PayloadKeys = ring
 		s.TemporalUIURL = "http://127.0.0.1:8233"

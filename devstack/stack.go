@@ -51,18 +51,26 @@ type Stack struct {
 // Configure makes cfg a development stack's, before app.Connect: Dev is set, so the
 // development secrets the simulators expect are accepted (config.CheckProduction). This is the
 // one place that sets it, for incasso-dev, the end-to-end tests and the bench. Without payload
-// keys (and encryption not turned off) it generates one for this process, so that the stack
-// encrypts what it sends to Temporal as production does; incasso-dev keeps its own across runs.
+// or IBAN keys (and their encryption not turned off) it generates them for this process, so that
+// the stack encrypts as production does; incasso-dev keeps its own across runs.
 func Configure(cfg *config.Config) error {
 	cfg.Dev = true
-	if cfg.PayloadKeys != nil || cfg.PayloadEncryptionOff {
-		return nil
+	for _, k := range []struct {
+		ring *(*keyring.Ring)
+		off  bool
+	}{{&cfg.PayloadKeys, cfg.PayloadEncryptionOff}, {&cfg.SDD.IBANKeys, cfg.SDD.IBANEncryptionOff}} {
+		if *k.ring != nil || k.off {
+			continue
+		}
+		keys, err := keyring.Generate("dev")
+		if err == nil {
+			*k.ring, err = keyring.Parse(keys)
+		}
+		if err != nil {
+			return err
+		}
 	}
-	keys, err := keyring.Generate("dev")
-	if err == nil {
-		cfg.PayloadKeys, err = keyring.Parse(keys)
-	}
-	return err
+	return nil
 }
 
 // Start migrates the database, starts the SMTP sink, the pagoPA simulator, the worker and

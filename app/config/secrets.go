@@ -41,8 +41,8 @@ func (c Config) secrets() []secret {
 }
 
 // CheckProduction refuses a configuration that only the development stack may run with: a
-// development secret or placeholder, a secret shorter than MinSecretLength, or no payload keys
-// unless payload encryption is explicitly off. `incasso api` and `incasso worker` call it
+// development secret or placeholder, a secret shorter than MinSecretLength, or no payload or
+// IBAN keys unless their encryption is explicitly off. `incasso api` and `incasso worker` call it
 // before they connect to anything; a configuration with Dev set passes. The errors name the
 // variable, never the value.
 func (c Config) CheckProduction() error {
@@ -61,8 +61,13 @@ func (c Config) CheckProduction() error {
 			errs = append(errs, fmt.Errorf("%s: want at least %d characters (random)", s.variable, MinSecretLength))
 		}
 	}
-	if c.PayloadKeys == nil && !c.PayloadEncryptionOff {
-		errs = append(errs, errors.New("INCASSO_PAYLOAD_KEYS: required, to encrypt what Temporal keeps (or INCASSO_PAYLOAD_ENCRYPTION=off to send it in clear)"))
+	for _, err := range []error{
+		requireRing(c.PayloadKeys, c.PayloadEncryptionOff, "INCASSO_PAYLOAD_KEYS", "INCASSO_PAYLOAD_ENCRYPTION", "what Temporal keeps"),
+		requireRing(c.SDD.IBANKeys, c.SDD.IBANEncryptionOff, "INCASSO_IBAN_KEYS", "INCASSO_IBAN_ENCRYPTION", "the mandates' IBANs"),
+	} {
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if len(errs) > 0 {
 		errs = append(errs, errors.New("incasso api and incasso worker run only with production secrets; make run starts the development stack"))

@@ -15,9 +15,11 @@ func productionSecrets(t *testing.T) {
 	for _, v := range []string{"INCASSO_NODE_KEY", "INCASSO_GPD_SUBSCRIPTION_KEY", "INCASSO_BANK_KEY", "INCASSO_CONSOLE_KEY"} {
 		t.Setenv(v, strings.Repeat("k", MinSecretLength-len(v))+v)
 	}
-	keys, err := keyring.Generate("k1")
-	require.NoError(t, err)
-	t.Setenv("INCASSO_PAYLOAD_KEYS", keys)
+	for _, v := range []string{"INCASSO_PAYLOAD_KEYS", "INCASSO_IBAN_KEYS"} {
+		keys, err := keyring.Generate("k1")
+		require.NoError(t, err)
+		t.Setenv(v, keys)
+	}
 }
 
 func TestCheckProductionRefusesDevelopmentSecrets(t *testing.T) {
@@ -77,37 +79,47 @@ func TestCheckProductionSecrets(t *testing.T) {
 	})
 }
 
-func TestCheckProductionPayloadKeys(t *testing.T) {
-	clearEnv(t)
-	productionSecrets(t)
-	c, err := FromEnv()
-	require.NoError(t, err)
-	require.Equal(t, []string{"k1"}, c.PayloadKeys.IDs())
+// The payload keys and the IBAN keys are required in production, unless their encryption is
+// explicitly off.
+func TestCheckProductionKeys(t *testing.T) {
+	for _, tc := range []struct{ keys, toggle string }{
+		{"INCASSO_PAYLOAD_KEYS", "INCASSO_PAYLOAD_ENCRYPTION"},
+		{"INCASSO_IBAN_KEYS", "INCASSO_IBAN_ENCRYPTION"},
+	} {
+		t.Run(tc.keys, func(t *testing.T) {
+			clearEnv(t)
+			productionSecrets(t)
+			c, err := FromEnv()
+			require.NoError(t, err)
+			require.Equal(t, []string{"k1"}, c.PayloadKeys.IDs())
+			require.Equal(t, []string{"k1"}, c.SDD.IBANKeys.IDs())
 
-	t.Setenv("INCASSO_PAYLOAD_KEYS", "")
-	c, err = FromEnv()
-	require.NoError(t, err)
-	require.ErrorContains(t, c.CheckProduction(), "INCASSO_PAYLOAD_KEYS: required")
+			t.Setenv(tc.keys, "")
+			c, err = FromEnv()
+			require.NoError(t, err)
+			require.ErrorContains(t, c.CheckProduction(), tc.keys+": required")
 
-	t.Setenv("INCASSO_PAYLOAD_ENCRYPTION", "off")
-	c, err = FromEnv()
-	require.NoError(t, err)
-	require.NoError(t, c.CheckProduction(), "explicitly in clear")
+			t.Setenv(tc.toggle, "off")
+			c, err = FromEnv()
+			require.NoError(t, err)
+			require.NoError(t, c.CheckProduction(), "explicitly in clear")
 
-	k2, err := keyring.Generate("k2")
-	require.NoError(t, err)
-	t.Setenv("INCASSO_PAYLOAD_KEYS", k2)
-	_, err = FromEnv()
-	require.ErrorContains(t, err, "INCASSO_PAYLOAD_ENCRYPTION: is off, but INCASSO_PAYLOAD_KEYS is set")
+			k2, err := keyring.Generate("k2")
+			require.NoError(t, err)
+			t.Setenv(tc.keys, k2)
+			_, err = FromEnv()
+			require.ErrorContains(t, err, tc.toggle+": is off, but "+tc.keys+" is set")
 
-	t.Setenv("INCASSO_PAYLOAD_ENCRYPTION", "maybe")
-	_, err = FromEnv()
-	require.ErrorContains(t, err, "INCASSO_PAYLOAD_ENCRYPTION: want on or off")
+			t.Setenv(tc.toggle, "maybe")
+			_, err = FromEnv()
+			require.ErrorContains(t, err, tc.toggle+": want on or off")
 
-	t.Setenv("INCASSO_PAYLOAD_ENCRYPTION", "")
-	_, b64, _ := strings.Cut(k2, ":")
-	t.Setenv("INCASSO_PAYLOAD_KEYS", k2+",k1:"+b64[:20])
-	_, err = FromEnv()
-	require.ErrorContains(t, err, "INCASSO_PAYLOAD_KEYS: key 2 (k1): want 32 random bytes")
-	require.NotContains(t, err.Error(), b64[:20], "no key material in errors")
+			t.Setenv(tc.toggle, "")
+			_, b64, _ := strings.Cut(k2, ":")
+			t.Setenv(tc.keys, k2+",k1:"+b64[:20])
+			_, err = FromEnv()
+			require.ErrorContains(t, err, tc.keys+": key 2 (k1): want 32 random bytes")
+			require.NotContains(t, err.Error(), b64[:20], "no key material in errors")
+		})
+	}
 }

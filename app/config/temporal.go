@@ -7,8 +7,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-
-	"incasso/domain/keyring"
 )
 
 // TemporalTLS is how the Temporal client secures its connection to the frontend.
@@ -69,11 +67,9 @@ func (c *Config) temporalFromEnv() error {
 	}
 	c.TemporalTLS = t
 
-	switch v := env("INCASSO_PAYLOAD_ENCRYPTION", "on"); v {
-	case "on", "off":
-		c.PayloadEncryptionOff = v == "off"
-	default:
-		errs = append(errs, errors.New("INCASSO_PAYLOAD_ENCRYPTION: want on or off"))
+	var err error
+	if c.PayloadKeys, c.PayloadEncryptionOff, err = ringFromEnv("INCASSO_PAYLOAD_KEYS", "INCASSO_PAYLOAD_ENCRYPTION"); err != nil {
+		errs = append(errs, err)
 	}
 	for _, o := range strings.Split(os.Getenv("INCASSO_CODEC_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o == "" {
@@ -84,17 +80,6 @@ func (c *Config) temporalFromEnv() error {
 			continue
 		}
 		c.CodecOrigins = append(c.CodecOrigins, o)
-	}
-	if v := os.Getenv("INCASSO_PAYLOAD_KEYS"); v != "" {
-		ring, err := keyring.Parse(v)
-		switch {
-		case err != nil:
-			errs = append(errs, fmt.Errorf("INCASSO_PAYLOAD_KEYS: %w", err))
-		case c.PayloadEncryptionOff:
-			errs = append(errs, errors.New("INCASSO_PAYLOAD_ENCRYPTION: is off, but INCASSO_PAYLOAD_KEYS is set"))
-		default:
-			c.PayloadKeys = ring
-		}
 	}
 
 	w := &c.Worker

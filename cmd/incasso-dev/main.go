@@ -61,13 +61,19 @@ func runDev(ctx context.Context, log *slog.Logger) error {
 	}
 	// On a laptop a receipt the simulator never pushed is recovered within a minute or two,
 	// and the simulated bank's reports, returns and refunds are read within seconds.
-	// Temporal's state outlives a run: so does the key that encrypts its payloads.
-	if os.Getenv("INCASSO_PAYLOAD_KEYS") == "" && os.Getenv("INCASSO_PAYLOAD_ENCRYPTION") != "off" {
-		keys, err := devSecret(dataDir, "dev-payload-key", func() (string, error) { return keyring.Generate("dev") })
+	// Temporal's state and the database outlive a run: so do the keys that encrypt them.
+	for _, k := range []struct{ keys, toggle, file string }{
+		{"INCASSO_PAYLOAD_KEYS", "INCASSO_PAYLOAD_ENCRYPTION", "dev-payload-key"},
+		{"INCASSO_IBAN_KEYS", "INCASSO_IBAN_ENCRYPTION", "dev-iban-key"},
+	} {
+		if os.Getenv(k.keys) != "" || os.Getenv(k.toggle) == "off" {
+			continue
+		}
+		keys, err := devSecret(dataDir, k.file, func() (string, error) { return keyring.Generate("dev") })
 		if err != nil {
 			return err
 		}
-		os.Setenv("INCASSO_PAYLOAD_KEYS", keys)
+		os.Setenv(k.keys, keys)
 	}
 	for name, value := range map[string]string{
 		"INCASSO_RECOVERY_EVERY": "1m", "INCASSO_RECOVERY_MIN_AGE": "1m",

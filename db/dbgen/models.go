@@ -234,10 +234,12 @@ type SddMandate struct {
 	DebtID     int64
 	Reference  string
 	DebtorName string
-	Iban       string
+	Iban       pgtype.Text
 	Bic        string
 	SignedOn   time.Time
 	CreatedAt  pgtype.Timestamptz
+	IbanSealed []byte
+	IbanKeyID  pgtype.Text
 }
 
 type SddMessage struct {

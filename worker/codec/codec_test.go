@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -16,22 +15,9 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"incasso/devstack/testkeys"
 	"incasso/domain/keyring"
 )
-
-func ring(t *testing.T, keys ...string) *keyring.Ring {
-	t.Helper()
-	r, err := keyring.Parse(strings.Join(keys, ","))
-	require.NoError(t, err)
-	return r
-}
-
-func key(t *testing.T, id string) string {
-	t.Helper()
-	k, err := keyring.Generate(id)
-	require.NoError(t, err)
-	return k
-}
 
 type input struct {
 	Reason string `json:"reason"`
@@ -40,8 +26,8 @@ type input struct {
 
 func TestDataConverterEncryptsAndRotates(t *testing.T) {
 	t.Parallel()
-	k1, k2 := key(t, "k1"), key(t, "k2")
-	old := DataConverter(ring(t, k1))
+	k1, k2 := testkeys.Key(t, "k1"), testkeys.Key(t, "k2")
+	old := DataConverter(testkeys.Ring(t, k1))
 	p, err := old.ToPayload(input{Reason: "iscrizione duplicata di Mario Rossi", Cents: 12345})
 	require.NoError(t, err)
 	require.Equal(t, Encoding, string(p.Metadata[converter.MetadataEncoding]))
@@ -49,7 +35,7 @@ func TestDataConverterEncryptsAndRotates(t *testing.T) {
 	require.NotContains(t, string(p.Data), "Mario")
 	require.NotContains(t, p.String(), "Mario")
 
-	rotated := DataConverter(ring(t, k2, k1))
+	rotated := DataConverter(testkeys.Ring(t, k2, k1))
 	var got input
 	require.NoError(t, rotated.FromPayload(p, &got), "payloads of the old key stay readable")
 	require.Equal(t, input{Reason: "iscrizione duplicata di Mario Rossi", Cents: 12345}, got)
@@ -73,7 +59,7 @@ func TestDataConverterEncryptsAndRotates(t *testing.T) {
 
 func TestFailureConverterEncryptsMessages(t *testing.T) {
 	t.Parallel()
-	dc := DataConverter(ring(t, key(t, "k1")))
+	dc := DataConverter(testkeys.New(t, "k1"))
 	fc := FailureConverter(dc)
 	f := fc.ErrorToFailure(temporal.NewApplicationError("550 mailbox mario.rossi@example.it unavailable", "SMTPRefused"))
 	require.NotContains(t, protojson.Format(f), "mario.rossi")
@@ -86,7 +72,7 @@ func TestFailureConverterEncryptsMessages(t *testing.T) {
 
 func TestHandler(t *testing.T) {
 	t.Parallel()
-	r := ring(t, key(t, "k1"))
+	r := testkeys.New(t, "k1")
 	srv := httptest.NewServer(Handler(r))
 	t.Cleanup(srv.Close)
 	remote := converter.NewRemoteDataConverter(converter.GetDefaultDataConverter(), converter.RemoteDataConverterOptions{Endpoint: srv.URL + "/codec"})
@@ -110,7 +96,7 @@ func TestHandler(t *testing.T) {
 
 func TestDecodeHistory(t *testing.T) {
 	t.Parallel()
-	r := ring(t, key(t, "k1"))
+	r := testkeys.New(t, "k1")
 	dc := DataConverter(r)
 	in, err := dc.ToPayloads(input{Reason: "cambio di residenza", Cents: 5})
 	require.NoError(t, err)
