@@ -88,10 +88,12 @@ func (c *Config) temporalFromEnv() error {
 		def, min int
 		to       *int
 	}{
+		// The SDK's defaults: fewer slots queue a campaign's next batch behind the notices of
+		// the last one (the task queue is one), and slow the launch down.
 		{"INCASSO_WORKER_WORKFLOW_POLLERS", 2, 2, &w.WorkflowPollers},
-		{"INCASSO_WORKER_ACTIVITY_POLLERS", 4, 1, &w.ActivityPollers},
-		{"INCASSO_WORKER_MAX_WORKFLOW_TASKS", 100, 2, &w.MaxWorkflowTasks},
-		{"INCASSO_WORKER_MAX_ACTIVITIES", 100, 1, &w.MaxActivities},
+		{"INCASSO_WORKER_ACTIVITY_POLLERS", 2, 1, &w.ActivityPollers},
+		{"INCASSO_WORKER_MAX_WORKFLOW_TASKS", 1000, 2, &w.MaxWorkflowTasks},
+		{"INCASSO_WORKER_MAX_ACTIVITIES", 1000, 1, &w.MaxActivities},
 	} {
 		v, err := strconv.Atoi(env(n.variable, strconv.Itoa(n.def)))
 		if err != nil || v < n.min || v > 10_000 {

@@ -12,7 +12,7 @@ func TestTemporalFromEnvDefaults(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, TemporalTLS{}, c.TemporalTLS, "the dev server speaks plain gRPC")
 	require.Empty(t, c.TemporalAPIKey)
-	require.Equal(t, WorkerTuning{WorkflowPollers: 2, ActivityPollers: 4, MaxWorkflowTasks: 100, MaxActivities: 100}, c.Worker)
+	require.Equal(t, WorkerTuning{WorkflowPollers: 2, ActivityPollers: 2, MaxWorkflowTasks: 1000, MaxActivities: 1000}, c.Worker, "the SDK's defaults")
 }
 
 func TestTemporalFromEnv(t *testing.T) {
