@@ -26,6 +26,7 @@ import (
 	"incasso/domain/sepa"
 	"incasso/domain/target2"
 	"incasso/services/debts"
+	"incasso/services/ibans"
 	"incasso/services/positions"
 	"incasso/workflows"
 )
@@ -47,6 +48,9 @@ type Plans struct {
 	// Policy is what new plans follow (reason codes, timings).
 	Policy workflows.PlanPolicy
 }
+
+// ibans opens the mandates' IBANs.
+func (a *Plans) ibans() ibans.Vault { return ibans.Vault{Ring: a.SDD.IBANKeys} }
 
 func invalid(format string, args ...any) error {
 	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), workflows.ErrTypeInvalidInput, nil)
@@ -138,6 +142,10 @@ func (a *Plans) confirm(ctx context.Context, plan dbgen.InstalmentPlan, insts []
 	if err != nil {
 		return fmt.Errorf("load mandate of plan %d: %w", plan.ID, err)
 	}
+	masked, err := a.ibans().Masked(mandate)
+	if err != nil {
+		return err
+	}
 	var rows strings.Builder
 	for _, in := range insts {
 		fmt.Fprintf(&rows, "  rata %2d: %12s euro, scadenza %s\n", in.Seq, money.Cents(in.AmountCents).Italian(), date.Of(in.DueDate).Italian())
@@ -155,7 +163,7 @@ L'avviso di pagamento %s non va più pagato in un'unica soluzione.
 
 Questo messaggio è generato automaticamente: non risponda a questo indirizzo.
 `, d.DebtorName, a.Debts.Creditor.Name, len(insts), d.Description, money.Cents(d.AmountCents).Italian(),
-			sepa.MaskIBAN(mandate.Iban), mandate.Reference, a.SDD.CreditorID, rows.String(), notice.GroupNoticeNumber(d.Nav))}, nil
+			masked, mandate.Reference, a.SDD.CreditorID, rows.String(), notice.GroupNoticeNumber(d.Nav))}, nil
 	})
 }
 
@@ -245,6 +253,7 @@ type planContext struct {
 	plan       dbgen.InstalmentPlan
 	instalment dbgen.Instalment
 	mandate    dbgen.SddMandate
+	maskedIBAN string // the mandate's
 }
 
 func (a *Plans) load(ctx context.Context, ref workflows.InstalmentRef) (planContext, error) {
@@ -266,7 +275,8 @@ func (a *Plans) load(ctx context.Context, ref workflows.InstalmentRef) (planCont
 	if pc.mandate, err = q.GetMandate(ctx, pc.plan.MandateID); err != nil {
 		return pc, fmt.Errorf("load mandate of plan %d: %w", ref.PlanID, err)
 	}
-	return pc, nil
+	pc.maskedIBAN, err = a.ibans().Masked(pc.mandate)
+	return pc, err
 }
 
 // PrenotifyInstalment tells the debtor, once per collection date, how much will be debited
@@ -299,7 +309,7 @@ Se l'addebito non andasse a buon fine potrà essere ripresentato nei giorni succ
 Due rate non pagate nell'arco di sei mesi, dopo sollecito, comportano la decadenza dal piano.
 
 Questo messaggio è generato automaticamente: non risponda a questo indirizzo.
-`, d.DebtorName, creditor, on.Italian(), sepa.MaskIBAN(pc.mandate.Iban), pc.instalment.Seq, pc.plan.Instalments,
+`, d.DebtorName, creditor, on.Italian(), pc.maskedIBAN, pc.instalment.Seq, pc.plan.Instalments,
 		d.Description, money.Cents(pc.instalment.AmountCents).Italian(), on.Italian(), pc.mandate.Reference, creditorID)
 }
 

@@ -26,11 +26,13 @@ import (
 	"incasso/clients/gpd"
 	"incasso/db/dbgen"
 	"incasso/devstack/mailsink"
+	"incasso/devstack/testkeys"
 	"incasso/domain/date"
 	"incasso/domain/instalments"
 	"incasso/domain/money"
 	"incasso/domain/sepa"
 	"incasso/domain/target2"
+	"incasso/services/ibans"
 	"incasso/workflows"
 )
 
@@ -145,7 +147,7 @@ func sddConfig(t *testing.T) config.SDD {
 	return config.SDD{
 		Account: sddAccount, CreditorIBAN: creditor.IBAN, CreditorID: ci, CutoffHour: 14,
 		PrenotifyDays: 10, ReportPoll: time.Minute, NotificationsEvery: time.Hour,
-		Eligibility: instalments.DefaultTable,
+		Eligibility: instalments.DefaultTable, IBANKeys: testkeys.New(t, "k1"),
 	}
 }
 
@@ -186,12 +188,25 @@ func italianIBAN(t *testing.T, n int) string {
 func (pf *planFixture) mandate(t *testing.T, d dbgen.DebtPosition, name string) dbgen.SddMandate {
 	t.Helper()
 	pf.ibans++
+	ref := fmt.Sprintf("MND-%d-%d", d.ID, pf.ibans)
+	iban := pf.vault().Seal(ref, italianIBAN(t, 1000+pf.ibans))
 	m, err := pf.q.InsertMandate(context.Background(), dbgen.InsertMandateParams{
-		DebtID: d.ID, Reference: fmt.Sprintf("MND-%d-%d", d.ID, pf.ibans), DebtorName: name,
-		Iban: italianIBAN(t, 1000+pf.ibans), SignedOn: time.Date(2025, time.June, 1, 0, 0, 0, 0, time.UTC),
+		DebtID: d.ID, Reference: ref, DebtorName: name,
+		Iban: iban.Plain, IbanSealed: iban.Sealed, IbanKeyID: iban.KeyID, SignedOn: time.Date(2025, time.June, 1, 0, 0, 0, 0, time.UTC),
 	})
 	require.NoError(t, err)
 	return m
+}
+
+func (pf *planFixture) vault() ibans.Vault { return ibans.Vault{Ring: pf.sddCfg.IBANKeys} }
+
+// ibanOf is a mandate's IBAN, in clear.
+func (pf *planFixture) ibanOf(t *testing.T, m dbgen.SddMandate) string {
+	t.Helper()
+	require.False(t, m.Iban.Valid, "stored sealed")
+	iban, err := pf.vault().Mandate(m)
+	require.NoError(t, err)
+	return iban
 }
 
 // issuedOf is an issued debt (registered in the simulator) of amount.
@@ -404,8 +419,8 @@ func TestCreatePlan(t *testing.T) {
 	require.Contains(t, text, "pagare in 5 rate")
 	require.Contains(t, text, "200,01 euro, scadenza "+first.Italian())
 	require.Contains(t, text, m.Reference)
-	require.Contains(t, text, sepa.MaskIBAN(m.Iban))
-	require.NotContains(t, text, m.Iban)
+	require.Contains(t, text, sepa.MaskIBAN(pf.ibanOf(t, m)))
+	require.NotContains(t, text, pf.ibanOf(t, m))
 
 	// The same request again (a retry) finds the same plan and creates nothing.
 	var again workflows.PlanCreated
@@ -891,8 +906,8 @@ func TestPrenotifyInstalment(t *testing.T) {
 	require.Contains(t, text, "Mandato SEPA: "+m.Reference)
 	require.Contains(t, text, "Identificativo del creditore: "+pf.sddCfg.CreditorID)
 	require.Contains(t, text, "la rata 1 di 5")
-	require.Contains(t, text, sepa.MaskIBAN(m.Iban))
-	require.NotContains(t, text, m.Iban, "the IBAN is masked")
+	require.Contains(t, text, sepa.MaskIBAN(pf.ibanOf(t, m)))
+	require.NotContains(t, text, pf.ibanOf(t, m), "the IBAN is masked")
 
 	// The collection moved to another date is announced again, once.
 	ref.Date = moved

@@ -27,6 +27,7 @@ import (
 	"incasso/domain/sepa/camt054"
 	"incasso/domain/sepa/pain002"
 	"incasso/domain/sepa/pain008"
+	"incasso/services/ibans"
 	"incasso/workflows"
 )
 
@@ -177,6 +178,7 @@ func (a *SDD) write(ctx context.Context, q *dbgen.Queries, run dbgen.SddRun, msg
 	if err != nil {
 		return dbgen.InsertSDDMessageParams{}, err
 	}
+	vault := ibans.Vault{Ring: a.Config.IBANKeys}
 	for _, t := range totals {
 		err := w.StartPaymentInfo(pain008.PaymentInfo{
 			ID: msgID + "-" + t.SequenceType, SequenceType: t.SequenceType, CollectionDate: date.Of(run.CollectionDate),
@@ -196,10 +198,14 @@ func (a *SDD) write(ctx context.Context, q *dbgen.Queries, run dbgen.SddRun, msg
 				if tx.SequenceType != t.SequenceType {
 					break
 				}
-				err := w.Add(pain008.Transaction{
+				iban, err := vault.Open(tx.Reference, ibans.Stored{Plain: tx.Iban, Sealed: tx.IbanSealed, KeyID: tx.IbanKeyID})
+				if err != nil {
+					return dbgen.InsertSDDMessageParams{}, err
+				}
+				err = w.Add(pain008.Transaction{
 					EndToEndID: tx.EndToEndID, Amount: money.Cents(tx.AmountCents), MandateID: tx.Reference,
 					MandateSigned: date.Of(tx.SignedOn), DebtorName: sepa.Truncate(sepa.Transliterate(tx.DebtorName), 70),
-					DebtorIBAN: tx.Iban, DebtorBIC: tx.Bic,
+					DebtorIBAN: iban, DebtorBIC: tx.Bic,
 					RemittanceInfo: sepa.Truncate(sepa.Transliterate(fmt.Sprintf("Rata %d/%d %s %s", tx.Seq, tx.Instalments, tx.Iupd, tx.Description)), 140),
 				})
 				if err != nil {

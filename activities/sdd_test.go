@@ -360,12 +360,12 @@ func TestSubmitCollectionFile(t *testing.T) {
 	signed := date.Date{Year: 2025, Month: time.June, Day: 1}
 	frst, rcur := batches["FRST"].Transactions[0], batches["RCUR"].Transactions[0]
 	require.Equal(t, pain008.Transaction{EndToEndID: sb.EndToEndID, Amount: 225_00, MandateID: mb.Reference, MandateSigned: signed,
-		DebtorName: "Nicolo Fabbri", DebtorIBAN: mb.Iban, RemittanceInfo: "Rata 1/2 " + db.Iupd + " " + db.Description}, frst)
+		DebtorName: "Nicolo Fabbri", DebtorIBAN: sf.ibanOf(t, mb), RemittanceInfo: "Rata 1/2 " + db.Iupd + " " + db.Description}, frst)
 	require.Equal(t, sa.EndToEndID, rcur.EndToEndID)
 	require.NotEqual(t, first.EndToEndID, rcur.EndToEndID)
 	require.Equal(t, money.Cents(200_00), rcur.Amount)
 	require.Equal(t, ma.Reference, rcur.MandateID)
-	require.Equal(t, ma.Iban, rcur.DebtorIBAN)
+	require.Equal(t, sf.ibanOf(t, ma), rcur.DebtorIBAN)
 	require.True(t, strings.HasPrefix(rcur.RemittanceInfo, "Rata 2/5 "), rcur.RemittanceInfo)
 
 	// The bank has it: exactly the archived bytes.

@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"incasso/services/apiclients"
-
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
@@ -196,10 +194,7 @@ func newEnv(t *testing.T, opts ...func(*Server)) *testEnv {
 	t.Cleanup(ts.Close)
 	env.url = ts.URL
 
-	env.apiKey, err = apiclients.NewKey()
-	require.NoError(t, err)
-	require.NoError(t, dbgen.New(pool).UpsertAPIClient(context.Background(),
-		dbgen.UpsertAPIClientParams{Name: "tributi", KeySha256: apiclients.HashKey(env.apiKey)}))
+	env.apiKey = env.addClient(t, "tributi")
 	return env
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +32,23 @@ func TestPaForNodeRequiresNodeKey(t *testing.T) {
 	require.Zero(t, e.countReceipts(t))
 	require.Empty(t, e.fake.Signals())
 	require.Equal(t, workflows.StatusCreated, e.debtRow(t, "KEY-1").Status)
+}
+
+// INCASSO_NODE_ALLOW also guards the endpoint on the API's own listener: a peer outside it is
+// refused before anything is read, whatever secret it sends.
+func TestPaForNodeAllowlist(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(s *Server) { s.Config.Node.Allow = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")} })
+	d := e.mustCreateDebt(t, validRequest("ALLOW-1"))
+	resp, out := e.postSOAP(t, wrapRT(t, pagopa.SendRTV2Request{Header: e.header(), Receipt: e.receiptFor(d, "rcpt-allow-1")}), testNodeKey)
+	requireProblem(t, resp, out, http.StatusForbidden)
+	require.Zero(t, e.countReceipts(t))
+	require.Empty(t, e.fake.Signals())
+	require.Equal(t, workflows.StatusCreated, e.debtRow(t, "ALLOW-1").Status)
+
+	open := newEnv(t, func(s *Server) { s.Config.Node.Allow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} })
+	d = open.mustCreateDebt(t, validRequest("ALLOW-2"))
+	require.Equal(t, "OK", open.sendRT(t, pagopa.SendRTV2Request{Header: open.header(), Receipt: open.receiptFor(d, "rcpt-allow-2")}).Outcome)
 }
 
 func TestPaForNodeFaults(t *testing.T) {

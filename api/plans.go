@@ -17,6 +17,7 @@ import (
 	"incasso/domain/instalments"
 	"incasso/domain/money"
 	"incasso/domain/sepa"
+	"incasso/services/ibans"
 	"incasso/workflows"
 )
 
@@ -138,14 +139,22 @@ func (s *Server) storeMandate(c echo.Context, d dbgen.DebtPosition, m MandateBod
 		}
 		ref = sepa.NewMandateID(fmt.Sprint(d.ID%10_000_000_000), n+1)
 	}
+	vault := ibans.Vault{Ring: s.Config.SDD.IBANKeys}
+	iban := vault.Seal(ref, m.IBAN)
 	row := dbgen.InsertMandateParams{DebtID: d.ID, Reference: ref, DebtorName: sepa.Transliterate(m.DebtorName),
-		Iban: m.IBAN, Bic: m.BIC, SignedOn: signed.Time()}
+		Iban: iban.Plain, IbanSealed: iban.Sealed, IbanKeyID: iban.KeyID, Bic: m.BIC, SignedOn: signed.Time()}
 	stored, err := q.InsertMandate(ctx, row)
 	if errors.Is(db.NotFound(err), db.ErrNotFound) {
-		stored, err = q.GetMandateByReference(ctx, ref)
-		same := stored.DebtID == row.DebtID && stored.Iban == row.Iban && stored.DebtorName == row.DebtorName &&
+		if stored, err = q.GetMandateByReference(ctx, ref); err != nil {
+			return stored, err
+		}
+		storedIBAN, err := vault.Mandate(stored)
+		if err != nil {
+			return stored, err
+		}
+		same := stored.DebtID == row.DebtID && storedIBAN == m.IBAN && stored.DebtorName == row.DebtorName &&
 			stored.Bic == row.Bic && stored.SignedOn.Equal(row.SignedOn)
-		if err == nil && !same {
+		if !same {
 			return stored, invalid([]FieldError{{Field: "mandate.reference", Message: "already used by another mandate"}})
 		}
 	}
@@ -275,10 +284,14 @@ func (s *Server) respondPlan(c echo.Context, d dbgen.DebtPosition, status int) e
 	if err != nil {
 		return err
 	}
+	masked, err := ibans.Vault{Ring: s.Config.SDD.IBANKeys}.Masked(mandate)
+	if err != nil {
+		return err
+	}
 	p := Plan{
 		ID: plan.ID, Status: plan.Status, InterestBP: int(plan.InterestBp), CreatedAt: plan.CreatedAt.Time,
 		EndedAt:     timePtr(plan.EndedAt),
-		Mandate:     PlanMandate{Reference: mandate.Reference, IBAN: sepa.MaskIBAN(mandate.Iban), SignedOn: date.Of(mandate.SignedOn)},
+		Mandate:     PlanMandate{Reference: mandate.Reference, IBAN: masked, SignedOn: date.Of(mandate.SignedOn)},
 		Instalments: []PlanInstalment{}, Collections: []PlanCollection{},
 		Links: map[string]string{"self": "/v1/debts/" + d.Iupd + "/instalment-plan", "debt": "/v1/debts/" + d.Iupd},
 	}

@@ -52,6 +52,10 @@ type Server struct {
 	Console Console
 	// Campaigns is the campaign service; nil means one on Pool and Temporal.
 	Campaigns *campaigns.Service
+	// CodecAccess, when set, decides after authentication who may use the codec server
+	// (/codec/encode, /codec/decode): the hook for the operator role (issue 13). Nil lets
+	// every authenticated API client and console session through.
+	CodecAccess echo.MiddlewareFunc
 }
 
 // Handler returns the Echo instance with every route.
@@ -62,21 +66,14 @@ func (s *Server) Handler() *echo.Echo {
 	if s.Campaigns == nil {
 		s.Campaigns = &campaigns.Service{Pool: s.Pool, Temporal: s.Temporal, TaskQueue: s.Config.TaskQueue, Log: s.Log}
 	}
-	e := echo.New()
-	e.HideBanner, e.HidePort = true, true
-	e.HTTPErrorHandler = s.handleError
-	e.Use(middleware.Recover())
-	e.Use(middleware.RequestID())
-	e.Use(s.logRequests)
-	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "2M", Skipper: func(c echo.Context) bool {
-		return ownBodyLimit(c) || c.Path() == "/console/*" // the console limits its own bodies
-	}}))
-
-	e.GET("/healthz", s.healthz)
+	e := s.newEcho()
+	e.Use(s.limitIP())
 	e.GET("/readyz", s.readyz)
-	e.POST("/pagopa/paForNode", s.paForNode)
+	if s.Config.Node.Addr == "" { // else on its own listener: NodeHandler
+		e.POST(nodePath, s.paForNode, s.nodeAllowed)
+	}
 
-	v1 := e.Group("/v1", s.requireAPIKey)
+	v1 := e.Group("/v1", s.requireAPIKey, s.limitClient())
 	v1.POST("/debts", s.createDebt)
 	v1.GET("/debts/:iupd", s.getDebt)
 	v1.GET("/debts/:iupd/notice.pdf", s.getNoticePDF)
@@ -107,10 +104,28 @@ func (s *Server) Handler() *echo.Echo {
 	v1.POST("/communications/:id/receipts", s.addCommunicationReceipt)
 	v1.GET("/communications/:id/receipts/:rid", s.getCommunicationReceiptFile) // {rid}.eml
 
+	s.codecRoutes(e)
+
 	if s.Console != nil {
 		e.GET("/console", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/console/") })
 		e.Any("/console/*", echo.WrapHandler(s.Console))
 	}
+	return e
+}
+
+// newEcho is an Echo instance with the middleware every listener has (errors as problems,
+// panics recovered, request ids, the request log, body limits: Config.Limits.BodyBytes, 2 MiB
+// when unset) and /healthz.
+func (s *Server) newEcho() *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = ClientIP(s.Config.Limits.TrustedProxies)
+	e.Use(middleware.Recover())
+	e.Use(middleware.RequestID())
+	e.Use(s.logRequests)
+	e.Use(s.limitBody)
+	e.GET("/healthz", s.healthz)
 	return e
 }
 

@@ -16,7 +16,6 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
-	tlog "go.temporal.io/sdk/log"
 
 	"incasso/activities"
 	"incasso/api"
@@ -48,10 +47,12 @@ func Connect(ctx context.Context, cfg config.Config, log *slog.Logger) (*Deps, e
 	if err != nil {
 		return nil, err
 	}
-	tc, err := client.DialContext(ctx, client.Options{
-		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
-		Logger: tlog.NewStructuredLogger(log.With("component", "temporal")),
-	})
+	opts, err := temporalOptions(cfg, log)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	tc, err := client.DialContext(ctx, opts)
 	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
@@ -101,8 +102,12 @@ func (d *Deps) Close() {
 }
 
 // RunWorker runs the Temporal worker until ctx is done.
+// A configuration for production must have production secrets (config.CheckProduction).
 func RunWorker(ctx context.Context, d *Deps) error {
 	cfg := d.Config
+	if err := cfg.CheckProduction(); err != nil {
+		return err
+	}
 	debts := &activities.Debts{
 		Pool: d.Pool,
 		GPD:  gpd.New(cfg.GPDURL, cfg.GPDKey, 30*time.Second),
@@ -148,7 +153,7 @@ func RunWorker(ctx context.Context, d *Deps) error {
 		Pool: d.Pool, Bank: bankgw.NewHTTP(cfg.SDD.BankURL, cfg.SDD.BankKey, time.Minute), Temporal: d.Temporal,
 		Creditor: cfg.Creditor, Config: cfg.SDD,
 	}
-	w := worker.New(d.Temporal, cfg.TaskQueue, worker.Activities{
+	w := worker.New(d.Temporal, cfg.TaskQueue, workerOptions(cfg.Worker), worker.Activities{
 		Debts: debts, Recovery: recovery, Healer: healer, Archive: archive, Campaigns: campaigns, Plans: plans, SDD: sdd,
 	})
 	if err := w.Start(); err != nil {
@@ -160,8 +165,13 @@ func RunWorker(ctx context.Context, d *Deps) error {
 	return nil
 }
 
-// RunAPI serves the API on ln until ctx is done.
+// RunAPI serves the API on ln until ctx is done, and the Nodo's SOAP endpoint on its own
+// listener when the configuration gives it one. A configuration for production must have
+// production secrets (config.CheckProduction).
 func RunAPI(ctx context.Context, d *Deps, ln net.Listener, temporalUIURL string) error {
+	if err := d.Config.CheckProduction(); err != nil {
+		return err
+	}
 	srv := &api.Server{
 		Pool: d.Pool, Temporal: d.Temporal, Config: d.Config, Receipts: d.Recorder(),
 		TemporalUIURL: temporalUIURL, Log: d.Log.With("component", "api"),
@@ -169,9 +179,28 @@ func RunAPI(ctx context.Context, d *Deps, ln net.Listener, temporalUIURL string)
 	srv.Campaigns = &campaigns.Service{Pool: d.Pool, Temporal: d.Temporal, TaskQueue: d.Config.TaskQueue, Log: d.Log.With("component", "campaigns")}
 	srv.Console = console.New(console.Deps{
 		Pool: d.Pool, Config: d.Config, Campaigns: srv.Campaigns, WorkflowURL: srv.WorkflowURL, Log: d.Log,
-	}, console.Options{SessionKey: d.Config.ConsoleKey})
-	d.Log.Info("API listening", "addr", ln.Addr().String())
-	return Serve(ctx, ln, srv.Handler())
+	}, console.Options{SessionKey: d.Config.ConsoleKey, LoginRate: d.Config.Limits.Login, ClientIP: api.ClientIP(d.Config.Limits.TrustedProxies)})
+	h := srv.Handler()
+	if d.Config.Node.Addr == "" {
+		d.Log.Info("API listening", "addr", ln.Addr().String())
+		return Serve(ctx, ln, h)
+	}
+	nodeLn, err := NodeListener(d.Config.Node)
+	if err != nil {
+		return err
+	}
+	d.Log.Info("API listening", "addr", ln.Addr().String(), "nodo_addr", nodeLn.Addr().String())
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	nodeErr := make(chan error, 1)
+	go func() {
+		err := Serve(ctx, nodeLn, srv.NodeHandler())
+		cancel() // one listener failing stops the other
+		nodeErr <- err
+	}()
+	err = Serve(ctx, ln, h)
+	cancel()
+	return errors.Join(err, <-nodeErr)
 }
 
 // Serve serves h on ln until ctx is done, then shuts down gracefully.

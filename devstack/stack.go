@@ -14,11 +14,13 @@ import (
 	"time"
 
 	"incasso/app"
+	"incasso/app/config"
 	"incasso/db"
 	"incasso/devstack/banksim"
 	"incasso/devstack/mailsink"
 	"incasso/devstack/pagopasim"
 	"incasso/devstack/specs"
+	"incasso/domain/keyring"
 )
 
 // Addrs are where the development stack listens (":0" ports pick free ones), and how its
@@ -44,6 +46,31 @@ type Stack struct {
 	wg   sync.WaitGroup
 	mu   sync.Mutex
 	errs []error
+}
+
+// Configure makes cfg a development stack's, before app.Connect: Dev is set, so the
+// development secrets the simulators expect are accepted (config.CheckProduction). This is the
+// one place that sets it, for incasso-dev, the end-to-end tests and the bench. Without payload
+// or IBAN keys (and their encryption not turned off) it generates them for this process, so that
+// the stack encrypts as production does; incasso-dev keeps its own across runs.
+func Configure(cfg *config.Config) error {
+	cfg.Dev = true
+	for _, k := range []struct {
+		ring *(*keyring.Ring)
+		off  bool
+	}{{&cfg.PayloadKeys, cfg.PayloadEncryptionOff}, {&cfg.SDD.IBANKeys, cfg.SDD.IBANEncryptionOff}} {
+		if *k.ring != nil || k.off {
+			continue
+		}
+		keys, err := keyring.Generate("dev")
+		if err == nil {
+			*k.ring, err = keyring.Parse(keys)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Start migrates the database, starts the SMTP sink, the pagoPA simulator, the worker and
@@ -85,6 +112,7 @@ func Start(ctx context.Context, d *app.Deps, addrs Addrs, temporalUIURL string, 
 	cfg := &d.Config
 	cfg.GPDURL = s.PagoPASimURL + pagopasim.GPDBasePath
 	cfg.GPDReceiptsURL = s.PagoPASimURL + pagopasim.ReceiptsBasePath
+	// The sink speaks plain SMTP on 127.0.0.1: STARTTLS, on by default, is turned off here.
 	cfg.SMTPAddr, cfg.SMTPUser, cfg.SMTPPassword, cfg.SMTPStartTLS = s.SMTPAddr, "", "", false
 	cfg.PECSMTPAddr, cfg.PECSMTPUser, cfg.PECSMTPPassword, cfg.PECStartTLS = pecAddr.String(), "", "", false
 	s.PagoPA = pagopasim.NewPagoPA(cfg.GPDKey, s.APIURL+"/pagopa/paForNode", cfg.NodeKey, cfg.Creditor.BrokerID, cfg.Creditor.StationID)

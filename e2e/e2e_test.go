@@ -70,6 +70,7 @@ func start(t *testing.T, configure ...func(*config.Config)) *env {
 
 	cfg, err := config.FromEnv()
 	require.NoError(t, err)
+	require.NoError(t, devstack.Configure(&cfg))
 	cfg.DatabaseURL = dbURL
 	cfg.TemporalAddress = temporal.Addr()
 	cfg.TaskQueue = "incasso-e2e"

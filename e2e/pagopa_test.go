@@ -27,6 +27,7 @@ import (
 	"incasso/domain/money"
 	"incasso/domain/pagopa"
 	"incasso/services/receipts"
+	"incasso/worker/codec"
 	"incasso/workflows"
 )
 
@@ -272,6 +273,10 @@ func (e *env) recordHistory(t *testing.T, workflowID, name string) {
 		ev, err := iter.Next()
 		require.NoError(t, err)
 		hist.Events = append(hist.Events, ev)
+	}
+	// Recorded histories are kept in clear: the replayer runs without the codec.
+	if keys := e.stack.Deps.Config.PayloadKeys; keys != nil {
+		require.NoError(t, codec.DecodeHistory(ctx, &hist, keys))
 	}
 	data, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&hist)
 	require.NoError(t, err)

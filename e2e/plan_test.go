@@ -84,6 +84,9 @@ func TestInstalmentPlanBySDD(t *testing.T) {
 	}, &plan))
 	require.Len(t, plan.Instalments, 3)
 	require.Equal(t, "IT60 **** **** **** **** ***3 456", plan.Mandate.IBAN)
+	var row string // the stack seals IBANs as production does: none in clear in the database
+	require.NoError(t, e.stack.Deps.Pool.QueryRow(ctx, "SELECT t::text FROM sdd_mandates t WHERE reference = 'E2E-MANDATE-1'").Scan(&row))
+	require.NotContains(t, row, "0000000123456")
 	var sum int64
 	for _, in := range plan.Instalments {
 		sum += in.AmountCents

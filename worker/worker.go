@@ -21,10 +21,11 @@ type Activities struct {
 	SDD       *activities.SDD
 }
 
-// New returns a worker for taskQueue with every workflow and activity registered. Activity
-// names are the method names, which package workflows declares as constants.
-func New(c client.Client, taskQueue string, a Activities) worker.Worker {
-	w := worker.New(c, taskQueue, worker.Options{})
+// New returns a worker for taskQueue, sized by opts, with every workflow and activity
+// registered. Activity names are the method names, which package workflows declares as
+// constants.
+func New(c client.Client, taskQueue string, opts worker.Options, a Activities) worker.Worker {
+	w := worker.New(c, taskQueue, opts)
 	for _, wf := range workflows.All() {
 		w.RegisterWorkflow(wf)
 	}

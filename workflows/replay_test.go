@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"encoding/base64"
 	"maps"
 	"os"
 	"path/filepath"
@@ -69,6 +70,19 @@ func TestReplayRecordedHistories(t *testing.T) {
 			}
 			require.NoError(t, replayer.ReplayWorkflowHistory(nil, rec.history), rec.file)
 		})
+	}
+}
+
+// Recorded histories are kept in clear (the replayer has no codec): a history exported from a
+// stack that encrypts payloads must be decoded first, as e2e's recordHistory does, or exported
+// with `temporal workflow show --codec-endpoint <API>/codec --codec-auth "Bearer <key>"`.
+func TestRecordedHistoriesAreInClear(t *testing.T) {
+	t.Parallel()
+	encrypted := base64.StdEncoding.EncodeToString([]byte("binary/encrypted"))
+	for _, rec := range recordedHistories(t) {
+		data, err := os.ReadFile(rec.file)
+		require.NoError(t, err)
+		require.NotContains(t, string(data), encrypted, "%s holds encrypted payloads: record it decoded", rec.file)
 	}
 }
 

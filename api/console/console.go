@@ -15,7 +15,10 @@
 // The API also accepts the session on its GET endpoints, which the pages poll and link to.
 //
 // Every POST form carries a CSRF token, an HMAC of the session cookie, and is refused (403)
-// without it. Logging out also revokes the cookie in this process.
+// without it. The login form carries one too, an HMAC of a login cookie set with the form, good
+// for one attempt (a second use is refused, on any instance); login attempts are limited per
+// client address. Logging out revokes the cookie in PostgreSQL, so that no API instance accepts
+// it again.
 //
 // Pages carry no personal data in their URLs (campaign ids, page numbers, the iupds, which
 // are opaque keys) and the API's request log records routes, not paths.
@@ -54,6 +57,10 @@ type Options struct {
 	SessionKey string
 	// Now is the clock of session expiries; nil means time.Now.
 	Now func() time.Time
+	// LoginRate limits the login attempts of each client address (zero: no limit), and
+	// ClientIP tells a request's address (nil: the TCP peer's), as the API does.
+	LoginRate config.Rate
+	ClientIP  func(*http.Request) string
 }
 
 // Deps are the services the console works through.
@@ -72,6 +79,7 @@ type Deps struct {
 type Console struct {
 	deps     Deps
 	sessions *sessions
+	logins   *loginLimiter
 	now      func() time.Time
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
@@ -88,7 +96,8 @@ func New(deps Deps, opts Options) *Console {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
-	c := &Console{deps: deps, sessions: newSessions(opts.SessionKey), now: opts.Now, mux: http.NewServeMux()}
+	c := &Console{deps: deps, sessions: newSessions(opts.SessionKey, deps.Pool), logins: newLoginLimiter(opts.LoginRate, opts.ClientIP),
+		now: opts.Now, mux: http.NewServeMux()}
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -177,8 +186,12 @@ func (c *Console) authed(h func(http.ResponseWriter, *http.Request, session)) ht
 				r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 				err = r.ParseForm()
 			}
-			if err != nil {
-				c.errorPage(w, r, &s, http.StatusBadRequest, "La richiesta non è leggibile (file troppo grande?).")
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				c.errorPage(w, r, &s, http.StatusRequestEntityTooLarge, "La richiesta è troppo grande.")
+				return
+			} else if err != nil {
+				c.errorPage(w, r, &s, http.StatusBadRequest, "La richiesta non è leggibile.")
 				return
 			}
 			if r.MultipartForm != nil {
@@ -198,20 +211,54 @@ func (c *Console) loginForm(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/console/campagne", http.StatusSeeOther)
 		return
 	}
-	c.render(w, r, http.StatusOK, "login", nil, map[string]any{})
+	c.loginPage(w, r, http.StatusOK, "")
+}
+
+// loginPage shows the login form, with a new CSRF token and its cookie.
+func (c *Console) loginPage(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	value, expires := c.sessions.issueLogin(c.now())
+	setLoginCookie(w, r, value, expires)
+	data := map[string]any{"CSRF": c.sessions.loginCSRF(value)}
+	if msg != "" {
+		data["Error"] = msg
+	}
+	c.render(w, r, status, "login", nil, data)
 }
 
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {
+	if wait, ok := c.logins.allow(r); !ok {
+		c.log().Warn("console login refused: too many attempts from one address")
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())))
+		c.loginPage(w, r, http.StatusTooManyRequests, "Troppi tentativi di accesso da questo indirizzo: riprovare tra "+strconv.Itoa(int(wait.Seconds()))+" secondi.")
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	if err := r.ParseForm(); err != nil {
+		c.loginPage(w, r, http.StatusRequestEntityTooLarge, "La richiesta non è leggibile.")
+		return
+	}
+	var token string
+	if ck, err := r.Cookie(loginCookieName); err == nil {
+		token = ck.Value
+	}
+	fresh, err := c.sessions.useLogin(r.Context(), token, r.PostFormValue("csrf"), c.now())
+	if err != nil {
+		c.fail(w, r, nil, err)
+		return
+	} else if !fresh {
+		c.log().Info("console login refused: CSRF token missing, wrong or used")
+		c.loginPage(w, r, http.StatusForbidden, "Richiesta rifiutata: il modulo di accesso è scaduto o non viene da questa console. Riprovare.")
+		return
+	}
 	key := strings.TrimSpace(r.PostFormValue("chiave"))
 	if key == "" {
-		c.render(w, r, http.StatusUnauthorized, "login", nil, map[string]any{"Error": "Inserire la chiave API."})
+		c.loginPage(w, r, http.StatusUnauthorized, "Inserire la chiave API.")
 		return
 	}
 	name, fingerprint, err := apiclients.ByKey(r.Context(), dbgen.New(c.deps.Pool), key)
 	if errors.Is(err, apiclients.ErrUnknown) {
 		c.log().Info("console login refused")
-		c.render(w, r, http.StatusUnauthorized, "login", nil, map[string]any{"Error": "Chiave API non valida o disattivata."})
+		c.loginPage(w, r, http.StatusUnauthorized, "Chiave API non valida o disattivata.")
 		return
 	} else if err != nil {
 		c.fail(w, r, nil, err)
@@ -219,14 +266,19 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	}
 	expires := c.now().Add(SessionLength)
 	setCookie(w, r, c.sessions.issue(name, fingerprint, expires), expires)
+	setLoginCookie(w, r, "", time.Time{})
 	c.log().Info("console login", "client", name)
 	http.Redirect(w, r, "/console/campagne", http.StatusSeeOther)
 }
 
-// logout ends the session. It needs no CSRF token: the worst a forged one does is log out.
+// logout ends the session, on every instance. It needs no CSRF token: the worst a forged one
+// does is log out.
 func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
 	if ck, err := r.Cookie(cookieName); err == nil && ck.Value != "" {
-		c.sessions.revoke(ck.Value, c.now())
+		if err := c.sessions.revoke(r.Context(), ck.Value, c.now()); err != nil {
+			c.fail(w, r, nil, err)
+			return
+		}
 	}
 	setCookie(w, r, "", time.Time{})
 	http.Redirect(w, r, "/console/login", http.StatusSeeOther)

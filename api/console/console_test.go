@@ -87,7 +87,8 @@ type env struct {
 	now  atomic.Int64
 }
 
-func newEnv(t *testing.T) *env {
+// newEnv starts the API with its console on a fresh database; opts change the console's options.
+func newEnv(t *testing.T, opts ...func(*Options)) *env {
 	t.Helper()
 	pool, _ := testdb.New(t)
 	cfg, err := config.FromEnv()
@@ -95,21 +96,39 @@ func newEnv(t *testing.T) *env {
 	cfg.TemporalNamespace = "test-ns"
 	e := &env{pool: pool, cfg: cfg, fake: &fakeTemporal{}}
 	e.now.Store(time.Now().UnixNano())
-	e.srv = &api.Server{
-		Pool: pool, Temporal: e.fake, Config: cfg, TemporalUIURL: "http://temporal.example:8233",
-		Log: slog.New(slog.DiscardHandler),
-	}
-	e.srv.Campaigns = &campaigns.Service{Pool: pool, Temporal: e.fake, TaskQueue: cfg.TaskQueue, Log: e.srv.Log}
-	e.con = New(Deps{Pool: pool, Config: cfg, Campaigns: e.srv.Campaigns, WorkflowURL: e.srv.WorkflowURL, Log: e.srv.Log},
-		Options{Now: func() time.Time { return time.Unix(0, e.now.Load()) }})
-	e.srv.Console = e.con
-	ts := httptest.NewServer(e.srv.Handler())
-	t.Cleanup(ts.Close)
-	e.url = ts.URL
+	e.serve(t, opts...)
 	e.key, err = apiclients.NewKey()
 	require.NoError(t, err)
 	require.NoError(t, dbgen.New(pool).UpsertAPIClient(context.Background(), dbgen.UpsertAPIClientParams{Name: "tributi", KeySha256: apiclients.HashKey(e.key)}))
 	return e
+}
+
+// serve starts an API instance with its console on e's database, and makes it e's.
+func (e *env) serve(t *testing.T, opts ...func(*Options)) {
+	t.Helper()
+	e.srv = &api.Server{
+		Pool: e.pool, Temporal: e.fake, Config: e.cfg, TemporalUIURL: "http://temporal.example:8233",
+		Log: slog.New(slog.DiscardHandler),
+	}
+	e.srv.Campaigns = &campaigns.Service{Pool: e.pool, Temporal: e.fake, TaskQueue: e.cfg.TaskQueue, Log: e.srv.Log}
+	o := Options{Now: func() time.Time { return time.Unix(0, e.now.Load()) }}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	e.con = New(Deps{Pool: e.pool, Config: e.cfg, Campaigns: e.srv.Campaigns, WorkflowURL: e.srv.WorkflowURL, Log: e.srv.Log}, o)
+	e.srv.Console = e.con
+	ts := httptest.NewServer(e.srv.Handler())
+	t.Cleanup(ts.Close)
+	e.url = ts.URL
+}
+
+// instance is another API instance on the same database, with the console options opts.
+func (e *env) instance(t *testing.T, opts ...func(*Options)) *env {
+	t.Helper()
+	other := &env{pool: e.pool, cfg: e.cfg, fake: e.fake, key: e.key}
+	other.now.Store(e.now.Load())
+	other.serve(t, opts...)
+	return other
 }
 
 func (e *env) advance(d time.Duration) { e.now.Add(int64(d)) }
@@ -176,9 +195,17 @@ func (b *browser) upload(t *testing.T, fields map[string]string, filename, conte
 	return b.do(t, req)
 }
 
+// login fills in the login form, as a browser does: the page first (its CSRF token and
+// cookie), then the form.
 func (b *browser) login(t *testing.T, key string) page {
 	t.Helper()
-	return b.post(t, "/console/login", url.Values{"chiave": {key}})
+	return b.post(t, "/console/login", url.Values{"chiave": {key}, "csrf": {b.loginToken(t)}})
+}
+
+// loginToken opens the login page and returns its form's CSRF token.
+func (b *browser) loginToken(t *testing.T) string {
+	t.Helper()
+	return b.tokenOf(t, "/console/login")
 }
 
 var csrfPattern = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
@@ -186,10 +213,16 @@ var csrfPattern = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 // csrf reads the CSRF token from a console page.
 func (b *browser) csrf(t *testing.T) string {
 	t.Helper()
-	p := b.get(t, "/console/campagne")
+	return b.tokenOf(t, "/console/campagne")
+}
+
+// tokenOf opens the page at path and returns the CSRF token of its forms.
+func (b *browser) tokenOf(t *testing.T, path string) string {
+	t.Helper()
+	p := b.get(t, path)
 	require.Equal(t, http.StatusOK, p.status)
 	m := csrfPattern.FindStringSubmatch(p.body)
-	require.NotNil(t, m, "no CSRF token in the page")
+	require.NotNil(t, m, "no CSRF token in %s", path)
 	return m[1]
 }
 
@@ -307,7 +340,7 @@ func TestForgedCookiesAreRefused(t *testing.T) {
 	fp, _ := apiclients.Fingerprint(context.Background(), dbgen.New(e.pool), "admin")
 
 	later := time.Unix(0, e.now.Load()).Add(100 * SessionLength)
-	other := newSessions("") // another process's key
+	other := newSessions("", nil) // another process's key
 	for name, forged := range map[string]string{
 		"other client, same MAC": b64.EncodeToString([]byte(strings.Replace(string(raw), "tributi", "admin", 1))) + "." + mac,
 		"longer expiry":          b64.EncodeToString([]byte(strings.Replace(string(raw), "|", "|9", 1))) + "." + mac,
@@ -330,12 +363,19 @@ func TestCookieIsSecureOverTLS(t *testing.T) {
 	for _, tc := range []struct {
 		target, proto string
 	}{{"https://console.example/console/login", ""}, {"http://console.example/console/login", "https"}} {
-		req := httptest.NewRequest(http.MethodPost, tc.target, strings.NewReader(url.Values{"chiave": {e.key}}.Encode()))
+		form := httptest.NewRequest(http.MethodGet, strings.Replace(tc.target, "https", "http", 1), nil)
+		rec := httptest.NewRecorder()
+		e.con.ServeHTTP(rec, form)
+		token := csrfPattern.FindStringSubmatch(rec.Body.String())[1]
+		req := httptest.NewRequest(http.MethodPost, tc.target, strings.NewReader(url.Values{"chiave": {e.key}, "csrf": {token}}.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for _, c := range rec.Result().Cookies() {
+			req.AddCookie(c)
+		}
 		if tc.proto != "" {
 			req.Header.Set("X-Forwarded-Proto", tc.proto)
 		}
-		rec := httptest.NewRecorder()
+		rec = httptest.NewRecorder()
 		e.con.ServeHTTP(rec, req)
 		require.Equal(t, http.StatusSeeOther, rec.Code)
 		require.Contains(t, rec.Header().Get("Set-Cookie"), "; Secure")

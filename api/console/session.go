@@ -9,12 +9,16 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"incasso/db/dbgen"
 	"incasso/services/apiclients"
 )
 
@@ -38,22 +42,20 @@ type session struct {
 //	base64url("client|expiry unix|key fingerprint|nonce") "." base64url(HMAC-SHA256(key, that))
 //
 // so it needs no server-side state; the fingerprint of the client's API key ends the session
-// as soon as the key is replaced or disabled. Logging out revokes the cookie in this process
-// until it expires.
+// as soon as the key is replaced or disabled. Logging out revokes the cookie in PostgreSQL
+// (console_revocations) until it expires, for every API instance.
 type sessions struct {
-	key []byte
-
-	mu      sync.Mutex
-	revoked map[string]time.Time // the cookie's MAC -> its expiry
+	key  []byte
+	pool *pgxpool.Pool // where revocations are kept
 }
 
-func newSessions(key string) *sessions {
+func newSessions(key string, pool *pgxpool.Pool) *sessions {
 	k := []byte(key)
 	if len(k) == 0 {
 		k = make([]byte, 32)
 		_, _ = rand.Read(k) // never fails
 	}
-	return &sessions{key: k, revoked: map[string]time.Time{}}
+	return &sessions{key: k, pool: pool}
 }
 
 func (s *sessions) mac(purpose string, data ...string) []byte {
@@ -68,12 +70,40 @@ func (s *sessions) mac(purpose string, data ...string) []byte {
 
 var b64 = base64.RawURLEncoding
 
+// sign returns payload and its MAC for purpose as a cookie value.
+func (s *sessions) sign(purpose, payload string) string {
+	return b64.EncodeToString([]byte(payload)) + "." + b64.EncodeToString(s.mac(purpose, payload))
+}
+
+// verify returns the payload of a cookie value that sign made for purpose, and its MAC.
+func (s *sessions) verify(purpose, value string) (payload []string, mac []byte, ok bool) {
+	p64, m64, ok := strings.Cut(value, ".")
+	if !ok {
+		return nil, nil, false
+	}
+	raw, err1 := b64.DecodeString(p64)
+	mac, err2 := b64.DecodeString(m64)
+	if err1 != nil || err2 != nil || !hmac.Equal(mac, s.mac(purpose, string(raw))) {
+		return nil, nil, false
+	}
+	return strings.Split(string(raw), "|"), mac, true
+}
+
+// expiry reads a payload's expiry (unix seconds) and tells whether it is after now.
+func expiry(field string, now time.Time) (time.Time, bool) {
+	exp, err := strconv.ParseInt(field, 10, 64)
+	return time.Unix(exp, 0), err == nil && now.Before(time.Unix(exp, 0))
+}
+
+func nonce() string {
+	n := make([]byte, 12) // each login its own session, and CSRF token
+	_, _ = rand.Read(n)
+	return hex.EncodeToString(n)
+}
+
 // issue returns the cookie value of a new session.
 func (s *sessions) issue(client string, fingerprint []byte, expires time.Time) string {
-	nonce := make([]byte, 12) // each login its own session, and CSRF token
-	_, _ = rand.Read(nonce)
-	payload := client + "|" + strconv.FormatInt(expires.Unix(), 10) + "|" + hex.EncodeToString(fingerprint) + "|" + hex.EncodeToString(nonce)
-	return b64.EncodeToString([]byte(payload)) + "." + b64.EncodeToString(s.mac("session", payload))
+	return s.sign("session", client+"|"+strconv.FormatInt(expires.Unix(), 10)+"|"+hex.EncodeToString(fingerprint)+"|"+nonce())
 }
 
 // errNoSession covers every way a cookie is not a valid session.
@@ -85,27 +115,18 @@ type fingerprintFunc func(ctx context.Context, client string) ([]byte, error)
 // check verifies a cookie value at now: its signature, its expiry, that it was not revoked,
 // and that the client's key is still the one it logged in with.
 func (s *sessions) check(ctx context.Context, value string, now time.Time, fingerprint fingerprintFunc) (session, error) {
-	p64, m64, ok := strings.Cut(value, ".")
+	parts, mac, ok := s.verify("session", value)
+	if !ok || len(parts) != 4 {
+		return session{}, errNoSession
+	}
+	exp, ok := expiry(parts[1], now)
 	if !ok {
 		return session{}, errNoSession
 	}
-	payload, err1 := b64.DecodeString(p64)
-	mac, err2 := b64.DecodeString(m64)
-	if err1 != nil || err2 != nil || !hmac.Equal(mac, s.mac("session", string(payload))) {
-		return session{}, errNoSession
-	}
-	parts := strings.Split(string(payload), "|")
-	if len(parts) != 4 {
-		return session{}, errNoSession
-	}
-	exp, err := strconv.ParseInt(parts[1], 10, 64)
-	if err != nil || !now.Before(time.Unix(exp, 0)) {
-		return session{}, errNoSession
-	}
-	s.mu.Lock()
-	_, revoked := s.revoked[string(mac)]
-	s.mu.Unlock()
-	if revoked {
+	revoked, err := s.revoked(ctx, mac, now)
+	if err != nil {
+		return session{}, err
+	} else if revoked {
 		return session{}, errNoSession
 	}
 	want, err := hex.DecodeString(parts[2])
@@ -121,7 +142,7 @@ func (s *sessions) check(ctx context.Context, value string, now time.Time, finge
 	if !bytes.Equal(got, want) {
 		return session{}, errNoSession
 	}
-	return session{Client: parts[0], Expires: time.Unix(exp, 0), CSRF: s.csrf(value)}, nil
+	return session{Client: parts[0], Expires: exp, CSRF: s.csrf(value)}, nil
 }
 
 // csrf is the CSRF token of the session whose cookie value is given.
@@ -134,21 +155,80 @@ func (s *sessions) validCSRF(sess session, token string) bool {
 	return token != "" && hmac.Equal([]byte(token), []byte(sess.CSRF))
 }
 
-// revoke ends the session of a cookie value in this process, forgetting the expired ones.
-func (s *sessions) revoke(value string, now time.Time) {
-	_, m64, _ := strings.Cut(value, ".")
-	mac, err := b64.DecodeString(m64)
+// revoke ends the session of a cookie value on every instance, until it expires.
+func (s *sessions) revoke(ctx context.Context, value string, now time.Time) error {
+	parts, mac, ok := s.verify("session", value)
+	if !ok || len(parts) != 4 {
+		return nil // no session to end
+	}
+	exp, ok := expiry(parts[1], now)
+	if !ok {
+		return nil // over already
+	}
+	_, err := s.revokeToken(ctx, mac, "session", exp, now)
+	return err
+}
+
+// The login form's CSRF token (a double-submit token, signed): the form carries an HMAC of
+// the login cookie, whose value is base64url("expiry unix|nonce").MAC; each token is good for
+// one login attempt, on any instance, within loginTokenLength.
+const (
+	loginCookieName  = "incasso_login"
+	loginTokenLength = time.Hour
+)
+
+// issueLogin returns the value of a new login cookie and its expiry.
+func (s *sessions) issueLogin(now time.Time) (string, time.Time) {
+	expires := now.Add(loginTokenLength)
+	return s.sign("login", strconv.FormatInt(expires.Unix(), 10)+"|"+nonce()), expires
+}
+
+// loginCSRF is the form token of a login cookie value.
+func (s *sessions) loginCSRF(value string) string {
+	return b64.EncodeToString(s.mac("login-csrf", value))
+}
+
+// useLogin reports whether token is the form token of the login cookie value, which is valid
+// and was never used; it is used up then, on every instance.
+func (s *sessions) useLogin(ctx context.Context, value, token string, now time.Time) (bool, error) {
+	parts, mac, ok := s.verify("login", value)
+	if !ok || len(parts) != 2 || token == "" || !hmac.Equal([]byte(token), []byte(s.loginCSRF(value))) {
+		return false, nil
+	}
+	exp, ok := expiry(parts[0], now)
+	if !ok {
+		return false, nil
+	}
+	return s.revokeToken(ctx, mac, "login", exp, now)
+}
+
+// revokeToken records a token (by the SHA-256 of its MAC) as revoked until expires, and
+// reports whether it was not already; it forgets the expired ones.
+func (s *sessions) revokeToken(ctx context.Context, mac []byte, kind string, expires, now time.Time) (bool, error) {
+	q := dbgen.New(s.pool)
+	if _, err := q.PurgeConsoleRevocations(ctx, pgtype.Timestamptz{Time: now, Valid: true}); err != nil {
+		return false, fmt.Errorf("purge console revocations: %w", err)
+	}
+	h := sha256.Sum256(mac)
+	n, err := q.RevokeConsoleToken(ctx, dbgen.RevokeConsoleTokenParams{
+		TokenSha256: h[:], Kind: kind, ExpiresAt: pgtype.Timestamptz{Time: expires, Valid: true},
+	})
 	if err != nil {
-		return
+		return false, fmt.Errorf("revoke console %s: %w", kind, err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for k, exp := range s.revoked {
-		if !now.Before(exp) {
-			delete(s.revoked, k)
-		}
+	return n == 1, nil
+}
+
+// revoked reports whether the token of that MAC was revoked and has not expired.
+func (s *sessions) revoked(ctx context.Context, mac []byte, now time.Time) (bool, error) {
+	h := sha256.Sum256(mac)
+	revoked, err := dbgen.New(s.pool).ConsoleTokenRevoked(ctx, dbgen.ConsoleTokenRevokedParams{
+		TokenSha256: h[:], ExpiresAt: pgtype.Timestamptz{Time: now, Valid: true},
+	})
+	if err != nil {
+		return false, fmt.Errorf("read console revocations: %w", err)
 	}
-	s.revoked[string(mac)] = now.Add(SessionLength)
+	return revoked, nil
 }
 
 // secure reports whether the request came over TLS, here or at a proxy in front.
@@ -159,12 +239,24 @@ func secure(r *http.Request) bool {
 // setCookie sets (or, with an empty value, clears) the session cookie. Path is / because the
 // pages also read GET /v1/... with it.
 func setCookie(w http.ResponseWriter, r *http.Request, value string, expires time.Time) {
+	writeCookie(w, r, cookieName, "/", value, expires, SessionLength)
+}
+
+// setLoginCookie sets (or, with an empty value, clears) the login form's cookie, which only
+// the login page reads.
+func setLoginCookie(w http.ResponseWriter, r *http.Request, value string, expires time.Time) {
+	writeCookie(w, r, loginCookieName, "/console/login", value, expires, loginTokenLength)
+}
+
+// writeCookie sets a console cookie (HttpOnly, SameSite=Strict, Secure over TLS) that lasts
+// length, or clears it when value is empty.
+func writeCookie(w http.ResponseWriter, r *http.Request, name, path, value string, expires time.Time, length time.Duration) {
 	c := &http.Cookie{
-		Name: cookieName, Value: value, Path: "/", HttpOnly: true, Secure: secure(r),
+		Name: name, Value: value, Path: path, HttpOnly: true, Secure: secure(r),
 		SameSite: http.SameSiteStrictMode, MaxAge: -1,
 	}
 	if value != "" {
-		c.Expires, c.MaxAge = expires, int(SessionLength.Seconds())
+		c.Expires, c.MaxAge = expires, int(length.Seconds())
 	}
 	http.SetCookie(w, c)
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"incasso/domain/fiscalcode"
+	"incasso/domain/keyring"
 )
 
 // Creditor is the comune as pagoPA knows it.
@@ -71,7 +72,7 @@ type Config struct {
 	SMTPAddr       string // INCASSO_SMTP_ADDR
 	SMTPUser       string // INCASSO_SMTP_USER
 	SMTPPassword   string // INCASSO_SMTP_PASSWORD
-	SMTPStartTLS   bool   // INCASSO_SMTP_STARTTLS
+	SMTPStartTLS   bool   // INCASSO_SMTP_STARTTLS, true unless set to false
 	MailFrom       string // INCASSO_MAIL_FROM
 	// PEC is the comune's certified-email account: a second SMTP relay, with TLS.
 	PECSMTPAddr     string // INCASSO_PEC_SMTP_ADDR
@@ -88,6 +89,29 @@ type Config struct {
 	// when the API restarts and are not shared between API instances.
 	ConsoleKey string
 	SDD        SDD
+	// TemporalTLS secures the connection to Temporal; TemporalAPIKey authenticates to it
+	// (INCASSO_TEMPORAL_API_KEY, Temporal Cloud's API keys). Worker sizes the worker.
+	TemporalTLS    TemporalTLS
+	TemporalAPIKey string
+	Worker         WorkerTuning
+	// PayloadKeys encrypt every payload the Temporal client sends (INCASSO_PAYLOAD_KEYS,
+	// "id:base64,..." newest first); nil only with PayloadEncryptionOff
+	// (INCASSO_PAYLOAD_ENCRYPTION=off) or in the development stack, which generates them.
+	PayloadKeys          *keyring.Ring
+	PayloadEncryptionOff bool
+	// CodecOrigins are the web origins whose pages may call the API's codec server (CORS):
+	// INCASSO_CODEC_ORIGINS, comma-separated; empty means the origin of INCASSO_TEMPORAL_UI_URL.
+	CodecOrigins []string
+	// Node is where the pagoPA Nodo reaches the SOAP endpoint: the API's listener, or its own
+	// with mTLS and an address allowlist.
+	Node NodeEndpoint
+	// Limits are the API's body sizes and request rates.
+	Limits Limits
+	// Dev marks the development stack (incasso-dev, the end-to-end tests, the bench): it may
+	// run with the development secrets and defaults. No environment variable sets it: only the
+	// code that starts the stack with its simulators, so that a production operator cannot
+	// switch the checks of CheckProduction off by mistake.
+	Dev bool
 }
 
 // DefaultServices are the services known out of the box, with their pagoPA taxonomy codes.
@@ -110,9 +134,9 @@ func FromEnv() (Config, error) {
 			BrokerID:      env("INCASSO_ID_BROKER_PA", ec),
 			StationID:     env("INCASSO_ID_STATION", ec+"_01"),
 		},
-		NodeKey:         env("INCASSO_NODE_KEY", "dev-node-key"),
+		NodeKey:         env("INCASSO_NODE_KEY", DevNodeKey),
 		GPDURL:          env("INCASSO_GPD_URL", "http://127.0.0.1:8090/gpd/debt-positions-service/v1"),
-		GPDKey:          env("INCASSO_GPD_SUBSCRIPTION_KEY", "dev-gpd-key"),
+		GPDKey:          env("INCASSO_GPD_SUBSCRIPTION_KEY", DevGPDKey),
 		GPDReceiptsURL:  env("INCASSO_GPD_RECEIPTS_URL", "http://127.0.0.1:8090/gpd/payments-receipts-service/v1"),
 		SMTPAddr:        env("INCASSO_SMTP_ADDR", "127.0.0.1:1025"),
 		SMTPUser:        os.Getenv("INCASSO_SMTP_USER"),
@@ -129,7 +153,7 @@ func FromEnv() (Config, error) {
 	if c.Creditor.Segregation, err = strconv.Atoi(env("INCASSO_SEGREGATION_CODE", "01")); err != nil || c.Creditor.Segregation < 0 || c.Creditor.Segregation > 99 {
 		errs = append(errs, errors.New("INCASSO_SEGREGATION_CODE: want two digits"))
 	}
-	if c.SMTPStartTLS, err = strconv.ParseBool(env("INCASSO_SMTP_STARTTLS", "false")); err != nil {
+	if c.SMTPStartTLS, err = strconv.ParseBool(env("INCASSO_SMTP_STARTTLS", "true")); err != nil {
 		errs = append(errs, errors.New("INCASSO_SMTP_STARTTLS: want true or false"))
 	}
 	if c.PECStartTLS, err = strconv.ParseBool(env("INCASSO_PEC_STARTTLS", "true")); err != nil {
@@ -158,6 +182,15 @@ func FromEnv() (Config, error) {
 	}
 	if kind, err := fiscalcode.Validate(ec); err != nil || kind != fiscalcode.Company {
 		errs = append(errs, errors.New("INCASSO_EC_FISCAL_CODE: want the comune's 11-digit fiscal code"))
+	}
+	if err := c.temporalFromEnv(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Node, err = nodeFromEnv(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Limits, err = limitsFromEnv(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.SDD, err = sddFromEnv(c.Creditor); err != nil {
 		errs = append(errs, err)

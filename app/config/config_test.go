@@ -45,7 +45,7 @@ func TestFromEnvDefaults(t *testing.T) {
 	require.Equal(t, "00000000000_01", c.Creditor.StationID)
 	require.NotEmpty(t, c.Creditor.Name)
 	require.NotEmpty(t, c.Creditor.IBAN)
-	require.False(t, c.SMTPStartTLS)
+	require.True(t, c.SMTPStartTLS, "emails full of personal data go over TLS unless told otherwise")
 	require.True(t, c.PECStartTLS, "PEC goes over TLS unless told otherwise")
 	require.Empty(t, c.SMTPUser)
 	require.Empty(t, c.SMTPPassword)
@@ -79,7 +79,7 @@ func TestFromEnvOverrides(t *testing.T) {
 	t.Setenv("INCASSO_SEGREGATION_CODE", "47")
 	t.Setenv("INCASSO_SERVICES", " TARI=9/0101108TS/ , CDS=9/0101106TS/")
 	t.Setenv("INCASSO_RETENTION_YEARS", "10")
-	t.Setenv("INCASSO_SMTP_STARTTLS", "true")
+	t.Setenv("INCASSO_SMTP_STARTTLS", "false")
 	t.Setenv("INCASSO_SMTP_USER", "incasso")
 	t.Setenv("INCASSO_SMTP_PASSWORD", "secret")
 
@@ -91,7 +91,7 @@ func TestFromEnvOverrides(t *testing.T) {
 	require.Equal(t, 47, c.Creditor.Segregation)
 	require.Equal(t, Services{whole("TARI", "9/0101108TS/"), whole("CDS", "9/0101106TS/")}, c.Services)
 	require.Equal(t, 10, c.RetentionYears)
-	require.True(t, c.SMTPStartTLS)
+	require.False(t, c.SMTPStartTLS)
 	require.Equal(t, "incasso", c.SMTPUser)
 	require.Equal(t, "secret", c.SMTPPassword)
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"incasso/domain/instalments"
+	"incasso/domain/keyring"
 	"incasso/domain/money"
 	"incasso/domain/sepa"
 )
@@ -47,6 +48,11 @@ type SDD struct {
 	// InterestBasisPoints is the yearly interest of plans (INCASSO_INSTALMENT_INTEREST_BP):
 	// zero by default, as the comune's rules want.
 	InterestBasisPoints int
+	// IBANKeys encrypt the mandates' IBANs in PostgreSQL (INCASSO_IBAN_KEYS, "id:base64,..."
+	// newest first); nil only with IBANEncryptionOff (INCASSO_IBAN_ENCRYPTION=off) or in the
+	// development stack, which generates them.
+	IBANKeys          *keyring.Ring
+	IBANEncryptionOff bool
 }
 
 var accountPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,30}$`)
@@ -59,7 +65,7 @@ func sddFromEnv(creditor Creditor) (SDD, error) {
 		CreditorBIC:  os.Getenv("INCASSO_SDD_BIC"),
 		CreditorID:   os.Getenv("INCASSO_SDD_CREDITOR_ID"),
 		BankURL:      env("INCASSO_BANK_URL", "http://127.0.0.1:8090"),
-		BankKey:      env("INCASSO_BANK_KEY", "dev-bank-key"),
+		BankKey:      env("INCASSO_BANK_KEY", DevBankKey),
 		ReasonsFile:  os.Getenv("INCASSO_SDD_REASONS_FILE"),
 	}
 	var errs []error
@@ -95,6 +101,9 @@ func sddFromEnv(creditor Creditor) (SDD, error) {
 	}
 	if s.InterestBasisPoints, err = strconv.Atoi(env("INCASSO_INSTALMENT_INTEREST_BP", "0")); err != nil || s.InterestBasisPoints < 0 || s.InterestBasisPoints > 2000 {
 		errs = append(errs, errors.New("INCASSO_INSTALMENT_INTEREST_BP: want 0 to 2000 basis points a year"))
+	}
+	if s.IBANKeys, s.IBANEncryptionOff, err = ringFromEnv("INCASSO_IBAN_KEYS", "INCASSO_IBAN_ENCRYPTION"); err != nil {
+		errs = append(errs, err)
 	}
 	s.Eligibility = instalments.DefaultTable
 	if file := os.Getenv("INCASSO_INSTALMENT_TABLE_FILE"); file != "" {

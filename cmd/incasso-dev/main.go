@@ -25,6 +25,7 @@ import (
 	"incasso/devstack"
 	"incasso/devstack/devdb"
 	"incasso/devstack/temporaldev"
+	"incasso/domain/keyring"
 )
 
 // Where `incasso-dev` listens: the well-known local ports.
@@ -60,6 +61,20 @@ func runDev(ctx context.Context, log *slog.Logger) error {
 	}
 	// On a laptop a receipt the simulator never pushed is recovered within a minute or two,
 	// and the simulated bank's reports, returns and refunds are read within seconds.
+	// Temporal's state and the database outlive a run: so do the keys that encrypt them.
+	for _, k := range []struct{ keys, toggle, file string }{
+		{"INCASSO_PAYLOAD_KEYS", "INCASSO_PAYLOAD_ENCRYPTION", "dev-payload-key"},
+		{"INCASSO_IBAN_KEYS", "INCASSO_IBAN_ENCRYPTION", "dev-iban-key"},
+	} {
+		if os.Getenv(k.keys) != "" || os.Getenv(k.toggle) == "off" {
+			continue
+		}
+		keys, err := devSecret(dataDir, k.file, func() (string, error) { return keyring.Generate("dev") })
+		if err != nil {
+			return err
+		}
+		os.Setenv(k.keys, keys)
+	}
 	for name, value := range map[string]string{
 		"INCASSO_RECOVERY_EVERY": "1m", "INCASSO_RECOVERY_MIN_AGE": "1m",
 		"INCASSO_SDD_REPORT_POLL": "5s", "INCASSO_SDD_NOTIFICATIONS_EVERY": "30s",
@@ -72,11 +87,14 @@ func runDev(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
+	if err := devstack.Configure(&cfg); err != nil {
+		return err
+	}
 	if err := db.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
 		return err
 	}
 	cfg.TemporalAddress = temporalAddr
-	stopTemporal, err := startTemporal(ctx, dataDir, cfg.TemporalNamespace, log)
+	stopTemporal, err := startTemporal(ctx, dataDir, cfg.TemporalNamespace, "http://"+cfg.APIAddr+"/codec", log)
 	if err != nil {
 		return err
 	}
@@ -96,7 +114,7 @@ func runDev(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	key, err := devAPIKey(dataDir)
+	key, err := devSecret(dataDir, "dev-api-key", apiclients.NewKey)
 	if err != nil {
 		return err
 	}
@@ -108,8 +126,9 @@ func runDev(ctx context.Context, log *slog.Logger) error {
 }
 
 // startTemporal reuses a Temporal server already answering on temporalAddr, or starts the
-// dev server (./bin/temporal, or INCASSO_TEMPORAL_BIN) keeping its state in dataDir.
-func startTemporal(ctx context.Context, dataDir, namespace string, log *slog.Logger) (func(), error) {
+// dev server (./bin/temporal, or INCASSO_TEMPORAL_BIN) keeping its state in dataDir, its Web
+// UI decoding payloads with the API's codec server at codecEndpoint.
+func startTemporal(ctx context.Context, dataDir, namespace, codecEndpoint string, log *slog.Logger) (func(), error) {
 	probeCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if c, err := client.DialContext(probeCtx, client.Options{HostPort: temporalAddr, Namespace: namespace}); err == nil {
@@ -123,13 +142,14 @@ func startTemporal(ctx context.Context, dataDir, namespace string, log *slog.Log
 	}
 	log.Info("starting the Temporal dev server", "state", filepath.Join(dataDir, "temporal.db"), "log", logFile.Name())
 	srv, err := temporaldev.Start(ctx, temporaldev.Options{
-		Bin:       envOr("INCASSO_TEMPORAL_BIN", filepath.Join("bin", "temporal")),
-		Addr:      temporalAddr,
-		Namespace: namespace,
-		DBFile:    filepath.Join(dataDir, "temporal.db"),
-		UIPort:    "8233",
-		LogLevel:  "warn",
-		Output:    logFile,
+		Bin:             envOr("INCASSO_TEMPORAL_BIN", filepath.Join("bin", "temporal")),
+		Addr:            temporalAddr,
+		Namespace:       namespace,
+		DBFile:          filepath.Join(dataDir, "temporal.db"),
+		UIPort:          "8233",
+		UICodecEndpoint: codecEndpoint,
+		LogLevel:        "warn",
+		Output:          logFile,
 	})
 	if err != nil {
 		logFile.Close()
@@ -143,19 +163,19 @@ func startTemporal(ctx context.Context, dataDir, namespace string, log *slog.Log
 	}, nil
 }
 
-// devAPIKey returns the development API key kept in dataDir, creating it once.
-func devAPIKey(dataDir string) (string, error) {
-	path := filepath.Join(dataDir, "dev-api-key")
+// devSecret returns the development secret kept in dataDir/name, creating it with create once.
+func devSecret(dataDir, name string, create func() (string, error)) (string, error) {
+	path := filepath.Join(dataDir, name)
 	if b, err := os.ReadFile(path); err == nil {
 		return strings.TrimSpace(string(b)), nil
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return "", err
 	}
-	key, err := apiclients.NewKey()
+	secret, err := create()
 	if err != nil {
 		return "", err
 	}
-	return key, os.WriteFile(path, []byte(key+"\n"), 0o600)
+	return secret, os.WriteFile(path, []byte(secret+"\n"), 0o600)
 }
 
 func printWelcome(s *devstack.Stack, key string) {

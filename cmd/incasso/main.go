@@ -4,6 +4,7 @@
 //	incasso worker         run the Temporal worker
 //	incasso migrate        apply database migrations and register search attributes
 //	incasso apikey NAME    create (or replace) the API key of a client and print it once
+//	incasso rekey-ibans    seal every mandate's IBAN with the newest key of INCASSO_IBAN_KEYS
 //	incasso campaign ...   import, launch and follow campaigns through the REST API
 //
 // Configuration comes from environment variables: see README.md. The whole stack with its
@@ -24,6 +25,7 @@ import (
 	"incasso/app"
 	"incasso/app/config"
 	"incasso/db"
+	"incasso/services/ibans"
 )
 
 const usage = `usage: incasso <command>
@@ -33,6 +35,8 @@ commands:
   worker         run the Temporal worker
   migrate        apply database migrations and register Temporal search attributes
   apikey NAME    create or replace the API key of client NAME and print it once
+  rekey-ibans    seal every mandate's IBAN with the newest key of INCASSO_IBAN_KEYS, in batches
+                 (after adding a key; IBANs stored in clear before are sealed too)
   campaign       import FILE --name NAME [--valid-only] | launch ID [--rate N] | status ID [--follow]:
                  campaigns through the REST API (incasso campaign help)
 `
@@ -82,7 +86,12 @@ func run(ctx context.Context, cmd string, args []string, log *slog.Logger) error
 			return errors.New("usage: incasso apikey NAME")
 		}
 		return createAPIKey(ctx, cfg, args[0], log)
+	case "rekey-ibans":
+		return rekeyIBANs(ctx, cfg, log)
 	case "api":
+		if err := cfg.CheckProduction(); err != nil {
+			return err
+		}
 		d, err := app.Connect(ctx, cfg, log)
 		if err != nil {
 			return err
@@ -94,6 +103,9 @@ func run(ctx context.Context, cmd string, args []string, log *slog.Logger) error
 		}
 		return app.RunAPI(ctx, d, ln, os.Getenv("INCASSO_TEMPORAL_UI_URL"))
 	case "worker":
+		if err := cfg.CheckProduction(); err != nil {
+			return err
+		}
 		d, err := app.Connect(ctx, cfg, log)
 		if err != nil {
 			return err
@@ -122,4 +134,16 @@ func createAPIKey(ctx context.Context, cfg config.Config, name string, log *slog
 	}
 	fmt.Println(key)
 	return nil
+}
+
+// rekeyIBANs seals the mandates' IBANs with the newest key, 500 a transaction.
+func rekeyIBANs(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	pool, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	n, err := ibans.Vault{Ring: cfg.SDD.IBANKeys}.Rekey(ctx, pool, 500)
+	log.Info("mandates' IBANs sealed with the newest key", "mandates", n)
+	return err
 }

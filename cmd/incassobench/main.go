@@ -221,6 +221,10 @@ func startStack(ctx context.Context, server devdb.Server, temporalAddr, dbName s
 		drop()
 		return nil, "", nil, err
 	}
+	if err := devstack.Configure(&cfg); err != nil {
+		drop()
+		return nil, "", nil, err
+	}
 	cfg.DatabaseURL = dbURL
 	cfg.TemporalAddress = temporalAddr
 	cfg.TaskQueue = "incasso-bench"

@@ -208,7 +208,7 @@ func (q *Queries) GetInstalment(ctx context.Context, arg GetInstalmentParams) (I
 }
 
 const getMandate = `-- name: GetMandate :one
-SELECT id, debt_id, reference, debtor_name, iban, bic, signed_on, created_at FROM sdd_mandates WHERE id = $1
+SELECT id, debt_id, reference, debtor_name, iban, bic, signed_on, created_at, iban_sealed, iban_key_id FROM sdd_mandates WHERE id = $1
 `
 
 func (q *Queries) GetMandate(ctx context.Context, id int64) (SddMandate, error) {
@@ -223,12 +223,14 @@ func (q *Queries) GetMandate(ctx context.Context, id int64) (SddMandate, error) 
 		&i.Bic,
 		&i.SignedOn,
 		&i.CreatedAt,
+		&i.IbanSealed,
+		&i.IbanKeyID,
 	)
 	return i, err
 }
 
 const getMandateByReference = `-- name: GetMandateByReference :one
-SELECT id, debt_id, reference, debtor_name, iban, bic, signed_on, created_at FROM sdd_mandates WHERE reference = $1
+SELECT id, debt_id, reference, debtor_name, iban, bic, signed_on, created_at, iban_sealed, iban_key_id FROM sdd_mandates WHERE reference = $1
 `
 
 func (q *Queries) GetMandateByReference(ctx context.Context, reference string) (SddMandate, error) {
@@ -243,6 +245,8 @@ func (q *Queries) GetMandateByReference(ctx context.Context, reference string) (
 		&i.Bic,
 		&i.SignedOn,
 		&i.CreatedAt,
+		&i.IbanSealed,
+		&i.IbanKeyID,
 	)
 	return i, err
 }
@@ -400,17 +404,19 @@ func (q *Queries) InsertInstalment(ctx context.Context, arg InsertInstalmentPara
 }
 
 const insertMandate = `-- name: InsertMandate :one
-INSERT INTO sdd_mandates (debt_id, reference, debtor_name, iban, bic, signed_on)
-VALUES ($1, $2, $3, $4, $5, $6)
+INSERT INTO sdd_mandates (debt_id, reference, debtor_name, iban, iban_sealed, iban_key_id, bic, signed_on)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (reference) DO NOTHING
-RETURNING id, debt_id, reference, debtor_name, iban, bic, signed_on, created_at
+RETURNING id, debt_id, reference, debtor_name, iban, bic, signed_on, created_at, iban_sealed, iban_key_id
 `
 
 type InsertMandateParams struct {
 	DebtID     int64
 	Reference  string
 	DebtorName string
-	Iban       string
+	Iban       pgtype.Text
+	IbanSealed []byte
+	IbanKeyID  pgtype.Text
 	Bic        string
 	SignedOn   time.Time
 }
@@ -422,6 +428,8 @@ func (q *Queries) InsertMandate(ctx context.Context, arg InsertMandateParams) (S
 		arg.Reference,
 		arg.DebtorName,
 		arg.Iban,
+		arg.IbanSealed,
+		arg.IbanKeyID,
 		arg.Bic,
 		arg.SignedOn,
 	)
@@ -435,6 +443,8 @@ func (q *Queries) InsertMandate(ctx context.Context, arg InsertMandateParams) (S
 		&i.Bic,
 		&i.SignedOn,
 		&i.CreatedAt,
+		&i.IbanSealed,
+		&i.IbanKeyID,
 	)
 	return i, err
 }
@@ -662,6 +672,55 @@ func (q *Queries) LockRun(ctx context.Context, arg LockRunParams) (SddRun, error
 	return i, err
 }
 
+const mandateIBANsToRekey = `-- name: MandateIBANsToRekey :many
+SELECT id, reference, iban, iban_sealed, iban_key_id FROM sdd_mandates
+WHERE iban_key_id IS DISTINCT FROM $1::text
+ORDER BY id
+LIMIT $2
+FOR UPDATE SKIP LOCKED
+`
+
+type MandateIBANsToRekeyParams struct {
+	KeyID string
+	Batch int32
+}
+
+type MandateIBANsToRekeyRow struct {
+	ID         int64
+	Reference  string
+	Iban       pgtype.Text
+	IbanSealed []byte
+	IbanKeyID  pgtype.Text
+}
+
+// A batch of mandates whose IBAN is in clear or sealed with another key than key_id, locked
+// (others rekeying at once take other rows).
+func (q *Queries) MandateIBANsToRekey(ctx context.Context, arg MandateIBANsToRekeyParams) ([]MandateIBANsToRekeyRow, error) {
+	rows, err := q.db.Query(ctx, mandateIBANsToRekey, arg.KeyID, arg.Batch)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []MandateIBANsToRekeyRow{}
+	for rows.Next() {
+		var i MandateIBANsToRekeyRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Reference,
+			&i.Iban,
+			&i.IbanSealed,
+			&i.IbanKeyID,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const markRunReported = `-- name: MarkRunReported :exec
 UPDATE sdd_runs SET status = 'REPORTED', reported_at = coalesce(reported_at, now()) WHERE id = $1
 `
@@ -822,7 +881,7 @@ func (q *Queries) RunTotals(ctx context.Context, runID int64) ([]RunTotalsRow, e
 
 const runTransactions = `-- name: RunTransactions :many
 SELECT c.id, c.end_to_end_id, c.amount_cents, c.sequence_type::text AS sequence_type, c.seq, p.instalments,
-    m.reference, m.signed_on, m.debtor_name, m.iban, m.bic, d.description, d.iupd
+    m.reference, m.signed_on, m.debtor_name, m.iban, m.iban_sealed, m.iban_key_id, m.bic, d.description, d.iupd
 FROM sdd_collections c
 JOIN instalment_plans p ON p.id = c.plan_id
 JOIN sdd_mandates m ON m.id = c.mandate_id
@@ -850,7 +909,9 @@ type RunTransactionsRow struct {
 	Reference    string
 	SignedOn     time.Time
 	DebtorName   string
-	Iban         string
+	Iban         pgtype.Text
+	IbanSealed   []byte
+	IbanKeyID    pgtype.Text
 	Bic          string
 	Description  string
 	Iupd         string
@@ -882,6 +943,8 @@ func (q *Queries) RunTransactions(ctx context.Context, arg RunTransactionsParams
 			&i.SignedOn,
 			&i.DebtorName,
 			&i.Iban,
+			&i.IbanSealed,
+			&i.IbanKeyID,
 			&i.Bic,
 			&i.Description,
 			&i.Iupd,
@@ -894,6 +957,21 @@ func (q *Queries) RunTransactions(ctx context.Context, arg RunTransactionsParams
 		return nil, err
 	}
 	return items, nil
+}
+
+const sealMandateIBAN = `-- name: SealMandateIBAN :exec
+UPDATE sdd_mandates SET iban = NULL, iban_sealed = $2, iban_key_id = $3 WHERE id = $1
+`
+
+type SealMandateIBANParams struct {
+	ID         int64
+	IbanSealed []byte
+	IbanKeyID  pgtype.Text
+}
+
+func (q *Queries) SealMandateIBAN(ctx context.Context, arg SealMandateIBANParams) error {
+	_, err := q.db.Exec(ctx, sealMandateIBAN, arg.ID, arg.IbanSealed, arg.IbanKeyID)
+	return err
 }
 
 const setCollectionOutcomes = `-- name: SetCollectionOutcomes :exec

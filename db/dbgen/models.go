@@ -82,6 +82,12 @@ type CommunicationReceipt struct {
 	ReceivedAt      pgtype.Timestamptz
 }
 
+type ConsoleRevocation struct {
+	TokenSha256 []byte
+	Kind        string
+	ExpiresAt   pgtype.Timestamptz
+}
+
 type DebtChange struct {
 	ID          int64
 	DebtID      int64
@@ -230,10 +236,12 @@ type SddMandate struct {
 	DebtID     int64
 	Reference  string
 	DebtorName string
-	Iban       string
+	Iban       pgtype.Text
 	Bic        string
 	SignedOn   time.Time
 	CreatedAt  pgtype.Timestamptz
+	IbanSealed []byte
+	IbanKeyID  pgtype.Text
 }
 
 type SddMessage struct {

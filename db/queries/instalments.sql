@@ -1,7 +1,7 @@
 -- name: InsertMandate :one
 -- A mandate for a debt; the same mandate given again (same reference) is found, not added.
-INSERT INTO sdd_mandates (debt_id, reference, debtor_name, iban, bic, signed_on)
-VALUES ($1, $2, $3, $4, $5, $6)
+INSERT INTO sdd_mandates (debt_id, reference, debtor_name, iban, iban_sealed, iban_key_id, bic, signed_on)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (reference) DO NOTHING
 RETURNING *;
 
@@ -112,7 +112,7 @@ GROUP BY sequence_type ORDER BY sequence_type;
 -- name: RunTransactions :many
 -- Keyset pages of a run's transactions for the file, by sequence type then id.
 SELECT c.id, c.end_to_end_id, c.amount_cents, c.sequence_type::text AS sequence_type, c.seq, p.instalments,
-    m.reference, m.signed_on, m.debtor_name, m.iban, m.bic, d.description, d.iupd
+    m.reference, m.signed_on, m.debtor_name, m.iban, m.iban_sealed, m.iban_key_id, m.bic, d.description, d.iupd
 FROM sdd_collections c
 JOIN instalment_plans p ON p.id = c.plan_id
 JOIN sdd_mandates m ON m.id = c.mandate_id
@@ -192,3 +192,15 @@ FROM sdd_collections c
 JOIN sdd_runs r ON r.id = c.run_id
 LEFT JOIN sdd_mandates m ON m.id = c.mandate_id
 WHERE c.plan_id = $1 ORDER BY c.seq, c.attempt;
+
+-- name: MandateIBANsToRekey :many
+-- A batch of mandates whose IBAN is in clear or sealed with another key than key_id, locked
+-- (others rekeying at once take other rows).
+SELECT id, reference, iban, iban_sealed, iban_key_id FROM sdd_mandates
+WHERE iban_key_id IS DISTINCT FROM sqlc.arg(key_id)::text
+ORDER BY id
+LIMIT sqlc.arg(batch)
+FOR UPDATE SKIP LOCKED;
+
+-- name: SealMandateIBAN :exec
+UPDATE sdd_mandates SET iban = NULL, iban_sealed = $2, iban_key_id = $3 WHERE id = $1;

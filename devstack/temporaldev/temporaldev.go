@@ -33,6 +33,8 @@ type Options struct {
 	DBFile string
 	// UIPort serves the Web UI on that port; empty runs headless.
 	UIPort string
+	// UICodecEndpoint is the codec server the Web UI calls to show encrypted payloads.
+	UICodecEndpoint string
 	// LogLevel is the server's log level (default "error").
 	LogLevel string
 	// Output receives the server's stdout and stderr; nil discards them.
@@ -78,6 +80,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	if opts.UIPort != "" {
 		args = append(args, "--ui-port", opts.UIPort)
+		if opts.UICodecEndpoint != "" {
+			args = append(args, "--ui-codec-endpoint", opts.UICodecEndpoint)
+		}
 	} else {
 		args = append(args, "--headless")
 	}
