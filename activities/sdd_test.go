@@ -593,6 +593,38 @@ func TestFetchStatusReportFileRejected(t *testing.T) {
 	require.Equal(t, "REPORTED", sf.run(t, on).Status)
 }
 
+// A reject whose reason is the bank's own code (Rsn/Prtry, no Rsn/Cd) is recorded like any
+// other, under "PRTRY:" and the code: no rule of the reason-code table names it, so the plan
+// holds the instalment for an operator.
+func TestFetchStatusReportProprietaryReason(t *testing.T) {
+	t.Parallel()
+	sf := newSDDFixture(t)
+	ctx := context.Background()
+	_, ma, a := sf.newPlan(t, 1_000_00, 5)
+	_, _, b := sf.newPlan(t, 1_000_00, 5)
+	on := target2.AddBusinessDays(todayInRome(), 10)
+	sf.schedule(t, scheduleInput(a, 1, 1, on))
+	sf.schedule(t, scheduleInput(b, 1, 1, on))
+	sf.control(t, http.MethodPost, "/sim/bank/rules", banksim.Rule{MandateID: ma.Reference, Code: "AM04"}, http.StatusNoContent)
+	res := sf.submit(t, sf.sdd, on)
+	sf.clock.Advance(bankDelay)
+	real, err := sf.gw.StatusReport(ctx, res.MsgID)
+	require.NoError(t, err)
+	require.Contains(t, string(real), "<Cd>AM04</Cd>")
+	proprietary := *sf.sdd
+	proprietary.Bank = reportGateway{Gateway: sf.gw, report: func(string) ([]byte, error) {
+		return bytes.ReplaceAll(real, []byte("<Cd>AM04</Cd>"), []byte("<Prtry>CBI-0123</Prtry>")), nil
+	}}
+
+	require.Equal(t, workflows.RunOutcome{Accepted: 1, Rejected: 1}, sf.fetch(t, &proprietary, on))
+	ca := sf.collection(t, a.PlanID, 1, 1)
+	require.Equal(t, "REJECTED", ca.Status)
+	require.Equal(t, "PRTRY:CBI-0123", ca.ReasonCode)
+	require.Equal(t, workflows.ReasonHold, workflows.DefaultPlanPolicy().Reasons.Rule(ca.ReasonCode).Action)
+	require.Equal(t, "ACCEPTED", sf.collection(t, b.PlanID, 1, 1).Status)
+	require.Equal(t, "REPORTED", sf.run(t, on).Status)
+}
+
 // A report that cannot be read, or that is about another file, is refused with the reason
 // and changes nothing.
 func TestFetchStatusReportRefusesBadReports(t *testing.T) {

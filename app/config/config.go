@@ -15,6 +15,7 @@ import (
 
 	"incasso/domain/fiscalcode"
 	"incasso/domain/keyring"
+	"incasso/domain/sepa"
 )
 
 // Creditor is the comune as pagoPA knows it.
@@ -192,6 +193,9 @@ func FromEnv() (Config, error) {
 	if c.Limits, err = limitsFromEnv(); err != nil {
 		errs = append(errs, err)
 	}
+	if err := sepa.ValidateIBAN(c.Creditor.IBAN); err != nil {
+		errs = append(errs, fmt.Errorf("INCASSO_EC_IBAN: %w", err))
+	}
 	if c.SDD, err = sddFromEnv(c.Creditor); err != nil {
 		errs = append(errs, err)
 	}
@@ -247,13 +251,12 @@ func ReadServicesFile(path string) (Services, error) {
 var (
 	serviceCodePattern   = regexp.MustCompile(`^[A-Z0-9_]{1,20}$`)
 	taxonomyPattern      = regexp.MustCompile(`^[0-9]/[0-9]{7}[A-Z]{2}/$`)
-	ibanPattern          = regexp.MustCompile(`^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$`)
 	ecFiscalCodePattern  = regexp.MustCompile(`^[0-9]{11}$`)
 	postalAccountPattern = regexp.MustCompile(`^[0-9]{1,12}$`)
 )
 
 // validate checks every service: a unique code, 1 to 5 beneficiaries whose shares make the
-// whole, taxonomy codes, IBANs and fiscal codes well formed.
+// whole, taxonomy codes and fiscal codes well formed, IBANs valid (sepa.ValidateIBAN).
 func (s Services) validate() error {
 	if len(s) == 0 {
 		return errors.New("no service")
@@ -272,11 +275,14 @@ func (s Services) validate() error {
 		var points int64
 		for i, b := range svc.Transfers {
 			where := fmt.Sprintf("service %s transfer %d", svc.Code, i+1)
+			if b.IBAN != "" {
+				if err := sepa.ValidateIBAN(b.IBAN); err != nil {
+					return fmt.Errorf("%s: iban: %w", where, err)
+				}
+			}
 			switch {
 			case !taxonomyPattern.MatchString(b.Taxonomy):
 				return fmt.Errorf("%s: taxonomy %q is not a pagoPA taxonomy code like 9/0101108TS/", where, b.Taxonomy)
-			case b.IBAN != "" && !ibanPattern.MatchString(b.IBAN):
-				return fmt.Errorf("%s: iban is not an IBAN", where)
 			case b.FiscalCode != "" && !ecFiscalCodePattern.MatchString(b.FiscalCode):
 				return fmt.Errorf("%s: fiscalCode must be 11 digits", where)
 			case b.BasisPoints < 1:

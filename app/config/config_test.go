@@ -130,6 +130,10 @@ func TestFromEnvRejectsBadVariables(t *testing.T) {
 		{"services file missing", "INCASSO_SERVICES_FILE", "/nonexistent/services.json"},
 		{"PEC STARTTLS neither true nor false", "INCASSO_PEC_STARTTLS", "si"},
 		{"ladder day negative", "INCASSO_LADDER_DAY", "-1s"},
+		{"EC IBAN with wrong check digits", "INCASSO_EC_IBAN", "IT61X0542811101000000123456"},
+		{"EC IBAN with wrong CIN", "INCASSO_EC_IBAN", "IT64Y0542811101000000123456"},
+		{"EC IBAN of another shape", "INCASSO_EC_IBAN", "IT60 X054 2811 1010 0000 0123 456"},
+		{"SDD IBAN with wrong check digits", "INCASSO_SDD_IBAN", "IT61X0542811101000000123456"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -141,6 +145,42 @@ func TestFromEnvRejectsBadVariables(t *testing.T) {
 			for _, other := range vars {
 				if other != tt.variable {
 					require.NotContains(t, err.Error(), other+":", "only %s is wrong", tt.variable)
+				}
+			}
+		})
+	}
+}
+
+// TestFromEnvChecksEveryIBAN: each IBAN is checked (mod 97, and the CIN of an Italian one)
+// under its own variable, whether or not the other is set; the error never holds the IBAN.
+func TestFromEnvChecksEveryIBAN(t *testing.T) {
+	const good, bad = "IT60X0542811101000000123456", "IT61X0542811101000000123456"
+	for _, tt := range []struct {
+		name            string
+		ecIBAN, sddIBAN string
+		wrong           string // the variable named, "" for none
+	}{
+		{"EC bad, SDD good", bad, good, "INCASSO_EC_IBAN"},
+		{"EC good, SDD bad", good, bad, "INCASSO_SDD_IBAN"},
+		{"EC bad, no SDD", bad, "", "INCASSO_EC_IBAN"},
+		{"both good", good, "IT98Z1234512345123456789012", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			clearEnv(t)
+			t.Setenv("INCASSO_EC_IBAN", tt.ecIBAN)
+			t.Setenv("INCASSO_SDD_IBAN", tt.sddIBAN)
+			c, err := FromEnv()
+			if tt.wrong == "" {
+				require.NoError(t, err)
+				require.Equal(t, tt.ecIBAN, c.Creditor.IBAN)
+				require.Equal(t, tt.sddIBAN, c.SDD.CreditorIBAN)
+				return
+			}
+			require.ErrorContains(t, err, tt.wrong+": invalid IBAN: check digits do not match")
+			require.NotContains(t, err.Error(), bad)
+			for _, other := range []string{"INCASSO_EC_IBAN", "INCASSO_SDD_IBAN"} {
+				if other != tt.wrong {
+					require.NotContains(t, err.Error(), other+":", "only %s is wrong", tt.wrong)
 				}
 			}
 		})
@@ -224,6 +264,8 @@ func TestReadServicesFile(t *testing.T) {
 		{`[{"code": "TARI", "transfers": []}]`, "want 1 to 5 transfers"},
 		{`[{"code": "TARI", "transfers": [{"taxonomy": "9/0101108TS/", "basisPoints": 9000}]}]`, "sum to 9000"},
 		{`[{"code": "TARI", "transfers": [{"taxonomy": "9/0101108TS/", "basisPoints": 10000, "iban": "nope"}]}]`, "transfer 1: iban"},
+		{`[{"code": "TARI", "transfers": [{"taxonomy": "9/0101108TS/", "basisPoints": 10000, "iban": "IT61X0542811101000000123456"}]}]`, "service TARI transfer 1: iban: invalid IBAN: check digits do not match"},
+		{`[{"code": "TARI", "transfers": [{"taxonomy": "9/0101108TS/", "basisPoints": 10000, "iban": "IT64Y0542811101000000123456"}]}]`, "service TARI transfer 1: iban: invalid IBAN: CIN letter is wrong"},
 		{`[{"code": "TARI", "transfers": [{"taxonomy": "9/0101108TS/", "basisPoints": 10000, "fiscalCode": "123"}]}]`, "transfer 1: fiscalCode"},
 	} {
 		_, err := ReadServicesFile(write(t, tt.content))

@@ -78,8 +78,10 @@ func sddFromEnv(creditor Creditor) (SDD, error) {
 	if err != nil {
 		errs = append(errs, fmt.Errorf("INCASSO_SDD_CREDITOR_ID: %w", err))
 	}
-	if err := sepa.ValidateIBAN(s.CreditorIBAN); err != nil {
-		errs = append(errs, fmt.Errorf("INCASSO_SDD_IBAN: %w", err))
+	if os.Getenv("INCASSO_SDD_IBAN") != "" { // else it is INCASSO_EC_IBAN, checked under its name
+		if err := sepa.ValidateIBAN(s.CreditorIBAN); err != nil {
+			errs = append(errs, fmt.Errorf("INCASSO_SDD_IBAN: %w", err))
+		}
 	}
 	if !accountPattern.MatchString(s.Account) {
 		errs = append(errs, errors.New("INCASSO_SDD_ACCOUNT: want 1 to 31 of a-z 0-9 _ - (an alias, not the IBAN)"))

@@ -13,7 +13,9 @@ import (
 	"incasso/devstack/specs"
 	"incasso/domain/date"
 	"incasso/domain/money"
+	"incasso/domain/sepa"
 	"incasso/domain/sepa/pain008"
+	"incasso/domain/target2"
 )
 
 // benchPain008 writes a pain.008.001.08 collection file of n synthetic transactions to a
@@ -82,7 +84,7 @@ type collection struct {
 
 func newCollection(n int) collection {
 	c := collection{n: n, created: time.Now()}
-	due := date.InRome(c.created.AddDate(0, 0, 14))
+	due := target2.NextBusinessDay(date.InRome(c.created.AddDate(0, 0, 14)))
 	first := n / 5
 	for _, b := range []struct {
 		seq      string
@@ -94,7 +96,7 @@ func newCollection(n int) collection {
 		pi := pain008.PaymentInfo{
 			ID: "BENCH-" + b.seq, SequenceType: b.seq, CollectionDate: due,
 			CreditorName: "Comune di Forlì", CreditorIBAN: "IT60X0542811101000000123456",
-			CreditorBIC: "BPMOIT22XXX", CreditorID: "IT66ZZZ000000000000000012345",
+			CreditorBIC: "BPMOIT22XXX", CreditorID: "IT85ZZZ0000080016350821",
 		}
 		for i := b.from; i < b.to; i++ { // what SELECT count(*), sum(amount) would give
 			pi.NbOfTxs++
@@ -121,7 +123,11 @@ func (c collection) write(w io.Writer) error {
 			return err
 		}
 		for end := i + pi.NbOfTxs; i < end; i++ {
-			if err := pw.Add(benchTransaction(i)); err != nil {
+			tx, err := benchTransaction(i)
+			if err == nil {
+				err = pw.Add(tx)
+			}
+			if err != nil {
 				return err
 			}
 		}
@@ -141,31 +147,18 @@ var (
 )
 
 // benchTransaction is the i-th transaction of a collection: distinct EndToEndId and
-// mandate, an Italian IBAN with valid check digits (the CIN letter is not computed).
-func benchTransaction(i int) pain008.Transaction {
+// mandate, a valid Italian IBAN (CIN and check digits computed).
+func benchTransaction(i int) (pain008.Transaction, error) {
 	r := rand.New(rand.NewPCG(uint64(i), 2026))
-	bban := fmt.Sprintf("%c%05d%05d%012d", 'A'+r.IntN(26), benchABIs[r.IntN(len(benchABIs))], r.IntN(100_000), r.Int64N(1e12))
+	iban, err := sepa.ItalianIBAN(fmt.Sprintf("%05d", benchABIs[r.IntN(len(benchABIs))]), fmt.Sprintf("%05d", r.IntN(100_000)), fmt.Sprintf("%012d", r.Int64N(1e12)))
 	return pain008.Transaction{
 		EndToEndID:     fmt.Sprintf("BENCH-%08d-R1", i),
 		Amount:         benchAmount(i),
 		MandateID:      fmt.Sprintf("MND-%08d", i),
 		MandateSigned:  date.Date{Year: 2020, Month: time.Month(1 + i%12), Day: 1 + i%28},
 		DebtorName:     benchNames[i%len(benchNames)],
-		DebtorIBAN:     fmt.Sprintf("IT%02d%s", 98-mod97(bban+"IT00"), bban),
+		DebtorIBAN:     iban,
 		DebtorBIC:      benchBICs[i%len(benchBICs)],
 		RemittanceInfo: fmt.Sprintf("TARI 2026 - rata %d di 2 - avviso n. 3020%014d", 1+i%2, i),
-	}
-}
-
-// mod97 is the remainder by 97 of s read as the number IBANs make of it (A = 10 ... Z = 35).
-func mod97(s string) int {
-	m := 0
-	for _, c := range s {
-		if c >= 'A' && c <= 'Z' {
-			m = (m*100 + int(c-'A'+10)) % 97
-		} else {
-			m = (m*10 + int(c-'0')) % 97
-		}
-	}
-	return m
+	}, err
 }

@@ -32,7 +32,7 @@ func Pain008(t testing.TB, p pain008.Profile, msgID string, txs []pain008.Transa
 	require.NoError(t, w.StartPaymentInfo(pain008.PaymentInfo{
 		ID: "PMT-1", SequenceType: "RCUR", CollectionDate: date.Date{Year: 2026, Month: time.March, Day: 10},
 		CreditorName: "Comune di Esempio", CreditorIBAN: "IT60X0542811101000000123456",
-		CreditorBIC: "BPMOIT22XXX", CreditorID: "IT66ZZZ000000000000000012345",
+		CreditorBIC: "BPMOIT22XXX", CreditorID: "IT85ZZZ0000080016350821",
 		NbOfTxs: len(txs), CtrlSum: sum,
 	}))
 	for _, tx := range txs {

@@ -140,6 +140,18 @@ func ItalianCIN(abi, cab, account string) (byte, error) {
 	return cin, nil
 }
 
+// ItalianIBAN builds the IBAN of an Italian account from its ABI (5 digits), CAB (5 digits)
+// and account number (12 upper-case letters or digits): the CIN letter (ItalianCIN), then the
+// check digits.
+func ItalianIBAN(abi, cab, account string) (string, error) {
+	cin, err := ItalianCIN(abi, cab, account)
+	if err != nil {
+		return "", err
+	}
+	bban := string(cin) + abi + cab + account
+	return fmt.Sprintf("IT%02d%s", 98-mod97(bban+"IT00"), bban), nil
+}
+
 // MaskIBAN hides an IBAN for letters to the debtor: the country code, the check digits and
 // the last four characters stay, the rest become '*', in groups of four
 // ("IT60 **** **** **** **** ***3 456"). An IBAN shorter than 12 characters is all '*'.

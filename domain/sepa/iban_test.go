@@ -111,9 +111,9 @@ func TestValidateIBAN(t *testing.T) {
 // italianIBAN builds a valid Italian IBAN, computing the CIN and the check digits.
 func italianIBAN(t *testing.T, abi, cab, account string) string {
 	t.Helper()
-	cin, err := ItalianCIN(abi, cab, account)
+	iban, err := ItalianIBAN(abi, cab, account)
 	require.NoError(t, err)
-	return withCheckDigits("IT", string(cin)+abi+cab+account)
+	return iban
 }
 
 // withOne builds an IBAN whose check digits are 01 and still satisfy mod 97, which happens
@@ -164,6 +164,16 @@ func TestItalianCIN(t *testing.T) {
 		_, err := ItalianCIN(bad[0], bad[1], bad[2])
 		require.ErrorIs(t, err, ErrInvalidIBAN)
 	}
+}
+
+func TestItalianIBAN(t *testing.T) {
+	t.Parallel()
+	iban, err := ItalianIBAN("05428", "11101", "000000123456")
+	require.NoError(t, err)
+	require.Equal(t, "IT60X0542811101000000123456", iban, "the registry's example")
+	require.Equal(t, withCheckDigits("IT", iban[4:]), iban)
+	_, err = ItalianIBAN("0542", "11101", "000000123456")
+	require.ErrorIs(t, err, ErrInvalidIBAN)
 }
 
 func TestMaskIBAN(t *testing.T) {

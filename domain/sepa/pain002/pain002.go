@@ -3,8 +3,10 @@
 //
 // A report gives statuses at three levels: the whole file (the group), a payment information
 // and a transaction, matched on OrgnlMsgId, OrgnlPmtInfId and OrgnlEndToEndId; a reason code
-// (StsRsnInf/Rsn/Cd) tells why. Banks usually list only the transactions that were not
-// accepted: StatusOf tells the status of any transaction of the file.
+// (StsRsnInf/Rsn/Cd) tells why, or the bank's own code (Rsn/Prtry), which a Report holds as
+// Proprietary + the code so that no rule for an ISO code applies to it. Banks usually list
+// only the transactions that were not accepted: StatusOf tells the status of any transaction
+// of the file.
 //
 // Parse reads pain.002.001.03 to .001.12 by local element names (the elements incasso uses
 // have kept their names across versions) and rejects, with an *Error naming the element, a
@@ -38,6 +40,11 @@ const (
 )
 
 var statuses = []string{ACCP, ACSC, ACSP, ACTC, ACWC, PART, PDNG, RCVD, RJCT}
+
+// Proprietary starts a reason that the bank gave as a proprietary code (Rsn/Prtry, up to 35
+// characters) rather than an ISO code: "PRTRY:" + the code, e.g. "PRTRY:CBI-0123". No ISO
+// code has this form, so a reason-code table keyed by ISO codes never matches it.
+const Proprietary = "PRTRY:"
 
 // Report is a payment status report.
 type Report struct {
@@ -175,8 +182,8 @@ func checkID(path, s string) error {
 }
 
 // checkStatus checks the status elem of the element at path and its reason: a known code, a
-// reason of 4 capital letters or digits only with a status, and for a transaction (tx) a
-// status that is not PART and a reason when rejected.
+// reason (4 capital letters or digits, or Proprietary and 1 to 35 characters) only with a
+// status, and for a transaction (tx) a status that is not PART and a reason when rejected.
 func checkStatus(path, elem, status, reason string, tx bool) error {
 	switch {
 	case status == "" && tx:
@@ -187,6 +194,10 @@ func checkStatus(path, elem, status, reason string, tx bool) error {
 		return &Error{path + "/" + elem, "is PART, a status of groups and payment informations, not of transactions"}
 	case reason != "" && status == "":
 		return &Error{path + "/StsRsnInf/Rsn/Cd", "gives a reason without a status (" + elem + ")"}
+	case strings.HasPrefix(reason, Proprietary):
+		if problem := isoxml.IDProblem(reason[len(Proprietary):]); problem != "" {
+			return &Error{path + "/StsRsnInf/Rsn/Prtry", problem} // not echoed: the bank's free text
+		}
 	case reason != "" && !isoxml.ReasonCode(reason):
 		return &Error{path + "/StsRsnInf/Rsn/Cd", fmt.Sprintf("%q is not a reason code of 4 capital letters or digits", reason)}
 	case status == RJCT && reason == "" && tx:

@@ -48,6 +48,49 @@ func TestParseBankReport(t *testing.T) {
 	require.Equal(t, want, got)
 }
 
+// TestParseProprietaryReason: a reason the bank gives as Rsn/Prtry, without Rsn/Cd, is read
+// as pain002.Proprietary and the bank's code, which no ISO code can be mistaken for (not even
+// a proprietary "AM04"), and written back as Rsn/Prtry.
+func TestParseProprietaryReason(t *testing.T) {
+	t.Parallel()
+	got := parseFile(t, "prtry.03.xml")
+	require.Equal(t, pain002.Report{
+		MsgID: "STS-20260303-000043", Created: time.Date(2026, 3, 3, 7, 15, 2, 0, date.Rome),
+		OriginalMsgID: "INC-20260302-1", OriginalMsgName: "pain.008.001.08", GroupStatus: pain002.PART,
+		PaymentInfos: []pain002.PaymentInfoStatus{{
+			OriginalPmtInfID: "INC-20260302-1-FRST", Status: pain002.PART,
+			Transactions: []pain002.TransactionStatus{
+				{OriginalEndToEndID: "TARI2026-000001-R1", Status: pain002.RJCT, Reason: pain002.Proprietary + "CBI-0123"},
+				{OriginalEndToEndID: "TARI2026-000002-R1", Status: pain002.RJCT, Reason: pain002.Proprietary + "AM04"},
+			},
+		}, {
+			OriginalPmtInfID: "INC-20260302-1-RCUR", Status: pain002.RJCT, Reason: pain002.Proprietary + "X99",
+		}},
+	}, got)
+	status, reason := got.StatusOf("INC-20260302-1-RCUR", "TARI2026-000003-R2")
+	require.Equal(t, pain002.RJCT, status)
+	require.Equal(t, "PRTRY:X99", reason)
+
+	var buf bytes.Buffer
+	require.NoError(t, pain002.Write(&buf, got))
+	require.Contains(t, buf.String(), "<Rsn>\n            <Prtry>CBI-0123</Prtry>")
+	again, err := pain002.Parse(buf.Bytes())
+	require.NoError(t, err)
+	again.Created = again.Created.In(date.Rome)
+	require.Equal(t, got, again)
+
+	for _, bad := range []string{pain002.Proprietary, pain002.Proprietary + strings.Repeat("X", 36), pain002.Proprietary + "A\tB"} {
+		r := got
+		r.PaymentInfos = []pain002.PaymentInfoStatus{{OriginalPmtInfID: "P", Status: pain002.RJCT, Reason: bad}}
+		var pe *pain002.Error
+		require.ErrorAs(t, pain002.Write(&bytes.Buffer{}, r), &pe, "%q", bad)
+		require.Equal(t, `OrgnlPmtInfAndSts[OrgnlPmtInfId="P"]/StsRsnInf/Rsn/Prtry`, pe.Path)
+		if text := bad[len(pain002.Proprietary):]; text != "" {
+			require.NotContains(t, pe.Error(), text, "the bank's text is not echoed")
+		}
+	}
+}
+
 func TestWriteGoldenAndRoundTrip(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
@@ -89,7 +132,7 @@ func TestParseErrors(t *testing.T) {
 		{"<PmtInfSts>RJCT</PmtInfSts>", "<PmtInfSts>rjct</PmtInfSts>", `OrgnlPmtInfAndSts[OrgnlPmtInfId="INC-20260302-1-RCUR"]/PmtInfSts "rjct" is not a status code`},
 		{"<TxSts>RJCT</TxSts>", "<TxSts>PART</TxSts>", "TxSts is PART, a status of groups and payment informations"},
 		{"<TxSts>RJCT</TxSts>", "", `TxInfAndSts[OrgnlEndToEndId="TARI2026-000001-R1"]/TxSts is missing`},
-		{"<Cd>AM04</Cd>", "<Prtry>AM04</Prtry>", `OrgnlPmtInfAndSts[OrgnlPmtInfId="INC-20260302-1-FRST"]/TxInfAndSts[OrgnlEndToEndId="TARI2026-000001-R1"]/StsRsnInf/Rsn/Cd is missing: a rejected transaction has a reason code`},
+		{"<Cd>AM04</Cd>", "<Prtry> </Prtry>", `OrgnlPmtInfAndSts[OrgnlPmtInfId="INC-20260302-1-FRST"]/TxInfAndSts[OrgnlEndToEndId="TARI2026-000001-R1"]/StsRsnInf/Rsn/Cd is missing: a rejected transaction has a reason code`},
 		{"<Cd>AM04</Cd>", "<Cd>am04</Cd>", `"am04" is not a reason code of 4 capital letters or digits`},
 		{"<Cd>RC01</Cd>", "<Cd>RC001</Cd>", `"RC001" is not a reason code`},
 		{"<GrpSts>PART</GrpSts>", "<StsRsnInf><Rsn><Cd>FF01</Cd></Rsn></StsRsnInf>", "gives a reason without a status (GrpSts)"},
@@ -161,7 +204,7 @@ func FuzzParse(f *testing.F) {
 		require.NotEmpty(t, r.OriginalMsgID)
 		known := func(status, reason string) {
 			require.Contains(t, []string{"", "ACCP", "ACSC", "ACSP", "ACTC", "ACWC", "PART", "PDNG", "RCVD", "RJCT"}, status)
-			require.Regexp(t, `^([A-Z0-9]{4})?$`, reason)
+			require.Regexp(t, `^([A-Z0-9]{4}|PRTRY:\S.{0,34})?$`, reason)
 		}
 		known(r.GroupStatus, r.GroupReason)
 		seen := map[string]bool{}

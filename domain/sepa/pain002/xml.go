@@ -20,7 +20,7 @@ var report = isoxml.Message{Name: "pain.002", Noun: "report", First: 3, Last: 12
 
 // Parse reads a status report of pain.002.001.03 to .001.12 and checks it (see the package
 // documentation). Leading and trailing white space of values is ignored; of several
-// StsRsnInf, the first with a Rsn/Cd gives the reason.
+// StsRsnInf, the first with a Rsn/Cd gives the reason, else the first with a Rsn/Prtry.
 func Parse(data []byte) (Report, error) {
 	var doc xDocument
 	if err := report.Decode(data, &doc); err != nil {
@@ -114,25 +114,35 @@ type xTx struct {
 }
 
 type xReason struct {
-	Cd string `xml:"Rsn>Cd"`
+	Cd    string `xml:"Rsn>Cd,omitempty"`
+	Prtry string `xml:"Rsn>Prtry,omitempty"`
 }
 
-// reason returns the first reason code of rs, or "".
+// reason returns the first reason code of rs, else the first proprietary one (see
+// Proprietary), or "".
 func reason(rs []xReason) string {
 	for _, r := range rs {
 		if cd := trim(r.Cd); cd != "" {
 			return cd
 		}
 	}
+	for _, r := range rs {
+		if p := trim(r.Prtry); p != "" {
+			return Proprietary + p
+		}
+	}
 	return ""
 }
 
-// reasons returns the StsRsnInf of a reason code, none for "".
-func reasons(code string) []xReason {
-	if code == "" {
+// reasons returns the StsRsnInf of a reason, none for "".
+func reasons(reason string) []xReason {
+	switch {
+	case reason == "":
 		return nil
+	case strings.HasPrefix(reason, Proprietary):
+		return []xReason{{Prtry: reason[len(Proprietary):]}}
 	}
-	return []xReason{{Cd: code}}
+	return []xReason{{Cd: reason}}
 }
 
 func trim(s string) string { return strings.TrimSpace(s) }

@@ -7,6 +7,7 @@ import (
 	"incasso/domain/money"
 	"incasso/domain/sepa"
 	"incasso/domain/sepa/internal/isoxml"
+	"incasso/domain/target2"
 )
 
 // Limits of the SEPA rulebook and of the schemas.
@@ -61,17 +62,20 @@ func (p Profile) checkPaymentInfo(pi PaymentInfo) (PaymentInfo, error) {
 	if !isoxml.ValidDate(pi.CollectionDate) {
 		return pi, bad("CollectionDate", "is not a valid date")
 	}
+	if !target2.IsBusinessDay(pi.CollectionDate) {
+		return pi, bad("CollectionDate", "is not a TARGET2 business day (a weekend or a TARGET2 holiday)")
+	}
 	if pi.CreditorName, problem = text(pi.CreditorName, maxNameLen, true); problem != "" {
 		return pi, bad("CreditorName", problem)
 	}
-	if !validIBAN(pi.CreditorIBAN) {
-		return pi, bad("CreditorIBAN", ibanProblem)
+	if err := sepa.ValidateIBAN(pi.CreditorIBAN); err != nil {
+		return pi, bad("CreditorIBAN", notValid(err))
 	}
 	if pi.CreditorBIC != "" && !p.validBIC(pi.CreditorBIC) {
 		return pi, bad("CreditorBIC", bicProblem)
 	}
-	if problem = idProblem(pi.CreditorID, false); problem != "" {
-		return pi, bad("CreditorID", problem)
+	if err := sepa.ValidateCreditorID(pi.CreditorID); err != nil {
+		return pi, bad("CreditorID", notValid(err))
 	}
 	if problem = totalsProblem(pi.NbOfTxs, pi.CtrlSum); problem != "" {
 		return pi, bad("NbOfTxs", problem)
@@ -104,8 +108,8 @@ func (p Profile) checkTransaction(tx Transaction, pi PaymentInfo) (Transaction, 
 	if tx.DebtorName, problem = text(tx.DebtorName, maxNameLen, true); problem != "" {
 		return tx, bad("DebtorName", problem)
 	}
-	if !validIBAN(tx.DebtorIBAN) {
-		return tx, bad("DebtorIBAN", ibanProblem)
+	if err := sepa.ValidateIBAN(tx.DebtorIBAN); err != nil {
+		return tx, bad("DebtorIBAN", notValid(err))
 	}
 	if tx.DebtorBIC != "" && !p.validBIC(tx.DebtorBIC) {
 		return tx, bad("DebtorBIC", bicProblem)
@@ -162,15 +166,9 @@ func totalsProblem(n int, sum money.Cents) string {
 	return ""
 }
 
-const ibanProblem = "is not an IBAN: two capital letters, two check digits, then capital letters and digits, 15 to 34 in all"
-
-// validIBAN checks the shape of an IBAN; its check digits are checked where it is entered.
-func validIBAN(s string) bool {
-	if len(s) < 15 || len(s) > 34 || !isUpper(s[:2]) || !isDigits(s[2:4]) {
-		return false
-	}
-	return isUpperOrDigits(s[4:])
-}
+// notValid is the problem of a field that a check of package sepa refused: its error says
+// what is wrong, never the value.
+func notValid(err error) string { return "is not valid: " + err.Error() }
 
 const bicProblem = "is not a BIC: 8 or 11 capital letters and digits"
 

@@ -6,8 +6,9 @@
 // information (one per collection date, sequence type and creditor account) its header and
 // its transactions. The totals (NbOfTxs, CtrlSum) come first in the file, so the caller
 // declares them up front, typically from an SQL aggregate, and streams the transactions from
-// a cursor: the Writer holds none of them. Close checks that what was written adds up to what
-// was declared and fails otherwise; the output must then be discarded.
+// a cursor: the Writer holds none of them, only their EndToEndIds, to refuse one used twice
+// in the file. Close checks that what was written adds up to what was declared and fails
+// otherwise; the output must then be discarded.
 //
 // Two profiles are written: pain.008.001.08 (V08, the default) and the legacy
 // pain.008.001.02 (V02). They differ in the namespace and in the element of the agents' BIC
@@ -15,6 +16,9 @@
 // information is SEPA, CORE, charges SLEV and batch booked (BtchBookg true: one credit per
 // payment information on the account, itemised by the bank's camt.054).
 //
+// The Writer is the last check before the bank: IBANs and the creditor identifier must have
+// check digits that match (and an Italian IBAN its CIN, see package sepa), the collection
+// date must be a TARGET2 business day, and an EndToEndId is written once per file.
 // Identifiers are checked against the SEPA rules (1 to 35 characters of the SEPA Latin set,
 // no space in a mandate id); names and remittance text are transliterated to that set by
 // sepa.Transliterate (Italian accents lose them, '&' becomes '+', dashes become '-', other

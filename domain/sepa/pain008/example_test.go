@@ -24,7 +24,7 @@ func ExampleWriter() {
 	err = w.StartPaymentInfo(pain008.PaymentInfo{
 		ID: "INC-20260302-1-RCUR", SequenceType: "RCUR", CollectionDate: date.Date{Year: 2026, Month: time.March, Day: 10},
 		CreditorName: "Comune di Esempio", CreditorIBAN: "IT60X0542811101000000123456",
-		CreditorID: "IT66ZZZ000000000000000012345", NbOfTxs: 2, CtrlSum: 15000,
+		CreditorID: "IT85ZZZ0000080016350821", NbOfTxs: 2, CtrlSum: 15000,
 	})
 	for i, name := range []string{"Niccolò D’Amico", "Città Nuova S.r.l."} {
 		if err != nil {
@@ -33,7 +33,7 @@ func ExampleWriter() {
 		err = w.Add(pain008.Transaction{
 			EndToEndID: fmt.Sprintf("TARI2026-%06d-R2", i+1), Amount: 7500, MandateID: fmt.Sprintf("MND-%06d", i+1),
 			MandateSigned: date.Date{Year: 2025, Month: time.June, Day: 1}, DebtorName: name,
-			DebtorIBAN: "IT02L1234512345123456789012", RemittanceInfo: "TARI 2026 rata 2/2",
+			DebtorIBAN: "IT98Z1234512345123456789012", RemittanceInfo: "TARI 2026 rata 2/2",
 		})
 	}
 	if err == nil {

@@ -32,12 +32,12 @@ func sample() pain008.File {
 		PaymentInfo: pain008.PaymentInfo{
 			ID: "INC-20260302-1-FRST", SequenceType: "FRST", CollectionDate: day(2026, time.March, 10),
 			CreditorName: "Comune di Esempio", CreditorIBAN: "IT60X0542811101000000123456",
-			CreditorBIC: "BPMOIT22XXX", CreditorID: "IT66ZZZ000000000000000012345",
+			CreditorBIC: "BPMOIT22XXX", CreditorID: "IT85ZZZ0000080016350821",
 		},
 		Transactions: []pain008.Transaction{{
 			EndToEndID: "TARI2026-000001-R1", Amount: 12050, MandateID: "MND-000001",
 			MandateSigned: day(2026, time.January, 15), DebtorName: "Niccolo D'Amico",
-			DebtorIBAN: "IT02L1234512345123456789012", DebtorBIC: "UNCRITMMXXX",
+			DebtorIBAN: "IT98Z1234512345123456789012", DebtorBIC: "UNCRITMMXXX",
 			RemittanceInfo: "TARI 2026 rata 1/2 - avviso 302000000000000001",
 		}, {
 			EndToEndID: "TARI2026-000002-R1", Amount: 9999, MandateID: "MND-000002",
@@ -50,12 +50,12 @@ func sample() pain008.File {
 		PaymentInfo: pain008.PaymentInfo{
 			ID: "INC-20260302-1-RCUR", SequenceType: "RCUR", CollectionDate: day(2026, time.March, 10),
 			CreditorName: "Comune di Esempio", CreditorIBAN: "IT60X0542811101000000123456",
-			CreditorID: "IT66ZZZ000000000000000012345",
+			CreditorID: "IT85ZZZ0000080016350821",
 		},
 		Transactions: []pain008.Transaction{{
 			EndToEndID: "TARI2026-000003-R2", Amount: 100, MandateID: "MND-000003",
 			MandateSigned: day(2025, time.June, 1), DebtorName: "Lucia Esposito",
-			DebtorIBAN: "IT60X0542811101000000654321",
+			DebtorIBAN: "IT24D0542811101000000654321",
 		}},
 	}
 	return withTotals(pain008.File{MsgID: "INC-20260302-1", Created: created, PaymentInfos: []pain008.Batch{first, recurring}})
@@ -149,17 +149,17 @@ func TestContent(t *testing.T) {
 				"<ReqdColltnDt>2026-03-10</ReqdColltnDt><Cdtr><Nm>Comune di Esempio</Nm></Cdtr>" +
 				"<CdtrAcct><Id><IBAN>IT60X0542811101000000123456</IBAN></Id></CdtrAcct>" +
 				"<CdtrAgt><FinInstnId><" + bic + ">BPMOIT22XXX</" + bic + "></FinInstnId></CdtrAgt><ChrgBr>SLEV</ChrgBr>" +
-				"<CdtrSchmeId><Id><PrvtId><Othr><Id>IT66ZZZ000000000000000012345</Id><SchmeNm><Prtry>SEPA</Prtry></SchmeNm>" +
+				"<CdtrSchmeId><Id><PrvtId><Othr><Id>IT85ZZZ0000080016350821</Id><SchmeNm><Prtry>SEPA</Prtry></SchmeNm>" +
 				"</Othr></PrvtId></Id></CdtrSchmeId>",
 			"<DrctDbtTxInf><PmtId><EndToEndId>TARI2026-000001-R1</EndToEndId></PmtId>" +
 				`<InstdAmt Ccy="EUR">120.50</InstdAmt>` +
 				"<DrctDbtTx><MndtRltdInf><MndtId>MND-000001</MndtId><DtOfSgntr>2026-01-15</DtOfSgntr></MndtRltdInf></DrctDbtTx>" +
 				"<DbtrAgt><FinInstnId><" + bic + ">UNCRITMMXXX</" + bic + "></FinInstnId></DbtrAgt>" +
-				"<Dbtr><Nm>Niccolo D&#39;Amico</Nm></Dbtr><DbtrAcct><Id><IBAN>IT02L1234512345123456789012</IBAN></Id></DbtrAcct>" +
+				"<Dbtr><Nm>Niccolo D&#39;Amico</Nm></Dbtr><DbtrAcct><Id><IBAN>IT98Z1234512345123456789012</IBAN></Id></DbtrAcct>" +
 				"<RmtInf><Ustrd>TARI 2026 rata 1/2 - avviso 302000000000000001</Ustrd></RmtInf></DrctDbtTxInf>",
 			"<SeqTp>RCUR</SeqTp>", "<CdtrAgt><FinInstnId><Othr><Id>NOTPROVIDED</Id></Othr></FinInstnId></CdtrAgt>",
 			"<DbtrAgt><FinInstnId><Othr><Id>NOTPROVIDED</Id></Othr></FinInstnId></DbtrAgt><Dbtr><Nm>Giulia Bianchi</Nm>",
-			"<IBAN>IT60X0542811101000000654321</IBAN></Id></DbtrAcct></DrctDbtTxInf>", // no RmtInf without remittance text
+			"<IBAN>IT24D0542811101000000654321</IBAN></Id></DbtrAcct></DrctDbtTxInf>", // no RmtInf without remittance text
 		} {
 			require.Contains(t, doc, want)
 		}
@@ -221,7 +221,7 @@ func TestTotalsMismatch(t *testing.T) {
 func TestFieldErrors(t *testing.T) {
 	t.Parallel()
 	const e2e = "TARI2026-000001-R1"
-	for _, tc := range []struct {
+	for i, tc := range []struct {
 		field, e2e string
 		change     func(*pain008.File)
 	}{
@@ -239,6 +239,11 @@ func TestFieldErrors(t *testing.T) {
 		{"PaymentInfo.CreditorIBAN", "", func(f *pain008.File) { f.PaymentInfos[0].CreditorIBAN = "IT60 X054 2811" }},
 		{"PaymentInfo.CreditorBIC", "", func(f *pain008.File) { f.PaymentInfos[0].CreditorBIC = "BPMOIT2" }},
 		{"PaymentInfo.CreditorID", "", func(f *pain008.File) { f.PaymentInfos[0].CreditorID = "IT66 ZZZ" }},
+		{"PaymentInfo.CreditorIBAN", "", func(f *pain008.File) { f.PaymentInfos[0].CreditorIBAN = "IT61X0542811101000000123456" }},
+		{"PaymentInfo.CreditorID", "", func(f *pain008.File) { f.PaymentInfos[0].CreditorID = "IT86ZZZ0000080016350821" }},
+		{"PaymentInfo.CollectionDate", "", func(f *pain008.File) { f.PaymentInfos[0].CollectionDate = day(2026, time.April, 6) }}, // Easter Monday
+		{"PaymentInfo.CollectionDate", "", func(f *pain008.File) { f.PaymentInfos[0].CollectionDate = day(2026, time.December, 25) }},
+		{"PaymentInfo.CollectionDate", "", func(f *pain008.File) { f.PaymentInfos[0].CollectionDate = day(2026, time.March, 14) }}, // a Saturday
 		{"Transaction.EndToEndID", "TARI 2026//1", func(f *pain008.File) { f.PaymentInfos[0].Transactions[0].EndToEndID = "TARI 2026//1" }},
 		{"Transaction.Amount", e2e, func(f *pain008.File) { f.PaymentInfos[0].Transactions[0].Amount = 0 }},
 		{"Transaction.Amount", e2e, func(f *pain008.File) { f.PaymentInfos[0].Transactions[0].Amount = 100_000_000_000 }},
@@ -253,23 +258,37 @@ func TestFieldErrors(t *testing.T) {
 		{"Transaction.DebtorIBAN", e2e, func(f *pain008.File) {
 			f.PaymentInfos[0].Transactions[0].DebtorIBAN = "it02l1234512345123456789012"
 		}},
+		{"Transaction.DebtorIBAN", e2e, func(f *pain008.File) { // check digits
+			f.PaymentInfos[0].Transactions[0].DebtorIBAN = "IT99Z1234512345123456789012"
+		}},
+		{"Transaction.DebtorIBAN", e2e, func(f *pain008.File) { // CIN, with check digits that match
+			f.PaymentInfos[0].Transactions[0].DebtorIBAN = "IT64Y0542811101000000123456"
+		}},
+		{"Transaction.EndToEndID", e2e, func(f *pain008.File) {
+			f.PaymentInfos[0].Transactions[1].EndToEndID = e2e
+		}},
+		{"Transaction.EndToEndID", e2e, func(f *pain008.File) { // in another payment information
+			f.PaymentInfos[1].Transactions[0].EndToEndID = e2e
+		}},
 		{"Transaction.DebtorBIC", e2e, func(f *pain008.File) { f.PaymentInfos[0].Transactions[0].DebtorBIC = "UNCRITMM-XX" }},
 		{"Transaction.RemittanceInfo", e2e, func(f *pain008.File) {
 			f.PaymentInfos[0].Transactions[0].RemittanceInfo = strings.Repeat("x", 141)
 		}},
 	} {
-		f := sample()
-		tc.change(&f)
-		_, err := write(V08, f)
-		var fe *pain008.FieldError
-		require.ErrorAs(t, err, &fe, tc.field)
-		require.Equal(t, tc.field, fe.Field)
-		require.Equal(t, tc.e2e, fe.EndToEndID, tc.field)
-		require.Contains(t, err.Error(), tc.field)
-		tx := f.PaymentInfos[0].Transactions[0]
-		for _, personal := range []string{tx.DebtorName, tx.DebtorIBAN} {
-			require.NotContains(t, err.Error(), personal, "personal data in %q", err)
-		}
+		t.Run(fmt.Sprintf("%d %s", i+1, tc.field), func(t *testing.T) {
+			f := sample()
+			tc.change(&f)
+			_, err := write(V08, f)
+			var fe *pain008.FieldError
+			require.ErrorAs(t, err, &fe, tc.field)
+			require.Equal(t, tc.field, fe.Field)
+			require.Equal(t, tc.e2e, fe.EndToEndID, tc.field)
+			require.Contains(t, err.Error(), tc.field)
+			tx := f.PaymentInfos[0].Transactions[0]
+			for _, personal := range []string{tx.DebtorName, tx.DebtorIBAN} {
+				require.NotContains(t, err.Error(), personal, "personal data in %q", err)
+			}
+		})
 	}
 }
 
@@ -373,7 +392,8 @@ func TestParseErrors(t *testing.T) {
 }
 
 // TestWriterStreams writes 10,000 transactions and checks that the Writer holds none of
-// them: the live heap grows by far less than the file's size or the transactions' sizes.
+// them (only their EndToEndIds): the live heap grows by far less than the file's size or the
+// transactions' sizes.
 func TestWriterStreams(t *testing.T) {
 	// Not parallel: it measures the heap.
 	const n = 10_000

@@ -13,19 +13,21 @@ import (
 	"incasso/domain/money"
 )
 
-// Writer writes one pain.008 document, streaming: it keeps the declared totals and running
-// counts, never the transactions. After an error the Writer is unusable: every call returns
-// that error, and what was written must be discarded.
+// Writer writes one pain.008 document, streaming: it keeps the declared totals, running
+// counts and the EndToEndIds written (to refuse one twice), never the transactions. After an
+// error the Writer is unusable: every call returns that error, and what was written must be
+// discarded.
 type Writer struct {
 	x       xmlWriter
 	profile Profile
 	header  GroupHeader
 	pmt     PaymentInfo // the open payment information, when pmtOpen
 	pmtOpen bool
-	n       int         // transactions written in all
-	sum     money.Cents // their amounts
-	pmtN    int         // transactions written in the open payment information
-	pmtSum  money.Cents // their amounts
+	n       int                 // transactions written in all
+	sum     money.Cents         // their amounts
+	pmtN    int                 // transactions written in the open payment information
+	pmtSum  money.Cents         // their amounts
+	e2e     map[string]struct{} // the EndToEndIds written
 	err     error
 }
 
@@ -36,7 +38,7 @@ func NewWriter(w io.Writer, p Profile, h GroupHeader) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	wr := &Writer{x: xmlWriter{b: bufio.NewWriterSize(w, 64<<10)}, profile: p, header: h}
+	wr := &Writer{x: xmlWriter{b: bufio.NewWriterSize(w, 64<<10)}, profile: p, header: h, e2e: make(map[string]struct{})}
 	x := &wr.x
 	x.raw(xml.Header)
 	x.raw(`<Document xmlns="` + p.namespace() + `">` + "\n")
@@ -92,7 +94,8 @@ func (w *Writer) StartPaymentInfo(pi PaymentInfo) error {
 	return w.fail(x.err)
 }
 
-// Add checks tx and writes it in the open payment information.
+// Add checks tx, and that its EndToEndId is not in the file already, and writes it in the
+// open payment information.
 func (w *Writer) Add(tx Transaction) error {
 	if w.err != nil {
 		return w.err
@@ -110,6 +113,10 @@ func (w *Writer) Add(tx Transaction) error {
 	case w.n == w.header.NbOfTxs:
 		return w.fail(totalsError("the group header", w.header.NbOfTxs, w.header.CtrlSum, w.n+1, w.sum+tx.Amount))
 	}
+	if _, dup := w.e2e[tx.EndToEndID]; dup {
+		return w.fail(&FieldError{PmtInfID: w.pmt.ID, EndToEndID: tx.EndToEndID, Field: "Transaction.EndToEndID", Problem: "is not unique in the file"})
+	}
+	w.e2e[tx.EndToEndID] = struct{}{}
 	w.n, w.pmtN = w.n+1, w.pmtN+1
 	w.sum, w.pmtSum = w.sum+tx.Amount, w.pmtSum+tx.Amount
 
