@@ -97,6 +97,9 @@ func run(ctx context.Context, cmd string, args []string, log *slog.Logger) error
 			return err
 		}
 		defer d.Close()
+		if _, err := app.ServeMetrics(ctx, d); err != nil {
+			return err
+		}
 		ln, err := net.Listen("tcp", cfg.APIAddr)
 		if err != nil {
 			return err
@@ -111,6 +114,9 @@ func run(ctx context.Context, cmd string, args []string, log *slog.Logger) error
 			return err
 		}
 		defer d.Close()
+		if _, err := app.ServeMetrics(ctx, d); err != nil {
+			return err
+		}
 		return app.RunWorker(ctx, d)
 	default:
 		fmt.Fprint(os.Stderr, usage)
