@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -221,7 +222,8 @@ func RunAPI(ctx context.Context, d *Deps, ln net.Listener, temporalUIURL string)
 }
 
 // ServeMetrics serves /metrics on INCASSO_METRICS_ADDR, when set, until ctx is done, and
-// returns the address it listens on ("" when none).
+// returns the address it listens on ("" when none). /healthz there answers while the process
+// runs: the worker's liveness probe (the worker has no other listener).
 func ServeMetrics(ctx context.Context, d *Deps) (string, error) {
 	if d.Config.MetricsAddr == "" {
 		return "", nil
@@ -232,6 +234,7 @@ func ServeMetrics(ctx context.Context, d *Deps) (string, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", d.Metrics.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	go func() {
 		if err := Serve(ctx, ln, mux); err != nil && !errors.Is(err, net.ErrClosed) {
 			d.Log.Error("metrics listener stopped", "err", err)

@@ -224,6 +224,8 @@ func TestDebtFromRESTToPaid(t *testing.T) {
 	// calls to GPD and the SDK's own metrics.
 	m := scrape(t, e.stack.MetricsURL)
 	require.Equal(t, 1.0, m.value(t, "incasso_debts", `status="PAID"`))
+	require.Equal(t, 12345.0, m.value(t, "incasso_debts_amount_cents", `status="PAID"`))
+	require.Equal(t, 12345.0, m.value(t, "incasso_receipts_amount_cents_total", `flag=""`))
 	require.Equal(t, 1.0, m.value(t, "incasso_receipts_total", `source="PUSH"`, `outcome="OK"`, `flag=""`))
 	require.Equal(t, 1.0, m.value(t, "incasso_receipts_total", `flag="UNKNOWN_NOTICE"`))
 	require.Equal(t, 1.0, m.value(t, "incasso_documents_total", `kind="notice"`))
@@ -233,6 +235,7 @@ func TestDebtFromRESTToPaid(t *testing.T) {
 	require.Positive(t, m.value(t, "incasso_upstream_request_duration_seconds_count", `service="gpd"`, `outcome="2xx"`))
 	require.Positive(t, m.value(t, "temporal_workflow_completed", `workflow_type="Debt"`))
 	require.Equal(t, 1.0, m.value(t, "incasso_state_up"))
+	require.Equal(t, 0.0, m.value(t, "incasso_debts_stuck", `reason="paid_unacknowledged"`))
 	require.NotContains(t, string(m), "RSSMRA85T10A562S", "no personal data in the metrics")
 	require.NotContains(t, string(m), "TARI-E2E-1", "no path in the metrics")
 }

@@ -40,6 +40,16 @@ func (c Config) secrets() []secret {
 	}
 }
 
+// SecretVariables are the variables that carry secrets (or, for DATABASE_URL, may): they belong
+// in a secret store, such as a Kubernetes Secret, never in a ConfigMap or a manifest.
+func SecretVariables() []string {
+	names := []string{"DATABASE_URL", "INCASSO_PAYLOAD_KEYS", "INCASSO_IBAN_KEYS"}
+	for _, s := range (Config{}).secrets() {
+		names = append(names, s.variable)
+	}
+	return names
+}
+
 // CheckProduction refuses a configuration that only the development stack may run with: a
 // development secret or placeholder, a secret shorter than MinSecretLength, or no payload or
 // IBAN keys unless their encryption is explicitly off. `incasso api` and `incasso worker` call it

@@ -36,17 +36,20 @@ type State struct {
 }
 
 var (
-	descDebts       = stateDesc("debts", "Debts by status.", "status")
-	descNotices     = stateDesc("documents_total", "Documents issued (notices, changes, cancellations) by kind.", "kind")
-	descReceipts    = stateDesc("receipts_total", "Receipts recorded, by source (PUSH, RECOVERY), outcome and flag.", "source", "outcome", "flag")
-	descMessages    = stateDesc("messages", "Messages to citizens by channel and status.", "channel", "status")
-	descCollections = stateDesc("sdd_collections", "SDD collections by status and reason code.", "status", "reason")
-	descRuns        = stateDesc("sdd_runs", "SDD collection runs (one file each) by status.", "status")
-	descUnreported  = stateDesc("sdd_runs_unreported", "Collection files submitted and without the bank's status report past the deadline.")
-	descCampaign    = stateDesc("campaign_debts", "Rows of running or paused campaigns by the status of their debt (NOT_STARTED: no debt yet).", "campaign", "status")
-	descScheduleRun = stateDesc("schedule_last_run_timestamp_seconds", "When each schedule last started its workflow.", "schedule")
-	descScheduleOK  = stateDesc("schedule_last_success_timestamp_seconds", "When a run of each schedule last completed.", "schedule")
-	descStateUp     = stateDesc("state_up", "1 when the last reading of the state succeeded.")
+	descDebts        = stateDesc("debts", "Debts by status.", "status")
+	descNotices      = stateDesc("documents_total", "Documents issued (notices, changes, cancellations) by kind.", "kind")
+	descReceipts     = stateDesc("receipts_total", "Receipts recorded, by source (PUSH, RECOVERY), outcome and flag.", "source", "outcome", "flag")
+	descReceiptCents = stateDesc("receipts_amount_cents_total", "What the receipts recorded say was paid, in euro cents, by source, outcome and flag.", "source", "outcome", "flag")
+	descMessages     = stateDesc("messages", "Messages to citizens by channel and status.", "channel", "status")
+	descCollections  = stateDesc("sdd_collections", "SDD collections by status and reason code.", "status", "reason")
+	descDebtCents    = stateDesc("debts_amount_cents", "What the debts ask, by status, in euro cents.", "status")
+	descStuck        = stateDesc("debts_stuck", "Debts not moved by their workflow for an hour: never_issued (still CREATED), paid_unacknowledged.", "reason")
+	descRuns         = stateDesc("sdd_runs", "SDD collection runs (one file each) by status.", "status")
+	descUnreported   = stateDesc("sdd_runs_unreported", "Collection files submitted and without the bank's status report past the deadline.")
+	descCampaign     = stateDesc("campaign_debts", "Rows of running or paused campaigns by the status of their debt (NOT_STARTED: no debt yet).", "campaign", "status")
+	descScheduleRun  = stateDesc("schedule_last_run_timestamp_seconds", "When each schedule last started its workflow.", "schedule")
+	descScheduleOK   = stateDesc("schedule_last_success_timestamp_seconds", "When a run of each schedule last completed.", "schedule")
+	descStateUp      = stateDesc("state_up", "1 when the last reading of the state succeeded.")
 )
 
 func stateDesc(name, help string, labels ...string) *prometheus.Desc {
@@ -55,7 +58,7 @@ func stateDesc(name, help string, labels ...string) *prometheus.Desc {
 
 // Describe sends the descriptors of the state's metrics.
 func (s *State) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descDebts, descNotices, descReceipts, descMessages, descCollections,
+	for _, d := range []*prometheus.Desc{descDebts, descDebtCents, descStuck, descReceiptCents, descNotices, descReceipts, descMessages, descCollections,
 		descRuns, descUnreported, descCampaign, descScheduleRun, descScheduleOK, descStateUp} {
 		ch <- d
 	}
@@ -112,7 +115,14 @@ func (s *State) readDatabase(ctx context.Context, q *dbgen.Queries, gauge, count
 	}
 	for _, r := range debts {
 		gauge(descDebts, float64(r.N), string(r.Status))
+		gauge(descDebtCents, float64(r.Cents), string(r.Status))
 	}
+	stuck, err := q.MetricsDebtsStuck(ctx, timestamptz(time.Now().Add(-time.Hour)))
+	if err != nil {
+		return err
+	}
+	gauge(descStuck, float64(stuck.NeverIssued), "never_issued")
+	gauge(descStuck, float64(stuck.PaidUnacknowledged), "paid_unacknowledged")
 	notices, err := q.MetricsNoticesByKind(ctx)
 	if err != nil {
 		return err
@@ -126,6 +136,7 @@ func (s *State) readDatabase(ctx context.Context, q *dbgen.Queries, gauge, count
 	}
 	for _, r := range receipts {
 		counter(descReceipts, float64(r.N), r.Source, r.Outcome, r.Flag)
+		counter(descReceiptCents, float64(r.Cents), r.Source, r.Outcome, r.Flag)
 	}
 	messages, err := q.MetricsMessages(ctx)
 	if err != nil {
@@ -148,7 +159,7 @@ func (s *State) readDatabase(ctx context.Context, q *dbgen.Queries, gauge, count
 	for _, r := range runs {
 		gauge(descRuns, float64(r.N), r.Status)
 	}
-	unreported, err := q.MetricsRunsUnreported(ctx, pgtype.Timestamptz{Time: time.Now().Add(-s.Unreported), Valid: true})
+	unreported, err := q.MetricsRunsUnreported(ctx, timestamptz(time.Now().Add(-s.Unreported)))
 	if err != nil {
 		return err
 	}
@@ -194,3 +205,5 @@ func (s *State) readSchedules(ctx context.Context, gauge emit) error {
 	}
 	return nil
 }
+
+func timestamptz(t time.Time) pgtype.Timestamptz { return pgtype.Timestamptz{Time: t, Valid: true} }

@@ -80,12 +80,13 @@ func (q *Queries) MetricsCollections(ctx context.Context) ([]MetricsCollectionsR
 
 const metricsDebtsByStatus = `-- name: MetricsDebtsByStatus :many
 
-SELECT status, count(*) AS n FROM debt_positions GROUP BY status
+SELECT status, count(*) AS n, sum(amount_cents)::bigint AS cents FROM debt_positions GROUP BY status
 `
 
 type MetricsDebtsByStatusRow struct {
 	Status workflows.DebtStatus
 	N      int64
+	Cents  int64
 }
 
 // The figures /metrics exports from the one database: counts by state, never a person.
@@ -98,7 +99,7 @@ func (q *Queries) MetricsDebtsByStatus(ctx context.Context) ([]MetricsDebtsBySta
 	items := []MetricsDebtsByStatusRow{}
 	for rows.Next() {
 		var i MetricsDebtsByStatusRow
-		if err := rows.Scan(&i.Status, &i.N); err != nil {
+		if err := rows.Scan(&i.Status, &i.N, &i.Cents); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -107,6 +108,26 @@ func (q *Queries) MetricsDebtsByStatus(ctx context.Context) ([]MetricsDebtsBySta
 		return nil, err
 	}
 	return items, nil
+}
+
+const metricsDebtsStuck = `-- name: MetricsDebtsStuck :one
+SELECT count(*) FILTER (WHERE status = 'CREATED' AND created_at < $1::timestamptz) AS never_issued,
+       count(*) FILTER (WHERE status = 'PAID' AND paid_acknowledged_at IS NULL AND paid_at < $1::timestamptz) AS paid_unacknowledged
+FROM debt_positions
+`
+
+type MetricsDebtsStuckRow struct {
+	NeverIssued        int64
+	PaidUnacknowledged int64
+}
+
+// Debts whose workflow should have moved them by the cutoff: stored and never issued, or paid
+// and never acknowledged by their workflow (the recovery job's sweep heals both).
+func (q *Queries) MetricsDebtsStuck(ctx context.Context, cutoff pgtype.Timestamptz) (MetricsDebtsStuckRow, error) {
+	row := q.db.QueryRow(ctx, metricsDebtsStuck, cutoff)
+	var i MetricsDebtsStuckRow
+	err := row.Scan(&i.NeverIssued, &i.PaidUnacknowledged)
+	return i, err
 }
 
 const metricsMessages = `-- name: MetricsMessages :many
@@ -169,7 +190,7 @@ func (q *Queries) MetricsNoticesByKind(ctx context.Context) ([]MetricsNoticesByK
 }
 
 const metricsReceipts = `-- name: MetricsReceipts :many
-SELECT source, outcome, coalesce(flag, '')::text AS flag, count(*) AS n
+SELECT source, outcome, coalesce(flag, '')::text AS flag, count(*) AS n, sum(amount_cents)::bigint AS cents
 FROM receipts GROUP BY source, outcome, flag
 `
 
@@ -178,6 +199,7 @@ type MetricsReceiptsRow struct {
 	Outcome string
 	Flag    string
 	N       int64
+	Cents   int64
 }
 
 func (q *Queries) MetricsReceipts(ctx context.Context) ([]MetricsReceiptsRow, error) {
@@ -194,6 +216,7 @@ func (q *Queries) MetricsReceipts(ctx context.Context) ([]MetricsReceiptsRow, er
 			&i.Outcome,
 			&i.Flag,
 			&i.N,
+			&i.Cents,
 		); err != nil {
 			return nil, err
 		}

@@ -1,13 +1,13 @@
 -- The figures /metrics exports from the one database: counts by state, never a person.
 
 -- name: MetricsDebtsByStatus :many
-SELECT status, count(*) AS n FROM debt_positions GROUP BY status;
+SELECT status, count(*) AS n, sum(amount_cents)::bigint AS cents FROM debt_positions GROUP BY status;
 
 -- name: MetricsNoticesByKind :many
 SELECT kind, count(*) AS n FROM documents GROUP BY kind;
 
 -- name: MetricsReceipts :many
-SELECT source, outcome, coalesce(flag, '')::text AS flag, count(*) AS n
+SELECT source, outcome, coalesce(flag, '')::text AS flag, count(*) AS n, sum(amount_cents)::bigint AS cents
 FROM receipts GROUP BY source, outcome, flag;
 
 -- name: MetricsMessages :many
@@ -31,3 +31,10 @@ JOIN campaign_rows r ON r.campaign_id = c.id
 LEFT JOIN debt_positions d ON d.id = r.debt_id
 WHERE c.status IN ('RUNNING', 'PAUSED')
 GROUP BY c.id, d.status;
+
+-- name: MetricsDebtsStuck :one
+-- Debts whose workflow should have moved them by the cutoff: stored and never issued, or paid
+-- and never acknowledged by their workflow (the recovery job's sweep heals both).
+SELECT count(*) FILTER (WHERE status = 'CREATED' AND created_at < sqlc.arg(cutoff)::timestamptz) AS never_issued,
+       count(*) FILTER (WHERE status = 'PAID' AND paid_acknowledged_at IS NULL AND paid_at < sqlc.arg(cutoff)::timestamptz) AS paid_unacknowledged
+FROM debt_positions;
