@@ -58,6 +58,8 @@ type Server struct {
 	CodecAccess echo.MiddlewareFunc
 	// ObserveRequest, when set, is told of every request by its route pattern (the metrics).
 	ObserveRequest func(method, route string, status int, took time.Duration)
+	// Trace, when set, makes a span of every request (package app/tracing).
+	Trace echo.MiddlewareFunc
 }
 
 // Handler returns the Echo instance with every route.
@@ -117,7 +119,7 @@ func (s *Server) Handler() *echo.Echo {
 
 // newEcho is an Echo instance with the middleware every listener has (errors as problems,
 // panics recovered, request ids, the request log, body limits: Config.Limits.BodyBytes, 2 MiB
-// when unset) and /healthz.
+// when unset), the trace of each request when tracing is on, and /healthz.
 func (s *Server) newEcho() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -126,6 +128,9 @@ func (s *Server) newEcho() *echo.Echo {
 	e.Use(middleware.Recover())
 	e.Use(middleware.RequestID())
 	e.Use(s.logRequests)
+	if s.Trace != nil {
+		e.Use(s.Trace)
+	}
 	e.Use(s.limitBody)
 	e.GET("/healthz", s.healthz)
 	return e

@@ -23,6 +23,7 @@ import (
 	"incasso/api/console"
 	"incasso/app/config"
 	"incasso/app/metrics"
+	"incasso/app/tracing"
 	"incasso/clients/bankgw"
 	"incasso/clients/gpd"
 	"incasso/clients/mail"
@@ -43,6 +44,8 @@ type Deps struct {
 	Log      *slog.Logger
 	// Metrics are the process's metrics, served by ServeMetrics.
 	Metrics *metrics.Registry
+	// Tracing exports traces when INCASSO_OTEL_ENDPOINT is set; nil otherwise.
+	Tracing *tracing.Tracing
 }
 
 // Connect opens the database pool and the Temporal client.
@@ -62,12 +65,20 @@ func Connect(ctx context.Context, cfg config.Config, log *slog.Logger) (*Deps, e
 		return nil, err
 	}
 	opts.MetricsHandler = m.Temporal()
+	tr, err := tracing.New(ctx, cfg.OTelEndpoint)
+	if err == nil {
+		opts.Interceptors, err = tr.Interceptors()
+	}
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
 	tc, err := client.DialContext(ctx, opts)
 	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
 	}
-	return &Deps{Config: cfg, Pool: pool, Temporal: tc, Log: log, Metrics: m}, nil
+	return &Deps{Config: cfg, Pool: pool, Temporal: tc, Log: log, Metrics: m, Tracing: tr}, nil
 }
 
 // Recorder is the one way receipts are recorded, by push or by recovery.
@@ -109,6 +120,11 @@ func PlanPolicy(cfg config.SDD) (workflows.PlanPolicy, error) {
 func (d *Deps) Close() {
 	d.Temporal.Close()
 	d.Pool.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := d.Tracing.Shutdown(ctx); err != nil {
+		d.Log.Warn("tracing: spans not exported", "err", err)
+	}
 }
 
 // RunWorker runs the Temporal worker until ctx is done.
@@ -186,7 +202,7 @@ func RunAPI(ctx context.Context, d *Deps, ln net.Listener, temporalUIURL string)
 	srv := &api.Server{
 		Pool: d.Pool, Temporal: d.Temporal, Config: d.Config, Receipts: d.Recorder(),
 		TemporalUIURL: temporalUIURL, Log: d.Log.With("component", "api"),
-		ObserveRequest: d.Metrics.ObserveRequest,
+		ObserveRequest: d.Metrics.ObserveRequest, Trace: d.Tracing.Middleware(),
 	}
 	if err := d.Metrics.Register(&metrics.State{
 		Pool: d.Pool, Temporal: d.Temporal, Unreported: 24 * time.Hour, Log: d.Log.With("component", "metrics"),
