@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"incasso/services/access"
 	"incasso/services/apiclients"
 	"log/slog"
 	"os"
@@ -118,7 +119,7 @@ func runDev(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	if err := app.EnsureAPIClient(ctx, d, "dev", key); err != nil {
+	if err := app.EnsureAPIClient(ctx, d, "dev", key, apiclients.Grant{Role: access.Finance}); err != nil {
 		return err
 	}
 	printWelcome(stack, key)
