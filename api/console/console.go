@@ -6,10 +6,12 @@
 //
 // # Sessions
 //
-// An operator logs in with an API key (incasso apikey NAME). The session is a cookie
-// (HttpOnly, SameSite=Strict, Secure when the request came over TLS) holding the client's
-// name, the expiry (8 hours after the login) and a fingerprint of the key, signed with
-// HMAC-SHA256: replacing or disabling the key ends its sessions. The signing key is
+// A person logs in with their user and password (services/users, incasso user add), or with
+// an API key. The session is a cookie (HttpOnly, SameSite=Strict, Secure when the request
+// came over TLS) holding the user's or client's name, the expiry (8 hours after the login) and
+// a fingerprint of the password or key and the role, signed with HMAC-SHA256: changing or
+// disabling them ends its sessions. Each page is allowed to the roles of its line in
+// services/access (403 for the others), and audited as that line says. The signing key is
 // INCASSO_CONSOLE_KEY (config.Config.ConsoleKey), else random for each process: sessions then
 // end when the API restarts, and a load balancer must keep an operator on one instance.
 // The API also accepts the session on its GET endpoints, which the pages poll and link to.
