@@ -18,7 +18,7 @@ import (
 
 func entry(i int) Entry {
 	return Entry{
-		At: time.Date(2026, 12, 6, 10, 0, 0, 123456789, time.UTC).Add(time.Duration(i) * time.Second),
+		At:    time.Date(2026, 12, 6, 10, 0, 0, 123456789, time.UTC).Add(time.Duration(i) * time.Second),
 		Actor: "client:tributi", Role: access.Finance, Action: "POST /v1/debts/:iupd/cancel",
 		Targets: map[string]string{"iupd": fmt.Sprintf("TARI-%d", i)}, Reason: "iscrizione duplicata",
 		IP: "192.0.2.7", Outcome: 200,
