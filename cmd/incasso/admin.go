@@ -154,13 +154,23 @@ func userCommand(ctx context.Context, pool *pgxpool.Pool, args []string, stdin i
 }
 
 func auditCommand(ctx context.Context, pool *pgxpool.Pool, args []string, out io.Writer) error {
-	if len(args) != 1 || args[0] != "verify" {
-		return errors.New("usage: incasso audit verify")
+	trail := audit.Trail{Pool: pool}
+	switch {
+	case len(args) == 1 && args[0] == "verify":
+		n, err := trail.Verify(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "audit trail verified: %d entries chained, the head matches\n", n)
+		return nil
+	case len(args) == 1 && args[0] == "purge":
+		n, err := trail.Purge(ctx, time.Now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "audit trail: %d entries older than %d years deleted\n", n, audit.RetentionYears)
+		return nil
+	default:
+		return errors.New("usage: incasso audit verify | purge")
 	}
-	n, err := audit.Trail{Pool: pool}.Verify(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "audit trail verified: %d entries chained, the head matches\n", n)
-	return nil
 }

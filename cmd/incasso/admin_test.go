@@ -108,6 +108,8 @@ func TestAuditVerifyCommand(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, auditCommand(ctx, pool, []string{"verify"}, &out))
 	require.Contains(t, out.String(), "3 entries")
+	require.NoError(t, auditCommand(ctx, pool, []string{"purge"}, &out))
+	require.Contains(t, out.String(), "0 entries older than 10 years deleted")
 
 	for _, stmt := range []string{"ALTER TABLE audit_log DISABLE TRIGGER USER", "UPDATE audit_log SET outcome = 200 WHERE id = 2", "ALTER TABLE audit_log ENABLE TRIGGER USER"} {
 		_, err := pool.Exec(ctx, stmt)

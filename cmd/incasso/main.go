@@ -5,7 +5,7 @@
 //	incasso migrate        apply database migrations and register search attributes
 //	incasso apikey ...     create, list, rotate and disable API keys, each with a role
 //	incasso user ...       add and disable the console's users
-//	incasso audit verify   check the audit trail's hash chain
+//	incasso audit ...      verify the audit trail's hash chain; purge entries over 10 years old
 //	incasso rekey-ibans    seal every mandate's IBAN with the newest key of INCASSO_IBAN_KEYS
 //	incasso campaign ...   import, launch and follow campaigns through the REST API
 //
@@ -40,6 +40,7 @@ commands:
   user add NAME --role ROLE   add (or reset) a console user, the password from
                  INCASSO_USER_PASSWORD or stdin; user disable NAME
   audit verify   check the audit trail's hash chain; exits 1 naming the first broken entry
+  audit purge    delete the audit entries older than 10 years, keeping the chain verifiable
   rekey-ibans    seal every mandate's IBAN with the newest key of INCASSO_IBAN_KEYS, in batches
                  (after adding a key; IBANs stored in clear before are sealed too)
   campaign       import FILE --name NAME [--valid-only] | launch ID [--rate N] | status ID [--follow]:

@@ -11,19 +11,47 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+const allowAuditPurge = `-- name: AllowAuditPurge :exec
+SELECT set_config('incasso.audit_purge', 'on', true)
+`
+
+// For this transaction only; the trigger still refuses rows younger than 10 years.
+func (q *Queries) AllowAuditPurge(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, allowAuditPurge)
+	return err
+}
+
+const auditEntryHash = `-- name: AuditEntryHash :one
+SELECT hash FROM audit_log WHERE id = $1
+`
+
+func (q *Queries) AuditEntryHash(ctx context.Context, id int64) ([]byte, error) {
+	row := q.db.QueryRow(ctx, auditEntryHash, id)
+	var hash []byte
+	err := row.Scan(&hash)
+	return hash, err
+}
+
 const getAuditHead = `-- name: GetAuditHead :one
-SELECT last_id, hash FROM audit_head WHERE one
+SELECT last_id, hash, anchor_id, anchor_hash FROM audit_head WHERE one
 `
 
 type GetAuditHeadRow struct {
-	LastID int64
-	Hash   []byte
+	LastID     int64
+	Hash       []byte
+	AnchorID   int64
+	AnchorHash []byte
 }
 
 func (q *Queries) GetAuditHead(ctx context.Context) (GetAuditHeadRow, error) {
 	row := q.db.QueryRow(ctx, getAuditHead)
 	var i GetAuditHeadRow
-	err := row.Scan(&i.LastID, &i.Hash)
+	err := row.Scan(
+		&i.LastID,
+		&i.Hash,
+		&i.AnchorID,
+		&i.AnchorHash,
+	)
 	return i, err
 }
 
@@ -61,6 +89,19 @@ func (q *Queries) InsertAuditEntry(ctx context.Context, arg InsertAuditEntryPara
 		arg.Hash,
 	)
 	return err
+}
+
+const lastAuditIDBefore = `-- name: LastAuditIDBefore :one
+SELECT coalesce((SELECT min(a.id) - 1 FROM audit_log a WHERE a.at >= $1::timestamptz),
+                (SELECT max(b.id) FROM audit_log b), 0)::bigint
+`
+
+// The newest entry the purge may drop: every entry up to it is older than the cutoff (0: none).
+func (q *Queries) LastAuditIDBefore(ctx context.Context, cutoff pgtype.Timestamptz) (int64, error) {
+	row := q.db.QueryRow(ctx, lastAuditIDBefore, cutoff)
+	var column_1 int64
+	err := row.Scan(&column_1)
+	return column_1, err
 }
 
 const listAuditChain = `-- name: ListAuditChain :many
@@ -106,19 +147,20 @@ func (q *Queries) ListAuditChain(ctx context.Context, arg ListAuditChainParams) 
 }
 
 const lockAuditHead = `-- name: LockAuditHead :one
-SELECT last_id, hash FROM audit_head WHERE one FOR UPDATE
+SELECT last_id, hash, anchor_id FROM audit_head WHERE one FOR UPDATE
 `
 
 type LockAuditHeadRow struct {
-	LastID int64
-	Hash   []byte
+	LastID   int64
+	Hash     []byte
+	AnchorID int64
 }
 
 // Taken by every writer of the trail, so that rows are chained one at a time.
 func (q *Queries) LockAuditHead(ctx context.Context) (LockAuditHeadRow, error) {
 	row := q.db.QueryRow(ctx, lockAuditHead)
 	var i LockAuditHeadRow
-	err := row.Scan(&i.LastID, &i.Hash)
+	err := row.Scan(&i.LastID, &i.Hash, &i.AnchorID)
 	return i, err
 }
 
@@ -131,6 +173,18 @@ func (q *Queries) NextAuditID(ctx context.Context) (int64, error) {
 	var column_1 int64
 	err := row.Scan(&column_1)
 	return column_1, err
+}
+
+const purgeAuditUpTo = `-- name: PurgeAuditUpTo :execrows
+DELETE FROM audit_log WHERE id <= $1
+`
+
+func (q *Queries) PurgeAuditUpTo(ctx context.Context, id int64) (int64, error) {
+	result, err := q.db.Exec(ctx, purgeAuditUpTo, id)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const searchAudit = `-- name: SearchAudit :many
@@ -194,6 +248,20 @@ func (q *Queries) SearchAudit(ctx context.Context, arg SearchAuditParams) ([]Aud
 		return nil, err
 	}
 	return items, nil
+}
+
+const setAuditAnchor = `-- name: SetAuditAnchor :exec
+UPDATE audit_head SET anchor_id = $1, anchor_hash = $2 WHERE one
+`
+
+type SetAuditAnchorParams struct {
+	AnchorID   int64
+	AnchorHash []byte
+}
+
+func (q *Queries) SetAuditAnchor(ctx context.Context, arg SetAuditAnchorParams) error {
+	_, err := q.db.Exec(ctx, setAuditAnchor, arg.AnchorID, arg.AnchorHash)
+	return err
 }
 
 const setAuditHead = `-- name: SetAuditHead :exec

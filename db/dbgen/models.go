@@ -25,9 +25,11 @@ type ApiClient struct {
 }
 
 type AuditHead struct {
-	One    bool
-	LastID int64
-	Hash   []byte
+	One        bool
+	LastID     int64
+	Hash       []byte
+	AnchorID   int64
+	AnchorHash []byte
 }
 
 type AuditLog struct {

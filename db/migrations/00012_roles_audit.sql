@@ -33,8 +33,9 @@ CREATE TABLE console_users (
 
 -- The audit trail (services/audit): append only. Each row's hash is SHA-256 over the row in
 -- canonical form and the previous row's hash, so removing or altering a row breaks the chain;
--- audit_head holds the last hash, so removing the newest rows breaks it too. Writers take the
--- head's row lock, one at a time.
+-- audit_head keeps the last hash, so removing the newest rows breaks it too. Writers take the
+-- head's row lock, one at a time. Rows are kept 10 years: the purge alone may delete older
+-- ones, oldest first, and keeps the last one's id and hash as the anchor the chain starts from.
 CREATE TABLE audit_log (
     id        bigserial   PRIMARY KEY,
     at        timestamptz NOT NULL,
@@ -54,15 +55,23 @@ CREATE INDEX audit_log_at ON audit_log (at);
 CREATE INDEX audit_log_targets ON audit_log USING gin (targets jsonb_path_ops);
 
 CREATE TABLE audit_head (
-    one     boolean PRIMARY KEY DEFAULT true CHECK (one),
-    last_id bigint  NOT NULL,
-    hash    bytea   NOT NULL CHECK (length(hash) = 32)
+    one         boolean PRIMARY KEY DEFAULT true CHECK (one),
+    last_id     bigint  NOT NULL,
+    hash        bytea   NOT NULL CHECK (length(hash) = 32),
+    anchor_id   bigint  NOT NULL,
+    anchor_hash bytea   NOT NULL CHECK (length(anchor_hash) = 32)
 );
-INSERT INTO audit_head (last_id, hash) VALUES (0, '\x0000000000000000000000000000000000000000000000000000000000000000');
+INSERT INTO audit_head (last_id, hash, anchor_id, anchor_hash) VALUES (0, '\x0000000000000000000000000000000000000000000000000000000000000000',
+    0, '\x0000000000000000000000000000000000000000000000000000000000000000');
 
 -- +goose StatementBegin
+-- The purge (incasso.audit_purge set for its transaction) may delete rows older than 10 years.
 CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF TG_OP = 'DELETE' AND current_setting('incasso.audit_purge', true) = 'on'
+       AND OLD.at < now() - interval '10 years' THEN
+        RETURN OLD;
+    END IF;
     RAISE EXCEPTION 'audit_log is append-only: % refused', TG_OP;
 END;
 $$;

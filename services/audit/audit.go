@@ -3,7 +3,8 @@
 // entry. The table is append-only (a trigger refuses UPDATE, DELETE and TRUNCATE) and chained:
 // each entry's hash is SHA-256 over the entry in canonical form and the previous entry's hash,
 // and audit_head keeps the last hash, so that Verify finds a row altered, removed or added out
-// of turn. Entries are kept 10 years.
+// of turn. Entries are kept 10 years; Purge deletes older ones and keeps the chain verifiable
+// from the last one deleted.
 package audit
 
 import (
@@ -101,6 +102,37 @@ func (t Trail) Append(ctx context.Context, e Entry) (int64, error) {
 		return q.SetAuditHead(ctx, dbgen.SetAuditHeadParams{LastID: id, Hash: s.Hash})
 	})
 	return id, err
+}
+
+// Purge deletes the entries older than RetentionYears (those before the first younger one),
+// in one transaction under the head's lock, and keeps the last one's id and hash as the
+// anchor Verify starts from. It returns how many it deleted. The table's trigger refuses any
+// younger entry whatever the caller asks.
+func (t Trail) Purge(ctx context.Context, now time.Time) (int64, error) {
+	cutoff := now.AddDate(-RetentionYears, 0, -1) // a day's margin on the database's clock
+	var n int64
+	err := db.InTx(ctx, t.Pool, func(q *dbgen.Queries) error {
+		head, err := q.LockAuditHead(ctx)
+		if err != nil {
+			return fmt.Errorf("lock audit head: %w", err)
+		}
+		last, err := q.LastAuditIDBefore(ctx, pgtype.Timestamptz{Time: cutoff, Valid: true})
+		if err != nil || last <= head.AnchorID {
+			return err // nothing older left
+		}
+		hash, err := q.AuditEntryHash(ctx, last)
+		if err != nil {
+			return fmt.Errorf("read audit entry %d: %w", last, err)
+		}
+		if err := q.AllowAuditPurge(ctx); err != nil {
+			return err
+		}
+		if n, err = q.PurgeAuditUpTo(ctx, last); err != nil {
+			return fmt.Errorf("purge audit trail: %w", err)
+		}
+		return q.SetAuditAnchor(ctx, dbgen.SetAuditAnchorParams{AnchorID: last, AnchorHash: hash})
+	})
+	return n, err
 }
 
 // canonical is the form an entry is hashed in: fixed field order, times in UTC to the

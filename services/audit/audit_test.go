@@ -153,3 +153,41 @@ func TestPseudonym(t *testing.T) {
 	require.NotEqual(t, a, Pseudonym([]byte("k2"), "RSSMRA85T10A562S"), "keyed")
 	require.NotContains(t, a, "RSSMRA")
 }
+
+// Entries older than 10 years go, the chain still verifies from the anchor they leave; the
+// younger ones stay, and the trigger refuses to delete them even to the purge's transaction.
+func TestPurge(t *testing.T) {
+	t.Parallel()
+	pool, _ := testdb.New(t)
+	ctx := context.Background()
+	trail := Trail{Pool: pool}
+	now := time.Now()
+	for _, at := range []time.Time{now.AddDate(-12, 0, 0), now.AddDate(-11, 0, 0), now.AddDate(-10, 0, 1), now} {
+		e := entry(0)
+		e.At = at
+		_, err := trail.Append(ctx, e)
+		require.NoError(t, err)
+	}
+	n, err := trail.Purge(ctx, now)
+	require.NoError(t, err)
+	require.Equal(t, int64(2), n)
+	n, err = trail.Purge(ctx, now)
+	require.NoError(t, err)
+	require.Zero(t, n, "again: nothing more")
+	checked, err := trail.Verify(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 2, checked)
+
+	_, err = pool.Exec(ctx, "BEGIN; SELECT set_config('incasso.audit_purge', 'on', true); DELETE FROM audit_log; COMMIT")
+	require.ErrorContains(t, err, "append-only")
+	var left int
+	require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM audit_log").Scan(&left))
+	require.Equal(t, 2, left)
+
+	// Removing the oldest entry left is still found: it no longer follows the anchor.
+	untouchable(t, pool, "DELETE FROM audit_log WHERE id = 3")
+	_, err = trail.Verify(ctx)
+	var broken *BrokenError
+	require.ErrorAs(t, err, &broken)
+	require.Equal(t, int64(4), broken.ID)
+}

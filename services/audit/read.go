@@ -27,15 +27,16 @@ func (e *BrokenError) Error() string {
 	return fmt.Sprintf("audit trail broken at entry %d: %s", e.ID, e.Why)
 }
 
-// Verify walks the whole chain from the first entry and returns how many entries it checked,
-// or a *BrokenError naming the first one that does not hold.
+// Verify walks the whole chain from its anchor (the last entry purged, or the start) and
+// returns how many entries it checked, or a *BrokenError naming the first one that does not
+// hold.
 func (t Trail) Verify(ctx context.Context) (int, error) {
 	q := dbgen.New(t.Pool)
 	head, err := q.GetAuditHead(ctx) // read first: entries appended meanwhile come after it
 	if err != nil {
 		return 0, fmt.Errorf("read audit head: %w", err)
 	}
-	prev, after, n := make([]byte, 32), int64(0), 0
+	prev, after, n := head.AnchorHash, head.AnchorID, 0
 	for {
 		rows, err := q.ListAuditChain(ctx, dbgen.ListAuditChainParams{ID: after, Limit: 1000})
 		if err != nil {
