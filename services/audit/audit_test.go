@@ -191,3 +191,14 @@ func TestPurge(t *testing.T) {
 	require.ErrorAs(t, err, &broken)
 	require.Equal(t, int64(4), broken.ID)
 }
+
+// BenchmarkAppend is the cost of one entry, chained under the head's lock.
+func BenchmarkAppend(b *testing.B) {
+	pool, _ := testdb.New(b)
+	trail := Trail{Pool: pool}
+	for i := 0; b.Loop(); i++ {
+		if _, err := trail.Append(context.Background(), entry(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
