@@ -53,6 +53,8 @@ type Server struct {
 	Console Console
 	// Campaigns is the campaign service; nil means one on Pool and Temporal.
 	Campaigns *campaigns.Service
+	// ObserveRequest, when set, is told of every request by its route pattern (the metrics).
+	ObserveRequest func(method, route string, status int, took time.Duration)
 
 	auditKey []byte // keys the pseudonyms of the audit trail
 }
@@ -132,8 +134,8 @@ func (s *Server) newEcho() *echo.Echo {
 	return e
 }
 
-// logRequests logs method, route pattern, status and duration: never bodies or parameters,
-// which may carry personal data.
+// logRequests logs method, route pattern, status and duration, and counts them in the
+// metrics: never bodies or parameters, which may carry personal data.
 func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
@@ -141,9 +143,13 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			c.Error(err)
 		}
+		took := time.Since(start)
 		s.Log.Info("request", "method", c.Request().Method, "route", c.Path(),
-			"status", c.Response().Status, "took", time.Since(start).Round(time.Microsecond),
+			"status", c.Response().Status, "took", took.Round(time.Microsecond),
 			"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+		if s.ObserveRequest != nil {
+			s.ObserveRequest(c.Request().Method, c.Path(), c.Response().Status, took)
+		}
 		return nil
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"incasso/api"
 	"incasso/api/console"
 	"incasso/app/config"
+	"incasso/app/metrics"
 	"incasso/clients/bankgw"
 	"incasso/clients/gpd"
 	"incasso/clients/mail"
@@ -39,6 +40,8 @@ type Deps struct {
 	Pool     *pgxpool.Pool
 	Temporal client.Client
 	Log      *slog.Logger
+	// Metrics are the process's metrics, served by ServeMetrics.
+	Metrics *metrics.Registry
 }
 
 // Connect opens the database pool and the Temporal client.
@@ -47,17 +50,23 @@ func Connect(ctx context.Context, cfg config.Config, log *slog.Logger) (*Deps, e
 	if err != nil {
 		return nil, err
 	}
+	m, err := metrics.New()
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
 	opts, err := temporalOptions(cfg, log)
 	if err != nil {
 		pool.Close()
 		return nil, err
 	}
+	opts.MetricsHandler = m.Temporal()
 	tc, err := client.DialContext(ctx, opts)
 	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
 	}
-	return &Deps{Config: cfg, Pool: pool, Temporal: tc, Log: log}, nil
+	return &Deps{Config: cfg, Pool: pool, Temporal: tc, Log: log, Metrics: m}, nil
 }
 
 // Recorder is the one way receipts are recorded, by push or by recovery.
@@ -108,9 +117,10 @@ func RunWorker(ctx context.Context, d *Deps) error {
 	if err := cfg.CheckProduction(); err != nil {
 		return err
 	}
+	measured := gpd.WithTransport(d.Metrics.Transport("gpd", nil))
 	debts := &activities.Debts{
 		Pool: d.Pool,
-		GPD:  gpd.New(cfg.GPDURL, cfg.GPDKey, 30*time.Second),
+		GPD:  gpd.New(cfg.GPDURL, cfg.GPDKey, 30*time.Second, measured),
 		Mail: mail.NewSender(mail.SMTPConfig{
 			Addr: cfg.SMTPAddr, Username: cfg.SMTPUser, Password: cfg.SMTPPassword, StartTLS: cfg.SMTPStartTLS,
 		}),
@@ -121,7 +131,7 @@ func RunWorker(ctx context.Context, d *Deps) error {
 		RetentionYears: cfg.RetentionYears, LadderDay: cfg.LadderDay,
 	}
 	recovery := &activities.Recovery{
-		Pool: d.Pool, GPD: gpd.NewReceipts(cfg.GPDReceiptsURL, cfg.GPDKey, 30*time.Second),
+		Pool: d.Pool, GPD: gpd.NewReceipts(cfg.GPDReceiptsURL, cfg.GPDKey, 30*time.Second, measured),
 		Recorder: d.Recorder(), MinAge: cfg.RecoveryMinAge, Batch: cfg.RecoveryBatch,
 		Log: d.Log.With("component", "recovery"),
 	}
@@ -146,11 +156,11 @@ func RunWorker(ctx context.Context, d *Deps) error {
 		return err
 	}
 	plans := &activities.Plans{
-		Debts: debts, GPDPaid: gpd.New(cfg.GPDURL, cfg.GPDKey, 30*time.Second), Temporal: d.Temporal, TaskQueue: cfg.TaskQueue,
+		Debts: debts, GPDPaid: gpd.New(cfg.GPDURL, cfg.GPDKey, 30*time.Second, measured), Temporal: d.Temporal, TaskQueue: cfg.TaskQueue,
 		SDD: cfg.SDD, Policy: policy,
 	}
 	sdd := &activities.SDD{
-		Pool: d.Pool, Bank: bankgw.NewHTTP(cfg.SDD.BankURL, cfg.SDD.BankKey, time.Minute), Temporal: d.Temporal,
+		Pool: d.Pool, Bank: bankgw.NewHTTP(cfg.SDD.BankURL, cfg.SDD.BankKey, time.Minute, bankgw.WithTransport(d.Metrics.Transport("bank", nil))), Temporal: d.Temporal,
 		Creditor: cfg.Creditor, Config: cfg.SDD,
 	}
 	w := worker.New(d.Temporal, cfg.TaskQueue, workerOptions(cfg.Worker), worker.Activities{
@@ -175,6 +185,13 @@ func RunAPI(ctx context.Context, d *Deps, ln net.Listener, temporalUIURL string)
 	srv := &api.Server{
 		Pool: d.Pool, Temporal: d.Temporal, Config: d.Config, Receipts: d.Recorder(),
 		TemporalUIURL: temporalUIURL, Log: d.Log.With("component", "api"),
+		ObserveRequest: d.Metrics.ObserveRequest,
+	}
+	if err := d.Metrics.Register(&metrics.State{
+		Pool: d.Pool, Temporal: d.Temporal, Unreported: 24 * time.Hour, Log: d.Log.With("component", "metrics"),
+		Schedules: []string{workflows.ReceiptRecoveryScheduleID, workflows.ArchivePurgeScheduleID, workflows.BankNotificationsScheduleID},
+	}); err != nil {
+		return err
 	}
 	srv.Campaigns = &campaigns.Service{Pool: d.Pool, Temporal: d.Temporal, TaskQueue: d.Config.TaskQueue, Log: d.Log.With("component", "campaigns")}
 	srv.Console = console.New(console.Deps{
@@ -201,6 +218,27 @@ func RunAPI(ctx context.Context, d *Deps, ln net.Listener, temporalUIURL string)
 	err = Serve(ctx, ln, h)
 	cancel()
 	return errors.Join(err, <-nodeErr)
+}
+
+// ServeMetrics serves /metrics on INCASSO_METRICS_ADDR, when set, until ctx is done, and
+// returns the address it listens on ("" when none).
+func ServeMetrics(ctx context.Context, d *Deps) (string, error) {
+	if d.Config.MetricsAddr == "" {
+		return "", nil
+	}
+	ln, err := net.Listen("tcp", d.Config.MetricsAddr)
+	if err != nil {
+		return "", fmt.Errorf("INCASSO_METRICS_ADDR: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", d.Metrics.Handler())
+	go func() {
+		if err := Serve(ctx, ln, mux); err != nil && !errors.Is(err, net.ErrClosed) {
+			d.Log.Error("metrics listener stopped", "err", err)
+		}
+	}()
+	d.Log.Info("metrics listening", "addr", ln.Addr().String())
+	return ln.Addr().String(), nil
 }
 
 // Serve serves h on ln until ctx is done, then shuts down gracefully.

@@ -112,6 +112,9 @@ type Config struct {
 	Node NodeEndpoint
 	// Limits are the API's body sizes and request rates.
 	Limits Limits
+	// MetricsAddr is where /metrics is served, apart from the API (INCASSO_METRICS_ADDR,
+	// e.g. :9464); empty, the default, serves none.
+	MetricsAddr string
 	// Dev marks the development stack (incasso-dev, the end-to-end tests, the bench): it may
 	// run with the development secrets and defaults. No environment variable sets it: only the
 	// code that starts the stack with its simulators, so that a production operator cannot
@@ -131,6 +134,7 @@ func FromEnv() (Config, error) {
 		TemporalNamespace: env("INCASSO_TEMPORAL_NAMESPACE", "default"),
 		TaskQueue:         env("INCASSO_TASK_QUEUE", "incasso"),
 		APIAddr:           env("INCASSO_API_ADDR", "127.0.0.1:8080"),
+		MetricsAddr:       os.Getenv("INCASSO_METRICS_ADDR"),
 		Creditor: Creditor{
 			Name:          env("INCASSO_EC_NAME", "Comune di Esempio"),
 			FiscalCode:    ec,

@@ -113,6 +113,7 @@ func runDev(ctx context.Context, log *slog.Logger) error {
 	}
 	stack, err := devstack.Start(ctx, d, devstack.Addrs{
 		API: cfg.APIAddr, PagoPASim: "127.0.0.1:8090", SMTP: "127.0.0.1:1025", PECSMTP: "127.0.0.1:1026", MailUI: "127.0.0.1:8025",
+		Metrics: envOr("INCASSO_METRICS_ADDR", "127.0.0.1:9464"),
 	}, temporalUIURL, log)
 	if err != nil {
 		return err
@@ -199,6 +200,7 @@ incasso is running. Ctrl-C stops everything.
   pagoPA simulator    %s  (pay a notice: curl -X POST %s/sim/pay/<noticeNumber>)
   Bank simulator      %s/bank/  (SEPA direct debit; what it received: %s/sim/bank/files)
   Mail sink (web)     %s  (SMTP on %s)
+  Metrics             %s  (Prometheus)
 
 Create a debt:
 
@@ -213,7 +215,7 @@ Then read it:  curl -s -H 'Authorization: Bearer %s' %s/v1/debts/TARI-2026-0001
 Or load a campaign of 1,000 debts in the console: docs/examples/campagna-tari-2026.csv
 Pay it in instalments by SEPA direct debit: README, "Instalment plans by SEPA direct debit".
 
-`, temporalUIURL, s.APIURL, password, s.APIURL, key, s.PagoPASimURL, s.PagoPASimURL, s.PagoPASimURL, s.PagoPASimURL, s.MailUIURL, s.SMTPAddr, s.APIURL, key, due, key, s.APIURL)
+`, temporalUIURL, s.APIURL, password, s.APIURL, key, s.PagoPASimURL, s.PagoPASimURL, s.PagoPASimURL, s.PagoPASimURL, s.MailUIURL, s.SMTPAddr, s.MetricsURL, s.APIURL, key, due, key, s.APIURL)
 }
 
 func envOr(name, def string) string {

@@ -112,6 +112,9 @@ func run(ctx context.Context, cmd string, args []string, log *slog.Logger) error
 			return err
 		}
 		defer d.Close()
+		if _, err := app.ServeMetrics(ctx, d); err != nil {
+			return err
+		}
 		ln, err := net.Listen("tcp", cfg.APIAddr)
 		if err != nil {
 			return err
@@ -126,6 +129,9 @@ func run(ctx context.Context, cmd string, args []string, log *slog.Logger) error
 			return err
 		}
 		defer d.Close()
+		if _, err := app.ServeMetrics(ctx, d); err != nil {
+			return err
+		}
 		return app.RunWorker(ctx, d)
 	default:
 		fmt.Fprint(os.Stderr, usage)
