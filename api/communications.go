@@ -184,6 +184,12 @@ func (s *Server) listCommunications(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if q.debt != "" {
+		auditTarget(c, "iupd", q.debt)
+	}
+	if q.debtor != "" {
+		s.auditDebtor(c, q.debtor)
+	}
 	ctx := c.Request().Context()
 	from, to := q.createdRange()
 	queries := dbgen.New(s.Pool)

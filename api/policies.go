@@ -39,8 +39,7 @@ func (s *Server) putPolicy(c echo.Context) error {
 	if err := workflows.ValidateSteps(req.Steps); err != nil {
 		return invalid([]FieldError{{Field: "steps", Message: err.Error()}})
 	}
-	client, _ := c.Get(clientNameKey).(string)
-	p, err := policies.Save(c.Request().Context(), s.Pool, service, req.Steps, client)
+	p, err := policies.Save(c.Request().Context(), s.Pool, service, req.Steps, principalOf(c).Actor())
 	if err != nil {
 		return err
 	}

@@ -127,7 +127,7 @@ func TestPutAndGetPolicy(t *testing.T) {
 	rows := e.policyVersions(t, "TARI")
 	require.Len(t, rows, 2)
 	for _, row := range rows {
-		require.Equal(t, "tributi", row.CreatedBy)
+		require.Equal(t, "client:tributi", row.CreatedBy)
 		require.WithinDuration(t, time.Now(), row.CreatedAt.Time, time.Minute)
 	}
 	require.JSONEq(t, stepsJSON(t, policyV2), `{"steps":`+string(rows[0].Steps)+`}`)

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"incasso/app/config"
+	"incasso/services/access"
 	"incasso/services/campaigns"
 	"incasso/services/receipts"
 )
@@ -32,8 +33,8 @@ type temporalClient interface {
 // are accepted by the GET endpoints of /v1 (so its pages can poll them and link to them).
 type Console interface {
 	http.Handler
-	// SessionClient returns the API client whose valid console session r carries.
-	SessionClient(r *http.Request) (client string, ok bool)
+	// SessionPrincipal returns who holds the valid console session r carries.
+	SessionPrincipal(r *http.Request) (access.Principal, bool)
 }
 
 // Server holds the API's dependencies.
@@ -52,14 +53,12 @@ type Server struct {
 	Console Console
 	// Campaigns is the campaign service; nil means one on Pool and Temporal.
 	Campaigns *campaigns.Service
-	// CodecAccess, when set, decides after authentication who may use the codec server
-	// (/codec/encode, /codec/decode): the hook for the operator role (issue 13). Nil lets
-	// every authenticated API client and console session through.
-	CodecAccess echo.MiddlewareFunc
 	// ObserveRequest, when set, is told of every request by its route pattern (the metrics).
 	ObserveRequest func(method, route string, status int, took time.Duration)
 	// Trace, when set, makes a span of every request (package app/tracing).
 	Trace echo.MiddlewareFunc
+
+	auditKey []byte // keys the pseudonyms of the audit trail
 }
 
 // Handler returns the Echo instance with every route.
@@ -70,6 +69,7 @@ func (s *Server) Handler() *echo.Echo {
 	if s.Campaigns == nil {
 		s.Campaigns = &campaigns.Service{Pool: s.Pool, Temporal: s.Temporal, TaskQueue: s.Config.TaskQueue, Log: s.Log}
 	}
+	s.auditKey = newAuditKey(s.Config.AuditKey, s.Config.ConsoleKey)
 	e := s.newEcho()
 	e.Use(s.limitIP())
 	e.GET("/readyz", s.readyz)
@@ -77,7 +77,9 @@ func (s *Server) Handler() *echo.Echo {
 		e.POST(nodePath, s.paForNode, s.nodeAllowed)
 	}
 
-	v1 := e.Group("/v1", s.requireAPIKey, s.limitClient())
+	// Every route of /v1 is authenticated, limited, audited as its rule says and authorized
+	// by its rule (services/access), the refusals audited too.
+	v1 := e.Group("/v1", s.requireAPIKey, s.limitClient(), s.auditTrail, s.authorize)
 	v1.POST("/debts", s.createDebt)
 	v1.GET("/debts/:iupd", s.getDebt)
 	v1.GET("/debts/:iupd/notice.pdf", s.getNoticePDF)
@@ -107,6 +109,7 @@ func (s *Server) Handler() *echo.Echo {
 	v1.GET("/communications/:id/receipts", s.listCommunicationReceipts)
 	v1.POST("/communications/:id/receipts", s.addCommunicationReceipt)
 	v1.GET("/communications/:id/receipts/:rid", s.getCommunicationReceiptFile) // {rid}.eml
+	v1.GET("/audit", s.listAudit)
 
 	s.codecRoutes(e)
 

@@ -306,7 +306,8 @@ func RegisterSearchAttributes(ctx context.Context, c client.Client, namespace st
 	return nil
 }
 
-// EnsureAPIClient stores the hash of key for the client name, replacing an earlier key.
-func EnsureAPIClient(ctx context.Context, d *Deps, name, key string) error {
-	return apiclients.Ensure(ctx, dbgen.New(d.Pool), name, key)
+// EnsureAPIClient stores the hash of key for the client name with its grant, replacing an
+// earlier key.
+func EnsureAPIClient(ctx context.Context, d *Deps, name, key string, g apiclients.Grant) error {
+	return apiclients.Ensure(ctx, dbgen.New(d.Pool), name, key, g)
 }

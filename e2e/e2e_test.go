@@ -26,6 +26,8 @@ import (
 	"incasso/devstack/temporaldev"
 	"incasso/domain/date"
 	"incasso/domain/pagopa"
+	"incasso/services/access"
+	"incasso/services/apiclients"
 	"incasso/workflows"
 )
 
@@ -92,7 +94,7 @@ func start(t *testing.T, configure ...func(*config.Config)) *env {
 		d.Close()
 	})
 	key := "e2e-" + fmt.Sprint(time.Now().UnixNano())
-	require.NoError(t, app.EnsureAPIClient(ctx, d, "e2e", key))
+	require.NoError(t, app.EnsureAPIClient(ctx, d, "e2e", key, apiclients.Grant{Role: access.Finance}))
 	return &env{stack: stack, apiKey: key, http: &http.Client{Timeout: 30 * time.Second}}
 }
 

@@ -34,6 +34,7 @@ func (c Config) secrets() []secret {
 		{variable: "INCASSO_GPD_SUBSCRIPTION_KEY", value: c.GPDKey},
 		{variable: "INCASSO_BANK_KEY", value: c.SDD.BankKey},
 		{variable: "INCASSO_CONSOLE_KEY", value: c.ConsoleKey, optional: true},
+		{variable: "INCASSO_AUDIT_KEY", value: c.AuditKey, optional: true},
 		{variable: "INCASSO_TEMPORAL_API_KEY", value: c.TemporalAPIKey, optional: true, short: true},
 		{variable: "INCASSO_SMTP_PASSWORD", value: c.SMTPPassword, optional: true, short: true},
 		{variable: "INCASSO_PEC_SMTP_PASSWORD", value: c.PECSMTPPassword, optional: true, short: true},
