@@ -95,6 +95,8 @@ func (s *Server) Handler() *echo.Echo {
 	v1.PUT("/policies/:service", s.putPolicy)
 	v1.GET("/policies/:service/versions/:version", s.getPolicyVersion)
 	v1.POST("/enforcement/exports", s.exportEnforcement)
+	v1.GET("/enforcement/exports", s.listEnforcementExports)
+	v1.GET("/enforcement/exports/:id", s.getEnforcementExport)
 	v1.POST("/campaigns", s.importCampaign)
 	v1.GET("/campaigns", s.listCampaigns)
 	v1.GET("/campaigns/:id", s.getCampaign)

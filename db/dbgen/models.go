@@ -178,12 +178,22 @@ type Document struct {
 	Revision    int32
 }
 
+type EnforcementExport struct {
+	ID        int64
+	CreatedAt pgtype.Timestamptz
+	CreatedBy string
+	RowCount  int32
+	Content   []byte
+	Sha256    []byte
+}
+
 type EnforcementHandover struct {
 	ID           int64
 	DebtID       int64
 	AmountCents  int64
 	HandedOverAt pgtype.Timestamptz
 	ExportedAt   pgtype.Timestamptz
+	ExportID     pgtype.Int8
 }
 
 type EscalationPolicy struct {
