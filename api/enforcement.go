@@ -42,8 +42,7 @@ type EnforcementExports struct {
 // id in Location, its hash in X-Content-SHA256): if the answer is lost, GET of the export
 // gives the same bytes.
 func (s *Server) exportEnforcement(c echo.Context) error {
-	client, _ := c.Get(clientNameKey).(string)
-	b, file, err := enforcement.Export(c.Request().Context(), s.Pool, client)
+	b, file, err := enforcement.Export(c.Request().Context(), s.Pool, principalOf(c).Actor())
 	if err != nil {
 		return err
 	}

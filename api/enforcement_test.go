@@ -184,7 +184,7 @@ func TestEnforcementExportKept(t *testing.T) {
 	require.Equal(t, []int64{empty, id}, []int64{page.Exports[0].ID, page.Exports[1].ID}, "newest first")
 	got := page.Exports[1]
 	require.Equal(t, 1, got.Rows)
-	require.Equal(t, "tributi", got.CreatedBy)
+	require.Equal(t, "client:tributi", got.CreatedBy)
 	require.Equal(t, hex.EncodeToString(sum[:]), got.SHA256)
 	require.Equal(t, "/v1/enforcement/exports/"+strconv.FormatInt(id, 10), got.Links.File)
 	require.Zero(t, page.Exports[0].Rows)

@@ -72,6 +72,8 @@ var rules = map[string]Rule{
 	"PUT /v1/policies/:service":                    finance,
 	"GET /v1/policies/:service/versions/:version":  readOnly,
 	"POST /v1/enforcement/exports":                 finance,
+	"GET /v1/enforcement/exports":                  readOnly,
+	"GET /v1/enforcement/exports/:id":              {Roles: []Role{Finance, Auditor}, PersonalData: true}, // the file names the debtors
 	"POST /v1/campaigns":                           finance,
 	"GET /v1/campaigns":                            readOnly,
 	"GET /v1/campaigns/:id":                        readOnly,
