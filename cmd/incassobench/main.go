@@ -59,9 +59,9 @@ import (
 	"incasso/app/config"
 	"incasso/db"
 	"incasso/devstack"
+	"incasso/devstack/campaigncsv"
 	"incasso/devstack/devdb"
 	"incasso/devstack/temporaldev"
-	"incasso/devstack/campaigncsv"
 )
 
 func main() {
