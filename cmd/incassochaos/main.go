@@ -64,12 +64,12 @@ type settings struct {
 }
 
 func loadSettings() (settings, error) {
-	s := settings{timeout: 25 * time.Minute, workers: 2, apis: 1, faultGap: 10 * time.Second, dir: filepath.Join(".data", "chaos"),
+	s := settings{timeout: 25 * time.Minute, workers: 2, apis: 1, faultGap: 25 * time.Second, dir: filepath.Join(".data", "chaos"),
 		temporalBin: filepath.Join("bin", "temporal")}
 	s.scale = os.Getenv("CHAOS_SCALE") == "1"
 	s.debts = 10_000
 	if s.scale {
-		s.debts, s.apis, s.faultGap = 2000, 2, 15*time.Second
+		s.debts, s.apis = 2000, 2
 	}
 	if v := os.Getenv("CHAOS_DEBTS"); v != "" {
 		n, err := strconv.Atoi(v)
