@@ -101,6 +101,10 @@ fuzz: ## fuzz every parser of outside input, FUZZ_EXECS (1,000,000) executions e
 	  done; \
 	done
 
+.PHONY: chaos
+chaos: tools run-debs ## a campaign of CHAOS_DEBTS (10,000) under SIGKILLed workers, a PostgreSQL restart, GPD 503s and SMTP drops, then the checks; SCALE=1 the scale-out run (2 APIs, 2,000 debts); not part of test
+	CHAOS_DEBTS=$(CHAOS_DEBTS) CHAOS_SCALE=$(SCALE) go run ./cmd/incassochaos
+
 .PHONY: clean
 clean: ## remove ./bin and the dev state in ./.data
 	rm -rf $(BIN) .data

@@ -117,6 +117,7 @@ func (a *Debts) register(ctx context.Context, d dbgen.DebtPosition) error {
 // The debt is read once for the position and the notice; sending reads its status again, just
 // before the message is archived.
 func (a *Debts) IssueNotice(ctx context.Context, debtID int64) error {
+	defer keepAlive(ctx)()
 	d, err := a.load(ctx, debtID)
 	if err != nil {
 		return err

@@ -276,10 +276,17 @@ func (w *debtWorkflow) issue(ctx workflow.Context) error {
 	return nil
 }
 
+// issueHeartbeat is how long the IssueNotice activity may go without a heartbeat.
+const issueHeartbeat = 15 * time.Second
+
 // issueInOne issues the notice with the IssueNotice activity, which also records ISSUED.
 func (w *debtWorkflow) issueInOne(ctx workflow.Context) error {
 	opts := issueOptions
 	opts.StartToCloseTimeout, opts.Summary = 2*time.Minute, "Register the position with GPD, render the notice, email it"
+	// The activity heartbeats while it runs: when its worker dies, another worker retries it
+	// after 15 s instead of 2 minutes (a worker holds up to 1000 of them at once). Timeouts are
+	// no part of the commands replay compares: no version needed.
+	opts.HeartbeatTimeout = issueHeartbeat
 	_, err := run(workflow.WithActivityOptions(ctx, opts), call1(DebtActivities.IssueNotice, w.in.DebtID))
 	if err != nil {
 		return fmt.Errorf("issue notice: %w", err)

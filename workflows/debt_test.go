@@ -491,3 +491,21 @@ func TestDebtIssuedAfterDueDateIsOverdue(t *testing.T) {
 	require.Equal(t, []DebtStatus{StatusIssued, StatusOverdue, StatusPaid}, h.statusNames())
 	require.True(t, h.statusTime(StatusOverdue).Equal(h.start))
 }
+
+// TestDebtIssueNoticeHeartbeats: the IssueNotice activity is scheduled with a heartbeat
+// timeout, so that a worker killed while issuing has its notices retried by another worker
+// within seconds rather than after the 2-minute start-to-close timeout (make chaos).
+func TestDebtIssueNoticeHeartbeats(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	var heartbeat time.Duration
+	h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		if info.ActivityType.Name == ActivityIssueNotice {
+			heartbeat = info.HeartbeatTimeout
+		}
+	})
+	h.signalReceiptAt(h.start.Add(time.Hour), "r1")
+	h.run(testInput())
+	require.Equal(t, issueHeartbeat, heartbeat)
+	require.Less(t, heartbeat, time.Minute)
+}

@@ -25,14 +25,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -61,9 +59,9 @@ import (
 	"incasso/app/config"
 	"incasso/db"
 	"incasso/devstack"
+	"incasso/devstack/campaigncsv"
 	"incasso/devstack/devdb"
 	"incasso/devstack/temporaldev"
-	"incasso/domain/fiscalcode"
 	"incasso/services/access"
 	"incasso/services/apiclients"
 )
@@ -309,77 +307,11 @@ func verdict(ok bool) string {
 	return "MISSED"
 }
 
-// --- the campaign file ------------------------------------------------------------------
-
-// csvHeader is the campaign CSV's header (see package campaigns).
-const csvHeader = "iupd;servizio;tipo;codice_fiscale;nominativo;email;pec;importo;scadenza;causale"
-
-// writeCampaignCSV writes rows valid rows (distinct iupds prefix-000001..., valid fiscal
-// codes, due dates 60 days ahead) to path and returns the file's size.
-func writeCampaignCSV(path, prefix string, rows int) (int64, error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	w := bufio.NewWriterSize(f, 1<<20)
-	r := rand.New(rand.NewPCG(uint64(rows), 2026))
-	due := time.Now().AddDate(0, 0, 60).Format("02/01/2006")
-	names := []string{"Mario Rossi", "Giulia Bianchi", "Luca Esposito", "Anna Romano", "Marco Colombo", "Sara Ricci"}
-	fmt.Fprintln(w, csvHeader)
-	for i := 1; i <= rows; i++ {
-		cf, err := personCode(r)
-		if err != nil {
-			return 0, err
-		}
-		cents := 1000 + r.IntN(200_000)
-		fmt.Fprintf(w, "%s-%06d;TARI;F;%s;%s;debitore%d@example.it;;%d,%02d;%s;TARI 2026 rata unica\n",
-			prefix, i, cf, names[i%len(names)], i, cents/100, cents%100, due)
-	}
-	if err := w.Flush(); err != nil {
-		return 0, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		return 0, err
-	}
-	return st.Size(), f.Close()
-}
-
-// personCode makes a random, valid codice fiscale of a natural person.
-func personCode(r *rand.Rand) (string, error) {
-	b := make([]byte, 15)
-	for i := range 6 {
-		b[i] = byte('A' + r.IntN(26))
-	}
-	yy := r.IntN(100)
-	b[6], b[7] = byte('0'+yy/10), byte('0'+yy%10)
-	b[8] = "ABCDEHLMPRST"[r.IntN(12)]
-	day := 1 + r.IntN(28)
-	if r.IntN(2) == 0 {
-		day += 40 // a woman
-	}
-	b[9], b[10] = byte('0'+day/10), byte('0'+day%10)
-	b[11] = byte('A' + r.IntN(26))
-	for i := 12; i < 15; i++ {
-		b[i] = byte('0' + r.IntN(10))
-	}
-	c, err := fiscalcode.CheckChar(string(b))
-	if err != nil {
-		return "", err
-	}
-	code := string(b) + string(c)
-	if _, err := fiscalcode.Validate(code); err != nil {
-		return "", fmt.Errorf("generated an invalid fiscal code: %w", err)
-	}
-	return code, nil
-}
-
 // --- import -------------------------------------------------------------------------------
 
 func benchImport(ctx context.Context, s settings, server devdb.Server, tmp string, log *slog.Logger, t *table) error {
 	path := filepath.Join(tmp, "campaign-import.csv")
-	size, err := writeCampaignCSV(path, "BENCH", s.importRows)
+	size, err := campaigncsv.Write(path, "BENCH", s.importRows)
 	if err != nil {
 		return fmt.Errorf("write the CSV: %w", err)
 	}
@@ -406,7 +338,7 @@ func benchImport(ctx context.Context, s settings, server devdb.Server, tmp strin
 	defer pool.Close()
 
 	// (a) psql \copy into a bare table of text columns.
-	cols := strings.Split(csvHeader, ";")
+	cols := strings.Split(campaigncsv.Header, ";")
 	if _, err := pool.Exec(ctx, "CREATE TABLE bench_copy ("+strings.Join(cols, " text, ")+" text)"); err != nil {
 		return err
 	}
@@ -716,7 +648,7 @@ func benchBare(ctx context.Context, c client.Client, n int, logger tlog.Logger, 
 // debts started and the notices issued in the database.
 func benchCampaign(ctx context.Context, s settings, server devdb.Server, temporalAddr, tmp string, log *slog.Logger, bareRate float64, t *table) error {
 	path := filepath.Join(tmp, "campaign-launch.csv")
-	if _, err := writeCampaignCSV(path, "LAUNCH", s.launchDebts); err != nil {
+	if _, err := campaigncsv.Write(path, "LAUNCH", s.launchDebts); err != nil {
 		return err
 	}
 	stack, key, stop, err := startStack(ctx, server, temporalAddr, "incasso_bench", log, nil)

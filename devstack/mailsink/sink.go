@@ -47,11 +47,14 @@ type Sink struct {
 	nextID    int
 	discarded int
 	arrived   chan struct{} // closed and replaced whenever a message arrives
+	conns     map[net.Conn]struct{}
+	dropUntil time.Time // connections are dropped until then (DropConnections)
+	dropped   int
 }
 
 // New returns an empty Sink.
 func New() *Sink {
-	return &Sink{nextID: 1, arrived: make(chan struct{})}
+	return &Sink{nextID: 1, arrived: make(chan struct{}), conns: map[net.Conn]struct{}{}}
 }
 
 // ListenSMTP serves SMTP on addr ("127.0.0.1:0" picks a free port) until ctx
@@ -72,7 +75,7 @@ func (s *Sink) ListenSMTP(ctx context.Context, addr string) (net.Addr, error) {
 	srv.ReadTimeout = time.Minute
 	srv.WriteTimeout = time.Minute
 	srv.ErrorLog = log.New(os.Stderr, "mailsink: ", log.LstdFlags)
-	go func() { _ = srv.Serve(l) }()
+	go func() { _ = srv.Serve(&dropListener{Listener: l, sink: s}) }()
 	context.AfterFunc(ctx, func() {
 		_ = srv.Close()
 		_ = l.Close() // in case Serve had not registered it yet
