@@ -831,17 +831,34 @@ func TestNotifyPlans(t *testing.T) {
 	requireRetryable(t, err)
 }
 
-func TestPollBankNotifications(t *testing.T) {
-	t.Parallel()
-	sf := newSDDFixture(t)
-	da, _, a := sf.newPlan(t, 1_000_00, 5)
-	db, _, b := sf.newPlan(t, 1_000_00, 5)
+// acceptedPair is a plan's first collection, accepted by the bank, with its plan and debt.
+type acceptedPair struct {
+	debt       dbgen.DebtPosition
+	plan       workflows.PlanCreated
+	collection workflows.Scheduled
+}
+
+// twoAccepted makes two plans whose first collections go in one file, accepted by the bank.
+func (sf *sddFixture) twoAccepted(t *testing.T) (acceptedPair, acceptedPair, date.Date) {
+	t.Helper()
 	on := target2.AddBusinessDays(todayInRome(), 10)
-	sa := sf.schedule(t, scheduleInput(a, 1, 1, on))
-	sb := sf.schedule(t, scheduleInput(b, 1, 1, on))
+	var pairs [2]acceptedPair
+	for i := range pairs {
+		d, _, p := sf.newPlan(t, 1_000_00, 5)
+		pairs[i] = acceptedPair{debt: d, plan: p, collection: sf.schedule(t, scheduleInput(p, 1, 1, on))}
+	}
 	sf.submit(t, sf.sdd, on)
 	sf.clock.Advance(bankDelay)
 	require.Equal(t, workflows.RunOutcome{Accepted: 2}, sf.fetch(t, sf.sdd, on))
+	return pairs[0], pairs[1], on
+}
+
+func TestPollBankNotifications(t *testing.T) {
+	t.Parallel()
+	sf := newSDDFixture(t)
+	pa, pb, on := sf.twoAccepted(t)
+	da, a, sa := pa.debt, pa.plan, pa.collection
+	db, b, sb := pb.debt, pb.plan, pb.collection
 
 	// Nothing published yet.
 	n, err := sf.poll(t, sf.sdd)
@@ -980,14 +997,8 @@ func TestPollBankNotificationsRefusesMalformed(t *testing.T) {
 func TestPollBankNotificationsMsgIDReused(t *testing.T) {
 	t.Parallel()
 	sf := newSDDFixture(t)
-	_, _, a := sf.newPlan(t, 1_000_00, 5)
-	_, _, b := sf.newPlan(t, 1_000_00, 5)
-	on := target2.AddBusinessDays(todayInRome(), 10)
-	sa := sf.schedule(t, scheduleInput(a, 1, 1, on))
-	sb := sf.schedule(t, scheduleInput(b, 1, 1, on))
-	sf.submit(t, sf.sdd, on)
-	sf.clock.Advance(bankDelay)
-	require.Equal(t, workflows.RunOutcome{Accepted: 2}, sf.fetch(t, sf.sdd, on))
+	pa, pb, _ := sf.twoAccepted(t)
+	a, sa, b, sb := pa.plan, pa.collection, pb.plan, pb.collection
 	notification := func(e2e string) []byte {
 		var buf bytes.Buffer
 		require.NoError(t, camt054.Write(&buf, camt054.Notification{MsgID: "NTF-REUSED-1", Created: time.Now(), Returns: []camt054.Return{{

@@ -39,7 +39,14 @@ type archivedView struct {
 // get fetches a path of the API with the key and returns the body.
 func (e *env) get(t *testing.T, path string) ([]byte, *http.Response) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, e.stack.APIURL+path, nil)
+	return e.request(t, http.MethodGet, path, http.StatusOK)
+}
+
+// request calls a path of the API with the key and no body, requires the status and returns
+// the body.
+func (e *env) request(t *testing.T, method, path string, status int) ([]byte, *http.Response) {
+	t.Helper()
+	req, err := http.NewRequest(method, e.stack.APIURL+path, nil)
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+e.apiKey)
 	resp, err := e.http.Do(req)
@@ -47,7 +54,7 @@ func (e *env) get(t *testing.T, path string) ([]byte, *http.Response) {
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	require.Equal(t, status, resp.StatusCode, string(body))
 	return body, resp
 }
 
@@ -168,20 +175,8 @@ func TestReminderLadder(t *testing.T) {
 // serves the same bytes again; it returns the CSV.
 func (e *env) exportEnforcement(t *testing.T) string {
 	t.Helper()
-	call := func(method, path string, status int) (*http.Response, string) {
-		req, err := http.NewRequest(method, e.stack.APIURL+path, nil)
-		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bearer "+e.apiKey)
-		resp, err := e.http.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
-		require.Equal(t, status, resp.StatusCode, string(body))
-		return resp, string(body)
-	}
-	resp, csvBody := call(http.MethodPost, "/v1/enforcement/exports", http.StatusCreated)
-	_, again := call(http.MethodGet, resp.Header.Get("Location"), http.StatusOK)
-	require.Equal(t, csvBody, again, "the export is kept as it was handed over")
-	return csvBody
+	csvBody, resp := e.request(t, http.MethodPost, "/v1/enforcement/exports", http.StatusCreated)
+	again, _ := e.get(t, resp.Header.Get("Location"))
+	require.Equal(t, string(csvBody), string(again), "the export is kept as it was handed over")
+	return string(csvBody)
 }
