@@ -192,11 +192,11 @@ func (s *State) readSchedules(ctx context.Context, gauge emit) error {
 			if run == nil {
 				continue
 			}
-			w, err := s.Temporal.DescribeWorkflowExecution(ctx, run.WorkflowID, run.FirstExecutionRunID)
+			w, err := s.Temporal.DescribeWorkflow(ctx, run.WorkflowID, run.FirstExecutionRunID)
 			if err != nil {
 				return err
 			}
-			info := w.GetWorkflowExecutionInfo()
+			info := w.RawResponse.GetWorkflowExecutionInfo()
 			if info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
 				gauge(descScheduleOK, float64(info.GetCloseTime().AsTime().Unix()), id)
 				break
