@@ -50,6 +50,12 @@ type CampaignRow struct {
 	Description      string
 	DebtID           pgtype.Int8
 	Error            string
+	Nav              string
+	GpdAdopted       string
+	DebtorStreet     string
+	DebtorPostalCode string
+	DebtorCity       string
+	DebtorProvince   string
 }
 
 type Communication struct {
@@ -125,6 +131,11 @@ type DebtPosition struct {
 	LadderStepAt       pgtype.Timestamptz
 	CampaignID         pgtype.Int8
 	PaidAcknowledgedAt pgtype.Timestamptz
+	GpdAdopted         string
+	DebtorStreet       string
+	DebtorPostalCode   string
+	DebtorCity         string
+	DebtorProvince     string
 }
 
 type Document struct {

@@ -29,3 +29,18 @@ ORDER BY row_no, other_campaign_id;
 
 -- name: DeleteCampaignRows :exec
 DELETE FROM campaign_rows WHERE campaign_id = $1 AND row_no = ANY(sqlc.arg(row_nos)::int[]);
+
+-- name: CampaignImportNAVConflicts :many
+-- The imported rows that adopt a notice number already taken: by a debt (other_campaign_id
+-- 0), or by a row of another campaign that has not made it a debt yet and still may.
+SELECT r.row_no, 0::bigint AS other_campaign_id
+FROM campaign_rows r
+JOIN debt_positions d ON d.nav = r.nav
+WHERE r.campaign_id = sqlc.arg(campaign_id) AND r.nav <> ''
+UNION ALL
+SELECT r.row_no, o.campaign_id AS other_campaign_id
+FROM campaigns c
+JOIN campaign_rows o ON o.campaign_id = c.id AND o.debt_id IS NULL AND o.nav <> ''
+JOIN campaign_rows r ON r.nav = o.nav AND r.campaign_id = sqlc.arg(campaign_id)
+WHERE c.status IN ('READY', 'RUNNING', 'PAUSED') AND c.id <> sqlc.arg(campaign_id)
+ORDER BY row_no, other_campaign_id;

@@ -28,10 +28,20 @@ var csvColumns = []struct{ name, field string }{
 	{"importo", "amountCents"},
 	{"scadenza", "dueDate"},
 	{"causale", "description"},
+	{"indirizzo", "debtor.address.street"},
+	{"cap", "debtor.address.postalCode"},
+	{"comune", "debtor.address.city"},
+	{"provincia", "debtor.address.province"},
+	{"nav", "nav"},
+	{"iuv", "iuv"},
+	{"stato_gpd", "gpdStatus"},
 }
 
-// optionalColumn is the only column a file may leave out.
-const optionalColumn = "pec"
+// optionalColumns are the columns a file may leave out: a debtor's PEC and postal address, and
+// the notice number and GPD state of a position taken over from the previous platform.
+var optionalColumns = map[string]bool{
+	"pec": true, "indirizzo": true, "cap": true, "comune": true, "provincia": true, "nav": true, "iuv": true, "stato_gpd": true,
+}
 
 // maxHeaderBytes bounds the header line, which is read ahead to find the separator.
 const maxHeaderBytes = maxLineBytes
@@ -61,6 +71,8 @@ func (c *csvReader) column(field string) string {
 
 func (c *csvReader) message(field, msg string) string {
 	switch {
+	case field == "debtor.email" && strings.HasPrefix(msg, "required unless"):
+		return "required unless the debtor has a PEC or a postal address (columns indirizzo, cap, comune, provincia), where notices then go by post"
 	case field == "dueDate" && msg == debts.MissingDate:
 		return "required: a date as dd/mm/yyyy or yyyy-mm-dd"
 	case field == "amountCents" && strings.HasPrefix(msg, "must be an integer number of cents"):
@@ -129,7 +141,7 @@ func (c *csvReader) readHeader() error {
 		}
 	}
 	for _, col := range csvColumns {
-		if _, ok := c.index[col.name]; !ok && col.name != optionalColumn {
+		if _, ok := c.index[col.name]; !ok && !optionalColumns[col.name] {
 			missing = append(missing, col.name)
 		}
 	}
@@ -159,7 +171,7 @@ func columnList() string {
 	var names []string
 	for _, col := range csvColumns {
 		n := col.name
-		if n == optionalColumn {
+		if optionalColumns[n] {
 			n += " (optional)"
 		}
 		names = append(names, n)
@@ -216,6 +228,8 @@ func (c *csvReader) row(line int, rec []string) row {
 	d.Debtor.FullName = get("nominativo")
 	d.Debtor.Email = get("email")
 	d.Debtor.PEC = get("pec")
+	d.Debtor.Address = debts.Address{Street: get("indirizzo"), PostalCode: get("cap"), City: get("comune"), Province: get("provincia")}
+	d.NAV, d.IUV, d.GPDStatus = get("nav"), get("iuv"), get("stato_gpd")
 	d.Description = get("causale")
 	var err error
 	if d.Amount, err = parseEuro(get("importo")); err != nil {
