@@ -181,3 +181,36 @@ func pdfText(t *testing.T, pdf []byte) string {
 	require.NoError(t, err)
 	return strings.Join(strings.Fields(string(out)), " ")
 }
+
+// A campaign's rows that adopt a notice number and write by post become such debts; a notice
+// number another debt took since the import leaves its row in error.
+func TestLaunchRowsAdoptedByPost(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	taken := f.insertDebt(t, nil)
+	free := f.insertDebt(t, nil) // only to draw a notice number nobody holds
+	_, err := f.pool.Exec(ctx, "DELETE FROM debt_positions WHERE id = $1", free.ID)
+	require.NoError(t, err)
+	id := f.campaignWithRows(t, 2, nil)
+	for row, nav := range map[int]string{2: free.Nav, 3: taken.Nav} {
+		_, err := f.pool.Exec(ctx, `UPDATE campaign_rows SET nav = $3, gpd_adopted = 'PUBLISHED', debtor_email = '',
+			debtor_street = 'Via Roma 1', debtor_postal_code = '21013', debtor_city = 'Gallarate', debtor_province = 'VA'
+			WHERE campaign_id = $1 AND row_no = $2`, id, row, nav)
+		require.NoError(t, err)
+	}
+	a := f.campaigns(&fakeStarter{})
+	val, err := activityEnv(a).ExecuteActivity(a.LaunchRows, workflows.LaunchBatch{CampaignID: id, Limit: 10, Rate: 1000})
+	require.NoError(t, err)
+	var res workflows.LaunchResult
+	require.NoError(t, val.Get(&res))
+	require.Equal(t, workflows.LaunchResult{LastRow: 3, Started: 1, Failed: 1, Done: true}, res)
+
+	rows, err := f.q.NextCampaignRows(ctx, dbgen.NextCampaignRowsParams{CampaignID: id, Limit: 10})
+	require.NoError(t, err)
+	d, err := f.q.GetDebt(ctx, rows[0].DebtID.Int64)
+	require.NoError(t, err)
+	require.Equal(t, []string{free.Nav, "PUBLISHED", "", "Via Roma 1", "VA"}, []string{d.Nav, d.GpdAdopted, d.DebtorEmail, d.DebtorStreet, d.DebtorProvince})
+	require.Equal(t, "nav: already used by another debt", rows[1].Error)
+	require.False(t, rows[1].DebtID.Valid)
+}
