@@ -197,36 +197,27 @@ func Import(ctx context.Context, pool *pgxpool.Pool, cfg config.Config, src io.R
 	}
 	conflicts, err := q.CampaignImportConflicts(ctx, dbgen.CampaignImportConflictsParams{EcFiscalCode: cfg.Creditor.FiscalCode, CampaignID: id})
 	if err != nil {
-		return Result{}, fmt.Errorf("check the iupds: %w", err)
-	}
-	navConflicts, err := q.CampaignImportNAVConflicts(ctx, id)
-	if err != nil {
-		return Result{}, fmt.Errorf("check the notice numbers: %w", err)
+		return Result{}, fmt.Errorf("check the iupds and notice numbers: %w", err)
 	}
 	var taken []int32
-	takenSet := map[int32]bool{}
 	var conflictErrs []RowError
-	conflict := func(row int32, otherCampaign int64, field, what string) {
+	for _, c := range conflicts {
+		what := "iupd"
+		if c.Field == "nav" {
+			what = "notice number"
+		}
 		msg := what + " already used by an existing debt"
-		if otherCampaign != 0 {
-			msg = fmt.Sprintf("%s already used in campaign %d, which has not created that debt yet", what, otherCampaign)
+		if c.OtherCampaignID != 0 {
+			msg = fmt.Sprintf("%s already used in campaign %d, which has not created that debt yet", what, c.OtherCampaignID)
 		}
 		res.TotalErrors++
 		if len(conflictErrs) < MaxErrors {
-			conflictErrs = append(conflictErrs, RowError{Row: int(row), Column: rd.column(field), Message: msg})
+			conflictErrs = append(conflictErrs, RowError{Row: int(c.RowNo), Column: rd.column(c.Field), Message: msg})
 		}
-		if !takenSet[row] {
-			takenSet[row] = true
-			taken = append(taken, row)
+		if len(taken) == 0 || taken[len(taken)-1] != c.RowNo { // by row_no
+			taken = append(taken, c.RowNo)
 		}
 	}
-	for _, c := range conflicts {
-		conflict(c.RowNo, c.OtherCampaignID, "iupd", "iupd")
-	}
-	for _, c := range navConflicts {
-		conflict(c.RowNo, c.OtherCampaignID, "nav", "notice number")
-	}
-	slices.Sort(taken)
 	if len(conflictErrs) > 0 {
 		res.Errors = append(res.Errors, conflictErrs...)
 		slices.SortStableFunc(res.Errors, func(a, b RowError) int { return a.Row - b.Row })
