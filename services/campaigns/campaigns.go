@@ -178,8 +178,13 @@ func Import(ctx context.Context, pool *pgxpool.Pool, cfg config.Config, src io.R
 		return Result{}, fmt.Errorf("create the campaign: %w", err)
 	}
 
-	cs := &copySource{rd: rd, in: in, cfg: cfg, today: opts.Today, campaignID: id, seen: map[string]int{}, seenNAV: map[string]int{}}
-	copied, err := tx.CopyFrom(ctx, pgx.Identifier{"campaign_rows"}, rowColumns, cs)
+	cs := &copySource{rd: rd, in: in, cfg: cfg, today: opts.Today, campaignID: id, seen: map[string]int{}, seenNAV: map[string]int{},
+		extended: rd.extended()}
+	columns := rowColumns
+	if cs.extended {
+		columns = append(slices.Clip(rowColumns), extendedColumns...)
+	}
+	copied, err := tx.CopyFrom(ctx, pgx.Identifier{"campaign_rows"}, columns, cs)
 	if cs.err != nil {
 		return cs.res, cs.err // the reader's error, whatever became of the COPY
 	}
@@ -249,12 +254,16 @@ func Import(ctx context.Context, pool *pgxpool.Pool, cfg config.Config, src io.R
 	return res, nil
 }
 
-// rowColumns are the columns of campaign_rows the import fills, in copySource.Values' order.
-var rowColumns = []string{
-	"campaign_id", "row_no", "iupd", "service_code", "debtor_type", "debtor_fiscal_code", "debtor_name",
-	"debtor_email", "debtor_pec", "amount_cents", "due_date", "description",
-	"nav", "gpd_adopted", "debtor_street", "debtor_postal_code", "debtor_city", "debtor_province",
-}
+// rowColumns are the columns of campaign_rows the import fills, in copySource.Values' order,
+// and extendedColumns those it fills too when the file may have them (a CSV file without
+// their columns leaves them to their defaults, which COPY then need not send).
+var (
+	rowColumns = []string{
+		"campaign_id", "row_no", "iupd", "service_code", "debtor_type", "debtor_fiscal_code", "debtor_name",
+		"debtor_email", "debtor_pec", "amount_cents", "due_date", "description",
+	}
+	extendedColumns = []string{"nav", "gpd_adopted", "debtor_street", "debtor_postal_code", "debtor_city", "debtor_province"}
+)
 
 // hashingReader hashes every byte read and keeps the first error other than io.EOF, so that
 // a failure to read (a body over its limit, a dropped connection) is never taken for a
@@ -350,6 +359,8 @@ type rowReader interface {
 	column(field string) string
 	// message rewords a debts.FieldError message for the file's format.
 	message(field, msg string) string
+	// extended tells whether rows may have a postal address or a notice number taken over.
+	extended() bool
 }
 
 // fieldRank orders a row's errors as the fields of the REST API.
@@ -370,6 +381,7 @@ type copySource struct {
 	campaignID int64
 	seen       map[string]int // iupd -> first row
 	seenNAV    map[string]int // notice number taken over -> first row
+	extended   bool           // the rows fill extendedColumns too
 	vals       []any
 	res        Result
 	rejected   int // rows rejected while reading
@@ -410,8 +422,11 @@ func (s *copySource) Next() bool {
 		}
 		d := r.debt
 		s.vals = append(s.vals[:0], s.campaignID, int32(r.no), d.IUPD, d.ServiceCode, d.Debtor.Type,
-			d.Debtor.FiscalCode, d.Debtor.FullName, d.Debtor.Email, d.Debtor.PEC, int64(d.Amount), d.DueDate.Time(), d.Description,
-			d.AdoptedNAV(), d.GPDStatus, d.Debtor.Address.Street, d.Debtor.Address.PostalCode, d.Debtor.Address.City, d.Debtor.Address.Province)
+			d.Debtor.FiscalCode, d.Debtor.FullName, d.Debtor.Email, d.Debtor.PEC, int64(d.Amount), d.DueDate.Time(), d.Description)
+		if s.extended {
+			a := d.Debtor.Address
+			s.vals = append(s.vals, d.AdoptedNAV(), d.GPDStatus, a.Street, a.PostalCode, a.City, a.Province)
+		}
 		return true
 	}
 }

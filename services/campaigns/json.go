@@ -56,6 +56,8 @@ func newJSONReader(in io.Reader) *jsonReader {
 
 func (j *jsonReader) column(field string) string { return field }
 
+func (j *jsonReader) extended() bool { return true } // known only once read
+
 func (j *jsonReader) message(field, msg string) string {
 	if field == "dueDate" && msg == debts.MissingDate {
 		return "required: a date as YYYY-MM-DD"
