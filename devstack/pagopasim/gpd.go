@@ -19,7 +19,6 @@ import (
 // partial options (instalments) paid one by one makes it PARTIALLY_PAID until the last.
 const (
 	statusDraft         = "DRAFT"
-	statusPublished     = "PUBLISHED" // not reached here: positions take effect when published
 	statusValid         = "VALID"
 	statusPartiallyPaid = "PARTIALLY_PAID"
 	statusPaid          = "PAID"
@@ -82,7 +81,7 @@ func (p *PagoPA) updatePosition(w http.ResponseWriter, r *http.Request) {
 	case !ok:
 		problem(w, http.StatusNotFound, "Not found: debt position")
 		return
-	case old.Status != statusDraft && old.Status != statusPublished && old.Status != statusValid:
+	case old.Status != statusDraft && old.Status != statusValid:
 		problem(w, http.StatusConflict, "Conflict: debt position is "+old.Status+" and cannot be updated")
 		return
 	}
