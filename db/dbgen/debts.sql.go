@@ -28,7 +28,7 @@ const applyDebtChange = `-- name: ApplyDebtChange :one
 UPDATE debt_positions SET amount_cents = $1, due_date = $2,
     revision = $3, updated_at = now()
 WHERE id = $4 AND revision < $3 AND status NOT IN ('PAID', 'CANCELLED')
-RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province
+RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province
 `
 
 type ApplyDebtChangeParams struct {
@@ -74,6 +74,7 @@ func (q *Queries) ApplyDebtChange(ctx context.Context, arg ApplyDebtChangeParams
 		&i.LadderStepAt,
 		&i.CampaignID,
 		&i.PaidAcknowledgedAt,
+		&i.CreatedBy,
 		&i.GpdAdopted,
 		&i.DebtorStreet,
 		&i.DebtorPostalCode,
@@ -86,7 +87,7 @@ func (q *Queries) ApplyDebtChange(ctx context.Context, arg ApplyDebtChangeParams
 const cancelDebt = `-- name: CancelDebt :one
 UPDATE debt_positions SET status = 'CANCELLED', cancel_reason = $2, cancelled_at = now(), updated_at = now()
 WHERE id = $1 AND status NOT IN ('PAID', 'CANCELLED', 'SUPERSEDED')
-RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province
+RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province
 `
 
 type CancelDebtParams struct {
@@ -125,6 +126,7 @@ func (q *Queries) CancelDebt(ctx context.Context, arg CancelDebtParams) (DebtPos
 		&i.LadderStepAt,
 		&i.CampaignID,
 		&i.PaidAcknowledgedAt,
+		&i.CreatedBy,
 		&i.GpdAdopted,
 		&i.DebtorStreet,
 		&i.DebtorPostalCode,
@@ -137,11 +139,11 @@ func (q *Queries) CancelDebt(ctx context.Context, arg CancelDebtParams) (DebtPos
 const createDebt = `-- name: CreateDebt :one
 INSERT INTO debt_positions (
     ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name,
-    debtor_email, amount_cents, due_date, description, nav, debtor_pec, campaign_id,
+    debtor_email, amount_cents, due_date, description, nav, debtor_pec, campaign_id, created_by,
     gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province
-) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 ON CONFLICT DO NOTHING
-RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province
+RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province
 `
 
 type CreateDebtParams struct {
@@ -158,6 +160,7 @@ type CreateDebtParams struct {
 	Nav              string
 	DebtorPec        string
 	CampaignID       pgtype.Int8
+	CreatedBy        string
 	GpdAdopted       string
 	DebtorStreet     string
 	DebtorPostalCode string
@@ -181,6 +184,7 @@ func (q *Queries) CreateDebt(ctx context.Context, arg CreateDebtParams) (DebtPos
 		arg.Nav,
 		arg.DebtorPec,
 		arg.CampaignID,
+		arg.CreatedBy,
 		arg.GpdAdopted,
 		arg.DebtorStreet,
 		arg.DebtorPostalCode,
@@ -215,6 +219,7 @@ func (q *Queries) CreateDebt(ctx context.Context, arg CreateDebtParams) (DebtPos
 		&i.LadderStepAt,
 		&i.CampaignID,
 		&i.PaidAcknowledgedAt,
+		&i.CreatedBy,
 		&i.GpdAdopted,
 		&i.DebtorStreet,
 		&i.DebtorPostalCode,
@@ -225,7 +230,7 @@ func (q *Queries) CreateDebt(ctx context.Context, arg CreateDebtParams) (DebtPos
 }
 
 const getDebt = `-- name: GetDebt :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province FROM debt_positions WHERE id = $1
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province FROM debt_positions WHERE id = $1
 `
 
 func (q *Queries) GetDebt(ctx context.Context, id int64) (DebtPosition, error) {
@@ -258,6 +263,7 @@ func (q *Queries) GetDebt(ctx context.Context, id int64) (DebtPosition, error) {
 		&i.LadderStepAt,
 		&i.CampaignID,
 		&i.PaidAcknowledgedAt,
+		&i.CreatedBy,
 		&i.GpdAdopted,
 		&i.DebtorStreet,
 		&i.DebtorPostalCode,
@@ -268,7 +274,7 @@ func (q *Queries) GetDebt(ctx context.Context, id int64) (DebtPosition, error) {
 }
 
 const getDebtByIUPD = `-- name: GetDebtByIUPD :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province FROM debt_positions WHERE ec_fiscal_code = $1 AND iupd = $2
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province FROM debt_positions WHERE ec_fiscal_code = $1 AND iupd = $2
 `
 
 type GetDebtByIUPDParams struct {
@@ -306,6 +312,7 @@ func (q *Queries) GetDebtByIUPD(ctx context.Context, arg GetDebtByIUPDParams) (D
 		&i.LadderStepAt,
 		&i.CampaignID,
 		&i.PaidAcknowledgedAt,
+		&i.CreatedBy,
 		&i.GpdAdopted,
 		&i.DebtorStreet,
 		&i.DebtorPostalCode,
@@ -316,7 +323,7 @@ func (q *Queries) GetDebtByIUPD(ctx context.Context, arg GetDebtByIUPDParams) (D
 }
 
 const getDebtByNAV = `-- name: GetDebtByNAV :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province FROM debt_positions WHERE nav = $1
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province FROM debt_positions WHERE nav = $1
 `
 
 func (q *Queries) GetDebtByNAV(ctx context.Context, nav string) (DebtPosition, error) {
@@ -349,6 +356,7 @@ func (q *Queries) GetDebtByNAV(ctx context.Context, nav string) (DebtPosition, e
 		&i.LadderStepAt,
 		&i.CampaignID,
 		&i.PaidAcknowledgedAt,
+		&i.CreatedBy,
 		&i.GpdAdopted,
 		&i.DebtorStreet,
 		&i.DebtorPostalCode,
@@ -408,7 +416,7 @@ func (q *Queries) InsertDebtChange(ctx context.Context, arg InsertDebtChangePara
 }
 
 const listCreatedUnstarted = `-- name: ListCreatedUnstarted :many
-SELECT d.id, d.ec_fiscal_code, d.iupd, d.service_code, d.debtor_type, d.debtor_fiscal_code, d.debtor_name, d.debtor_email, d.amount_cents, d.due_date, d.description, d.nav, d.status, d.created_at, d.updated_at, d.paid_at, d.cancel_reason, d.cancelled_at, d.revision, d.receipt_checked_at, d.debtor_pec, d.policy_version, d.ladder_step, d.ladder_step_at, d.campaign_id, d.paid_acknowledged_at, d.gpd_adopted, d.debtor_street, d.debtor_postal_code, d.debtor_city, d.debtor_province FROM debt_positions d
+SELECT d.id, d.ec_fiscal_code, d.iupd, d.service_code, d.debtor_type, d.debtor_fiscal_code, d.debtor_name, d.debtor_email, d.amount_cents, d.due_date, d.description, d.nav, d.status, d.created_at, d.updated_at, d.paid_at, d.cancel_reason, d.cancelled_at, d.revision, d.receipt_checked_at, d.debtor_pec, d.policy_version, d.ladder_step, d.ladder_step_at, d.campaign_id, d.paid_acknowledged_at, d.created_by, d.gpd_adopted, d.debtor_street, d.debtor_postal_code, d.debtor_city, d.debtor_province FROM debt_positions d
 WHERE d.status = 'CREATED'
   AND d.created_at < now() - $1::interval AND d.created_at > now() - $2::interval
   AND (d.campaign_id IS NULL OR EXISTS (SELECT 1 FROM campaigns c WHERE c.id = d.campaign_id AND c.status = 'COMPLETED'))
@@ -460,6 +468,7 @@ func (q *Queries) ListCreatedUnstarted(ctx context.Context, arg ListCreatedUnsta
 			&i.LadderStepAt,
 			&i.CampaignID,
 			&i.PaidAcknowledgedAt,
+			&i.CreatedBy,
 			&i.GpdAdopted,
 			&i.DebtorStreet,
 			&i.DebtorPostalCode,
@@ -601,7 +610,7 @@ func (q *Queries) ListUnpaidForRecovery(ctx context.Context, arg ListUnpaidForRe
 }
 
 const lockDebt = `-- name: LockDebt :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province FROM debt_positions WHERE id = $1 FOR UPDATE
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province FROM debt_positions WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) LockDebt(ctx context.Context, id int64) (DebtPosition, error) {
@@ -634,6 +643,7 @@ func (q *Queries) LockDebt(ctx context.Context, id int64) (DebtPosition, error) 
 		&i.LadderStepAt,
 		&i.CampaignID,
 		&i.PaidAcknowledgedAt,
+		&i.CreatedBy,
 		&i.GpdAdopted,
 		&i.DebtorStreet,
 		&i.DebtorPostalCode,

@@ -53,6 +53,9 @@ type New struct {
 	DueDate     date.Date // zero when missing or unreadable
 	Description string
 	CampaignID  int64 // zero when the debt is not part of a campaign
+	// CreatedBy is the actor (access.Principal.Actor) that created it through the API; empty
+	// for campaigns. An integration key reads only the debts it created.
+	CreatedBy string
 
 	// A position taken over from the previous platform keeps its notice number: NAV, or IUV
 	// (the NAV without its aux digit), and the state it has in GPD (GPDStatus). Empty for a
@@ -216,7 +219,7 @@ func Store(ctx context.Context, q *dbgen.Queries, creditor config.Creditor, n Ne
 			DebtorType: n.Debtor.Type, DebtorFiscalCode: n.Debtor.FiscalCode, DebtorName: n.Debtor.FullName,
 			DebtorEmail: n.Debtor.Email, DebtorPec: n.Debtor.PEC, AmountCents: int64(n.Amount), DueDate: n.DueDate.Time(),
 			Description: n.Description, Nav: nav,
-			CampaignID: pgtype.Int8{Int64: n.CampaignID, Valid: n.CampaignID != 0},
+			CampaignID: pgtype.Int8{Int64: n.CampaignID, Valid: n.CampaignID != 0}, CreatedBy: n.CreatedBy,
 			GpdAdopted: n.GPDStatus, DebtorStreet: n.Debtor.Address.Street, DebtorPostalCode: n.Debtor.Address.PostalCode,
 			DebtorCity: n.Debtor.Address.City, DebtorProvince: n.Debtor.Address.Province,
 		})
