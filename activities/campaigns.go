@@ -91,7 +91,9 @@ func (a *Campaigns) launch(ctx context.Context, q *dbgen.Queries, row dbgen.Camp
 		IUPD: row.Iupd, ServiceCode: row.ServiceCode, Amount: money.Cents(row.AmountCents),
 		DueDate: date.Of(row.DueDate), Description: row.Description, CampaignID: row.CampaignID,
 		Debtor: debts.Debtor{Type: row.DebtorType, FiscalCode: row.DebtorFiscalCode, FullName: row.DebtorName,
-			Email: row.DebtorEmail, PEC: row.DebtorPec},
+			Email: row.DebtorEmail, PEC: row.DebtorPec, Address: debts.Address{Street: row.DebtorStreet,
+				PostalCode: row.DebtorPostalCode, City: row.DebtorCity, Province: row.DebtorProvince}},
+		NAV: row.Nav, GPDStatus: row.GpdAdopted,
 	}
 	var d dbgen.DebtPosition
 	if row.DebtID.Valid { // launched before: only its workflow may be missing
@@ -107,6 +109,9 @@ func (a *Campaigns) launch(ctx context.Context, q *dbgen.Queries, row dbgen.Camp
 		d, _, err = debts.Store(ctx, q, a.Creditor, n)
 		if errors.Is(err, debts.ErrConflict) {
 			return false, a.rowError(ctx, q, row, "iupd: already used by a different debt")
+		}
+		if errors.Is(err, debts.ErrNAVTaken) {
+			return false, a.rowError(ctx, q, row, "nav: already used by another debt")
 		}
 		if err != nil {
 			return false, err

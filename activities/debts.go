@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -73,7 +74,8 @@ func (a *Debts) load(ctx context.Context, debtID int64) (dbgen.DebtPosition, err
 }
 
 // RegisterPosition creates and publishes the debt's position in GPD. A position that exists
-// already (a retry after a lost answer) is read back and accepted when its notice matches.
+// already (a retry after a lost answer) is read back and accepted when its notice matches. A
+// position taken over from the previous platform is updated and published instead.
 func (a *Debts) RegisterPosition(ctx context.Context, debtID int64) error {
 	d, err := a.load(ctx, debtID)
 	if err != nil {
@@ -87,6 +89,9 @@ func (a *Debts) register(ctx context.Context, d dbgen.DebtPosition) error {
 	pos, err := a.position(d)
 	if err != nil {
 		return temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrTypeInvalidInput, nil)
+	}
+	if d.GpdAdopted != "" {
+		return a.takeOver(ctx, d, pos)
 	}
 	err = a.GPD.CreateAndPublish(ctx, d.EcFiscalCode, pos)
 	switch {
@@ -108,6 +113,43 @@ func (a *Debts) register(ctx context.Context, d dbgen.DebtPosition) error {
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("GPD rejected debt %d", debtID), workflows.ErrTypeGPDRejected, err)
 	default:
 		return fmt.Errorf("register debt %d: %w", debtID, err)
+	}
+}
+
+// takeOver updates the position the previous platform registered in GPD under the debt's
+// iupd with incasso's and publishes it. GPD must hold it, with the debt's notice number, in a
+// state that can still be paid; a retry updates it again to the same content.
+func (a *Debts) takeOver(ctx context.Context, d dbgen.DebtPosition, pos gpd.Position) error {
+	refuse := func(why string, err error) error {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("debt %d takes over the GPD position of iupd %s: %s", d.ID, d.Iupd, why),
+			workflows.ErrTypeGPDRejected, err)
+	}
+	notInGPD := "GPD has no such position (check the iupd and the organization the previous platform registered it under)"
+	existing, err := a.GPD.Get(ctx, d.EcFiscalCode, d.Iupd)
+	switch {
+	case errors.Is(err, gpd.ErrNotFound):
+		return refuse(notInGPD, err)
+	case err != nil:
+		return fmt.Errorf("read the GPD position debt %d takes over: %w", d.ID, err)
+	}
+	if !slices.ContainsFunc(existing.PaymentOptions, func(o gpd.PaymentOption) bool { return o.IUV == pos.PaymentOptions[0].IUV }) {
+		return refuse("GPD holds it with another notice number", nil)
+	}
+	switch existing.Status {
+	case "DRAFT", "PUBLISHED", "VALID":
+	default:
+		return refuse("GPD holds it as "+existing.Status+", which cannot be updated", nil)
+	}
+	err = a.GPD.Update(ctx, d.EcFiscalCode, pos)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, gpd.ErrNotFound):
+		return refuse(notInGPD, err)
+	case errors.Is(err, gpd.ErrConflict), errors.Is(err, gpd.ErrRejected):
+		return refuse("GPD refused the update", err)
+	default:
+		return fmt.Errorf("update the GPD position debt %d takes over: %w", d.ID, err)
 	}
 }
 
@@ -154,7 +196,7 @@ func (a *Debts) render(ctx context.Context, d dbgen.DebtPosition) (int64, error)
 	var pdf bytes.Buffer
 	err := notice.Render(&pdf, notice.Notice{
 		CreditorName: a.Creditor.Name, CreditorFiscalCode: d.EcFiscalCode,
-		DebtorName: d.DebtorName, DebtorFiscalCode: d.DebtorFiscalCode,
+		DebtorName: d.DebtorName, DebtorFiscalCode: d.DebtorFiscalCode, DebtorAddress: postalAddress(d),
 		Subject: d.Description, Amount: money.Cents(d.AmountCents), DueDate: date.Of(d.DueDate),
 		NoticeNumber: d.Nav, PostalAccount: a.Creditor.PostalAccount,
 	})

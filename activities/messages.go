@@ -21,6 +21,8 @@ import (
 	"incasso/domain/date"
 	"incasso/domain/money"
 	"incasso/domain/notice"
+	"incasso/domain/reminders"
+	"incasso/services/debts"
 	"incasso/workflows"
 )
 
@@ -39,7 +41,9 @@ const (
 )
 
 // SendNotice emails a notice document (the first one, or a revision after a change) to the
-// debtor and archives the message. A debt paid or cancelled in the meantime gets no notice.
+// debtor and archives the message; a debtor without email gets it by PEC, or else it is
+// queued for the post, the PDF being the letter. A debt paid or cancelled in the meantime
+// gets no notice.
 func (a *Debts) SendNotice(ctx context.Context, debtID, documentID int64) error {
 	q := dbgen.New(a.Pool)
 	doc, err := q.GetDocument(ctx, documentID)
@@ -54,7 +58,8 @@ func (a *Debts) SendNotice(ctx context.Context, debtID, documentID int64) error 
 	}
 	return a.deliver(ctx, key, debtID, true, func(d dbgen.DebtPosition) (message, error) {
 		m := message{kind: kind, subject: "Avviso di pagamento pagoPA: " + d.Description, text: noticeText(a.Creditor.Name, d),
-			attachments: []mail.Attachment{{Filename: doc.Filename, ContentType: doc.ContentType, Data: doc.Content}}}
+			attachments: []mail.Attachment{{Filename: doc.Filename, ContentType: doc.ContentType, Data: doc.Content}},
+			letter:      doc.Content}
 		if doc.Revision > 1 {
 			m.subject = "Avviso di pagamento pagoPA aggiornato: " + d.Description
 			m.text = "L'avviso di pagamento che le avevamo inviato è stato modificato: quello allegato sostituisce il precedente.\n\n" + m.text
@@ -76,8 +81,31 @@ type message struct {
 	channel             string // email (the default), pec, or post: letter is printed and posted
 	subject, text, html string
 	attachments         []mail.Attachment
-	letter              []byte // the PDF of a letter for post
+	letter              []byte // the PDF of a letter for post; with an email, what to post when the debtor has no email
 }
+
+// reach is the channel m goes by to the debtor: an email goes by PEC to a debtor without
+// email, or by post when m has a letter and the debtor an address; false when the debtor
+// cannot be reached so.
+func reach(d dbgen.DebtPosition, m message) (message, bool) {
+	if m.channel != "" && m.channel != channelEmail {
+		return m, true
+	}
+	switch {
+	case d.DebtorEmail != "":
+		m.channel = channelEmail
+	case d.DebtorPec != "":
+		m.channel = channelPEC
+	case m.letter != nil && d.DebtorStreet != "":
+		m.channel = channelPost
+	default:
+		return m, false
+	}
+	return m, true
+}
+
+// postalAddress is the debtor's address as printed on a letter, nil when there is none.
+func postalAddress(d dbgen.DebtPosition) []string { return debts.AddressOf(d).Lines() }
 
 // deliver sends the message identified by key at most once: composed and archived before it
 // is sent, so a retry sends the same stored bytes. With onlyUnsettled, a debt already paid or
@@ -102,6 +130,12 @@ func (a *Debts) deliver(ctx context.Context, key string, debtID int64, onlyUnset
 		m, err := compose(d)
 		if err != nil {
 			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("compose message %s", key), workflows.ErrTypeInvalidInput, err)
+		}
+		m, ok := reach(d, m)
+		if !ok {
+			logger(ctx).Warn("the debtor has no email nor PEC and this message has no letter for the post: not sent",
+				"debt_id", d.ID, "kind", m.kind)
+			return nil
 		}
 		if comm, err = a.archive(ctx, q, key, d, m); err != nil {
 			return err
@@ -202,7 +236,10 @@ func (a *Debts) archive(ctx context.Context, q *dbgen.Queries, key string, d dbg
 	case channelPEC:
 		row.Recipient, row.Sender = d.DebtorPec, a.PECFrom
 	case channelPost: // the letter itself is archived, as printed
-		row.Recipient, row.Status, row.Raw = "raccomandata A/R: "+d.DebtorName, "PRINT", m.letter
+		row.Recipient, row.Status, row.Raw = "posta ordinaria: "+d.DebtorName, "PRINT", m.letter
+		if m.kind == reminders.StepAccertamento {
+			row.Recipient = "raccomandata A/R: " + d.DebtorName
+		}
 	}
 	if row.Raw == nil {
 		msg := mail.Message{

@@ -586,7 +586,8 @@ func (a *Plans) remainderDebt(ctx context.Context, q *dbgen.Queries, d dbgen.Deb
 	}
 	rest, _, err := debts.Store(ctx, q, a.Debts.Creditor, debts.New{
 		IUPD: iupd, ServiceCode: d.ServiceCode, Amount: amount,
-		Debtor:      debts.Debtor{Type: d.DebtorType, FiscalCode: d.DebtorFiscalCode, FullName: d.DebtorName, Email: d.DebtorEmail, PEC: d.DebtorPec},
+		Debtor: debts.Debtor{Type: d.DebtorType, FiscalCode: d.DebtorFiscalCode, FullName: d.DebtorName, Email: d.DebtorEmail, PEC: d.DebtorPec,
+			Address: debts.AddressOf(d)},
 		DueDate:     date.Of(time.Now().In(date.Rome).AddDate(0, 0, RemainderDueDays)),
 		Description: sepa.Truncate("Residuo rateizzazione "+d.Description, 140),
 	})

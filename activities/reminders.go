@@ -88,7 +88,7 @@ func (a *Debts) reminder(ctx context.Context, step workflows.Step, d dbgen.DebtP
 	today := date.InRome(time.Now())
 	data := reminders.Data{
 		CreditorName: a.Creditor.Name, CreditorFiscalCode: d.EcFiscalCode, Contact: a.MailFrom,
-		DebtorName: d.DebtorName, DebtorFiscalCode: d.DebtorFiscalCode, Description: d.Description,
+		DebtorName: d.DebtorName, DebtorFiscalCode: d.DebtorFiscalCode, DebtorAddress: postalAddress(d), Description: d.Description,
 		Amount: money.Cents(d.AmountCents), DueDate: date.Of(d.DueDate), NoticeNumber: d.Nav,
 		StepDate: today, Reference: fmt.Sprintf("ACC/%d/%d", today.Year, d.ID),
 	}

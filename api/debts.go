@@ -31,9 +31,36 @@ type Debtor struct {
 	Type       string `json:"type"` // F natural person, G legal person
 	FiscalCode string `json:"fiscalCode"`
 	FullName   string `json:"fullName"`
-	Email      string `json:"email"`
+	// Email may be empty when the debtor has a PEC or a postal address.
+	Email string `json:"email"`
 	// PEC is the debtor's certified email, when known: formal reminders go there.
 	PEC string `json:"pec,omitempty"`
+	// Address is where letters go: required when the debtor has neither email nor PEC, whose
+	// notices are then printed and posted.
+	Address *Address `json:"address,omitempty"`
+}
+
+// Address is a postal address in Italy.
+type Address struct {
+	Street     string `json:"street"`     // street and number
+	PostalCode string `json:"postalCode"` // CAP, 5 digits
+	City       string `json:"city"`
+	Province   string `json:"province"` // 2 letters
+}
+
+func (a *Address) debts() debts.Address {
+	if a == nil {
+		return debts.Address{}
+	}
+	return debts.Address(*a)
+}
+
+func addressOf(d dbgen.DebtPosition) *Address {
+	a := debts.AddressOf(d)
+	if a.IsZero() {
+		return nil
+	}
+	return (*Address)(&a)
 }
 
 // CreateDebtRequest is the body of POST /v1/debts.
@@ -44,6 +71,11 @@ type CreateDebtRequest struct {
 	AmountCents money.Cents `json:"amountCents"`
 	DueDate     string      `json:"dueDate"`
 	Description string      `json:"description"`
+	// NAV (or IUV) and GPDStatus take over a position of the previous platform, keeping its
+	// notice number; without them incasso draws a new one.
+	NAV       string `json:"nav,omitempty"`
+	IUV       string `json:"iuv,omitempty"`
+	GPDStatus string `json:"gpdStatus,omitempty"` // DRAFT, PUBLISHED or VALID
 }
 
 // validate normalises r, parses its due date and returns one FieldError per invalid field.
@@ -52,7 +84,8 @@ func (r *CreateDebtRequest) validate(today date.Date, creditor config.Creditor, 
 	n := debts.New{
 		IUPD: r.IUPD, ServiceCode: r.ServiceCode, Amount: r.AmountCents, Description: r.Description,
 		Debtor: debts.Debtor{Type: r.Debtor.Type, FiscalCode: r.Debtor.FiscalCode, FullName: r.Debtor.FullName,
-			Email: r.Debtor.Email, PEC: r.Debtor.PEC},
+			Email: r.Debtor.Email, PEC: r.Debtor.PEC, Address: r.Debtor.Address.debts()},
+		NAV: r.NAV, IUV: r.IUV, GPDStatus: r.GPDStatus,
 	}
 	n.Normalize()
 	n.DueDate, _ = date.Parse(r.DueDate) // zero when unreadable: reported below
@@ -66,31 +99,41 @@ func (r *CreateDebtRequest) validate(today date.Date, creditor config.Creditor, 
 	return n, errs
 }
 
+// adoptedField names the field that carried the notice number to adopt.
+func adoptedField(r CreateDebtRequest) string {
+	if r.NAV == "" {
+		return "iuv"
+	}
+	return "nav"
+}
+
 // DebtResponse is a debt as the API shows it.
 type DebtResponse struct {
-	IUPD           string               `json:"iupd"`
-	ServiceCode    string               `json:"serviceCode"`
-	Status         workflows.DebtStatus `json:"status"`
-	NoticeNumber   string               `json:"noticeNumber"`
-	IUV            string               `json:"iuv"`
-	AmountCents    money.Cents          `json:"amountCents"`
-	PaidCents      money.Cents          `json:"paidCents"`
-	DueDate        date.Date            `json:"dueDate"`
-	Description    string               `json:"description"`
-	Debtor         Debtor               `json:"debtor"`
-	CreatedAt      time.Time            `json:"createdAt"`
-	PaidAt         *time.Time           `json:"paidAt,omitempty"`
-	Revision       int                  `json:"revision"`
-	PolicyVersion  *int                 `json:"policyVersion,omitempty"` // the reminder policy it follows
-	LadderStep     string               `json:"ladderStep,omitempty"`    // the last reminder step taken
-	LadderStepAt   *time.Time           `json:"ladderStepAt,omitempty"`
-	CancelReason   string               `json:"cancelReason,omitempty"`
-	CancelledAt    *time.Time           `json:"cancelledAt,omitempty"`
-	Changes        []Change             `json:"changes"`
-	Receipts       []Receipt            `json:"receipts"`
-	Communications []Communication      `json:"communications"`
-	WorkflowID     string               `json:"workflowId"`
-	Links          map[string]string    `json:"links"`
+	IUPD         string               `json:"iupd"`
+	ServiceCode  string               `json:"serviceCode"`
+	Status       workflows.DebtStatus `json:"status"`
+	NoticeNumber string               `json:"noticeNumber"`
+	IUV          string               `json:"iuv"`
+	AmountCents  money.Cents          `json:"amountCents"`
+	PaidCents    money.Cents          `json:"paidCents"`
+	DueDate      date.Date            `json:"dueDate"`
+	Description  string               `json:"description"`
+	Debtor       Debtor               `json:"debtor"`
+	// AdoptedGPDStatus is the GPD state of a position taken over from the previous platform.
+	AdoptedGPDStatus string            `json:"adoptedGpdStatus,omitempty"`
+	CreatedAt        time.Time         `json:"createdAt"`
+	PaidAt           *time.Time        `json:"paidAt,omitempty"`
+	Revision         int               `json:"revision"`
+	PolicyVersion    *int              `json:"policyVersion,omitempty"` // the reminder policy it follows
+	LadderStep       string            `json:"ladderStep,omitempty"`    // the last reminder step taken
+	LadderStepAt     *time.Time        `json:"ladderStepAt,omitempty"`
+	CancelReason     string            `json:"cancelReason,omitempty"`
+	CancelledAt      *time.Time        `json:"cancelledAt,omitempty"`
+	Changes          []Change          `json:"changes"`
+	Receipts         []Receipt         `json:"receipts"`
+	Communications   []Communication   `json:"communications"`
+	WorkflowID       string            `json:"workflowId"`
+	Links            map[string]string `json:"links"`
 }
 
 // Change is a change of amount or due date, which produced a revision of the notice.
@@ -147,6 +190,9 @@ func (s *Server) createDebt(c echo.Context) error {
 	}
 	if errors.Is(err, debts.ErrConflict) {
 		return problem(http.StatusConflict, "iupd "+n.IUPD+" is already used by a different debt")
+	}
+	if errors.Is(err, debts.ErrNAVTaken) {
+		return conflict(adoptedField(req), "the notice number is already used by another debt")
 	}
 	if err != nil {
 		return err
@@ -231,8 +277,10 @@ func (s *Server) debtResponse(c echo.Context, d dbgen.DebtPosition) (DebtRespons
 	r := DebtResponse{
 		IUPD: d.Iupd, ServiceCode: d.ServiceCode, Status: d.Status, NoticeNumber: d.Nav, IUV: d.Nav[1:],
 		AmountCents: money.Cents(d.AmountCents), DueDate: date.Of(d.DueDate), Description: d.Description,
-		Debtor:     Debtor{Type: d.DebtorType, FiscalCode: d.DebtorFiscalCode, FullName: d.DebtorName, Email: d.DebtorEmail, PEC: d.DebtorPec},
-		LadderStep: d.LadderStep, LadderStepAt: timePtr(d.LadderStepAt),
+		Debtor: Debtor{Type: d.DebtorType, FiscalCode: d.DebtorFiscalCode, FullName: d.DebtorName, Email: d.DebtorEmail,
+			PEC: d.DebtorPec, Address: addressOf(d)},
+		AdoptedGPDStatus: d.GpdAdopted,
+		LadderStep:       d.LadderStep, LadderStepAt: timePtr(d.LadderStepAt),
 		CreatedAt: d.CreatedAt.Time, PaidAt: timePtr(d.PaidAt), WorkflowID: id,
 		Revision: int(d.Revision), CancelReason: d.CancelReason.String, CancelledAt: timePtr(d.CancelledAt),
 		Receipts: []Receipt{}, Communications: []Communication{}, Changes: []Change{},

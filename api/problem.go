@@ -34,6 +34,13 @@ func invalid(errs []FieldError) *Problem {
 	return p
 }
 
+// conflict is a 409 about one field of the request: the value is taken by another resource.
+func conflict(field, msg string) *Problem {
+	p := problem(http.StatusConflict, field+": "+msg)
+	p.Errors = []FieldError{{Field: field, Message: msg}}
+	return p
+}
+
 // problemOf says a service's fault as a problem, with the status of its kind.
 func problemOf(f *fault.Error) *Problem {
 	switch f.Kind {

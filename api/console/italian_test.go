@@ -44,6 +44,11 @@ func TestItalianKnowsEveryRowMessage(t *testing.T) {
 		{IUPD: "bad iupd!", ServiceCode: "XX", Debtor: debts.Debtor{Type: "Z", FiscalCode: "RSSMRA85T10A562X", Email: "x", PEC: "y"}, Amount: -1,
 			DueDate: date.Date{Year: 2020, Month: 1, Day: 1}},
 		{IUPD: "A", ServiceCode: "TARI", Debtor: debts.Debtor{Type: "F", FiscalCode: "RSSMRA85", FullName: "M", Email: "m@x.it"}, Amount: 1, DueDate: today},
+		{Debtor: debts.Debtor{Address: debts.Address{Street: "\n", PostalCode: "1", Province: "x"}}, NAV: "1", GPDStatus: "PAID"},
+		{Debtor: debts.Debtor{Email: "m@x.it"}, IUV: "1", GPDStatus: "VALID"},
+		{Debtor: debts.Debtor{Email: "m@x.it"}, NAV: "347000000000000001", IUV: "1"},
+		{Debtor: debts.Debtor{Email: "m@x.it"}, NAV: "347000000000000124", GPDStatus: "VALID"},
+		{Debtor: debts.Debtor{Email: "m@x.it"}, GPDStatus: "VALID"},
 	} {
 		for _, fe := range n.Validate(today, creditor, services) {
 			msgs = append(msgs, fe.Message)
@@ -54,8 +59,15 @@ func TestItalianKnowsEveryRowMessage(t *testing.T) {
 		"ambiguous amount: write it with a decimal comma, as 1.234,00 or 1234,00", "not a date: write it as dd/mm/yyyy or yyyy-mm-dd",
 		"write the year with four digits: dd/mm/yyyy", "not a date of the calendar", "required: a date as dd/mm/yyyy or yyyy-mm-dd",
 		"the row has 3 fields, the header 11", "the file has no data rows", "the file is not UTF-8: save it as CSV UTF-8",
-		"must be a JSON integer", "unknown field", "malformed JSON at byte 7", "iupd already used by an existing debt")
-	require.Greater(t, len(msgs), 24)
+		"must be a JSON integer", "unknown field", "malformed JSON at byte 7", "iupd already used by an existing debt",
+		"required unless the debtor has a PEC or a postal address (columns indirizzo, cap, comune, provincia), where notices then go by post",
+		"the same notice number as row 2", "notice number already used by an existing debt",
+		"notice number already used in campaign 3, which has not created that debt yet")
+	require.Greater(t, len(msgs), 40)
+	for _, want := range []string{"not of this comune's segregation code", "must be the nav without its first digit, or left out",
+		"only with the nav of a position taken over from the previous platform", "required: the CAP, 5 digits"} {
+		require.Contains(t, msgs, want)
+	}
 	for _, m := range msgs {
 		it := italian(m)
 		require.False(t, english.MatchString(strings.ToLower(it)), "%q stays English: %q", m, it)

@@ -10,17 +10,28 @@ import (
 )
 
 const campaignImportConflicts = `-- name: CampaignImportConflicts :many
-SELECT r.row_no, 0::bigint AS other_campaign_id
+SELECT r.row_no, 0::bigint AS other_campaign_id, 'iupd'::text AS field
 FROM campaign_rows r
 JOIN debt_positions d ON d.ec_fiscal_code = $1 AND d.iupd = r.iupd
 WHERE r.campaign_id = $2
 UNION ALL
-SELECT r.row_no, o.campaign_id AS other_campaign_id
+SELECT r.row_no, o.campaign_id AS other_campaign_id, 'iupd'::text AS field
 FROM campaigns c
 JOIN campaign_rows o ON o.campaign_id = c.id AND o.debt_id IS NULL
 JOIN campaign_rows r ON r.iupd = o.iupd AND r.campaign_id = $2
 WHERE c.status IN ('READY', 'RUNNING', 'PAUSED') AND c.id <> $2
-ORDER BY row_no, other_campaign_id
+UNION ALL
+SELECT r.row_no, 0::bigint AS other_campaign_id, 'nav'::text AS field
+FROM campaign_rows r
+JOIN debt_positions d ON d.nav = r.nav
+WHERE r.campaign_id = $2 AND r.nav <> ''
+UNION ALL
+SELECT r.row_no, o.campaign_id AS other_campaign_id, 'nav'::text AS field
+FROM campaigns c
+JOIN campaign_rows o ON o.campaign_id = c.id AND o.debt_id IS NULL AND o.nav <> ''
+JOIN campaign_rows r ON r.nav = o.nav AND r.campaign_id = $2
+WHERE c.status IN ('READY', 'RUNNING', 'PAUSED') AND c.id <> $2
+ORDER BY row_no, field, other_campaign_id
 `
 
 type CampaignImportConflictsParams struct {
@@ -31,10 +42,12 @@ type CampaignImportConflictsParams struct {
 type CampaignImportConflictsRow struct {
 	RowNo           int32
 	OtherCampaignID int64
+	Field           string
 }
 
-// The imported rows whose iupd is already taken: by a debt (other_campaign_id 0), or by a row
-// of another campaign that has not made it a debt yet and still may (READY, RUNNING, PAUSED).
+// The imported rows whose iupd, or notice number taken over (field), is already taken: by a
+// debt (other_campaign_id 0), or by a row of another campaign that has not made it a debt yet
+// and still may (READY, RUNNING, PAUSED).
 func (q *Queries) CampaignImportConflicts(ctx context.Context, arg CampaignImportConflictsParams) ([]CampaignImportConflictsRow, error) {
 	rows, err := q.db.Query(ctx, campaignImportConflicts, arg.EcFiscalCode, arg.CampaignID)
 	if err != nil {
@@ -44,7 +57,7 @@ func (q *Queries) CampaignImportConflicts(ctx context.Context, arg CampaignImpor
 	items := []CampaignImportConflictsRow{}
 	for rows.Next() {
 		var i CampaignImportConflictsRow
-		if err := rows.Scan(&i.RowNo, &i.OtherCampaignID); err != nil {
+		if err := rows.Scan(&i.RowNo, &i.OtherCampaignID, &i.Field); err != nil {
 			return nil, err
 		}
 		items = append(items, i)

@@ -225,7 +225,7 @@ func (q *Queries) ListCampaigns(ctx context.Context, arg ListCampaignsParams) ([
 }
 
 const nextCampaignRows = `-- name: NextCampaignRows :many
-SELECT campaign_id, row_no, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, debtor_pec, amount_cents, due_date, description, debt_id, error FROM campaign_rows WHERE campaign_id = $1 AND row_no > $2 ORDER BY row_no LIMIT $3
+SELECT campaign_id, row_no, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, debtor_pec, amount_cents, due_date, description, debt_id, error, nav, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province FROM campaign_rows WHERE campaign_id = $1 AND row_no > $2 ORDER BY row_no LIMIT $3
 `
 
 type NextCampaignRowsParams struct {
@@ -258,6 +258,12 @@ func (q *Queries) NextCampaignRows(ctx context.Context, arg NextCampaignRowsPara
 			&i.Description,
 			&i.DebtID,
 			&i.Error,
+			&i.Nav,
+			&i.GpdAdopted,
+			&i.DebtorStreet,
+			&i.DebtorPostalCode,
+			&i.DebtorCity,
+			&i.DebtorProvince,
 		); err != nil {
 			return nil, err
 		}

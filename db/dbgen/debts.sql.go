@@ -28,7 +28,7 @@ const applyDebtChange = `-- name: ApplyDebtChange :one
 UPDATE debt_positions SET amount_cents = $1, due_date = $2,
     revision = $3, updated_at = now()
 WHERE id = $4 AND revision < $3 AND status NOT IN ('PAID', 'CANCELLED')
-RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by
+RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province
 `
 
 type ApplyDebtChangeParams struct {
@@ -75,6 +75,11 @@ func (q *Queries) ApplyDebtChange(ctx context.Context, arg ApplyDebtChangeParams
 		&i.CampaignID,
 		&i.PaidAcknowledgedAt,
 		&i.CreatedBy,
+		&i.GpdAdopted,
+		&i.DebtorStreet,
+		&i.DebtorPostalCode,
+		&i.DebtorCity,
+		&i.DebtorProvince,
 	)
 	return i, err
 }
@@ -82,7 +87,7 @@ func (q *Queries) ApplyDebtChange(ctx context.Context, arg ApplyDebtChangeParams
 const cancelDebt = `-- name: CancelDebt :one
 UPDATE debt_positions SET status = 'CANCELLED', cancel_reason = $2, cancelled_at = now(), updated_at = now()
 WHERE id = $1 AND status NOT IN ('PAID', 'CANCELLED', 'SUPERSEDED')
-RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by
+RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province
 `
 
 type CancelDebtParams struct {
@@ -122,6 +127,11 @@ func (q *Queries) CancelDebt(ctx context.Context, arg CancelDebtParams) (DebtPos
 		&i.CampaignID,
 		&i.PaidAcknowledgedAt,
 		&i.CreatedBy,
+		&i.GpdAdopted,
+		&i.DebtorStreet,
+		&i.DebtorPostalCode,
+		&i.DebtorCity,
+		&i.DebtorProvince,
 	)
 	return i, err
 }
@@ -129,10 +139,11 @@ func (q *Queries) CancelDebt(ctx context.Context, arg CancelDebtParams) (DebtPos
 const createDebt = `-- name: CreateDebt :one
 INSERT INTO debt_positions (
     ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name,
-    debtor_email, amount_cents, due_date, description, nav, debtor_pec, campaign_id, created_by
-) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-ON CONFLICT (ec_fiscal_code, iupd) DO NOTHING
-RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by
+    debtor_email, amount_cents, due_date, description, nav, debtor_pec, campaign_id, created_by,
+    gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province
+) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+ON CONFLICT DO NOTHING
+RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province
 `
 
 type CreateDebtParams struct {
@@ -150,8 +161,14 @@ type CreateDebtParams struct {
 	DebtorPec        string
 	CampaignID       pgtype.Int8
 	CreatedBy        string
+	GpdAdopted       string
+	DebtorStreet     string
+	DebtorPostalCode string
+	DebtorCity       string
+	DebtorProvince   string
 }
 
+// Nothing when the iupd or the notice number is taken already: the caller tells which.
 func (q *Queries) CreateDebt(ctx context.Context, arg CreateDebtParams) (DebtPosition, error) {
 	row := q.db.QueryRow(ctx, createDebt,
 		arg.EcFiscalCode,
@@ -168,6 +185,11 @@ func (q *Queries) CreateDebt(ctx context.Context, arg CreateDebtParams) (DebtPos
 		arg.DebtorPec,
 		arg.CampaignID,
 		arg.CreatedBy,
+		arg.GpdAdopted,
+		arg.DebtorStreet,
+		arg.DebtorPostalCode,
+		arg.DebtorCity,
+		arg.DebtorProvince,
 	)
 	var i DebtPosition
 	err := row.Scan(
@@ -198,12 +220,17 @@ func (q *Queries) CreateDebt(ctx context.Context, arg CreateDebtParams) (DebtPos
 		&i.CampaignID,
 		&i.PaidAcknowledgedAt,
 		&i.CreatedBy,
+		&i.GpdAdopted,
+		&i.DebtorStreet,
+		&i.DebtorPostalCode,
+		&i.DebtorCity,
+		&i.DebtorProvince,
 	)
 	return i, err
 }
 
 const getDebt = `-- name: GetDebt :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by FROM debt_positions WHERE id = $1
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province FROM debt_positions WHERE id = $1
 `
 
 func (q *Queries) GetDebt(ctx context.Context, id int64) (DebtPosition, error) {
@@ -237,12 +264,17 @@ func (q *Queries) GetDebt(ctx context.Context, id int64) (DebtPosition, error) {
 		&i.CampaignID,
 		&i.PaidAcknowledgedAt,
 		&i.CreatedBy,
+		&i.GpdAdopted,
+		&i.DebtorStreet,
+		&i.DebtorPostalCode,
+		&i.DebtorCity,
+		&i.DebtorProvince,
 	)
 	return i, err
 }
 
 const getDebtByIUPD = `-- name: GetDebtByIUPD :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by FROM debt_positions WHERE ec_fiscal_code = $1 AND iupd = $2
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province FROM debt_positions WHERE ec_fiscal_code = $1 AND iupd = $2
 `
 
 type GetDebtByIUPDParams struct {
@@ -281,12 +313,17 @@ func (q *Queries) GetDebtByIUPD(ctx context.Context, arg GetDebtByIUPDParams) (D
 		&i.CampaignID,
 		&i.PaidAcknowledgedAt,
 		&i.CreatedBy,
+		&i.GpdAdopted,
+		&i.DebtorStreet,
+		&i.DebtorPostalCode,
+		&i.DebtorCity,
+		&i.DebtorProvince,
 	)
 	return i, err
 }
 
 const getDebtByNAV = `-- name: GetDebtByNAV :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by FROM debt_positions WHERE nav = $1
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province FROM debt_positions WHERE nav = $1
 `
 
 func (q *Queries) GetDebtByNAV(ctx context.Context, nav string) (DebtPosition, error) {
@@ -320,6 +357,11 @@ func (q *Queries) GetDebtByNAV(ctx context.Context, nav string) (DebtPosition, e
 		&i.CampaignID,
 		&i.PaidAcknowledgedAt,
 		&i.CreatedBy,
+		&i.GpdAdopted,
+		&i.DebtorStreet,
+		&i.DebtorPostalCode,
+		&i.DebtorCity,
+		&i.DebtorProvince,
 	)
 	return i, err
 }
@@ -374,7 +416,7 @@ func (q *Queries) InsertDebtChange(ctx context.Context, arg InsertDebtChangePara
 }
 
 const listCreatedUnstarted = `-- name: ListCreatedUnstarted :many
-SELECT d.id, d.ec_fiscal_code, d.iupd, d.service_code, d.debtor_type, d.debtor_fiscal_code, d.debtor_name, d.debtor_email, d.amount_cents, d.due_date, d.description, d.nav, d.status, d.created_at, d.updated_at, d.paid_at, d.cancel_reason, d.cancelled_at, d.revision, d.receipt_checked_at, d.debtor_pec, d.policy_version, d.ladder_step, d.ladder_step_at, d.campaign_id, d.paid_acknowledged_at, d.created_by FROM debt_positions d
+SELECT d.id, d.ec_fiscal_code, d.iupd, d.service_code, d.debtor_type, d.debtor_fiscal_code, d.debtor_name, d.debtor_email, d.amount_cents, d.due_date, d.description, d.nav, d.status, d.created_at, d.updated_at, d.paid_at, d.cancel_reason, d.cancelled_at, d.revision, d.receipt_checked_at, d.debtor_pec, d.policy_version, d.ladder_step, d.ladder_step_at, d.campaign_id, d.paid_acknowledged_at, d.created_by, d.gpd_adopted, d.debtor_street, d.debtor_postal_code, d.debtor_city, d.debtor_province FROM debt_positions d
 WHERE d.status = 'CREATED'
   AND d.created_at < now() - $1::interval AND d.created_at > now() - $2::interval
   AND (d.campaign_id IS NULL OR EXISTS (SELECT 1 FROM campaigns c WHERE c.id = d.campaign_id AND c.status = 'COMPLETED'))
@@ -427,6 +469,11 @@ func (q *Queries) ListCreatedUnstarted(ctx context.Context, arg ListCreatedUnsta
 			&i.CampaignID,
 			&i.PaidAcknowledgedAt,
 			&i.CreatedBy,
+			&i.GpdAdopted,
+			&i.DebtorStreet,
+			&i.DebtorPostalCode,
+			&i.DebtorCity,
+			&i.DebtorProvince,
 		); err != nil {
 			return nil, err
 		}
@@ -563,7 +610,7 @@ func (q *Queries) ListUnpaidForRecovery(ctx context.Context, arg ListUnpaidForRe
 }
 
 const lockDebt = `-- name: LockDebt :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by FROM debt_positions WHERE id = $1 FOR UPDATE
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province FROM debt_positions WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) LockDebt(ctx context.Context, id int64) (DebtPosition, error) {
@@ -597,6 +644,11 @@ func (q *Queries) LockDebt(ctx context.Context, id int64) (DebtPosition, error) 
 		&i.CampaignID,
 		&i.PaidAcknowledgedAt,
 		&i.CreatedBy,
+		&i.GpdAdopted,
+		&i.DebtorStreet,
+		&i.DebtorPostalCode,
+		&i.DebtorCity,
+		&i.DebtorProvince,
 	)
 	return i, err
 }

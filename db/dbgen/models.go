@@ -77,6 +77,12 @@ type CampaignRow struct {
 	Description      string
 	DebtID           pgtype.Int8
 	Error            string
+	Nav              string
+	GpdAdopted       string
+	DebtorStreet     string
+	DebtorPostalCode string
+	DebtorCity       string
+	DebtorProvince   string
 }
 
 type Communication struct {
@@ -164,6 +170,11 @@ type DebtPosition struct {
 	CampaignID         pgtype.Int8
 	PaidAcknowledgedAt pgtype.Timestamptz
 	CreatedBy          string
+	GpdAdopted         string
+	DebtorStreet       string
+	DebtorPostalCode   string
+	DebtorCity         string
+	DebtorProvince     string
 }
 
 type Document struct {

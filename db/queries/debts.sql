@@ -3,11 +3,13 @@
 SELECT next_iuv_base(sqlc.arg(ec_fiscal_code)::text, sqlc.arg(segregation)::int)::bigint;
 
 -- name: CreateDebt :one
+-- Nothing when the iupd or the notice number is taken already: the caller tells which.
 INSERT INTO debt_positions (
     ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name,
-    debtor_email, amount_cents, due_date, description, nav, debtor_pec, campaign_id, created_by
-) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-ON CONFLICT (ec_fiscal_code, iupd) DO NOTHING
+    debtor_email, amount_cents, due_date, description, nav, debtor_pec, campaign_id, created_by,
+    gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province
+) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+ON CONFLICT DO NOTHING
 RETURNING *;
 
 -- name: GetDebt :one

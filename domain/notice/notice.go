@@ -32,10 +32,13 @@ type Notice struct {
 	CreditorFiscalCode string // 11 digits
 	DebtorName         string
 	DebtorFiscalCode   string
-	Subject            string // what the debt is for (<=140 chars)
-	Amount             money.Cents
-	DueDate            date.Date
-	NoticeNumber       string // NAV, 18 digits
+	// DebtorAddress, when the notice is posted, is the postal address under the debtor's name:
+	// at most 2 lines (street; CAP, city and province).
+	DebtorAddress []string
+	Subject       string // what the debt is for (<=140 chars)
+	Amount        money.Cents
+	DueDate       date.Date
+	NoticeNumber  string // NAV, 18 digits
 
 	// Instalments, if any, are a plan that is an alternative to paying Amount at once by
 	// DueDate: 2 to 36 instalments, due on ascending dates, summing to Amount, each with its
@@ -136,6 +139,14 @@ func validate(n Notice) error {
 		return fmt.Errorf("%w: Amount %s is not positive", ErrInvalid, n.Amount.Decimal())
 	case n.DueDate.IsZero():
 		return fmt.Errorf("%w: DueDate is empty", ErrInvalid)
+	}
+	if len(n.DebtorAddress) > 2 {
+		return fmt.Errorf("%w: DebtorAddress has more than 2 lines", ErrInvalid)
+	}
+	for _, line := range n.DebtorAddress {
+		if !chars.Printable(line) {
+			return fmt.Errorf("%w: DebtorAddress must be lines of printable UTF-8", ErrInvalid)
+		}
 	}
 	if err := validatePlan(n); err != nil {
 		return err
@@ -358,17 +369,22 @@ func (p *page) header(n Notice) {
 
 func (p *page) parties(n Notice) {
 	const y, h = 42.0, 34.0
-	p.party(left, y, h, "ENTE CREDITORE", n.CreditorName, n.CreditorFiscalCode)
-	p.party(right, y, h, "DESTINATARIO AVVISO", n.DebtorName, n.DebtorFiscalCode)
+	p.party(left, y, h, "ENTE CREDITORE", n.CreditorName, n.CreditorFiscalCode, nil)
+	p.party(right, y, h, "DESTINATARIO AVVISO", n.DebtorName, n.DebtorFiscalCode, n.DebtorAddress)
 }
 
-func (p *page) party(x, y, h float64, title, name, fiscalCode string) {
+// party draws a box with the party's name on up to 2 lines, or on 1 above its address.
+func (p *page) party(x, y, h float64, title, name, fiscalCode string, address []string) {
 	p.box(x, y, colW, h, false)
 	x, w := x+4, colW-8
 	p.font("B", 9, blue)
 	p.text(x, y+3, w, 5, "L", title)
 	p.font("B", 12, ink)
-	p.wrap(x, y+10, w, 5.5, 2, name)
+	p.wrap(x, y+10, w, 5.5, 2-min(1, len(address)), name)
+	p.font("", 9, ink)
+	for i, line := range address {
+		p.text(x, y+15.5+float64(i)*4.2, w, 4.2, "L", line)
+	}
 	p.font("", 9, grey)
 	p.text(x, y+h-9, w, 5, "L", "Codice Fiscale")
 	p.font("B", 10, ink)

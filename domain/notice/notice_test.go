@@ -142,6 +142,22 @@ func TestRenderReadable(t *testing.T) {
 	require.NotContains(t, text, "BOLLETTINO POSTALE PA", "no Poste slip without a postal account")
 }
 
+func TestRenderAddressReadable(t *testing.T) {
+	t.Parallel()
+	requireTools(t, "pdftotext")
+	n := sample()
+	n.DebtorAddress = []string{"Via dei Mille 12", "21013 Gallarate (VA)"}
+	path := filepath.Join(t.TempDir(), "avviso.pdf")
+	require.NoError(t, os.WriteFile(path, render(t, n), 0o600))
+	text := run(t, "pdftotext", "-layout", path, "-")
+	require.Contains(t, text, "Via dei Mille 12")
+	require.Contains(t, text, "21013 Gallarate (VA)")
+	require.Contains(t, text, n.DebtorName)
+
+	n.DebtorAddress = append(n.DebtorAddress, "Italia")
+	require.ErrorIs(t, Render(&bytes.Buffer{}, n), ErrInvalid)
+}
+
 func TestRenderPlanReadable(t *testing.T) {
 	t.Parallel()
 	requireTools(t, "pdftoppm", "pdftotext", "zbarimg")

@@ -14,25 +14,33 @@
 //	tipo            F natural person, G legal person
 //	codice_fiscale  the debtor's codice fiscale (16 characters) or partita IVA (11 digits)
 //	nominativo      the debtor's name, at most 70 characters
-//	email           the debtor's email address
+//	email           the debtor's email address: may be empty when the debtor has a PEC or an address
 //	pec             the debtor's PEC address: optional column, and may be empty
+//	indirizzo, cap, comune, provincia
+//	                the debtor's postal address (street and number, CAP of 5 digits, comune,
+//	                province's 2 letters): optional columns, all empty or all given; required
+//	                when email and pec are empty, and the notice then goes by post
 //	importo         euro, with a decimal comma or point: 12,50  1.234,50  1234,5  12.50  80  € 12,50
 //	scadenza        the due date: dd/mm/yyyy (also d/m/yyyy) or yyyy-mm-dd
 //	causale         the description on the notice, at most 140 characters
+//	nav, iuv        optional: the notice number of a position taken over from the previous
+//	                platform (18 digits), or its IUV (17); it keeps it instead of a new one
+//	stato_gpd       with nav or iuv: its state in GPD, DRAFT, PUBLISHED or VALID
 //
 // A missing column or an unknown one makes the whole file invalid. Rows whose fields are all
 // empty (spreadsheets export them) are skipped. Rows are numbered by their line in the file,
 // the header being line 1.
 //
 // "json" is an array of objects with the fields of the REST API's POST /v1/debts body
-// (iupd, serviceCode, debtor{type, fiscalCode, fullName, email, pec}, amountCents, dueDate as
-// yyyy-mm-dd, description), read one element at a time; rows are numbered from 1 by element.
+// (iupd, serviceCode, debtor{type, fiscalCode, fullName, email, pec, address{street,
+// postalCode, city, province}}, amountCents, dueDate as yyyy-mm-dd, description, nav, iuv,
+// gpdStatus), read one element at a time; rows are numbered from 1 by element.
 //
 // # Checks
 //
 // Every row goes through debts.New.Validate, the checks of POST /v1/debts, plus: amounts and
 // dates readable, no iupd twice in the file, no iupd of an existing debt, nor of a row of
-// another campaign not launched yet. Messages name the row and the column and never repeat
+// another campaign not launched yet; the same for the notice numbers taken over. Messages name the row and the column and never repeat
 // the values, which are personal data.
 //
 // The file is read as a stream, so memory stays flat whatever its size, apart from the set of
@@ -170,8 +178,13 @@ func Import(ctx context.Context, pool *pgxpool.Pool, cfg config.Config, src io.R
 		return Result{}, fmt.Errorf("create the campaign: %w", err)
 	}
 
-	cs := &copySource{rd: rd, in: in, cfg: cfg, today: opts.Today, campaignID: id, seen: map[string]int{}}
-	copied, err := tx.CopyFrom(ctx, pgx.Identifier{"campaign_rows"}, rowColumns, cs)
+	cs := &copySource{rd: rd, in: in, cfg: cfg, today: opts.Today, campaignID: id, seen: map[string]int{}, seenNAV: map[string]int{},
+		extended: rd.extended()}
+	columns := rowColumns
+	if cs.extended {
+		columns = append(slices.Clip(rowColumns), extendedColumns...)
+	}
+	copied, err := tx.CopyFrom(ctx, pgx.Identifier{"campaign_rows"}, columns, cs)
 	if cs.err != nil {
 		return cs.res, cs.err // the reader's error, whatever became of the COPY
 	}
@@ -189,20 +202,24 @@ func Import(ctx context.Context, pool *pgxpool.Pool, cfg config.Config, src io.R
 	}
 	conflicts, err := q.CampaignImportConflicts(ctx, dbgen.CampaignImportConflictsParams{EcFiscalCode: cfg.Creditor.FiscalCode, CampaignID: id})
 	if err != nil {
-		return Result{}, fmt.Errorf("check the iupds: %w", err)
+		return Result{}, fmt.Errorf("check the iupds and notice numbers: %w", err)
 	}
 	var taken []int32
 	var conflictErrs []RowError
 	for _, c := range conflicts {
-		msg := "iupd already used by an existing debt"
+		what := "iupd"
+		if c.Field == "nav" {
+			what = "notice number"
+		}
+		msg := what + " already used by an existing debt"
 		if c.OtherCampaignID != 0 {
-			msg = fmt.Sprintf("iupd already used in campaign %d, which has not created that debt yet", c.OtherCampaignID)
+			msg = fmt.Sprintf("%s already used in campaign %d, which has not created that debt yet", what, c.OtherCampaignID)
 		}
 		res.TotalErrors++
 		if len(conflictErrs) < MaxErrors {
-			conflictErrs = append(conflictErrs, RowError{Row: int(c.RowNo), Column: rd.column("iupd"), Message: msg})
+			conflictErrs = append(conflictErrs, RowError{Row: int(c.RowNo), Column: rd.column(c.Field), Message: msg})
 		}
-		if len(taken) == 0 || taken[len(taken)-1] != c.RowNo {
+		if len(taken) == 0 || taken[len(taken)-1] != c.RowNo { // by row_no
 			taken = append(taken, c.RowNo)
 		}
 	}
@@ -237,11 +254,16 @@ func Import(ctx context.Context, pool *pgxpool.Pool, cfg config.Config, src io.R
 	return res, nil
 }
 
-// rowColumns are the columns of campaign_rows the import fills, in copySource.Values' order.
-var rowColumns = []string{
-	"campaign_id", "row_no", "iupd", "service_code", "debtor_type", "debtor_fiscal_code", "debtor_name",
-	"debtor_email", "debtor_pec", "amount_cents", "due_date", "description",
-}
+// rowColumns are the columns of campaign_rows the import fills, in copySource.Values' order,
+// and extendedColumns those it fills too when the file may have them (a CSV file without
+// their columns leaves them to their defaults, which COPY then need not send).
+var (
+	rowColumns = []string{
+		"campaign_id", "row_no", "iupd", "service_code", "debtor_type", "debtor_fiscal_code", "debtor_name",
+		"debtor_email", "debtor_pec", "amount_cents", "due_date", "description",
+	}
+	extendedColumns = []string{"nav", "gpd_adopted", "debtor_street", "debtor_postal_code", "debtor_city", "debtor_province"}
+)
 
 // hashingReader hashes every byte read and keeps the first error other than io.EOF, so that
 // a failure to read (a body over its limit, a dropped connection) is never taken for a
@@ -337,12 +359,16 @@ type rowReader interface {
 	column(field string) string
 	// message rewords a debts.FieldError message for the file's format.
 	message(field, msg string) string
+	// extended tells whether rows may have a postal address or a notice number taken over.
+	extended() bool
 }
 
 // fieldRank orders a row's errors as the fields of the REST API.
 var fieldRank = map[string]int{
 	"iupd": 1, "serviceCode": 2, "debtor": 3, "debtor.type": 3, "debtor.fiscalCode": 4, "debtor.fullName": 5,
-	"debtor.email": 6, "debtor.pec": 7, "amountCents": 8, "dueDate": 9, "description": 10,
+	"debtor.email": 6, "debtor.pec": 7, "debtor.address.street": 8, "debtor.address.postalCode": 9,
+	"debtor.address.city": 10, "debtor.address.province": 11, "amountCents": 12, "dueDate": 13, "description": 14,
+	"nav": 15, "iuv": 15, "gpdStatus": 16,
 }
 
 // copySource feeds the valid rows to COPY while it reads and checks the file: it is the
@@ -354,6 +380,8 @@ type copySource struct {
 	today      date.Date
 	campaignID int64
 	seen       map[string]int // iupd -> first row
+	seenNAV    map[string]int // notice number taken over -> first row
+	extended   bool           // the rows fill extendedColumns too
 	vals       []any
 	res        Result
 	rejected   int // rows rejected while reading
@@ -395,6 +423,10 @@ func (s *copySource) Next() bool {
 		d := r.debt
 		s.vals = append(s.vals[:0], s.campaignID, int32(r.no), d.IUPD, d.ServiceCode, d.Debtor.Type,
 			d.Debtor.FiscalCode, d.Debtor.FullName, d.Debtor.Email, d.Debtor.PEC, int64(d.Amount), d.DueDate.Time(), d.Description)
+		if s.extended {
+			a := d.Debtor.Address
+			s.vals = append(s.vals, d.AdoptedNAV(), d.GPDStatus, a.Street, a.PostalCode, a.City, a.Province)
+		}
 		return true
 	}
 }
@@ -422,6 +454,17 @@ func (s *copySource) check(r *row) []RowError {
 			errs = append(errs, fieldError{"iupd", fmt.Sprintf("the same iupd as row %d", first)})
 		} else {
 			s.seen[strings.Clone(iupd)] = r.no // not a slice of the whole row
+		}
+	}
+	if nav := r.debt.AdoptedNAV(); nav != "" && len(errs) == 0 {
+		if first, dup := s.seenNAV[nav]; dup {
+			field := "nav"
+			if r.debt.NAV == "" {
+				field = "iuv"
+			}
+			errs = append(errs, fieldError{field, fmt.Sprintf("the same notice number as row %d", first)})
+		} else {
+			s.seenNAV[strings.Clone(nav)] = r.no
 		}
 	}
 	return s.rowErrors(r.no, errs)

@@ -16,22 +16,54 @@ import (
 	"incasso/services/debts"
 )
 
+// The CSV columns, in csvColumns.
+const (
+	colIUPD = iota
+	colService
+	colType
+	colFiscalCode
+	colName
+	colEmail
+	colPEC
+	colAmount
+	colDueDate
+	colDescription
+	colStreet
+	colPostalCode
+	colCity
+	colProvince
+	colNAV
+	colIUV
+	colGPDStatus
+	nColumns
+)
+
 // The CSV columns, by the name of the debts.FieldError field each fills.
-var csvColumns = []struct{ name, field string }{
-	{"iupd", "iupd"},
-	{"servizio", "serviceCode"},
-	{"tipo", "debtor.type"},
-	{"codice_fiscale", "debtor.fiscalCode"},
-	{"nominativo", "debtor.fullName"},
-	{"email", "debtor.email"},
-	{"pec", "debtor.pec"},
-	{"importo", "amountCents"},
-	{"scadenza", "dueDate"},
-	{"causale", "description"},
+var csvColumns = [nColumns]struct{ name, field string }{
+	colIUPD:        {"iupd", "iupd"},
+	colService:     {"servizio", "serviceCode"},
+	colType:        {"tipo", "debtor.type"},
+	colFiscalCode:  {"codice_fiscale", "debtor.fiscalCode"},
+	colName:        {"nominativo", "debtor.fullName"},
+	colEmail:       {"email", "debtor.email"},
+	colPEC:         {"pec", "debtor.pec"},
+	colAmount:      {"importo", "amountCents"},
+	colDueDate:     {"scadenza", "dueDate"},
+	colDescription: {"causale", "description"},
+	colStreet:      {"indirizzo", "debtor.address.street"},
+	colPostalCode:  {"cap", "debtor.address.postalCode"},
+	colCity:        {"comune", "debtor.address.city"},
+	colProvince:    {"provincia", "debtor.address.province"},
+	colNAV:         {"nav", "nav"},
+	colIUV:         {"iuv", "iuv"},
+	colGPDStatus:   {"stato_gpd", "gpdStatus"},
 }
 
-// optionalColumn is the only column a file may leave out.
-const optionalColumn = "pec"
+// optionalColumns are the columns a file may leave out: a debtor's PEC and postal address, and
+// the notice number and GPD state of a position taken over from the previous platform.
+var optionalColumns = map[string]bool{
+	"pec": true, "indirizzo": true, "cap": true, "comune": true, "provincia": true, "nav": true, "iuv": true, "stato_gpd": true,
+}
 
 // maxHeaderBytes bounds the header line, which is read ahead to find the separator.
 const maxHeaderBytes = maxLineBytes
@@ -40,6 +72,7 @@ type csvReader struct {
 	br     *bufio.Reader
 	r      *csv.Reader
 	index  map[string]int // column name -> position in the record
+	pos    [nColumns]int  // csvColumns' positions in the record, -1 when missing
 	fields int            // fields in the header
 	err    error          // of the header, returned by the first next
 }
@@ -48,6 +81,15 @@ func newCSVReader(in io.Reader) *csvReader {
 	c := &csvReader{br: bufio.NewReaderSize(&lineGuard{r: in}, maxHeaderBytes)}
 	c.err = c.readHeader()
 	return c
+}
+
+func (c *csvReader) extended() bool {
+	for col := colStreet; col < nColumns; col++ {
+		if c.pos[col] >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *csvReader) column(field string) string {
@@ -61,6 +103,8 @@ func (c *csvReader) column(field string) string {
 
 func (c *csvReader) message(field, msg string) string {
 	switch {
+	case field == "debtor.email" && strings.HasPrefix(msg, "required unless"):
+		return "required unless the debtor has a PEC or a postal address (columns indirizzo, cap, comune, provincia), where notices then go by post"
 	case field == "dueDate" && msg == debts.MissingDate:
 		return "required: a date as dd/mm/yyyy or yyyy-mm-dd"
 	case field == "amountCents" && strings.HasPrefix(msg, "must be an integer number of cents"):
@@ -129,7 +173,7 @@ func (c *csvReader) readHeader() error {
 		}
 	}
 	for _, col := range csvColumns {
-		if _, ok := c.index[col.name]; !ok && col.name != optionalColumn {
+		if _, ok := c.index[col.name]; !ok && !optionalColumns[col.name] {
 			missing = append(missing, col.name)
 		}
 	}
@@ -152,6 +196,12 @@ func (c *csvReader) readHeader() error {
 	if len(problems) > 0 {
 		return &FileError{Row: 1, Message: strings.Join(problems, "; ") + " (the columns are " + columnList() + ")"}
 	}
+	for k, col := range csvColumns {
+		c.pos[k] = -1
+		if i, ok := c.index[col.name]; ok {
+			c.pos[k] = i
+		}
+	}
 	return nil
 }
 
@@ -159,7 +209,7 @@ func columnList() string {
 	var names []string
 	for _, col := range csvColumns {
 		n := col.name
-		if n == optionalColumn {
+		if optionalColumns[n] {
 			n += " (optional)"
 		}
 		names = append(names, n)
@@ -202,26 +252,28 @@ func (c *csvReader) row(line int, rec []string) row {
 		r.unreadable = true // its values are not under their columns
 		return r
 	}
-	get := func(name string) string {
-		if i, ok := c.index[name]; ok && i < len(rec) {
+	get := func(col int) string {
+		if i := c.pos[col]; i >= 0 && i < len(rec) {
 			return strings.TrimSpace(rec[i])
 		}
 		return ""
 	}
 	d := &r.debt
-	d.IUPD = get("iupd")
-	d.ServiceCode = get("servizio")
-	d.Debtor.Type = strings.ToUpper(get("tipo"))
-	d.Debtor.FiscalCode = get("codice_fiscale")
-	d.Debtor.FullName = get("nominativo")
-	d.Debtor.Email = get("email")
-	d.Debtor.PEC = get("pec")
-	d.Description = get("causale")
+	d.IUPD = get(colIUPD)
+	d.ServiceCode = get(colService)
+	d.Debtor.Type = strings.ToUpper(get(colType))
+	d.Debtor.FiscalCode = get(colFiscalCode)
+	d.Debtor.FullName = get(colName)
+	d.Debtor.Email = get(colEmail)
+	d.Debtor.PEC = get(colPEC)
+	d.Debtor.Address = debts.Address{Street: get(colStreet), PostalCode: get(colPostalCode), City: get(colCity), Province: get(colProvince)}
+	d.NAV, d.IUV, d.GPDStatus = get(colNAV), get(colIUV), get(colGPDStatus)
+	d.Description = get(colDescription)
 	var err error
-	if d.Amount, err = parseEuro(get("importo")); err != nil {
+	if d.Amount, err = parseEuro(get(colAmount)); err != nil {
 		r.errs = append(r.errs, fieldError{"amountCents", err.Error()})
 	}
-	if s := get("scadenza"); s != "" { // missing: reported by Validate
+	if s := get(colDueDate); s != "" { // missing: reported by Validate
 		if d.DueDate, err = parseDate(s); err != nil {
 			r.errs = append(r.errs, fieldError{"dueDate", err.Error()})
 		}

@@ -19,6 +19,7 @@ import (
 	"incasso/devstack/testdb"
 	"incasso/domain/date"
 	"incasso/domain/money"
+	"incasso/domain/pagopa"
 	"incasso/services/debts"
 )
 
@@ -199,7 +200,7 @@ func TestImportCSVRowErrors(t *testing.T) {
 		{5, "tipo", "must be F (natural person) or G (legal person)"},
 		{6, "codice_fiscale", "not a valid codice fiscale: check character mismatch"},
 		{7, "nominativo", "required, at most 70 printable characters on one line"},
-		{8, "email", "required: a plain email address such as nome@example.it"},
+		{8, "email", "a plain email address such as nome@example.it, or nothing"},
 		{9, "pec", "a plain PEC address such as nome@pec.example.it, or nothing"},
 		{10, "importo", "not an amount in euro: write it as 1234,50 or 1.234,50"},
 		{11, "importo", "ambiguous amount: write it with a decimal comma, as 1.234,00 or 1234,00"},
@@ -213,7 +214,7 @@ func TestImportCSVRowErrors(t *testing.T) {
 		{19, "", "the row has 3 fields, the header 10"},
 		{20, "iupd", "the same iupd as row 2"},
 		{21, "tipo", "must be F (natural person) or G (legal person)"},
-		{21, "email", "required: a plain email address such as nome@example.it"},
+		{21, "email", "required unless the debtor has a PEC or a postal address (columns indirizzo, cap, comune, provincia), where notices then go by post"},
 		{21, "importo", "not an amount in euro: write it as 1234,50 or 1.234,50"},
 	}
 	require.Equal(t, want, res.Errors)
@@ -468,4 +469,90 @@ func TestParseDate(t *testing.T) {
 		_, err := parseDate(s)
 		require.Error(t, err, s)
 	}
+}
+
+// navOf is a notice number of the test creditor's segregation code (or another).
+func navOf(t *testing.T, segregation int, base int64) string {
+	t.Helper()
+	n, err := pagopa.NewNAV(segregation, base)
+	require.NoError(t, err)
+	return n.String()
+}
+
+func TestImportAdoptedAndPostal(t *testing.T) {
+	t.Parallel()
+	pool, cfg := newTestDB(t)
+	existingDebt(t, pool, cfg, "DEBT-1")
+	taken, err := dbgen.New(pool).GetDebtByIUPD(context.Background(), dbgen.GetDebtByIUPDParams{EcFiscalCode: cfg.Creditor.FiscalCode, Iupd: "DEBT-1"})
+	require.NoError(t, err)
+	nav := navOf(t, cfg.Creditor.Segregation, 7_000_000_000_001)
+	bad := nav[:16] + fmt.Sprintf("%02d", (int(nav[16]-'0')*10+int(nav[17]-'0')+1)%93)
+	extra := func(iupd string, email, street, cap, city, province, nav, iuv, status string) string {
+		return line(iupd, "email", email) + ";" + strings.Join([]string{street, cap, city, province, nav, iuv, status}, ";")
+	}
+	const post = "Via Roma 1"
+	file := csvOf(header+";indirizzo;cap;comune;provincia;nav;iuv;stato_gpd",
+		extra("A-2", "", post, "21013", "Gallarate", "va", nav, "", "valid"),                         // 2: by post, adopted
+		extra("A-3", "", "", "", "", "", "", "", ""),                                                 // 3: nowhere to write to
+		extra("A-4", "", post, "2101", "Gallarate", "Varese", "", "", ""),                            // 4
+		extra("A-5", "", post, "", "", "", "", "", ""),                                               // 5: part of an address
+		extra("A-6", "m@example.it", "", "", "", "", bad, "", "VALID"),                               // 6: check digits
+		extra("A-7", "m@example.it", "", "", "", "", navOf(t, 47, 12), "", "VALID"),                  // 7: another comune's
+		extra("A-8", "m@example.it", "", "", "", "", navOf(t, 1, 13), "", ""),                        // 8: no state
+		extra("A-9", "m@example.it", "", "", "", "", navOf(t, 1, 14), "", "PAID"),                    // 9: not to collect
+		extra("A-10", "m@example.it", "", "", "", "", "", nav[1:], "VALID"),                          // 10: row 2's, as IUV
+		extra("A-11", "m@example.it", "", "", "", "", taken.Nav, "", "VALID"),                        // 11: an existing debt's
+		extra("A-12", "m@example.it", "", "", "", "", "", "", "DRAFT"),                               // 12: a state without nav
+		extra("A-13", "m@example.it", "", "", "", "", navOf(t, 1, 15), navOf(t, 1, 16)[1:], "VALID"), // 13: nav and iuv differ
+	)
+	res, err := importString(t, pool, cfg, FormatCSV, file, Options{})
+	require.ErrorIs(t, err, ErrInvalidFile)
+	states := "required with a nav: the position's state in GPD, one of DRAFT, PUBLISHED, VALID"
+	require.Equal(t, []RowError{
+		{3, "email", "required unless the debtor has a PEC or a postal address (columns indirizzo, cap, comune, provincia), where notices then go by post"},
+		{4, "cap", "required: the CAP, 5 digits"},
+		{4, "provincia", "required: the province's two letters, such as MI"},
+		{5, "cap", "required: the CAP, 5 digits"},
+		{5, "comune", "required: the comune, at most 60 printable characters on one line"},
+		{5, "provincia", "required: the province's two letters, such as MI"},
+		{6, "nav", "not a valid notice number: 18 digits, aux digit 3 first and check digits last"},
+		{7, "nav", "not of this comune's segregation code"},
+		{8, "stato_gpd", states},
+		{9, "stato_gpd", states},
+		{10, "iuv", "the same notice number as row 2"},
+		{11, "nav", "notice number already used by an existing debt"},
+		{12, "stato_gpd", "only with the nav of a position taken over from the previous platform"},
+		{13, "iuv", "must be the nav without its first digit, or left out"},
+	}, res.Errors)
+	for _, e := range res.Errors {
+		require.NotContains(t, e.Message, nav[1:], "no notice number repeated")
+	}
+	requireNothingStored(t, pool)
+
+	res, err = importString(t, pool, cfg, FormatCSV, file, Options{ValidOnly: true})
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Valid)
+	rows, err := dbgen.New(pool).NextCampaignRows(context.Background(), dbgen.NextCampaignRowsParams{CampaignID: res.CampaignID, Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, rows, 1)
+	r := rows[0]
+	require.Equal(t, []string{"A-2", "", nav, "VALID", post, "21013", "Gallarate", "VA"},
+		[]string{r.Iupd, r.DebtorEmail, r.Nav, r.GpdAdopted, r.DebtorStreet, r.DebtorPostalCode, r.DebtorCity, r.DebtorProvince})
+
+	// Another campaign may not adopt the notice number this one will.
+	res, err = importString(t, pool, cfg, FormatJSON, `[{"iupd": "J-1", "serviceCode": "TARI", "debtor": {"type": "F",
+		"fiscalCode": "RSSMRA85T10A562S", "fullName": "Mario Rossi", "address": {"street": "Via Roma 1", "postalCode": "21013",
+		"city": "Gallarate", "province": "XX1"}}, "amountCents": 100, "dueDate": "2027-01-31", "description": "IMU",
+		"nav": "`+nav+`", "gpdStatus": "DRAFT"}]`, Options{Name: "json"})
+	require.ErrorIs(t, err, ErrInvalidFile)
+	require.Equal(t, []RowError{
+		{1, "debtor.address.province", "required: the province's two letters, such as MI"},
+	}, res.Errors)
+	res, err = importString(t, pool, cfg, FormatJSON, `[{"iupd": "J-1", "serviceCode": "TARI", "debtor": {"type": "F",
+		"fiscalCode": "RSSMRA85T10A562S", "fullName": "Mario Rossi", "pec": "m@pec.example.it"}, "amountCents": 100,
+		"dueDate": "2027-01-31", "description": "IMU", "nav": "`+nav+`", "gpdStatus": "DRAFT"}]`, Options{Name: "json"})
+	require.ErrorIs(t, err, ErrInvalidFile)
+	require.Equal(t, []RowError{
+		{1, "nav", fmt.Sprintf("notice number already used in campaign %d, which has not created that debt yet", rows[0].CampaignID)},
+	}, res.Errors)
 }

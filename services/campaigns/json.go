@@ -25,10 +25,19 @@ type jsonDebt struct {
 		FullName   string `json:"fullName"`
 		Email      string `json:"email"`
 		PEC        string `json:"pec"`
+		Address    struct {
+			Street     string `json:"street"`
+			PostalCode string `json:"postalCode"`
+			City       string `json:"city"`
+			Province   string `json:"province"`
+		} `json:"address"`
 	} `json:"debtor"`
 	AmountCents money.Cents `json:"amountCents"`
 	DueDate     string      `json:"dueDate"`
 	Description string      `json:"description"`
+	NAV         string      `json:"nav"`
+	IUV         string      `json:"iuv"`
+	GPDStatus   string      `json:"gpdStatus"`
 }
 
 type jsonReader struct {
@@ -46,6 +55,8 @@ func newJSONReader(in io.Reader) *jsonReader {
 }
 
 func (j *jsonReader) column(field string) string { return field }
+
+func (j *jsonReader) extended() bool { return true } // known only once read
 
 func (j *jsonReader) message(field, msg string) string {
 	if field == "dueDate" && msg == debts.MissingDate {
@@ -101,7 +112,8 @@ func (j *jsonReader) next() (row, error) {
 	r.debt = debts.New{
 		IUPD: el.IUPD, ServiceCode: el.ServiceCode, Amount: el.AmountCents, Description: el.Description,
 		Debtor: debts.Debtor{Type: el.Debtor.Type, FiscalCode: el.Debtor.FiscalCode, FullName: el.Debtor.FullName,
-			Email: el.Debtor.Email, PEC: el.Debtor.PEC},
+			Email: el.Debtor.Email, PEC: el.Debtor.PEC, Address: debts.Address(el.Debtor.Address)},
+		NAV: el.NAV, IUV: el.IUV, GPDStatus: el.GPDStatus,
 	}
 	r.debt.DueDate, _ = date.Parse(el.DueDate) // zero when unreadable: reported by Validate
 	return r, nil

@@ -1,7 +1,7 @@
 // Package debts creates credit positions, whoever asks: the REST API one at a time, a
 // campaign thousands at once. A new debt is validated field by field, stored with a notice
-// number drawn from the creditor's sequence (idempotently on its iupd), and given its Debt
-// workflow, started idempotently too.
+// number drawn from the creditor's sequence, or the one it brings from the previous platform
+// (idempotently on its iupd), and given its Debt workflow, started idempotently too.
 package debts
 
 import (
@@ -38,8 +38,10 @@ type Debtor struct {
 	Type       string // F natural person, G legal person
 	FiscalCode string
 	FullName   string
-	Email      string
+	Email      string // optional when the debtor has a PEC or a postal address
 	PEC        string // certified email, optional: formal reminders go there
+	// Address is where letters go; required when the debtor has neither email nor PEC.
+	Address Address
 }
 
 // New is a debt to create.
@@ -54,6 +56,12 @@ type New struct {
 	// CreatedBy is the actor (access.Principal.Actor) that created it through the API; empty
 	// for campaigns. An integration key reads only the debts it created.
 	CreatedBy string
+
+	// A position taken over from the previous platform keeps its notice number: NAV, or IUV
+	// (the NAV without its aux digit), and the state it has in GPD (GPDStatus). Empty for a
+	// new position, whose notice number incasso draws.
+	NAV, IUV  string
+	GPDStatus string
 }
 
 // FieldError says what is wrong with one field. Field is named as in the REST API (iupd,
@@ -70,6 +78,9 @@ func (n *New) Normalize() {
 	n.Debtor.Email = strings.TrimSpace(n.Debtor.Email)
 	n.Debtor.PEC = strings.TrimSpace(n.Debtor.PEC)
 	n.Description = strings.TrimSpace(n.Description)
+	n.Debtor.Address.normalize()
+	n.NAV, n.IUV = strings.TrimSpace(n.NAV), strings.TrimSpace(n.IUV)
+	n.GPDStatus = strings.ToUpper(strings.TrimSpace(n.GPDStatus))
 }
 
 // Validate returns one FieldError per invalid field of a normalised debt: today decides which
@@ -93,12 +104,16 @@ func (n New) Validate(today date.Date, creditor config.Creditor, services config
 	if c := utf8.RuneCountInString(n.Debtor.FullName); c < 1 || c > 70 || !chars.Printable(n.Debtor.FullName) {
 		add("debtor.fullName", "required, at most 70 printable characters on one line")
 	}
-	if !PlainEmail(n.Debtor.Email) {
-		add("debtor.email", "required: a plain email address such as nome@example.it")
+	switch {
+	case n.Debtor.Email != "" && !PlainEmail(n.Debtor.Email):
+		add("debtor.email", "a plain email address such as nome@example.it, or nothing")
+	case n.Debtor.Email == "" && n.Debtor.PEC == "" && n.Debtor.Address.IsZero():
+		add("debtor.email", "required unless the debtor has a PEC or a postal address (debtor.address), where notices then go by post")
 	}
 	if n.Debtor.PEC != "" && !PlainEmail(n.Debtor.PEC) {
 		add("debtor.pec", "a plain PEC address such as nome@pec.example.it, or nothing")
 	}
+	n.Debtor.Address.validate("debtor.address", add)
 	switch {
 	case n.Amount < 1 || n.Amount > MaxAmount:
 		add("amountCents", fmt.Sprintf("must be an integer number of cents from 1 to %d", MaxAmount))
@@ -114,6 +129,7 @@ func (n New) Validate(today date.Date, creditor config.Creditor, services config
 	if c := utf8.RuneCountInString(n.Description); c < 1 || c > 140 || !chars.Printable(n.Description) {
 		add("description", "required, at most 140 printable characters on one line")
 	}
+	n.validateAdoption(creditor, add)
 	return errs
 }
 
@@ -173,10 +189,16 @@ func Splittable(creditor config.Creditor, service config.Service, amount money.C
 // ErrConflict is returned by Store when the iupd is already used by a different debt.
 var ErrConflict = errors.New("iupd already used by a different debt")
 
-// Store inserts the debt with a new notice number, or returns the debt already stored under
-// its iupd (created false) when it is the same one. A validated New is expected. A retry finds
-// the stored debt before drawing a notice number, so it uses up no IUV (two concurrent first
-// calls may still leave one unused: the sequence tolerates gaps).
+// maxDraws bounds the notice numbers Store draws for one debt: a drawn number is taken only
+// when the previous platform issued it and a debt adopted it.
+const maxDraws = 100
+
+// Store inserts the debt with a new notice number, or the one it adopts, or returns the debt
+// already stored under its iupd (created false) when it is the same one. A validated New is
+// expected. A retry finds the stored debt before drawing a notice number, so it uses up no IUV
+// (two concurrent first calls may still leave one unused: the sequence tolerates gaps). A
+// drawn number that an adopted debt holds is skipped; an adopted one that another debt holds
+// is ErrNAVTaken.
 func Store(ctx context.Context, q *dbgen.Queries, creditor config.Creditor, n New) (d dbgen.DebtPosition, created bool, err error) {
 	switch d, err := stored(ctx, q, creditor, n); {
 	case err == nil:
@@ -184,30 +206,52 @@ func Store(ctx context.Context, q *dbgen.Queries, creditor config.Creditor, n Ne
 	case !errors.Is(err, db.ErrNotFound):
 		return d, false, err
 	}
+	adopted := n.AdoptedNAV()
+	for range maxDraws {
+		nav := adopted
+		if nav == "" {
+			if nav, err = draw(ctx, q, creditor); err != nil {
+				return d, false, err
+			}
+		}
+		d, err = q.CreateDebt(ctx, dbgen.CreateDebtParams{
+			EcFiscalCode: creditor.FiscalCode, Iupd: n.IUPD, ServiceCode: n.ServiceCode,
+			DebtorType: n.Debtor.Type, DebtorFiscalCode: n.Debtor.FiscalCode, DebtorName: n.Debtor.FullName,
+			DebtorEmail: n.Debtor.Email, DebtorPec: n.Debtor.PEC, AmountCents: int64(n.Amount), DueDate: n.DueDate.Time(),
+			Description: n.Description, Nav: nav,
+			CampaignID: pgtype.Int8{Int64: n.CampaignID, Valid: n.CampaignID != 0}, CreatedBy: n.CreatedBy,
+			GpdAdopted: n.GPDStatus, DebtorStreet: n.Debtor.Address.Street, DebtorPostalCode: n.Debtor.Address.PostalCode,
+			DebtorCity: n.Debtor.Address.City, DebtorProvince: n.Debtor.Address.Province,
+		})
+		if err == nil {
+			return d, true, nil
+		}
+		if !errors.Is(db.NotFound(err), db.ErrNotFound) {
+			return d, false, fmt.Errorf("store debt: %w", err)
+		}
+		// Another call stored the iupd in the meantime (the same debt, or a conflict), or the
+		// notice number is taken.
+		switch d, err = stored(ctx, q, creditor, n); {
+		case !errors.Is(err, db.ErrNotFound):
+			return d, false, err
+		case adopted != "":
+			return d, false, ErrNAVTaken
+		}
+	}
+	return d, false, fmt.Errorf("store debt: %d notice numbers drawn were all taken", maxDraws)
+}
+
+// draw is a new notice number from the creditor's sequence.
+func draw(ctx context.Context, q *dbgen.Queries, creditor config.Creditor) (string, error) {
 	base, err := q.NextIUVBase(ctx, dbgen.NextIUVBaseParams{EcFiscalCode: creditor.FiscalCode, Segregation: int32(creditor.Segregation)})
 	if err != nil {
-		return d, false, fmt.Errorf("draw IUV base: %w", err)
+		return "", fmt.Errorf("draw IUV base: %w", err)
 	}
 	nav, err := pagopa.NewNAV(creditor.Segregation, base)
 	if err != nil {
-		return d, false, err
+		return "", err
 	}
-	d, err = q.CreateDebt(ctx, dbgen.CreateDebtParams{
-		EcFiscalCode: creditor.FiscalCode, Iupd: n.IUPD, ServiceCode: n.ServiceCode,
-		DebtorType: n.Debtor.Type, DebtorFiscalCode: n.Debtor.FiscalCode, DebtorName: n.Debtor.FullName,
-		DebtorEmail: n.Debtor.Email, DebtorPec: n.Debtor.PEC, AmountCents: int64(n.Amount), DueDate: n.DueDate.Time(),
-		Description: n.Description, Nav: nav.String(),
-		CampaignID: pgtype.Int8{Int64: n.CampaignID, Valid: n.CampaignID != 0}, CreatedBy: n.CreatedBy,
-	})
-	if err == nil {
-		return d, true, nil
-	}
-	if !errors.Is(db.NotFound(err), db.ErrNotFound) {
-		return d, false, fmt.Errorf("store debt: %w", err)
-	}
-	// Another call stored the iupd in the meantime: the same debt, or a conflict.
-	d, err = stored(ctx, q, creditor, n)
-	return d, false, err
+	return nav.String(), nil
 }
 
 // stored is the debt stored under n's iupd: db.ErrNotFound when there is none, ErrConflict
@@ -230,7 +274,13 @@ func same(d dbgen.DebtPosition, n New) bool {
 	return d.ServiceCode == n.ServiceCode && d.DebtorType == n.Debtor.Type &&
 		d.DebtorFiscalCode == n.Debtor.FiscalCode && d.DebtorName == n.Debtor.FullName &&
 		d.DebtorEmail == n.Debtor.Email && d.DebtorPec == n.Debtor.PEC && d.AmountCents == int64(n.Amount) &&
-		date.Of(d.DueDate) == n.DueDate && d.Description == n.Description
+		date.Of(d.DueDate) == n.DueDate && d.Description == n.Description && d.GpdAdopted == n.GPDStatus &&
+		(n.AdoptedNAV() == "" || d.Nav == n.AdoptedNAV()) && AddressOf(d) == n.Debtor.Address
+}
+
+// AddressOf is the postal address stored with the debt.
+func AddressOf(d dbgen.DebtPosition) Address {
+	return Address{Street: d.DebtorStreet, PostalCode: d.DebtorPostalCode, City: d.DebtorCity, Province: d.DebtorProvince}
 }
 
 // Starter is the part of the Temporal client that starts workflows.

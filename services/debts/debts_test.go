@@ -125,6 +125,107 @@ func TestStore(t *testing.T) {
 	require.Equal(t, nav.Base+1, nav2.Base, "the retry and the conflict drew no base from the creditor's sequence")
 }
 
+func navOf(t *testing.T, segregation int, base int64) string {
+	t.Helper()
+	n, err := pagopa.NewNAV(segregation, base)
+	require.NoError(t, err)
+	return n.String()
+}
+
+func TestValidatePostalAndAdopted(t *testing.T) {
+	t.Parallel()
+	post := valid()
+	post.Debtor.Email = ""
+	post.Debtor.Address = Address{Street: " Via  Roma 1 ", PostalCode: "21013", City: "Gallarate", Province: "va"}
+	post.Normalize()
+	require.Equal(t, Address{Street: "Via Roma 1", PostalCode: "21013", City: "Gallarate", Province: "VA"}, post.Debtor.Address)
+	require.Empty(t, post.Validate(today, creditor, services(t)))
+	require.Equal(t, []string{"Via Roma 1", "21013 Gallarate (VA)"}, post.Debtor.Address.Lines())
+
+	pecOnly := valid()
+	pecOnly.Debtor.Email, pecOnly.Debtor.PEC = "", "mario@pec.example.it"
+	require.Empty(t, pecOnly.Validate(today, creditor, services(t)))
+
+	adopted := valid()
+	adopted.NAV, adopted.GPDStatus = navOf(t, creditor.Segregation, 123), "PUBLISHED"
+	require.Empty(t, adopted.Validate(today, creditor, services(t)))
+	require.Equal(t, adopted.NAV, adopted.AdoptedNAV())
+	byIUV := valid()
+	byIUV.IUV, byIUV.GPDStatus = adopted.NAV[1:], "DRAFT"
+	require.Empty(t, byIUV.Validate(today, creditor, services(t)))
+	require.Equal(t, adopted.NAV, byIUV.AdoptedNAV())
+
+	nav := adopted.NAV
+	for _, tt := range []struct {
+		mutate func(*New)
+		fields []string
+	}{
+		{func(n *New) { n.Debtor.Email = "" }, []string{"debtor.email"}},
+		{func(n *New) { n.Debtor.Address = Address{Street: "Via Roma 1"} }, []string{"debtor.address.postalCode", "debtor.address.city", "debtor.address.province"}},
+		{func(n *New) {
+			n.Debtor.Address = Address{Street: "Via\nRoma", PostalCode: "2101A", City: strings.Repeat("x", 61), Province: "V1"}
+		}, []string{"debtor.address.street", "debtor.address.postalCode", "debtor.address.city", "debtor.address.province"}},
+		{func(n *New) { n.NAV, n.GPDStatus = nav[:17], "VALID" }, []string{"nav"}},
+		{func(n *New) { n.NAV, n.GPDStatus = "0"+nav[1:], "VALID" }, []string{"nav"}},
+		{func(n *New) { n.NAV, n.GPDStatus = nav[:16]+"00", "VALID" }, []string{"nav"}},
+		{func(n *New) { n.NAV, n.GPDStatus = navOf(t, 2, 123), "VALID" }, []string{"nav"}},
+		{func(n *New) { n.IUV, n.GPDStatus = nav[1:16]+"00", "VALID" }, []string{"iuv"}},
+		{func(n *New) { n.NAV, n.IUV, n.GPDStatus = nav, navOf(t, 1, 124)[1:], "VALID" }, []string{"iuv"}},
+		{func(n *New) { n.NAV = nav }, []string{"gpdStatus"}},
+		{func(n *New) { n.NAV, n.GPDStatus = nav, "PAID" }, []string{"gpdStatus"}},
+		{func(n *New) { n.GPDStatus = "VALID" }, []string{"gpdStatus"}},
+	} {
+		n := valid()
+		tt.mutate(&n)
+		errs := n.Validate(today, creditor, services(t))
+		require.Equal(t, tt.fields, fields(errs), "%+v", n)
+		for _, e := range errs {
+			require.NotContains(t, e.Message, nav[3:16], "no notice number in messages")
+		}
+	}
+}
+
+func TestStoreAdopted(t *testing.T) {
+	t.Parallel()
+	pool, _ := testdb.New(t)
+	q := dbgen.New(pool)
+	ctx := context.Background()
+
+	// The sequence's next base is 1: a position of the old platform holds it.
+	old := valid()
+	old.IUPD, old.NAV, old.GPDStatus = "IMU-OLD-1", navOf(t, creditor.Segregation, 1), "VALID"
+	old.Debtor.Email, old.Debtor.Address = "", Address{Street: "Via Roma 1", PostalCode: "21013", City: "Gallarate", Province: "VA"}
+	d, created, err := Store(ctx, q, creditor, old)
+	require.NoError(t, err)
+	require.True(t, created)
+	require.Equal(t, []string{old.NAV, "VALID", "", "Via Roma 1"}, []string{d.Nav, d.GpdAdopted, d.DebtorEmail, d.DebtorStreet})
+	require.Equal(t, old.Debtor.Address, AddressOf(d))
+	again, created, err := Store(ctx, q, creditor, old)
+	require.NoError(t, err)
+	require.False(t, created)
+	require.Equal(t, d.ID, again.ID)
+
+	moved := old
+	moved.Debtor.Address.Street = "Via Verdi 2"
+	_, _, err = Store(ctx, q, creditor, moved)
+	require.ErrorIs(t, err, ErrConflict, "another address is another debt")
+
+	// The same notice number for another iupd: refused, nothing stored.
+	twice := old
+	twice.IUPD = "IMU-OLD-2"
+	_, _, err = Store(ctx, q, creditor, twice)
+	require.ErrorIs(t, err, ErrNAVTaken)
+	_, err = q.GetDebtByIUPD(ctx, dbgen.GetDebtByIUPDParams{EcFiscalCode: creditor.FiscalCode, Iupd: "IMU-OLD-2"})
+	require.Error(t, err)
+
+	// A new debt draws past the number adopted.
+	fresh, created, err := Store(ctx, q, creditor, valid())
+	require.NoError(t, err)
+	require.True(t, created)
+	require.Equal(t, navOf(t, creditor.Segregation, 2), fresh.Nav)
+	require.Empty(t, fresh.GpdAdopted)
+}
+
 // The regular expressions and the RFC 5322 parser that ValidIUPD and PlainEmail stand for.
 var (
 	iupdReference  = regexp.MustCompile(`^[A-Za-z0-9._-]{1,35}$`)
