@@ -125,6 +125,10 @@ type DebtPosition struct {
 	LadderStepAt       pgtype.Timestamptz
 	CampaignID         pgtype.Int8
 	PaidAcknowledgedAt pgtype.Timestamptz
+	CollectedCents     int64
+	FlaggedReceipts    int32
+	InInstalments      bool
+	IssuedAt           pgtype.Timestamptz
 }
 
 type Document struct {

@@ -24,7 +24,9 @@ SELECT * FROM debt_positions WHERE id = $1 FOR UPDATE;
 
 -- name: SetDebtStatus :one
 -- PAID, CANCELLED and SUPERSEDED are final: a late or repeated update leaves them as they are.
-UPDATE debt_positions SET status = $2, updated_at = now()
+-- The first ISSUED records when the notice was issued.
+UPDATE debt_positions SET status = $2, updated_at = now(),
+    issued_at = CASE WHEN $2 = 'ISSUED' THEN coalesce(issued_at, now()) ELSE issued_at END
 WHERE id = $1 AND status NOT IN ('PAID', 'CANCELLED', 'SUPERSEDED')
 RETURNING status;
 
