@@ -56,6 +56,10 @@ type Server struct {
 	// (/codec/encode, /codec/decode): the hook for the operator role (issue 13). Nil lets
 	// every authenticated API client and console session through.
 	CodecAccess echo.MiddlewareFunc
+	// AuditRead, when set, is told of every read of personal data by a search, an export or a
+	// debtor's file, before the data leaves; an error refuses the read. The hook for the
+	// audit trail (issue 19, roles and audit); nil reads without a record.
+	AuditRead func(ctx context.Context, read PersonalDataRead) error
 }
 
 // Handler returns the Echo instance with every route.
@@ -75,6 +79,13 @@ func (s *Server) Handler() *echo.Echo {
 
 	v1 := e.Group("/v1", s.requireAPIKey, s.limitClient())
 	v1.POST("/debts", s.createDebt)
+	v1.GET("/debts", s.searchDebts)
+	v1.POST("/debts/search", s.searchDebts)
+	v1.GET("/exports/debts.csv", s.exportDebts("csv"))
+	v1.POST("/exports/debts.csv", s.exportDebts("csv"))
+	v1.GET("/exports/debts.jsonl", s.exportDebts("jsonl"))
+	v1.POST("/exports/debts.jsonl", s.exportDebts("jsonl"))
+	v1.POST("/debtors/file", s.debtorFile)
 	v1.GET("/debts/:iupd", s.getDebt)
 	v1.GET("/debts/:iupd/notice.pdf", s.getNoticePDF)
 	v1.POST("/debts/:iupd/cancel", s.cancelDebt)

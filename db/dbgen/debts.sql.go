@@ -489,6 +489,70 @@ func (q *Queries) ListDebtChanges(ctx context.Context, debtID int64) ([]DebtChan
 	return items, nil
 }
 
+const listDebtsOfDebtor = `-- name: ListDebtsOfDebtor :many
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, collected_cents, flagged_receipts, in_instalments, issued_at FROM debt_positions WHERE ec_fiscal_code = $1 AND debtor_fiscal_code = $2
+ORDER BY due_date DESC, id DESC
+LIMIT $3
+`
+
+type ListDebtsOfDebtorParams struct {
+	EcFiscalCode     string
+	DebtorFiscalCode string
+	MaxRows          int32
+}
+
+// The positions of one debtor, latest due first: the debtor's file.
+func (q *Queries) ListDebtsOfDebtor(ctx context.Context, arg ListDebtsOfDebtorParams) ([]DebtPosition, error) {
+	rows, err := q.db.Query(ctx, listDebtsOfDebtor, arg.EcFiscalCode, arg.DebtorFiscalCode, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []DebtPosition{}
+	for rows.Next() {
+		var i DebtPosition
+		if err := rows.Scan(
+			&i.ID,
+			&i.EcFiscalCode,
+			&i.Iupd,
+			&i.ServiceCode,
+			&i.DebtorType,
+			&i.DebtorFiscalCode,
+			&i.DebtorName,
+			&i.DebtorEmail,
+			&i.AmountCents,
+			&i.DueDate,
+			&i.Description,
+			&i.Nav,
+			&i.Status,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.PaidAt,
+			&i.CancelReason,
+			&i.CancelledAt,
+			&i.Revision,
+			&i.ReceiptCheckedAt,
+			&i.DebtorPec,
+			&i.PolicyVersion,
+			&i.LadderStep,
+			&i.LadderStepAt,
+			&i.CampaignID,
+			&i.PaidAcknowledgedAt,
+			&i.CollectedCents,
+			&i.FlaggedReceipts,
+			&i.InInstalments,
+			&i.IssuedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listPaidUnacknowledged = `-- name: ListPaidUnacknowledged :many
 SELECT d.id, d.ec_fiscal_code, d.iupd, r.receipt_id
 FROM debt_positions d

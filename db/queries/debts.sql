@@ -97,3 +97,9 @@ WHERE d.status = 'CREATED'
   AND (d.campaign_id IS NULL OR EXISTS (SELECT 1 FROM campaigns c WHERE c.id = d.campaign_id AND c.status = 'COMPLETED'))
 ORDER BY d.created_at
 LIMIT sqlc.arg(max_rows);
+
+-- name: ListDebtsOfDebtor :many
+-- The positions of one debtor, latest due first: the debtor's file.
+SELECT * FROM debt_positions WHERE ec_fiscal_code = $1 AND debtor_fiscal_code = $2
+ORDER BY due_date DESC, id DESC
+LIMIT sqlc.arg(max_rows);
