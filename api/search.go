@@ -31,19 +31,17 @@ const maxFilePositions = 1000
 // A GET must not carry a fiscal code: URLs end up in logs and browser histories.
 func (s *Server) searchRequest(c echo.Context) (search.Query, error) {
 	var req search.Request
+	var errs []FieldError
 	if c.Request().Method == http.MethodGet {
-		var errs []FieldError
 		if req, errs = search.FromQuery(c.QueryParams()); c.QueryParams().Has("debtor") {
 			errs = append(errs, FieldError{Field: "debtor", Message: "a fiscal code must not travel in a URL: POST the search with it in the JSON body"})
-		}
-		if len(errs) > 0 {
-			return search.Query{}, invalid(errs)
+			req.Debtor = ""
 		}
 	} else if err := decodeJSON(c, &req); err != nil {
 		return search.Query{}, err
 	}
-	q, errs := req.Validate(s.Config.Services)
-	if len(errs) > 0 {
+	q, more := req.Validate(s.Config.Services)
+	if errs = append(errs, more...); len(errs) > 0 {
 		return q, invalid(errs)
 	}
 	return q, nil
@@ -91,18 +89,18 @@ func (s *Server) exportDebts(format string) echo.HandlerFunc {
 			return err
 		}
 		h := c.Response().Header()
-		var w search.RowWriter
-		switch format {
-		case "csv":
-			h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-			w = search.NewCSV(c.Response())
-		default:
-			h.Set(echo.HeaderContentType, "application/jsonl; charset=utf-8")
-			w = search.NewJSONLines(c.Response())
-		}
 		name := "posizioni-" + s.Now().In(time.UTC).Format("20060102-150405") + "." + format
 		h.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
-		c.Response().WriteHeader(http.StatusOK)
+		var w search.RowWriter
+		if format == "csv" {
+			h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+			c.Response().WriteHeader(http.StatusOK)
+			w = search.NewCSV(c.Response())
+		} else {
+			h.Set(echo.HeaderContentType, "application/jsonl; charset=utf-8")
+			c.Response().WriteHeader(http.StatusOK)
+			w = search.NewJSONLines(c.Response())
+		}
 		if _, err := s.searcher().Export(c.Request().Context(), q, w); err != nil {
 			// The status is sent: the client sees a truncated body, the log says why.
 			s.Log.Error("export debts", "format", format, "err", err)
