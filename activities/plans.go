@@ -124,11 +124,7 @@ func (a *Plans) CreatePlan(ctx context.Context, debtID int64, req workflows.Plan
 		return a.publish(ctx, d, insts)
 	})
 	if err != nil {
-		var appErr *temporal.ApplicationError
-		if errors.As(err, &appErr) {
-			return workflows.PlanCreated{}, err
-		}
-		return workflows.PlanCreated{}, fmt.Errorf("create plan of debt %d: %w", debtID, err)
+		return workflows.PlanCreated{}, withContext(err, "create plan of debt %d", debtID)
 	}
 	if err := a.confirm(ctx, plan, insts); err != nil {
 		return workflows.PlanCreated{}, err

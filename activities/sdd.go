@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -141,8 +142,8 @@ func (a *SDD) writeFile(ctx context.Context, run dbgen.SddRun) (*os.File, error)
 		if err != nil {
 			return fmt.Errorf("write file %s: %w", msgID, err)
 		}
-		if err := q.InsertSDDMessage(ctx, stored); err != nil {
-			return fmt.Errorf("store file %s: %w", msgID, err)
+		if err := archiveBankMessage(ctx, q, stored); err != nil {
+			return withContext(err, "store file %s", msgID)
 		}
 		if err := q.SetRunTotals(ctx, dbgen.SetRunTotalsParams{ID: run.ID, Transactions: n, CtrlSumCents: sum}); err != nil {
 			return err
@@ -154,7 +155,7 @@ func (a *SDD) writeFile(ctx context.Context, run dbgen.SddRun) (*os.File, error)
 			file.Close()
 			os.Remove(file.Name())
 		}
-		return nil, fmt.Errorf("collection file of run %d: %w", run.ID, err)
+		return nil, withContext(err, "collection file of run %d", run.ID)
 	}
 	return file, nil
 }
@@ -373,7 +374,7 @@ func (a *SDD) applyReport(ctx context.Context, run dbgen.SddRun) error {
 				pending++
 			}
 		}
-		if err := q.InsertSDDMessage(ctx, stored); err != nil {
+		if err := archiveBankMessage(ctx, q, stored); err != nil {
 			return err
 		}
 		if err := q.SetCollectionOutcomes(ctx, o.params()); err != nil {
@@ -406,6 +407,32 @@ func archived(direction, msgType, msgID string, runID int64, raw []byte) (dbgen.
 	sum := sha256.Sum256(raw)
 	return dbgen.InsertSDDMessageParams{Direction: direction, MsgType: msgType, MsgID: msgID,
 		RunID: pgtype.Int8{Int64: runID, Valid: runID != 0}, ContentGz: gz.Bytes(), Sha256: sum[:], SizeBytes: int64(len(raw))}, nil
+}
+
+// archiveBankMessage stores a message sent to or received from the bank, once per direction and message
+// id. The same id with the same bytes is a resend and changes nothing; with other bytes it is
+// refused for good (ErrTypeMessageIDReused) and logged with the two hashes, so that the
+// transaction storing it rolls back and nothing of the message is applied: a message id names
+// one message, forever.
+func archiveBankMessage(ctx context.Context, q *dbgen.Queries, m dbgen.InsertSDDMessageParams) error {
+	n, err := q.InsertSDDMessage(ctx, m)
+	if err != nil || n == 1 {
+		return err
+	}
+	prev, err := q.GetSDDMessage(ctx, dbgen.GetSDDMessageParams{Direction: m.Direction, MsgID: m.MsgID})
+	if err != nil {
+		return fmt.Errorf("load archived message %s: %w", m.MsgID, err)
+	}
+	if bytes.Equal(prev.Sha256, m.Sha256) {
+		return nil
+	}
+	kept, received := hex.EncodeToString(prev.Sha256), hex.EncodeToString(m.Sha256)
+	logger(ctx).Error("bank message id reused with other content: refused, nothing of it applied",
+		"direction", m.Direction, "msg_type", m.MsgType, "msg_id", m.MsgID, "archived_sha256", kept, "received_sha256", received)
+	return temporal.NewNonRetryableApplicationError(
+		fmt.Sprintf("%s %s: message id archived already (%s, sha256 %s) with other content (sha256 %s): refused",
+			m.MsgType, m.MsgID, prev.MsgType, kept, received),
+		workflows.ErrTypeMessageIDReused, nil)
 }
 
 // NotifyPlans signals each plan of the run the outcome of its collection. The collection
@@ -510,7 +537,7 @@ func (a *SDD) applyNotification(ctx context.Context, doc bankgw.Document) (int, 
 	}
 	var routes []route
 	err = db.InTx(ctx, a.Pool, func(q *dbgen.Queries) error {
-		if err := q.InsertSDDMessage(ctx, stored); err != nil {
+		if err := archiveBankMessage(ctx, q, stored); err != nil {
 			return err
 		}
 		for _, r := range n.Returns {
@@ -534,7 +561,7 @@ func (a *SDD) applyNotification(ctx context.Context, doc bankgw.Document) (int, 
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("record notification %s: %w", n.MsgID, err)
+		return 0, withContext(err, "record notification %s", n.MsgID)
 	}
 	for _, r := range routes {
 		if err := a.tell(ctx, r.ec, r.iupd, r.outcome); err != nil {

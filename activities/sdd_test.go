@@ -681,6 +681,62 @@ func TestFetchStatusReportRefusesBadReports(t *testing.T) {
 	require.Equal(t, workflows.RunOutcome{Accepted: 1, Rejected: 1}, sf.fetch(t, sf.sdd, on))
 }
 
+// statusReport is a pain.002 under msgID about the FRST collections of file fileMsgID.
+func statusReport(t *testing.T, msgID, fileMsgID string, txs ...pain002.TransactionStatus) []byte {
+	t.Helper()
+	return writeReport(t, pain002.Report{MsgID: msgID, Created: time.Now(), OriginalMsgID: fileMsgID,
+		OriginalMsgName: "pain.008.001.08", GroupStatus: pain002.PART,
+		PaymentInfos: []pain002.PaymentInfoStatus{{OriginalPmtInfID: fileMsgID + "-FRST", Status: pain002.PART, Transactions: txs}}})
+}
+
+// A status report whose message id is archived already with other content is refused for
+// good, and none of its outcomes is applied; the same bytes again are a harmless resend.
+func TestFetchStatusReportMsgIDReused(t *testing.T) {
+	t.Parallel()
+	sf := newSDDFixture(t)
+	_, _, a := sf.newPlan(t, 1_000_00, 5)
+	_, _, b := sf.newPlan(t, 1_000_00, 5)
+	_, _, c := sf.newPlan(t, 1_000_00, 5)
+	first := target2.AddBusinessDays(todayInRome(), 10)
+	second := target2.AddBusinessDays(first, 1)
+	sa := sf.schedule(t, scheduleInput(a, 1, 1, first))
+	sb := sf.schedule(t, scheduleInput(b, 1, 1, second))
+	sc := sf.schedule(t, scheduleInput(c, 1, 1, second))
+	f1, f2 := sf.submit(t, sf.sdd, first), sf.submit(t, sf.sdd, second)
+
+	reports := map[string][]byte{f1.MsgID: statusReport(t, "STS-REUSED-1", f1.MsgID,
+		pain002.TransactionStatus{OriginalEndToEndID: sa.EndToEndID, Status: pain002.ACCP})}
+	bank := *sf.sdd
+	bank.Bank = reportGateway{Gateway: sf.gw, report: func(msgID string) ([]byte, error) { return reports[msgID], nil }}
+	require.Equal(t, workflows.RunOutcome{Accepted: 1}, sf.fetch(t, &bank, first))
+
+	// The report of the second file under the first report's id: refused, nothing changes.
+	reports[f2.MsgID] = statusReport(t, "STS-REUSED-1", f2.MsgID,
+		pain002.TransactionStatus{OriginalEndToEndID: sb.EndToEndID, Status: pain002.RJCT, Reason: "AM04"},
+		pain002.TransactionStatus{OriginalEndToEndID: sc.EndToEndID, Status: pain002.ACCP})
+	before := sf.dbState(t)
+	err := runAct(t, &bank, nil, bank.FetchStatusReport, runRef(second))
+	requireNonRetryable(t, err, workflows.ErrTypeMessageIDReused)
+	require.ErrorContains(t, err, "pain.002 STS-REUSED-1: message id archived already")
+	require.Equal(t, before, sf.dbState(t), "none of its outcomes applied")
+	require.Equal(t, "SUBMITTED", sf.collection(t, b.PlanID, 1, 1).Status)
+	require.Equal(t, "SUBMITTED", sf.run(t, second).Status)
+	require.Len(t, sf.messages(t, "IN", "pain.002"), 1)
+
+	// A report under its own id, leaving c undecided, sent twice with the same bytes: the
+	// resend is taken as the same message, and b's reject is recorded once.
+	reports[f2.MsgID] = statusReport(t, "STS-OWN-2", f2.MsgID,
+		pain002.TransactionStatus{OriginalEndToEndID: sb.EndToEndID, Status: pain002.RJCT, Reason: "AM04"},
+		pain002.TransactionStatus{OriginalEndToEndID: sc.EndToEndID, Status: pain002.PDNG})
+	for range 2 {
+		_, err = withDeadline(t, &bank, 2*time.Second).ExecuteActivity(bank.FetchStatusReport, runRef(second))
+		requireNotFinal(t, err)
+		require.ErrorContains(t, err, "leaves 1 collections without an outcome")
+		require.Equal(t, "REJECTED", sf.collection(t, b.PlanID, 1, 1).Status)
+		require.Len(t, sf.messages(t, "IN", "pain.002"), 2)
+	}
+}
+
 // A report may leave some collections undecided (PDNG, RCVD): the run must then go on asking
 // for the report until every collection has an outcome.
 func TestFetchStatusReportPendingTransactions(t *testing.T) {
@@ -916,6 +972,50 @@ func TestPollBankNotificationsRefusesMalformed(t *testing.T) {
 	require.Equal(t, id+"-3", pos)
 	require.Len(t, sf.messages(t, "IN", "camt.054"), 2)
 	require.Len(t, sf.temporal.signals(), 1)
+}
+
+// A notification whose message id is archived already with other content stops the poll for
+// good before it, and none of its returns is applied; the same bytes again (under another
+// document of the bank) are a harmless resend.
+func TestPollBankNotificationsMsgIDReused(t *testing.T) {
+	t.Parallel()
+	sf := newSDDFixture(t)
+	_, _, a := sf.newPlan(t, 1_000_00, 5)
+	_, _, b := sf.newPlan(t, 1_000_00, 5)
+	on := target2.AddBusinessDays(todayInRome(), 10)
+	sa := sf.schedule(t, scheduleInput(a, 1, 1, on))
+	sb := sf.schedule(t, scheduleInput(b, 1, 1, on))
+	sf.submit(t, sf.sdd, on)
+	sf.clock.Advance(bankDelay)
+	require.Equal(t, workflows.RunOutcome{Accepted: 2}, sf.fetch(t, sf.sdd, on))
+	notification := func(e2e string) []byte {
+		var buf bytes.Buffer
+		require.NoError(t, camt054.Write(&buf, camt054.Notification{MsgID: "NTF-REUSED-1", Created: time.Now(), Returns: []camt054.Return{{
+			EndToEndID: e2e, Amount: 200_00, Reason: "AM04", BookingDate: todayInRome()}}}))
+		return buf.Bytes()
+	}
+	good := bankgw.Document{ID: "000000000001", XML: notification(sa.EndToEndID)}
+	resent := bankgw.Document{ID: "000000000002", XML: good.XML}
+	reused := bankgw.Document{ID: "000000000003", XML: notification(sb.EndToEndID)}
+
+	bank := *sf.sdd
+	bank.Bank = notificationsGateway{Gateway: sf.gw, docs: []bankgw.Document{good, resent}}
+	n, err := sf.poll(t, &bank)
+	require.NoError(t, err)
+	require.Equal(t, 2, n, "the resend is recorded again, which changes nothing, and told again")
+	require.Equal(t, "RETURNED", sf.collection(t, a.PlanID, 1, 1).Status)
+	require.Len(t, sf.messages(t, "IN", "camt.054"), 1)
+	pos, _ := sf.cursor(t)
+	require.Equal(t, resent.ID, pos)
+
+	bank.Bank = notificationsGateway{Gateway: sf.gw, docs: []bankgw.Document{good, resent, reused}}
+	before, told := sf.dbState(t), len(sf.temporal.signals())
+	_, err = sf.poll(t, &bank)
+	requireNonRetryable(t, err, workflows.ErrTypeMessageIDReused)
+	require.ErrorContains(t, err, "camt.054 NTF-REUSED-1: message id archived already")
+	require.Equal(t, before, sf.dbState(t), "none of its returns applied, the cursor before it")
+	require.Equal(t, "ACCEPTED", sf.collection(t, b.PlanID, 1, 1).Status)
+	require.Len(t, sf.temporal.signals(), told, "no plan told")
 }
 
 // A return the bank publishes before incasso has recorded the file's pain.002 (the collection

@@ -80,9 +80,7 @@ func (s *Server) importCampaign(c echo.Context) error {
 
 	q := c.QueryParams()
 	opts := campaigns.Options{Name: q.Get("name"), Filename: cleanFilename(q.Get("filename")), Today: date.InRome(s.Now())}
-	if name, ok := c.Get(clientNameKey).(string); ok {
-		opts.CreatedBy = name
-	}
+	opts.CreatedBy = principalOf(c).Actor()
 	var err error
 	if opts.ValidOnly, err = parseValidOnly(q.Get("validOnly")); err != nil {
 		return err
@@ -156,6 +154,7 @@ func (s *Server) runCampaignImport(c echo.Context, file io.Reader, format string
 	var maxErr *http.MaxBytesError
 	switch {
 	case err == nil:
+		auditTarget(c, "id", strconv.FormatInt(res.CampaignID, 10))
 		loc := fmt.Sprintf("/v1/campaigns/%d", res.CampaignID)
 		out := campaignImportOf(res)
 		out.Links = map[string]string{"self": loc, "launch": loc + "/launch"}

@@ -65,7 +65,7 @@ func TestImportCampaignCSV(t *testing.T) {
 	require.NoError(t, err)
 	sum := sha256.Sum256([]byte(file))
 	require.Equal(t, sum[:], cp.SourceSha256)
-	require.Equal(t, []string{"TARI 2026", "tari.csv", "tributi", "READY"}, []string{cp.Name, cp.SourceFilename, cp.CreatedBy, cp.Status})
+	require.Equal(t, []string{"TARI 2026", "tari.csv", "client:tributi", "READY"}, []string{cp.Name, cp.SourceFilename, cp.CreatedBy, cp.Status})
 
 	// The campaign's page answers at the Location.
 	resp, body = e.do(t, http.MethodGet, loc, nil, e.authHeader())

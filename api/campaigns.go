@@ -123,6 +123,7 @@ func (s *Server) withdrawCampaign(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	auditReason(c, req.Reason)
 	if err := s.Campaigns.Withdraw(c.Request().Context(), campaignID(c), req.Reason, req.Confirm); err != nil {
 		return err
 	}

@@ -49,6 +49,7 @@ func (s *Server) cancelDebt(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	auditReason(c, req.Reason)
 	reason, errs := validReason(req.Reason)
 	if len(errs) > 0 {
 		return invalid(errs)
@@ -68,6 +69,7 @@ func (s *Server) changeDebt(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	auditReason(c, req.Reason)
 	reason, errs := validReason(req.Reason)
 	if req.AmountCents < 1 || req.AmountCents > MaxAmount {
 		errs = append(errs, FieldError{Field: "amountCents", Message: fmt.Sprintf("must be an integer number of cents from 1 to %d", MaxAmount)})

@@ -15,19 +15,16 @@ import (
 // <API>/codec) and CLI (--codec-endpoint <API>/codec --codec-auth "Bearer <key>") show the
 // payloads that package codec encrypted. It exists when the API has payload keys.
 //
-// Who may call it: an API client (its key), or an operator with a console session, whose
-// cookie the Web UI sends when it is on the same site and told to include credentials; then
-// CodecAccess, when set. Pages of the origins of Config.CodecOrigins (else of TemporalUIURL)
+// Who may call it: an API client (its key), or a console session, whose cookie the Web UI
+// sends when it is on the same site and told to include credentials, of a role its rule
+// admits (operator, auditor: services/access). Pages of the origins of Config.CodecOrigins (else of TemporalUIURL)
 // may read its answers (CORS).
 func (s *Server) codecRoutes(e *echo.Echo) {
 	if s.Config.PayloadKeys == nil {
 		return
 	}
 	h := echo.WrapHandler(codec.Handler(s.Config.PayloadKeys))
-	chain := []echo.MiddlewareFunc{s.codecCORS(), s.codecAuth}
-	if s.CodecAccess != nil {
-		chain = append(chain, s.CodecAccess)
-	}
+	chain := []echo.MiddlewareFunc{s.codecCORS(), s.codecAuth, s.authorize}
 	methods := []string{http.MethodPost, http.MethodOptions} // OPTIONS: the CORS preflight
 	e.Match(methods, "/codec/encode", h, chain...)
 	e.Match(methods, "/codec/decode", h, chain...)
@@ -59,8 +56,8 @@ func (s *Server) codecAuth(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		if s.Console != nil && r.Header.Get(echo.HeaderAuthorization) == "" && r.Header.Get("X-API-Key") == "" {
-			if name, ok := s.Console.SessionClient(r); ok {
-				c.Set(clientNameKey, name)
+			if p, ok := s.Console.SessionPrincipal(r); ok {
+				c.Set(principalKey, p)
 				return next(c)
 			}
 		}

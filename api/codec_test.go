@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/labstack/echo/v4"
 	"github.com/stretchr/testify/require"
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
@@ -13,6 +12,8 @@ import (
 
 	"incasso/devstack/testkeys"
 	"incasso/domain/keyring"
+	"incasso/services/access"
+	"incasso/services/apiclients"
 	"incasso/worker/codec"
 )
 
@@ -25,12 +26,13 @@ func withPayloadKeys(t *testing.T) (func(*Server), *keyring.Ring) {
 	}, ring
 }
 
-// sessionConsole is a console whose only session is the cookie "session=ok", of client "ufficio".
+// sessionConsole is a console whose only session is the cookie "session=ok", of the operator
+// user "ufficio".
 type sessionConsole struct{ http.Handler }
 
-func (sessionConsole) SessionClient(r *http.Request) (string, bool) {
+func (sessionConsole) SessionPrincipal(r *http.Request) (access.Principal, bool) {
 	c, err := r.Cookie("session")
-	return "ufficio", err == nil && c.Value == "ok"
+	return access.Principal{Kind: access.KindUser, Name: "ufficio", Role: access.Operator}, err == nil && c.Value == "ok"
 }
 
 func payloadsJSON(t *testing.T, ps ...*commonpb.Payload) string {
@@ -112,22 +114,20 @@ func TestCodecServerCORS(t *testing.T) {
 	require.Equal(t, "https://cloud.temporal.io", resp.Header.Get("Access-Control-Allow-Origin"))
 }
 
-// CodecAccess is the hook of the role check: it runs after authentication.
-func TestCodecAccessHook(t *testing.T) {
+// The codec server is for the roles that read everything: an integration or PEC gateway key
+// is refused after authentication.
+func TestCodecRefusesOtherRoles(t *testing.T) {
 	t.Parallel()
 	opt, _ := withPayloadKeys(t)
-	var seen string
-	e := newEnv(t, opt, func(s *Server) {
-		s.CodecAccess = func(next echo.HandlerFunc) echo.HandlerFunc {
-			return func(c echo.Context) error {
-				seen, _ = c.Get(clientNameKey).(string)
-				return problem(http.StatusForbidden, "only operators")
-			}
-		}
-	})
-	resp, body := e.do(t, http.MethodPost, "/codec/decode", strings.NewReader(payloadsJSON(t)), e.authHeader())
-	requireProblem(t, resp, body, http.StatusForbidden)
-	require.Equal(t, "tributi", seen)
+	e := newEnv(t, opt)
+	for _, role := range []access.Role{access.Integration, access.PECGateway, access.Admin} {
+		key := e.addClient(t, "k-"+string(role), apiclients.Grant{Role: role})
+		resp, body := e.do(t, http.MethodPost, "/codec/decode", strings.NewReader(payloadsJSON(t)), http.Header{"Authorization": {"Bearer " + key}})
+		requireProblem(t, resp, body, http.StatusForbidden)
+	}
+	key := e.addClient(t, "operatore", apiclients.Grant{Role: access.Operator})
+	resp, body := e.do(t, http.MethodPost, "/codec/decode", strings.NewReader(payloadsJSON(t)), http.Header{"Authorization": {"Bearer " + key}})
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
 }
 
 func TestNoCodecServerWithoutPayloadKeys(t *testing.T) {

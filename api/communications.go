@@ -184,6 +184,12 @@ func (s *Server) listCommunications(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if q.debt != "" {
+		auditTarget(c, "iupd", q.debt)
+	}
+	if q.debtor != "" {
+		s.auditDebtor(c, q.debtor)
+	}
 	ctx := c.Request().Context()
 	from, to := q.createdRange()
 	queries := dbgen.New(s.Pool)
@@ -280,10 +286,15 @@ func (s *Server) serveArchived(c echo.Context, what string, id int64, raw, sum [
 		s.Log.Error("archived bytes do not match their hash", "what", what, "id", id)
 		return problem(http.StatusInternalServerError, "the archived bytes do not match the hash recorded with them; the incident has been logged")
 	}
+	return sendFile(c, http.StatusOK, contentType, filename, raw, sum)
+}
+
+// sendFile answers raw as an attachment named filename, with its hex SHA-256 in X-Content-SHA256.
+func sendFile(c echo.Context, status int, contentType, filename string, raw, sum []byte) error {
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": filename}))
 	h.Set(headerContentSHA256, hex.EncodeToString(sum))
-	return c.Blob(http.StatusOK, contentType, raw)
+	return c.Blob(status, contentType, raw)
 }
 
 // getCommunicationFile serves the archived bytes of a message: the .eml as sent, or the PDF

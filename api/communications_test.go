@@ -294,8 +294,7 @@ func pecReceipt(kind, date, messageID string) []byte {
 
 func (e *testEnv) postReceipt(t *testing.T, commID int64, raw []byte) (*http.Response, []byte) {
 	t.Helper()
-	h := e.authHeader()
-	h.Set("Content-Type", "message/rfc822")
+	h := http.Header{"Authorization": {"Bearer " + e.pecKey}, "Content-Type": {"message/rfc822"}}
 	return e.do(t, http.MethodPost, fmt.Sprintf("/v1/communications/%d/receipts", commID), bytes.NewReader(raw), h)
 }
 
@@ -424,7 +423,7 @@ func TestPECReceiptRefused(t *testing.T) {
 	requireProblem(t, resp, body, http.StatusNotFound)
 	resp, body = e.postReceipt(t, email.ID, pecReceipt("accettazione", date, email.MessageID))
 	requireProblem(t, resp, body, http.StatusConflict)
-	h := e.authHeader() // application/json
+	h := http.Header{"Authorization": {"Bearer " + e.pecKey}, "Content-Type": {"application/json"}}
 	resp, body = e.do(t, http.MethodPost, fmt.Sprintf("/v1/communications/%d/receipts", m.ID), bytes.NewReader(pecReceipt("accettazione", date, m.MessageID)), h)
 	requireProblem(t, resp, body, http.StatusUnsupportedMediaType)
 

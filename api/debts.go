@@ -136,7 +136,16 @@ func (s *Server) createDebt(c echo.Context) error {
 	if len(errs) > 0 {
 		return invalid(errs)
 	}
+	auditTarget(c, "iupd", n.IUPD)
+	p := principalOf(c)
+	if !p.MayUseService(n.ServiceCode) {
+		return problem(http.StatusForbidden, "serviceCode: this API key may not create debts of service "+n.ServiceCode)
+	}
+	n.CreatedBy = p.Actor()
 	debt, created, err := debts.Store(c.Request().Context(), dbgen.New(s.Pool), s.Config.Creditor, n)
+	if err == nil && !p.Sees(debt.ServiceCode, debt.CreatedBy) {
+		err = debts.ErrConflict // another client's debt: not shown, as if its data differed
+	}
 	if errors.Is(err, debts.ErrConflict) {
 		return problem(http.StatusConflict, "iupd "+n.IUPD+" is already used by a different debt")
 	}
@@ -180,11 +189,14 @@ func (s *Server) debtByIUPD(c echo.Context) (dbgen.DebtPosition, error) {
 	d, err := dbgen.New(s.Pool).GetDebtByIUPD(c.Request().Context(), dbgen.GetDebtByIUPDParams{
 		EcFiscalCode: s.Config.Creditor.FiscalCode, Iupd: c.Param("iupd"),
 	})
-	if err = db.NotFound(err); errors.Is(err, db.ErrNotFound) {
-		return d, problem(http.StatusNotFound, "no debt with this iupd")
+	if err = db.NotFound(err); errors.Is(err, db.ErrNotFound) || err == nil && !principalOf(c).Sees(d.ServiceCode, d.CreatedBy) {
+		return dbgen.DebtPosition{}, errNoDebt // out of an integration key's scope: the same answer
 	}
 	return d, err
 }
+
+// errNoDebt answers a debt that does not exist, or that the caller may not see.
+var errNoDebt = problem(http.StatusNotFound, "no debt with this iupd")
 
 func (s *Server) getNoticePDF(c echo.Context) error {
 	d, err := s.debtByIUPD(c)

@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"reflect"
 	"strings"
@@ -197,8 +199,15 @@ func TestCreateDebtConcurrentSameIUPD(t *testing.T) {
 			}
 			defer resp.Body.Close()
 			statuses[i] = resp.StatusCode
+			body, err := io.ReadAll(resp.Body)
+			if err != nil {
+				errs[i] = err
+				return
+			}
 			var d DebtResponse
-			errs[i] = json.NewDecoder(resp.Body).Decode(&d)
+			if err := json.Unmarshal(body, &d); err != nil {
+				errs[i] = fmt.Errorf("status %d, %s: %w", resp.StatusCode, body, err)
+			}
 			navs[i] = d.NoticeNumber
 		})
 	}

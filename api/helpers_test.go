@@ -23,6 +23,8 @@ import (
 	"incasso/devstack/specs"
 	"incasso/devstack/testdb"
 	"incasso/domain/pagopa"
+	"incasso/services/access"
+	"incasso/services/apiclients"
 	"incasso/services/receipts"
 )
 
@@ -164,7 +166,8 @@ type testEnv struct {
 	fake   *fakeTemporal
 	srv    *Server
 	url    string
-	apiKey string
+	apiKey string // a finance key
+	pecKey string // the PEC gateway's key
 	logs   *syncBuffer
 	now    atomic.Int64 // unix nanoseconds returned by srv.Now
 }
@@ -194,7 +197,8 @@ func newEnv(t *testing.T, opts ...func(*Server)) *testEnv {
 	t.Cleanup(ts.Close)
 	env.url = ts.URL
 
-	env.apiKey = env.addClient(t, "tributi")
+	env.apiKey = env.addClient(t, "tributi", apiclients.Grant{Role: access.Finance})
+	env.pecKey = env.addClient(t, "pec", apiclients.Grant{Role: access.PECGateway})
 	return env
 }
 

@@ -67,8 +67,7 @@ func (s *Server) limitIP() echo.MiddlewareFunc {
 // requireAPIKey.
 func (s *Server) limitClient() echo.MiddlewareFunc {
 	return rateLimited(s.Config.Limits.PerClient, "API client", func(c echo.Context) (string, error) {
-		name, _ := c.Get(clientNameKey).(string)
-		return name, nil
+		return principalOf(c).Actor(), nil
 	}, nil)
 }
 

@@ -149,6 +149,14 @@ func (s *Server) payableDebt(ctx context.Context, h pagopa.Header, qr pagopa.QRC
 	}
 	service, _ := s.Config.Services.Find(d.ServiceCode)
 	switch {
+	case d.Status == workflows.StatusCreated:
+		// Stored but never registered in GPD nor noticed: not payable yet. pagoPA's own EC
+		// service answers such a position (GPD status DRAFT, or PUBLISHED before its validity
+		// date) with PAA_PAGAMENTO_SCONOSCIUTO, to paVerifyPaymentNotice as to paGetPayment
+		// (pagopa/pagopa-gpd-payments, PartnerService and its test
+		// paVerifyPaymentNoticeStatusKOTest2); the paForNode faults of DOMAIN.md section 3 have
+		// no code of their own for it.
+		return fail(pagopa.FaultUnknownPayment, "the notice is not payable yet")
 	case d.Status == workflows.StatusPaid:
 		return fail(pagopa.FaultDuplicatePayment, "the notice is paid already")
 	case d.Status == workflows.StatusCancelled:

@@ -53,6 +53,17 @@ func (e *testEnv) requireVerifyKO(t *testing.T, r pagopa.VerifyPaymentNoticeResp
 	require.Empty(t, r.CompanyName)
 }
 
+// mustIssueDebt creates a debt and records it ISSUED, as its workflow does once the position
+// is registered with GPD and the notice sent: from then on it can be paid.
+func (e *testEnv) mustIssueDebt(t *testing.T, req CreateDebtRequest) DebtResponse {
+	t.Helper()
+	d := e.mustCreateDebt(t, req)
+	status, err := debts.Advance(context.Background(), dbgen.New(e.pool), e.debtRow(t, req.IUPD).ID, workflows.StatusIssued)
+	require.NoError(t, err)
+	require.Equal(t, workflows.StatusIssued, status)
+	return d
+}
+
 func (e *testEnv) markPaid(t *testing.T, iupd string) {
 	t.Helper()
 	settled, err := debts.Settle(context.Background(), dbgen.New(e.pool), e.debtRow(t, iupd).ID, time.Now())
@@ -86,7 +97,7 @@ func withService(svc config.Service) func(*Server) {
 func TestVerifyPaymentNotice(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	d := e.mustCreateDebt(t, validRequest("VER-1"))
+	d := e.mustIssueDebt(t, validRequest("VER-1"))
 
 	r := e.verify(t, pagopa.VerifyPaymentNoticeRequest{Header: e.header(), QRCode: e.qrCode(d)})
 	require.Equal(t, pagopa.OK(), r.Response)
@@ -100,17 +111,17 @@ func TestVerifyPaymentNotice(t *testing.T) {
 	// Verifying changes nothing.
 	require.Zero(t, e.countReceipts(t))
 	require.Empty(t, e.fake.Signals())
-	require.Equal(t, workflows.StatusCreated, e.debtRow(t, "VER-1").Status)
+	require.Equal(t, workflows.StatusIssued, e.debtRow(t, "VER-1").Status)
 }
 
 func TestVerifyPaymentNoticeKO(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	ec := e.cfg.Creditor.FiscalCode
-	open := e.mustCreateDebt(t, validRequest("VER-OPEN"))
-	paid := e.mustCreateDebt(t, validRequest("VER-PAID"))
+	open := e.mustIssueDebt(t, validRequest("VER-OPEN"))
+	paid := e.mustIssueDebt(t, validRequest("VER-PAID"))
 	e.markPaid(t, "VER-PAID")
-	cancelled := e.mustCreateDebt(t, validRequest("VER-CANC"))
+	cancelled := e.mustIssueDebt(t, validRequest("VER-CANC"))
 	e.markCancelled(t, "VER-CANC", "issued twice")
 
 	tests := []struct {
@@ -153,7 +164,28 @@ func TestVerifyPaymentNoticeKO(t *testing.T) {
 			e.requireVerifyKO(t, e.verify(t, tt.req()), tt.fault)
 		})
 	}
-	require.Equal(t, workflows.StatusCreated, e.debtRow(t, "VER-OPEN").Status)
+	require.Equal(t, workflows.StatusIssued, e.debtRow(t, "VER-OPEN").Status)
+}
+
+// A debt stored but not yet registered with GPD (CREATED: no notice was sent) cannot be paid:
+// both operations answer PAA_PAGAMENTO_SCONOSCIUTO, as pagoPA's GPD does for a draft
+// position, and say nothing of it; once issued the same notice verifies.
+func TestPaymentNoticeNotYetPayable(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	d := e.mustCreateDebt(t, validRequest("NOTYET-1"))
+
+	r := e.verify(t, pagopa.VerifyPaymentNoticeRequest{Header: e.header(), QRCode: e.qrCode(d)})
+	e.requireVerifyKO(t, r, pagopa.FaultUnknownPayment)
+	require.Equal(t, "the notice is not payable yet", r.Fault.Description)
+	gp := e.getPayment(t, pagopa.GetPaymentV2Request{Header: e.header(), QRCode: e.qrCode(d), Amount: "123.45"})
+	e.requireFault(t, gp.Response, pagopa.FaultUnknownPayment)
+	require.Nil(t, gp.Data, "no debtor, no transfers")
+	require.Equal(t, workflows.StatusCreated, e.debtRow(t, "NOTYET-1").Status, "asking changes nothing")
+
+	_, err := debts.Advance(context.Background(), dbgen.New(e.pool), e.debtRow(t, "NOTYET-1").ID, workflows.StatusIssued)
+	require.NoError(t, err)
+	require.Equal(t, pagopa.OK(), e.verify(t, pagopa.VerifyPaymentNoticeRequest{Header: e.header(), QRCode: e.qrCode(d)}).Response)
 }
 
 // A notice of a service that expires after its due date cannot be paid from the end of that
@@ -166,8 +198,8 @@ func TestVerifyPaymentNoticeExpired(t *testing.T) {
 	}))
 	req := validRequest("EXP-1")
 	req.ServiceCode = "SCUOLA"
-	expiring := e.mustCreateDebt(t, req)
-	late := e.mustCreateDebt(t, validRequest("EXP-TARI")) // TARI accepts late payments
+	expiring := e.mustIssueDebt(t, req)
+	late := e.mustIssueDebt(t, validRequest("EXP-TARI")) // TARI accepts late payments
 
 	verify := func(d DebtResponse) pagopa.VerifyPaymentNoticeResponse {
 		return e.verify(t, pagopa.VerifyPaymentNoticeRequest{Header: e.header(), QRCode: e.qrCode(d)})
@@ -265,7 +297,7 @@ func TestGetPaymentV2SplitTransfers(t *testing.T) {
 	}}))
 	req := validRequest("SPLIT-1")
 	req.ServiceCode = "TARIP"
-	d := e.mustCreateDebt(t, req)
+	d := e.mustIssueDebt(t, req)
 
 	r := e.getPayment(t, pagopa.GetPaymentV2Request{Header: e.header(), QRCode: e.qrCode(d), Amount: "123.45", TransferType: "PAGOPA"})
 	require.Equal(t, pagopa.OK(), r.Response)
@@ -315,7 +347,7 @@ func TestGetPaymentV2SplitTransfers(t *testing.T) {
 func TestGetPaymentV2SingleTransfer(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	d := e.mustCreateDebt(t, validRequest("GP-1"))
+	d := e.mustIssueDebt(t, validRequest("GP-1"))
 	r := e.getPayment(t, pagopa.GetPaymentV2Request{Header: e.header(), QRCode: e.qrCode(d), Amount: "123.45"})
 	require.Equal(t, pagopa.OK(), r.Response)
 	require.Equal(t, []pagopa.PaymentTransfer{{
@@ -329,10 +361,10 @@ func TestGetPaymentV2KO(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	ec := e.cfg.Creditor.FiscalCode
-	open := e.mustCreateDebt(t, validRequest("GPKO-OPEN"))
-	paid := e.mustCreateDebt(t, validRequest("GPKO-PAID"))
+	open := e.mustIssueDebt(t, validRequest("GPKO-OPEN"))
+	paid := e.mustIssueDebt(t, validRequest("GPKO-PAID"))
 	e.markPaid(t, "GPKO-PAID")
-	cancelled := e.mustCreateDebt(t, validRequest("GPKO-CANC"))
+	cancelled := e.mustIssueDebt(t, validRequest("GPKO-CANC"))
 	e.markCancelled(t, "GPKO-CANC", "issued twice")
 
 	tests := []struct {

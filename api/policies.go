@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"errors"
 	"net/http"
 	"strconv"
@@ -10,9 +9,6 @@ import (
 
 	"incasso/db"
 	"incasso/db/dbgen"
-	"incasso/domain/date"
-	"incasso/domain/money"
-	"incasso/domain/reminders"
 	"incasso/services/policies"
 	"incasso/workflows"
 )
@@ -39,8 +35,7 @@ func (s *Server) putPolicy(c echo.Context) error {
 	if err := workflows.ValidateSteps(req.Steps); err != nil {
 		return invalid([]FieldError{{Field: "steps", Message: err.Error()}})
 	}
-	client, _ := c.Get(clientNameKey).(string)
-	p, err := policies.Save(c.Request().Context(), s.Pool, service, req.Steps, client)
+	p, err := policies.Save(c.Request().Context(), s.Pool, service, req.Steps, principalOf(c).Actor())
 	if err != nil {
 		return err
 	}
@@ -83,31 +78,4 @@ func (s *Server) upgradePolicy(c echo.Context) error {
 		return err
 	}
 	return s.updateDebt(c, d, workflows.UpdateUpgradePolicy)
-}
-
-// exportEnforcement hands the debts not exported yet to the collection agent as a CSV file
-// (reminders.EnforcementCSV) and marks them exported, in one transaction: a failed export
-// leaves them for the next one.
-func (s *Server) exportEnforcement(c echo.Context) error {
-	var out bytes.Buffer
-	err := db.InTx(c.Request().Context(), s.Pool, func(q *dbgen.Queries) error {
-		rows, err := q.TakeHandoversForExport(c.Request().Context())
-		if err != nil {
-			return err
-		}
-		handovers := make([]reminders.Handover, len(rows))
-		for i, r := range rows {
-			handovers[i] = reminders.Handover{
-				IUPD: r.Iupd, NoticeNumber: r.Nav, DebtorFiscalCode: r.DebtorFiscalCode, DebtorName: r.DebtorName,
-				Amount: money.Cents(r.AmountCents), DueDate: date.Of(r.DueDate), HandedOverAt: r.HandedOverAt.Time,
-				ServiceCode: r.ServiceCode,
-			}
-		}
-		return reminders.EnforcementCSV(&out, handovers)
-	})
-	if err != nil {
-		return err
-	}
-	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="affidamenti-`+date.InRome(s.Now()).String()+`.csv"`)
-	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", out.Bytes())
 }

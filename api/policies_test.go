@@ -2,11 +2,9 @@ package api
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"strings"
 	"sync"
@@ -19,8 +17,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"incasso/db/dbgen"
-	"incasso/domain/date"
-	"incasso/domain/reminders"
 	"incasso/workflows"
 )
 
@@ -127,7 +123,7 @@ func TestPutAndGetPolicy(t *testing.T) {
 	rows := e.policyVersions(t, "TARI")
 	require.Len(t, rows, 2)
 	for _, row := range rows {
-		require.Equal(t, "tributi", row.CreatedBy)
+		require.Equal(t, "client:tributi", row.CreatedBy)
 		require.WithinDuration(t, time.Now(), row.CreatedAt.Time, time.Minute)
 	}
 	require.JSONEq(t, stepsJSON(t, policyV2), `{"steps":`+string(rows[0].Steps)+`}`)
@@ -317,80 +313,6 @@ func TestCreateDebtWithPEC(t *testing.T) {
 	}
 	resp, body = e.getDebt(t, "PEC-BAD")
 	requireProblem(t, resp, body, http.StatusNotFound)
-}
-
-// readCSV parses an enforcement export: UTF-8, ';' separated.
-func readCSV(t *testing.T, body []byte) [][]string {
-	t.Helper()
-	r := csv.NewReader(strings.NewReader(string(body)))
-	r.Comma = ';'
-	records, err := r.ReadAll()
-	require.NoError(t, err, string(body))
-	return records
-}
-
-func (e *testEnv) exportEnforcement(t *testing.T) (*http.Response, []byte) {
-	t.Helper()
-	return e.postJSON(t, "/v1/enforcement/exports", "", nil)
-}
-
-func TestEnforcementExport(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
-	ctx := context.Background()
-	q := dbgen.New(e.pool)
-
-	a := validRequest("ENF-A")
-	b := validRequest("ENF-B")
-	b.AmountCents, b.DueDate, b.ServiceCode = 99, "2027-01-15", "IMU"
-	b.Debtor.FullName = "Rossi; Mario \"Bianchi\""
-	da, db := e.mustCreateDebt(t, a), e.mustCreateDebt(t, b)
-	e.mustCreateDebt(t, validRequest("ENF-C")) // not handed over
-	for _, iupd := range []string{"ENF-A", "ENF-B"} {
-		row := e.debtRow(t, iupd)
-		require.NoError(t, q.InsertHandover(ctx, dbgen.InsertHandoverParams{DebtID: row.ID, AmountCents: row.AmountCents}))
-	}
-	today := date.InRome(time.Now()).Italian()
-
-	resp, body := e.exportEnforcement(t)
-	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
-	require.Equal(t, "text/csv; charset=utf-8", resp.Header.Get("Content-Type"))
-	disposition, params, err := mime.ParseMediaType(resp.Header.Get("Content-Disposition"))
-	require.NoError(t, err)
-	require.Equal(t, "attachment", disposition)
-	require.Equal(t, "affidamenti-2026-11-20.csv", params["filename"], "named after the day of the export in Rome")
-	require.True(t, strings.HasSuffix(string(body), "\r\n"), "CRLF line endings")
-
-	records := readCSV(t, body)
-	require.Len(t, records, 3, "header and two hand-overs")
-	require.Equal(t, reminders.EnforcementHeader, records[0])
-	byIUPD := map[string][]string{}
-	for _, r := range records[1:] {
-		byIUPD[r[0]] = r
-	}
-	require.Equal(t, []string{"ENF-A", da.NoticeNumber, "RSSMRA85T10A562S", "Mario Rossi", "123,45", "31/12/2026", today, "TARI"}, byIUPD["ENF-A"])
-	require.Equal(t, []string{"ENF-B", db.NoticeNumber, "RSSMRA85T10A562S", `Rossi; Mario "Bianchi"`, "0,99", "15/01/2027", today, "IMU"}, byIUPD["ENF-B"])
-
-	var exported int
-	require.NoError(t, e.pool.QueryRow(ctx, `SELECT count(*) FROM enforcement_handovers WHERE exported_at IS NOT NULL`).Scan(&exported))
-	require.Equal(t, 2, exported)
-
-	// Exported once: the next export has only the header.
-	resp, body = e.exportEnforcement(t)
-	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
-	require.Equal(t, "attachment", strings.SplitN(resp.Header.Get("Content-Disposition"), ";", 2)[0])
-	require.Equal(t, [][]string{reminders.EnforcementHeader}, readCSV(t, body))
-
-	// A later hand-over goes in the next file alone.
-	require.NoError(t, q.InsertHandover(ctx, dbgen.InsertHandoverParams{DebtID: e.debtRow(t, "ENF-C").ID, AmountCents: 12345}))
-	resp, body = e.exportEnforcement(t)
-	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
-	records = readCSV(t, body)
-	require.Len(t, records, 2)
-	require.Equal(t, "ENF-C", records[1][0])
-
-	resp, body = e.do(t, http.MethodPost, "/v1/enforcement/exports", nil, nil)
-	requireProblem(t, resp, body, http.StatusUnauthorized)
 }
 
 func TestDebtShowsLadder(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -14,15 +15,6 @@ import (
 	"incasso/domain/fiscalcode"
 	"incasso/services/search"
 )
-
-// PersonalDataRead is one read of debtors' personal data through the API: a search, an
-// export or a debtor's file. Server.AuditRead is told of each before the data leaves.
-type PersonalDataRead struct {
-	Client string        // the API client (or console session) that read
-	What   string        // debt-search, debt-export, debtor-file
-	Filter search.Filter // what was asked (a debtor's file: Debtor only)
-	Debts  int           // how many debts were returned (an export: unknown, 0)
-}
 
 // maxFilePositions is how many positions a debtor's file shows, latest due first.
 const maxFilePositions = 1000
@@ -51,16 +43,12 @@ func (s *Server) searcher() search.Searcher {
 	return search.Searcher{Pool: s.Pool, ECFiscalCode: s.Config.Creditor.FiscalCode}
 }
 
-// auditRead tells the audit hook, when there is one, of a read of personal data.
-func (s *Server) auditRead(c echo.Context, r PersonalDataRead) error {
-	if s.AuditRead == nil {
-		return nil
+// auditSearch puts in the request's audit entry the debtor the search names, if any (the
+// route's rule has the trail record the read itself).
+func (s *Server) auditSearch(c echo.Context, f search.Filter) {
+	if f.Debtor != "" {
+		s.auditDebtor(c, f.Debtor)
 	}
-	r.Client, _ = c.Get(clientNameKey).(string)
-	if err := s.AuditRead(c.Request().Context(), r); err != nil {
-		return fmt.Errorf("audit %s: %w", r.What, err)
-	}
-	return nil
 }
 
 func (s *Server) searchDebts(c echo.Context) error {
@@ -72,9 +60,8 @@ func (s *Server) searchDebts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.auditRead(c, PersonalDataRead{What: "debt-search", Filter: q.Filter, Debts: len(page.Debts)}); err != nil {
-		return err
-	}
+	s.auditSearch(c, q.Filter)
+	auditTarget(c, "debts", strconv.Itoa(len(page.Debts)))
 	return c.JSON(http.StatusOK, page)
 }
 
@@ -85,9 +72,7 @@ func (s *Server) exportDebts(format string) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if err := s.auditRead(c, PersonalDataRead{What: "debt-export", Filter: q.Filter}); err != nil {
-			return err
-		}
+		s.auditSearch(c, q.Filter)
 		h := c.Response().Header()
 		name := "posizioni-" + s.Now().In(time.UTC).Format("20060102-150405") + "." + format
 		h.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
@@ -157,9 +142,7 @@ func (s *Server) debtorFile(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
-	if err := s.auditRead(c, PersonalDataRead{What: "debtor-file", Filter: search.Filter{Debtor: fc}, Debts: len(file.Positions)}); err != nil {
-		return err
-	}
+	s.auditDebtor(c, fc)
 	return c.JSON(http.StatusOK, file)
 }
 

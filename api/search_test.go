@@ -6,37 +6,25 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"incasso/domain/pagopa"
+	"incasso/services/access"
+	"incasso/services/apiclients"
+	"incasso/services/audit"
 	"incasso/services/search"
 )
 
-// auditLog collects what the audit hook was told.
-type auditLog struct {
-	mu    sync.Mutex
-	reads []PersonalDataRead
-}
-
-func (a *auditLog) hook(_ context.Context, r PersonalDataRead) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.reads = append(a.reads, r)
-	return nil
-}
-
-func (a *auditLog) all() []PersonalDataRead {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return append([]PersonalDataRead(nil), a.reads...)
+// audited returns the trail's entries, newest first, as an auditor reads them.
+func (e *testEnv) audited(t *testing.T) []AuditEntry {
+	t.Helper()
+	return e.auditPage(t, e.addClient(t, "revisore", apiclients.Grant{Role: access.Auditor}), "").Entries
 }
 
 func TestSearchDebtsOverHTTP(t *testing.T) {
-	audit := &auditLog{}
-	e := newEnv(t, func(s *Server) { s.AuditRead = audit.hook })
+	e := newEnv(t)
 	first := e.mustCreateDebt(t, validRequest("TARI-2026-1"))
 	other := validRequest("IMU-2026-1")
 	other.ServiceCode, other.AmountCents = "IMU", 50000
@@ -73,15 +61,20 @@ func TestSearchDebtsOverHTTP(t *testing.T) {
 	resp, body = e.postJSON(t, "/v1/debts/search", `{"status":"PAID"}`, e.authHeader())
 	requireProblem(t, resp, body, http.StatusBadRequest)
 
-	reads := audit.all()
-	require.Len(t, reads, 2, "each search that returned data is audited, refused ones are not")
-	require.Equal(t, PersonalDataRead{Client: "tributi", What: "debt-search", Filter: reads[0].Filter, Debts: 1}, reads[0])
-	require.Equal(t, "VRDLGU70A01H501O", reads[1].Filter.Debtor)
+	var searches []AuditEntry
+	for _, en := range e.audited(t) {
+		if en.Action == "GET /v1/debts" || en.Action == "POST /v1/debts/search" {
+			searches = append(searches, en)
+		}
+	}
+	require.Len(t, searches, 5, "every search is audited, refused ones too")
+	require.Equal(t, "POST /v1/debts/search", searches[2].Action)
+	require.Equal(t, map[string]string{"debtor": audit.Pseudonym(e.srv.auditKey, "VRDLGU70A01H501O"), "debts": "1"}, searches[2].Targets)
+	require.Equal(t, http.StatusUnprocessableEntity, searches[3].Outcome)
 }
 
 func TestExportDebtsOverHTTP(t *testing.T) {
-	audit := &auditLog{}
-	e := newEnv(t, func(s *Server) { s.AuditRead = audit.hook })
+	e := newEnv(t)
 	e.mustCreateDebt(t, validRequest("TARI-2026-1"))
 	e.mustCreateDebt(t, validRequest("TARI-2026-2"))
 
@@ -101,13 +94,15 @@ func TestExportDebtsOverHTTP(t *testing.T) {
 
 	resp, body = e.get(t, "/v1/exports/debts.jsonl?sort=name")
 	requireProblem(t, resp, body, http.StatusUnprocessableEntity)
-	require.Len(t, audit.all(), 2)
-	require.Equal(t, "debt-export", audit.all()[1].What)
+	entries := e.audited(t)
+	require.Equal(t, []any{"GET /v1/exports/debts.jsonl", http.StatusUnprocessableEntity}, []any{entries[0].Action, entries[0].Outcome})
+	require.Equal(t, "POST /v1/exports/debts.jsonl", entries[1].Action)
+	require.Equal(t, map[string]string{"debtor": audit.Pseudonym(e.srv.auditKey, "RSSMRA85T10A562S")}, entries[1].Targets)
+	require.Equal(t, "GET /v1/exports/debts.csv", entries[2].Action)
 }
 
 func TestDebtorFile(t *testing.T) {
-	audit := &auditLog{}
-	e := newEnv(t, func(s *Server) { s.AuditRead = audit.hook })
+	e := newEnv(t)
 	paid := e.mustCreateDebt(t, validRequest("TARI-2025-1"))
 	require.Equal(t, pagopa.OK(), e.sendRT(t, pagopa.SendRTV2Request{Header: e.header(), Receipt: e.receiptFor(paid, "R-1")}))
 	open := validRequest("IMU-2026-1")
@@ -146,7 +141,9 @@ func TestDebtorFile(t *testing.T) {
 	require.Nil(t, file.Positions[1].InstalmentPlan)
 	require.Len(t, file.Positions[1].Receipts, 1)
 	require.Equal(t, search.Totals{Debts: 2, IssuedCents: 62345, CollectedCents: 12345, OutstandingCents: 50000}, file.Balance)
-	require.Equal(t, []PersonalDataRead{{Client: "tributi", What: "debtor-file", Filter: search.Filter{Debtor: "RSSMRA85T10A562S"}, Debts: 2}}, audit.all())
+	entries := e.audited(t)
+	require.Equal(t, "POST /v1/debtors/file", entries[0].Action)
+	require.Equal(t, map[string]string{"debtor": audit.Pseudonym(e.srv.auditKey, "RSSMRA85T10A562S")}, entries[0].Targets)
 
 	resp, body = e.postJSON(t, "/v1/debtors/file", `{"fiscalCode":"RSSMRA85T10A562X"}`, e.authHeader())
 	p := requireProblem(t, resp, body, http.StatusUnprocessableEntity)

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"incasso/app/config"
+	"incasso/services/access"
 	"incasso/services/campaigns"
 	"incasso/services/receipts"
 )
@@ -32,8 +33,8 @@ type temporalClient interface {
 // are accepted by the GET endpoints of /v1 (so its pages can poll them and link to them).
 type Console interface {
 	http.Handler
-	// SessionClient returns the API client whose valid console session r carries.
-	SessionClient(r *http.Request) (client string, ok bool)
+	// SessionPrincipal returns who holds the valid console session r carries.
+	SessionPrincipal(r *http.Request) (access.Principal, bool)
 }
 
 // Server holds the API's dependencies.
@@ -52,14 +53,12 @@ type Server struct {
 	Console Console
 	// Campaigns is the campaign service; nil means one on Pool and Temporal.
 	Campaigns *campaigns.Service
-	// CodecAccess, when set, decides after authentication who may use the codec server
-	// (/codec/encode, /codec/decode): the hook for the operator role (issue 13). Nil lets
-	// every authenticated API client and console session through.
-	CodecAccess echo.MiddlewareFunc
-	// AuditRead, when set, is told of every read of personal data by a search, an export or a
-	// debtor's file, before the data leaves; an error refuses the read. The hook for the
-	// audit trail (issue 19, roles and audit); nil reads without a record.
-	AuditRead func(ctx context.Context, read PersonalDataRead) error
+	// ObserveRequest, when set, is told of every request by its route pattern (the metrics).
+	ObserveRequest func(method, route string, status int, took time.Duration)
+	// Trace, when set, makes a span of every request (package app/tracing).
+	Trace echo.MiddlewareFunc
+
+	auditKey []byte // keys the pseudonyms of the audit trail
 }
 
 // Handler returns the Echo instance with every route.
@@ -70,6 +69,7 @@ func (s *Server) Handler() *echo.Echo {
 	if s.Campaigns == nil {
 		s.Campaigns = &campaigns.Service{Pool: s.Pool, Temporal: s.Temporal, TaskQueue: s.Config.TaskQueue, Log: s.Log}
 	}
+	s.auditKey = newAuditKey(s.Config.AuditKey, s.Config.ConsoleKey)
 	e := s.newEcho()
 	e.Use(s.limitIP())
 	e.GET("/readyz", s.readyz)
@@ -77,7 +77,9 @@ func (s *Server) Handler() *echo.Echo {
 		e.POST(nodePath, s.paForNode, s.nodeAllowed)
 	}
 
-	v1 := e.Group("/v1", s.requireAPIKey, s.limitClient())
+	// Every route of /v1 is authenticated, limited, audited as its rule says and authorized
+	// by its rule (services/access), the refusals audited too.
+	v1 := e.Group("/v1", s.requireAPIKey, s.limitClient(), s.auditTrail, s.authorize)
 	v1.POST("/debts", s.createDebt)
 	v1.GET("/debts", s.searchDebts)
 	v1.POST("/debts/search", s.searchDebts)
@@ -100,6 +102,8 @@ func (s *Server) Handler() *echo.Echo {
 	v1.PUT("/policies/:service", s.putPolicy)
 	v1.GET("/policies/:service/versions/:version", s.getPolicyVersion)
 	v1.POST("/enforcement/exports", s.exportEnforcement)
+	v1.GET("/enforcement/exports", s.listEnforcementExports)
+	v1.GET("/enforcement/exports/:id", s.getEnforcementExport)
 	v1.POST("/campaigns", s.importCampaign)
 	v1.GET("/campaigns", s.listCampaigns)
 	v1.GET("/campaigns/:id", s.getCampaign)
@@ -114,6 +118,7 @@ func (s *Server) Handler() *echo.Echo {
 	v1.GET("/communications/:id/receipts", s.listCommunicationReceipts)
 	v1.POST("/communications/:id/receipts", s.addCommunicationReceipt)
 	v1.GET("/communications/:id/receipts/:rid", s.getCommunicationReceiptFile) // {rid}.eml
+	v1.GET("/audit", s.listAudit)
 
 	s.codecRoutes(e)
 
@@ -126,7 +131,7 @@ func (s *Server) Handler() *echo.Echo {
 
 // newEcho is an Echo instance with the middleware every listener has (errors as problems,
 // panics recovered, request ids, the request log, body limits: Config.Limits.BodyBytes, 2 MiB
-// when unset) and /healthz.
+// when unset), the trace of each request when tracing is on, and /healthz.
 func (s *Server) newEcho() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -135,13 +140,16 @@ func (s *Server) newEcho() *echo.Echo {
 	e.Use(middleware.Recover())
 	e.Use(middleware.RequestID())
 	e.Use(s.logRequests)
+	if s.Trace != nil {
+		e.Use(s.Trace)
+	}
 	e.Use(s.limitBody)
 	e.GET("/healthz", s.healthz)
 	return e
 }
 
-// logRequests logs method, route pattern, status and duration: never bodies or parameters,
-// which may carry personal data.
+// logRequests logs method, route pattern, status and duration, and counts them in the
+// metrics: never bodies or parameters, which may carry personal data.
 func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
@@ -149,9 +157,13 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			c.Error(err)
 		}
+		took := time.Since(start)
 		s.Log.Info("request", "method", c.Request().Method, "route", c.Path(),
-			"status", c.Response().Status, "took", time.Since(start).Round(time.Microsecond),
+			"status", c.Response().Status, "took", took.Round(time.Microsecond),
 			"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+		if s.ObserveRequest != nil {
+			s.ObserveRequest(c.Request().Method, c.Path(), c.Response().Status, took)
+		}
 		return nil
 	}
 }

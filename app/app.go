@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -21,6 +22,8 @@ import (
 	"incasso/api"
 	"incasso/api/console"
 	"incasso/app/config"
+	"incasso/app/metrics"
+	"incasso/app/tracing"
 	"incasso/clients/bankgw"
 	"incasso/clients/gpd"
 	"incasso/clients/mail"
@@ -39,6 +42,10 @@ type Deps struct {
 	Pool     *pgxpool.Pool
 	Temporal client.Client
 	Log      *slog.Logger
+	// Metrics are the process's metrics, served by ServeMetrics.
+	Metrics *metrics.Registry
+	// Tracing exports traces when INCASSO_OTEL_ENDPOINT is set; nil otherwise.
+	Tracing *tracing.Tracing
 }
 
 // Connect opens the database pool and the Temporal client.
@@ -47,7 +54,21 @@ func Connect(ctx context.Context, cfg config.Config, log *slog.Logger) (*Deps, e
 	if err != nil {
 		return nil, err
 	}
+	m, err := metrics.New()
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
 	opts, err := temporalOptions(cfg, log)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	opts.MetricsHandler = m.Temporal()
+	tr, err := tracing.New(ctx, cfg.OTelEndpoint)
+	if err == nil {
+		opts.Interceptors, err = tr.Interceptors()
+	}
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -57,7 +78,7 @@ func Connect(ctx context.Context, cfg config.Config, log *slog.Logger) (*Deps, e
 		pool.Close()
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
 	}
-	return &Deps{Config: cfg, Pool: pool, Temporal: tc, Log: log}, nil
+	return &Deps{Config: cfg, Pool: pool, Temporal: tc, Log: log, Metrics: m, Tracing: tr}, nil
 }
 
 // Recorder is the one way receipts are recorded, by push or by recovery.
@@ -99,6 +120,11 @@ func PlanPolicy(cfg config.SDD) (workflows.PlanPolicy, error) {
 func (d *Deps) Close() {
 	d.Temporal.Close()
 	d.Pool.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := d.Tracing.Shutdown(ctx); err != nil {
+		d.Log.Warn("tracing: spans not exported", "err", err)
+	}
 }
 
 // RunWorker runs the Temporal worker until ctx is done.
@@ -108,9 +134,10 @@ func RunWorker(ctx context.Context, d *Deps) error {
 	if err := cfg.CheckProduction(); err != nil {
 		return err
 	}
+	measured := gpd.WithTransport(d.Metrics.Transport("gpd", nil))
 	debts := &activities.Debts{
 		Pool: d.Pool,
-		GPD:  gpd.New(cfg.GPDURL, cfg.GPDKey, 30*time.Second),
+		GPD:  gpd.New(cfg.GPDURL, cfg.GPDKey, 30*time.Second, measured),
 		Mail: mail.NewSender(mail.SMTPConfig{
 			Addr: cfg.SMTPAddr, Username: cfg.SMTPUser, Password: cfg.SMTPPassword, StartTLS: cfg.SMTPStartTLS,
 		}),
@@ -121,7 +148,7 @@ func RunWorker(ctx context.Context, d *Deps) error {
 		RetentionYears: cfg.RetentionYears, LadderDay: cfg.LadderDay,
 	}
 	recovery := &activities.Recovery{
-		Pool: d.Pool, GPD: gpd.NewReceipts(cfg.GPDReceiptsURL, cfg.GPDKey, 30*time.Second),
+		Pool: d.Pool, GPD: gpd.NewReceipts(cfg.GPDReceiptsURL, cfg.GPDKey, 30*time.Second, measured),
 		Recorder: d.Recorder(), MinAge: cfg.RecoveryMinAge, Batch: cfg.RecoveryBatch,
 		Log: d.Log.With("component", "recovery"),
 	}
@@ -146,11 +173,11 @@ func RunWorker(ctx context.Context, d *Deps) error {
 		return err
 	}
 	plans := &activities.Plans{
-		Debts: debts, GPDPaid: gpd.New(cfg.GPDURL, cfg.GPDKey, 30*time.Second), Temporal: d.Temporal, TaskQueue: cfg.TaskQueue,
+		Debts: debts, GPDPaid: gpd.New(cfg.GPDURL, cfg.GPDKey, 30*time.Second, measured), Temporal: d.Temporal, TaskQueue: cfg.TaskQueue,
 		SDD: cfg.SDD, Policy: policy,
 	}
 	sdd := &activities.SDD{
-		Pool: d.Pool, Bank: bankgw.NewHTTP(cfg.SDD.BankURL, cfg.SDD.BankKey, time.Minute), Temporal: d.Temporal,
+		Pool: d.Pool, Bank: bankgw.NewHTTP(cfg.SDD.BankURL, cfg.SDD.BankKey, time.Minute, bankgw.WithTransport(d.Metrics.Transport("bank", nil))), Temporal: d.Temporal,
 		Creditor: cfg.Creditor, Config: cfg.SDD,
 	}
 	w := worker.New(d.Temporal, cfg.TaskQueue, workerOptions(cfg.Worker), worker.Activities{
@@ -175,6 +202,13 @@ func RunAPI(ctx context.Context, d *Deps, ln net.Listener, temporalUIURL string)
 	srv := &api.Server{
 		Pool: d.Pool, Temporal: d.Temporal, Config: d.Config, Receipts: d.Recorder(),
 		TemporalUIURL: temporalUIURL, Log: d.Log.With("component", "api"),
+		ObserveRequest: d.Metrics.ObserveRequest, Trace: d.Tracing.Middleware(),
+	}
+	if err := d.Metrics.Register(&metrics.State{
+		Pool: d.Pool, Temporal: d.Temporal, Unreported: 24 * time.Hour, Log: d.Log.With("component", "metrics"),
+		Schedules: []string{workflows.ReceiptRecoveryScheduleID, workflows.ArchivePurgeScheduleID, workflows.BankNotificationsScheduleID},
+	}); err != nil {
+		return err
 	}
 	srv.Campaigns = &campaigns.Service{Pool: d.Pool, Temporal: d.Temporal, TaskQueue: d.Config.TaskQueue, Log: d.Log.With("component", "campaigns")}
 	srv.Console = console.New(console.Deps{
@@ -201,6 +235,29 @@ func RunAPI(ctx context.Context, d *Deps, ln net.Listener, temporalUIURL string)
 	err = Serve(ctx, ln, h)
 	cancel()
 	return errors.Join(err, <-nodeErr)
+}
+
+// ServeMetrics serves /metrics on INCASSO_METRICS_ADDR, when set, until ctx is done, and
+// returns the address it listens on ("" when none). /healthz there answers while the process
+// runs: the worker's liveness probe (the worker has no other listener).
+func ServeMetrics(ctx context.Context, d *Deps) (string, error) {
+	if d.Config.MetricsAddr == "" {
+		return "", nil
+	}
+	ln, err := net.Listen("tcp", d.Config.MetricsAddr)
+	if err != nil {
+		return "", fmt.Errorf("INCASSO_METRICS_ADDR: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", d.Metrics.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	go func() {
+		if err := Serve(ctx, ln, mux); err != nil && !errors.Is(err, net.ErrClosed) {
+			d.Log.Error("metrics listener stopped", "err", err)
+		}
+	}()
+	d.Log.Info("metrics listening", "addr", ln.Addr().String())
+	return ln.Addr().String(), nil
 }
 
 // Serve serves h on ln until ctx is done, then shuts down gracefully.
@@ -249,7 +306,8 @@ func RegisterSearchAttributes(ctx context.Context, c client.Client, namespace st
 	return nil
 }
 
-// EnsureAPIClient stores the hash of key for the client name, replacing an earlier key.
-func EnsureAPIClient(ctx context.Context, d *Deps, name, key string) error {
-	return apiclients.Ensure(ctx, dbgen.New(d.Pool), name, key)
+// EnsureAPIClient stores the hash of key for the client name with its grant, replacing an
+// earlier key.
+func EnsureAPIClient(ctx context.Context, d *Deps, name, key string, g apiclients.Grant) error {
+	return apiclients.Ensure(ctx, dbgen.New(d.Pool), name, key, g)
 }

@@ -27,6 +27,8 @@ import (
 // simulated bank behaves.
 type Addrs struct {
 	API, PagoPASim, SMTP, PECSMTP, MailUI string
+	// Metrics, when set, is where /metrics listens (else the configuration's MetricsAddr).
+	Metrics string
 	// BankDelay is how long the bank takes to answer a file (zero: 2s); BankRejectRates
 	// rejects collections at random, by reason code, reproducibly for the same BankSeed.
 	BankDelay       time.Duration
@@ -38,6 +40,7 @@ type Addrs struct {
 // and a PostgreSQL database that already exist.
 type Stack struct {
 	APIURL, PagoPASimURL, MailUIURL, SMTPAddr string
+	MetricsURL                                string // "" without a metrics listener
 	Sink                                      *mailsink.Sink
 	PagoPA                                    *pagopasim.PagoPA
 	Bank                                      *banksim.Bank
@@ -125,6 +128,19 @@ func Start(ctx context.Context, d *app.Deps, addrs Addrs, temporalUIURL string, 
 	sims.Handle("/bank/", s.Bank.Handler())
 	sims.Handle("/sim/bank/", s.Bank.Handler())
 
+	if addrs.Metrics != "" {
+		cfg.MetricsAddr = addrs.Metrics
+	}
+	metricsAddr, err := app.ServeMetrics(ctx, d)
+	if err != nil {
+		for _, l := range listeners {
+			l.Close()
+		}
+		return nil, err
+	}
+	if metricsAddr != "" {
+		s.MetricsURL = "http://" + metricsAddr + "/metrics"
+	}
 	s.run(func() error { return app.Serve(ctx, mailLn, s.Sink.Handler()) })
 	s.run(func() error { return app.Serve(ctx, simLn, sims) })
 	s.run(func() error { return app.RunWorker(ctx, d) })

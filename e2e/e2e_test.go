@@ -26,6 +26,8 @@ import (
 	"incasso/devstack/temporaldev"
 	"incasso/domain/date"
 	"incasso/domain/pagopa"
+	"incasso/services/access"
+	"incasso/services/apiclients"
 	"incasso/workflows"
 )
 
@@ -83,7 +85,7 @@ func start(t *testing.T, configure ...func(*config.Config)) *env {
 	require.NoError(t, app.RegisterSearchAttributes(ctx, d.Temporal, cfg.TemporalNamespace))
 	stack, err := devstack.Start(ctx, d, devstack.Addrs{
 		API: "127.0.0.1:0", PagoPASim: "127.0.0.1:0", SMTP: "127.0.0.1:0", PECSMTP: "127.0.0.1:0", MailUI: "127.0.0.1:0",
-		BankDelay: 200 * time.Millisecond,
+		Metrics: "127.0.0.1:0", BankDelay: 200 * time.Millisecond,
 	}, "", log)
 	require.NoError(t, err)
 	t.Cleanup(func() {
@@ -92,7 +94,7 @@ func start(t *testing.T, configure ...func(*config.Config)) *env {
 		d.Close()
 	})
 	key := "e2e-" + fmt.Sprint(time.Now().UnixNano())
-	require.NoError(t, app.EnsureAPIClient(ctx, d, "e2e", key))
+	require.NoError(t, app.EnsureAPIClient(ctx, d, "e2e", key, apiclients.Grant{Role: access.Finance}))
 	return &env{stack: stack, apiKey: key, http: &http.Client{Timeout: 30 * time.Second}}
 }
 
@@ -219,6 +221,65 @@ func TestDebtFromRESTToPaid(t *testing.T) {
 	require.NoError(t, err)
 	res := e.pay(t, unknown.String(), "?organization="+e.stack.Deps.Config.Creditor.FiscalCode)
 	require.Equal(t, pagopa.FaultUnknownPayment, res.FaultCode)
+
+	// What happened shows in /metrics: the state from the database, the API's requests, the
+	// calls to GPD and the SDK's own metrics.
+	m := scrape(t, e.stack.MetricsURL)
+	require.Equal(t, 1.0, m.value(t, "incasso_debts", `status="PAID"`))
+	require.Equal(t, 12345.0, m.value(t, "incasso_debts_amount_cents", `status="PAID"`))
+	require.Equal(t, 12345.0, m.value(t, "incasso_receipts_amount_cents_total", `flag=""`))
+	require.Equal(t, 1.0, m.value(t, "incasso_receipts_total", `source="PUSH"`, `outcome="OK"`, `flag=""`))
+	require.Equal(t, 1.0, m.value(t, "incasso_receipts_total", `flag="UNKNOWN_NOTICE"`))
+	require.Equal(t, 1.0, m.value(t, "incasso_documents_total", `kind="notice"`))
+	require.Equal(t, 1.0, m.value(t, "incasso_messages", `channel="email"`, `status="SENT"`))
+	require.Equal(t, 1.0, m.value(t, "incasso_api_requests_total", `method="POST"`, `route="/v1/debts"`, `status="201"`))
+	require.Equal(t, 1.0, m.value(t, "incasso_api_requests_total", `method="GET"`, `route="/v1/debts/:iupd"`, `status="401"`))
+	require.Positive(t, m.value(t, "incasso_upstream_request_duration_seconds_count", `service="gpd"`, `outcome="2xx"`))
+	require.Positive(t, m.value(t, "temporal_workflow_completed", `workflow_type="Debt"`))
+	require.Equal(t, 1.0, m.value(t, "incasso_state_up"))
+	require.Equal(t, 0.0, m.value(t, "incasso_debts_stuck", `reason="paid_unacknowledged"`))
+	require.NotContains(t, string(m), "RSSMRA85T10A562S", "no personal data in the metrics")
+	require.NotContains(t, string(m), "TARI-E2E-1", "no path in the metrics")
+}
+
+// metricsText is a scrape of /metrics in Prometheus' text format.
+type metricsText string
+
+func scrape(t *testing.T, url string) metricsText {
+	t.Helper()
+	require.NotEmpty(t, url, "the stack serves no /metrics")
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	data, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return metricsText(data)
+}
+
+// value is the sum of the samples of metric name whose labels contain every one of labels.
+func (m metricsText) value(t *testing.T, name string, labels ...string) float64 {
+	t.Helper()
+	sum, found := 0.0, false
+	for _, line := range strings.Split(string(m), "\n") {
+		sample, value, ok := strings.Cut(line, " ")
+		if !ok || (sample != name && !strings.HasPrefix(sample, name+"{")) {
+			continue
+		}
+		matches := true
+		for _, l := range labels {
+			matches = matches && strings.Contains(sample, l)
+		}
+		if !matches {
+			continue
+		}
+		var v float64
+		_, err := fmt.Sscan(value, &v)
+		require.NoError(t, err, line)
+		sum, found = sum+v, true
+	}
+	require.True(t, found, "no sample of %s with %v in /metrics", name, labels)
+	return sum
 }
 
 func TestCreateDebtValidation(t *testing.T) {

@@ -150,7 +150,7 @@ func TestReminderLadder(t *testing.T) {
 	}
 
 	// The collection agent's file lists both handed-over debts, once.
-	csvBody := e.post(t, "/v1/enforcement/exports")
+	csvBody := e.exportEnforcement(t)
 	r := csv.NewReader(strings.NewReader(csvBody))
 	r.Comma = ';'
 	rows, err := r.ReadAll()
@@ -160,20 +160,28 @@ func TestReminderLadder(t *testing.T) {
 		iupds = append(iupds, row[0])
 	}
 	require.ElementsMatch(t, []string{"LAD-PEC", "LAD-POST"}, iupds)
-	again := e.post(t, "/v1/enforcement/exports")
+	again := e.exportEnforcement(t)
 	require.Equal(t, 1, strings.Count(strings.TrimSpace(again), "\n")+1, "a second export has only the header")
 }
 
-func (e *env) post(t *testing.T, path string) string {
+// exportEnforcement makes an export of the hand-overs, and checks that the export it names
+// serves the same bytes again; it returns the CSV.
+func (e *env) exportEnforcement(t *testing.T) string {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, e.stack.APIURL+path, nil)
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+e.apiKey)
-	resp, err := e.http.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
-	return string(body)
+	call := func(method, path string, status int) (*http.Response, string) {
+		req, err := http.NewRequest(method, e.stack.APIURL+path, nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+e.apiKey)
+		resp, err := e.http.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		require.Equal(t, status, resp.StatusCode, string(body))
+		return resp, string(body)
+	}
+	resp, csvBody := call(http.MethodPost, "/v1/enforcement/exports", http.StatusCreated)
+	_, again := call(http.MethodGet, resp.Header.Get("Location"), http.StatusOK)
+	require.Equal(t, csvBody, again, "the export is kept as it was handed over")
+	return csvBody
 }

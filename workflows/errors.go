@@ -18,6 +18,9 @@ const (
 	ErrTypeMailRejected = "MailRejected"
 	// ErrTypeBankConflict: the bank holds a file under the message id with other content.
 	ErrTypeBankConflict = "BankConflict"
+	// ErrTypeMessageIDReused: a bank message's id is archived already with other content; none
+	// of the message is applied.
+	ErrTypeMessageIDReused = "MessageIDReused"
 	// ErrTypeSettled: the activity found the debt already paid or cancelled, so it cannot be
 	// changed any more.
 	ErrTypeSettled = "DebtSettled"

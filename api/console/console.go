@@ -6,10 +6,12 @@
 //
 // # Sessions
 //
-// An operator logs in with an API key (incasso apikey NAME). The session is a cookie
-// (HttpOnly, SameSite=Strict, Secure when the request came over TLS) holding the client's
-// name, the expiry (8 hours after the login) and a fingerprint of the key, signed with
-// HMAC-SHA256: replacing or disabling the key ends its sessions. The signing key is
+// A person logs in with their user and password (services/users, incasso user add), or with
+// an API key. The session is a cookie (HttpOnly, SameSite=Strict, Secure when the request
+// came over TLS) holding the user's or client's name, the expiry (8 hours after the login) and
+// a fingerprint of the password or key and the role, signed with HMAC-SHA256: changing or
+// disabling them ends its sessions. Each page is allowed to the roles of its line in
+// services/access (403 for the others), and audited as that line says. The signing key is
 // INCASSO_CONSOLE_KEY (config.Config.ConsoleKey), else random for each process: sessions then
 // end when the API restarts, and a load balancer must keep an operator on one instance.
 // The API also accepts the session on its GET endpoints, which the pages poll and link to.
@@ -40,8 +42,11 @@ import (
 
 	"incasso/app/config"
 	"incasso/db/dbgen"
+	"incasso/services/access"
 	"incasso/services/apiclients"
+	"incasso/services/audit"
 	"incasso/services/campaigns"
+	"incasso/services/users"
 )
 
 //go:embed templates/*.html
@@ -83,6 +88,7 @@ type Console struct {
 	now      func() time.Time
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
+	patterns []string // every pattern registered, for the rule table's test
 }
 
 // New returns the console; set it as the api.Server's Console before its Handler.
@@ -105,26 +111,32 @@ func New(deps Deps, opts Options) *Console {
 
 	static, _ := fs.Sub(staticFS, "static")
 	files := http.StripPrefix("/console/static/", http.FileServerFS(static))
-	c.mux.HandleFunc("GET /console/static/", func(w http.ResponseWriter, r *http.Request) {
+	c.handle("GET /console/static/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		files.ServeHTTP(w, r)
 	})
-	c.mux.HandleFunc("GET /console/{$}", func(w http.ResponseWriter, r *http.Request) {
+	c.handle("GET /console/{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/console/campagne", http.StatusFound)
 	})
-	c.mux.HandleFunc("GET /console/login", c.loginForm)
-	c.mux.HandleFunc("POST /console/login", c.login)
-	c.mux.HandleFunc("GET /console/logout", c.logout)
-	c.mux.HandleFunc("POST /console/logout", c.logout)
-	c.mux.HandleFunc("GET /console/campagne", c.authed(c.listCampaigns))
-	c.mux.HandleFunc("GET /console/campagne/nuova", c.authed(c.newCampaignForm))
-	c.mux.HandleFunc("POST /console/campagne/nuova", c.authed(c.importCampaign))
-	c.mux.HandleFunc("GET /console/campagne/{id}", c.authed(c.campaignPage))
-	c.mux.HandleFunc("POST /console/campagne/{id}/{action}", c.authed(c.campaignAction))
-	c.mux.HandleFunc("/console/", c.authed(func(w http.ResponseWriter, r *http.Request, s session) {
+	c.handle("GET /console/login", c.loginForm)
+	c.handle("POST /console/login", c.login)
+	c.handle("GET /console/logout", c.logout)
+	c.handle("POST /console/logout", c.logout)
+	c.handle("GET /console/campagne", c.authed(c.listCampaigns))
+	c.handle("GET /console/campagne/nuova", c.authed(c.newCampaignForm))
+	c.handle("POST /console/campagne/nuova", c.authed(c.importCampaign))
+	c.handle("GET /console/campagne/{id}", c.authed(c.campaignPage))
+	c.handle("POST /console/campagne/{id}/{action}", c.authed(c.campaignAction))
+	c.handle("/console/", c.authed(func(w http.ResponseWriter, r *http.Request, s session) {
 		c.errorPage(w, r, &s, http.StatusNotFound, "Pagina non trovata.")
 	}))
 	return c
+}
+
+// handle registers a page; its rule is the line of its pattern in services/access.
+func (c *Console) handle(pattern string, h http.HandlerFunc) {
+	c.patterns = append(c.patterns, pattern)
+	c.mux.HandleFunc(pattern, h)
 }
 
 // ServeHTTP serves the console's pages, with headers that keep them from being framed,
@@ -140,13 +152,13 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.mux.ServeHTTP(w, r)
 }
 
-// SessionClient returns the client whose valid session r carries (api.Console).
-func (c *Console) SessionClient(r *http.Request) (string, bool) {
+// SessionPrincipal returns who holds the valid session r carries (api.Console).
+func (c *Console) SessionPrincipal(r *http.Request) (access.Principal, bool) {
 	s, err := c.session(r)
 	if err != nil {
-		return "", false
+		return access.Principal{}, false
 	}
-	return s.Client, true
+	return s.Principal, true
 }
 
 func (c *Console) session(r *http.Request) (session, error) {
@@ -154,9 +166,27 @@ func (c *Console) session(r *http.Request) (session, error) {
 	if err != nil || ck.Value == "" {
 		return session{}, errNoSession
 	}
-	return c.sessions.check(r.Context(), ck.Value, c.now(), func(ctx context.Context, client string) ([]byte, error) {
-		return apiclients.Fingerprint(ctx, dbgen.New(c.deps.Pool), client)
-	})
+	return c.sessions.check(r.Context(), ck.Value, c.now(), c.lookup)
+}
+
+// lookup is the user or API client of a session as it is now (sessions.check).
+func (c *Console) lookup(ctx context.Context, kind, name string) (access.Principal, []byte, error) {
+	q := dbgen.New(c.deps.Pool)
+	var p access.Principal
+	var fp []byte
+	var err error
+	switch kind {
+	case access.KindUser:
+		p, fp, err = users.ByName(ctx, q, name)
+	case access.KindClient:
+		p, fp, err = apiclients.ByName(ctx, q, name)
+	default:
+		return p, nil, errNoSession
+	}
+	if errors.Is(err, users.ErrUnknown) || errors.Is(err, apiclients.ErrUnknown) {
+		return p, nil, errNoSession
+	}
+	return p, fp, err
 }
 
 // The API leaves the console's bodies to it: a campaign file posted to the console may be as
@@ -166,8 +196,9 @@ const (
 	maxForm   = 1 << 20
 )
 
-// authed lets only requests with a session through: the others go to the login page. A POST
-// must also carry the session's CSRF token.
+// authed lets only requests with a session through: the others go to the login page. The
+// session's role must be one the page's rule admits (services/access), and a POST must carry
+// the session's CSRF token. The pages the rule wants audited are, refusals included.
 func (c *Console) authed(h func(http.ResponseWriter, *http.Request, session)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s, err := c.session(r)
@@ -176,6 +207,16 @@ func (c *Console) authed(h func(http.ResponseWriter, *http.Request, session)) ht
 			return
 		} else if err != nil {
 			c.fail(w, r, nil, err)
+			return
+		}
+		rule, known := access.PageRule(r.Pattern)
+		if audit.Wanted(r.Method, rule) {
+			rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+			defer c.audit(r, s, rec)
+			w = rec
+		}
+		if !known || !rule.Allows(s.Principal.Role) {
+			c.errorPage(w, r, &s, http.StatusForbidden, "Il proprio ruolo non consente questa pagina.")
 			return
 		}
 		if r.Method == http.MethodPost {
@@ -250,25 +291,66 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		c.loginPage(w, r, http.StatusForbidden, "Richiesta rifiutata: il modulo di accesso è scaduto o non viene da questa console. Riprovare.")
 		return
 	}
-	key := strings.TrimSpace(r.PostFormValue("chiave"))
-	if key == "" {
-		c.loginPage(w, r, http.StatusUnauthorized, "Inserire la chiave API.")
+	q := dbgen.New(c.deps.Pool)
+	var p access.Principal
+	var fingerprint []byte
+	if key := strings.TrimSpace(r.PostFormValue("chiave")); key != "" {
+		p, fingerprint, err = apiclients.ByKey(r.Context(), q, key, c.now())
+	} else if name := strings.TrimSpace(r.PostFormValue("utente")); name != "" {
+		p, fingerprint, err = users.Login(r.Context(), q, name, r.PostFormValue("password"), c.now())
+	} else {
+		c.loginPage(w, r, http.StatusUnauthorized, "Inserire utente e password, oppure la chiave API.")
 		return
 	}
-	name, fingerprint, err := apiclients.ByKey(r.Context(), dbgen.New(c.deps.Pool), key)
-	if errors.Is(err, apiclients.ErrUnknown) {
+	switch {
+	case errors.Is(err, apiclients.ErrUnknown) || errors.Is(err, users.ErrRefused):
 		c.log().Info("console login refused")
-		c.loginPage(w, r, http.StatusUnauthorized, "Chiave API non valida o disattivata.")
+		c.loginPage(w, r, http.StatusUnauthorized, "Utente, password o chiave API non validi, oppure disattivati.")
 		return
-	} else if err != nil {
+	case errors.Is(err, users.ErrLocked):
+		c.log().Warn("console login refused: account locked")
+		c.loginPage(w, r, http.StatusUnauthorized, "Troppi tentativi errati: l'utente è bloccato per "+strconv.Itoa(int(users.LockFor.Minutes()))+" minuti.")
+		return
+	case err != nil:
 		c.fail(w, r, nil, err)
 		return
 	}
 	expires := c.now().Add(SessionLength)
-	setCookie(w, r, c.sessions.issue(name, fingerprint, expires), expires)
+	setCookie(w, r, c.sessions.issue(p, fingerprint, expires), expires)
 	setLoginCookie(w, r, "", time.Time{})
-	c.log().Info("console login", "client", name)
+	c.log().Info("console login", "actor", p.Actor(), "role", p.Role)
 	http.Redirect(w, r, "/console/campagne", http.StatusSeeOther)
+}
+
+// statusRecorder remembers the status a page answered, for the audit trail.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(status int) {
+	s.status = status
+	s.ResponseWriter.WriteHeader(status)
+}
+
+// audit records a page in the audit trail: as the API does, the pattern, its path values,
+// the reason of a form that gives one. A failure to write is logged.
+func (c *Console) audit(r *http.Request, s session, rec *statusRecorder) {
+	e := audit.Entry{
+		At: c.now(), Actor: s.Principal.Actor(), Role: s.Principal.Role, Action: r.Pattern,
+		Targets: map[string]string{}, IP: c.logins.clientIP(r), Outcome: rec.status,
+	}
+	for _, name := range []string{"id", "action"} {
+		if v := r.PathValue(name); v != "" {
+			e.Targets[name] = v
+		}
+	}
+	if r.Method == http.MethodPost {
+		e.Reason = r.PostFormValue("reason")
+	}
+	if _, err := (audit.Trail{Pool: c.deps.Pool}).Append(r.Context(), e); err != nil {
+		c.log().Error("audit trail not written", "pattern", r.Pattern, "status", rec.status, "err", err)
+	}
 }
 
 // logout ends the session, on every instance. It needs no CSRF token: the worst a forged one

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"incasso/services/access"
 	"incasso/services/apiclients"
 	"incasso/services/campaigns"
 	"io"
@@ -99,7 +100,7 @@ func newEnv(t *testing.T, opts ...func(*Options)) *env {
 	e.serve(t, opts...)
 	e.key, err = apiclients.NewKey()
 	require.NoError(t, err)
-	require.NoError(t, dbgen.New(pool).UpsertAPIClient(context.Background(), dbgen.UpsertAPIClientParams{Name: "tributi", KeySha256: apiclients.HashKey(e.key)}))
+	require.NoError(t, apiclients.Ensure(context.Background(), dbgen.New(pool), "tributi", e.key, apiclients.Grant{Role: access.Finance}))
 	return e
 }
 
@@ -257,7 +258,7 @@ func TestLoginLogout(t *testing.T) {
 
 	bad := b.login(t, "ik_not-a-key")
 	require.Equal(t, http.StatusUnauthorized, bad.status)
-	require.Contains(t, bad.body, "Chiave API non valida")
+	require.Contains(t, bad.body, "non validi")
 	require.Nil(t, b.cookie())
 
 	ok := b.login(t, e.key)
@@ -321,7 +322,7 @@ func TestSessionEndsWithItsKey(t *testing.T) {
 	require.Equal(t, http.StatusOK, b.get(t, "/console/campagne").status)
 	newKey, err := apiclients.NewKey()
 	require.NoError(t, err)
-	require.NoError(t, dbgen.New(e.pool).UpsertAPIClient(context.Background(), dbgen.UpsertAPIClientParams{Name: "tributi", KeySha256: apiclients.HashKey(newKey)}))
+	require.NoError(t, apiclients.Ensure(context.Background(), dbgen.New(e.pool), "tributi", newKey, apiclients.Grant{Role: access.Finance}))
 	requireLoginRedirect(t, b.get(t, "/console/campagne"))
 	require.Equal(t, http.StatusUnauthorized, b.login(t, e.key).status)
 	require.Equal(t, http.StatusSeeOther, b.login(t, newKey).status)
@@ -330,21 +331,21 @@ func TestSessionEndsWithItsKey(t *testing.T) {
 
 func TestForgedCookiesAreRefused(t *testing.T) {
 	e := newEnv(t)
-	require.NoError(t, dbgen.New(e.pool).UpsertAPIClient(context.Background(), dbgen.UpsertAPIClientParams{Name: "admin", KeySha256: apiclients.HashKey("other")}))
+	require.NoError(t, apiclients.Ensure(context.Background(), dbgen.New(e.pool), "admin", "other", apiclients.Grant{Role: access.Finance}))
 	b := e.browser(t)
 	require.Equal(t, http.StatusSeeOther, b.login(t, e.key).status)
 	value := b.cookie().Value
 	payload, mac, _ := strings.Cut(value, ".")
 	raw, err := b64.DecodeString(payload)
 	require.NoError(t, err)
-	fp, _ := apiclients.Fingerprint(context.Background(), dbgen.New(e.pool), "admin")
+	admin, fp, _ := apiclients.ByName(context.Background(), dbgen.New(e.pool), "admin")
 
 	later := time.Unix(0, e.now.Load()).Add(100 * SessionLength)
 	other := newSessions("", nil) // another process's key
 	for name, forged := range map[string]string{
 		"other client, same MAC": b64.EncodeToString([]byte(strings.Replace(string(raw), "tributi", "admin", 1))) + "." + mac,
 		"longer expiry":          b64.EncodeToString([]byte(strings.Replace(string(raw), "|", "|9", 1))) + "." + mac,
-		"another key":            other.issue("admin", fp, later),
+		"another key":            other.issue(admin, fp, later),
 		"no MAC":                 payload,
 		"garbage":                "%%%.%%%",
 	} {
@@ -652,7 +653,7 @@ func TestImportFromConsole(t *testing.T) {
 	require.Contains(t, cp.body, "tari.csv")
 	var createdBy string
 	require.NoError(t, e.pool.QueryRow(context.Background(), "SELECT created_by FROM campaigns").Scan(&createdBy))
-	require.Equal(t, "tributi", createdBy)
+	require.Equal(t, "client:tributi", createdBy)
 
 	// A clean file, as JSON.
 	js := `[{"iupd":"WEB-J1","serviceCode":"IMU","debtor":{"type":"F","fiscalCode":"RSSMRA85T10A562S","fullName":"Mario Rossi","email":"mario.rossi@example.it"},"amountCents":5000,"dueDate":"2099-06-16","description":"IMU 2026 acconto"}]`

@@ -73,7 +73,7 @@ func (c *Console) importCampaign(w http.ResponseWriter, r *http.Request, s sessi
 	}
 	res, err := campaigns.Import(r.Context(), c.deps.Pool, c.deps.Config, f, format, campaigns.Options{
 		Name: name, Filename: filepath.Base(header.Filename), ValidOnly: validOnly,
-		CreatedBy: s.Client, Today: c.today(),
+		CreatedBy: s.Principal.Actor(), Today: c.today(),
 	})
 	var fileErr *campaigns.FileError
 	switch {
@@ -233,7 +233,7 @@ func (c *Console) campaignAction(w http.ResponseWriter, r *http.Request, s sessi
 	f, isFault := fault.As(err)
 	switch {
 	case err == nil:
-		c.log().Info("campaign action from the console", "campaign_id", id, "action", r.PathValue("action"), "client", s.Client)
+		c.log().Info("campaign action from the console", "campaign_id", id, "action", r.PathValue("action"), "actor", s.Principal.Actor())
 		http.Redirect(w, r, fmt.Sprintf("/console/campagne/%d?esito=%s", id, outcome), http.StatusSeeOther)
 	case isFault:
 		if f.Kind == fault.NotFound {

@@ -19,7 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"incasso/db/dbgen"
-	"incasso/services/apiclients"
+	"incasso/services/access"
 )
 
 const (
@@ -29,20 +29,22 @@ const (
 	SessionLength = 8 * time.Hour
 )
 
-// session is a logged-in operator: the API client whose key was typed at the login.
+// session is a logged-in person: a console user, or the API client whose key was typed at
+// the login.
 type session struct {
-	Client  string
-	Expires time.Time
+	Principal access.Principal
+	Expires   time.Time
 	// CSRF is the token every POST form of the session carries.
 	CSRF string
 }
 
 // sessions signs and checks session cookies. A cookie's value is
 //
-//	base64url("client|expiry unix|key fingerprint|nonce") "." base64url(HMAC-SHA256(key, that))
+//	base64url("actor|expiry unix|fingerprint|nonce") "." base64url(HMAC-SHA256(key, that))
 //
-// so it needs no server-side state; the fingerprint of the client's API key ends the session
-// as soon as the key is replaced or disabled. Logging out revokes the cookie in PostgreSQL
+// where actor is "user:<name>" or "client:<name>", so it needs no server-side state; the
+// fingerprint of the user's password and role, or of the client's API key and grant, ends the
+// session as soon as either is changed, or the account disabled. Logging out revokes the cookie in PostgreSQL
 // (console_revocations) until it expires, for every API instance.
 type sessions struct {
 	key  []byte
@@ -102,19 +104,21 @@ func nonce() string {
 }
 
 // issue returns the cookie value of a new session.
-func (s *sessions) issue(client string, fingerprint []byte, expires time.Time) string {
-	return s.sign("session", client+"|"+strconv.FormatInt(expires.Unix(), 10)+"|"+hex.EncodeToString(fingerprint)+"|"+nonce())
+func (s *sessions) issue(p access.Principal, fingerprint []byte, expires time.Time) string {
+	return s.sign("session", p.Actor()+"|"+strconv.FormatInt(expires.Unix(), 10)+"|"+hex.EncodeToString(fingerprint)+"|"+nonce())
 }
 
 // errNoSession covers every way a cookie is not a valid session.
 var errNoSession = errors.New("no valid console session")
 
-// fingerprintFunc returns the fingerprint of a client's current API key.
-type fingerprintFunc func(ctx context.Context, client string) ([]byte, error)
+// lookupFunc returns the principal of an actor (a user, or an API client) as it is now, and
+// the fingerprint of its password or key and grant; errNoSession when it is gone.
+type lookupFunc func(ctx context.Context, kind, name string) (access.Principal, []byte, error)
 
 // check verifies a cookie value at now: its signature, its expiry, that it was not revoked,
-// and that the client's key is still the one it logged in with.
-func (s *sessions) check(ctx context.Context, value string, now time.Time, fingerprint fingerprintFunc) (session, error) {
+// and that the user's password and role, or the client's key and grant, are still those it
+// logged in with.
+func (s *sessions) check(ctx context.Context, value string, now time.Time, lookup lookupFunc) (session, error) {
 	parts, mac, ok := s.verify("session", value)
 	if !ok || len(parts) != 4 {
 		return session{}, errNoSession
@@ -133,16 +137,18 @@ func (s *sessions) check(ctx context.Context, value string, now time.Time, finge
 	if err != nil {
 		return session{}, errNoSession
 	}
-	got, err := fingerprint(ctx, parts[0])
-	if errors.Is(err, apiclients.ErrUnknown) {
+	kind, name, ok := strings.Cut(parts[0], ":")
+	if !ok {
 		return session{}, errNoSession
-	} else if err != nil {
+	}
+	p, got, err := lookup(ctx, kind, name)
+	if err != nil {
 		return session{}, err
 	}
 	if !bytes.Equal(got, want) {
 		return session{}, errNoSession
 	}
-	return session{Client: parts[0], Expires: exp, CSRF: s.csrf(value)}, nil
+	return session{Principal: p, Expires: exp, CSRF: s.csrf(value)}, nil
 }
 
 // csrf is the CSRF token of the session whose cookie value is given.

@@ -89,7 +89,11 @@ type Config struct {
 	// characters). Empty, the default, means a random key per process: sessions then end
 	// when the API restarts and are not shared between API instances.
 	ConsoleKey string
-	SDD        SDD
+	// AuditKey keys the pseudonyms of fiscal codes in the audit trail (INCASSO_AUDIT_KEY, at
+	// least 32 characters); empty means INCASSO_CONSOLE_KEY, else a random key per process
+	// (a debtor's searches then link only within one process's life).
+	AuditKey string
+	SDD      SDD
 	// TemporalTLS secures the connection to Temporal; TemporalAPIKey authenticates to it
 	// (INCASSO_TEMPORAL_API_KEY, Temporal Cloud's API keys). Worker sizes the worker.
 	TemporalTLS    TemporalTLS
@@ -108,6 +112,12 @@ type Config struct {
 	Node NodeEndpoint
 	// Limits are the API's body sizes and request rates.
 	Limits Limits
+	// MetricsAddr is where /metrics is served, apart from the API (INCASSO_METRICS_ADDR,
+	// e.g. :9464); empty, the default, serves none.
+	MetricsAddr string
+	// OTelEndpoint, when set, is the OTLP/HTTP collector that receives traces
+	// (INCASSO_OTEL_ENDPOINT, e.g. http://otel-collector:4318); empty, the default, traces nothing.
+	OTelEndpoint string
 	// Dev marks the development stack (incasso-dev, the end-to-end tests, the bench): it may
 	// run with the development secrets and defaults. No environment variable sets it: only the
 	// code that starts the stack with its simulators, so that a production operator cannot
@@ -127,6 +137,8 @@ func FromEnv() (Config, error) {
 		TemporalNamespace: env("INCASSO_TEMPORAL_NAMESPACE", "default"),
 		TaskQueue:         env("INCASSO_TASK_QUEUE", "incasso"),
 		APIAddr:           env("INCASSO_API_ADDR", "127.0.0.1:8080"),
+		MetricsAddr:       os.Getenv("INCASSO_METRICS_ADDR"),
+		OTelEndpoint:      os.Getenv("INCASSO_OTEL_ENDPOINT"),
 		Creditor: Creditor{
 			Name:          env("INCASSO_EC_NAME", "Comune di Esempio"),
 			FiscalCode:    ec,
@@ -148,6 +160,7 @@ func FromEnv() (Config, error) {
 		PECSMTPPassword: os.Getenv("INCASSO_PEC_SMTP_PASSWORD"),
 		PECFrom:         env("INCASSO_PEC_FROM", "protocollo@pec.comune.example.it"),
 		ConsoleKey:      os.Getenv("INCASSO_CONSOLE_KEY"),
+		AuditKey:        os.Getenv("INCASSO_AUDIT_KEY"),
 	}
 	var errs []error
 	var err error
@@ -180,6 +193,9 @@ func FromEnv() (Config, error) {
 	}
 	if k := c.ConsoleKey; k != "" && len(k) < 32 {
 		errs = append(errs, errors.New("INCASSO_CONSOLE_KEY: want at least 32 characters (random)"))
+	}
+	if k := c.AuditKey; k != "" && len(k) < 32 {
+		errs = append(errs, errors.New("INCASSO_AUDIT_KEY: want at least 32 characters (random)"))
 	}
 	if kind, err := fiscalcode.Validate(ec); err != nil || kind != fiscalcode.Company {
 		errs = append(errs, errors.New("INCASSO_EC_FISCAL_CODE: want the comune's 11-digit fiscal code"))

@@ -34,10 +34,21 @@ func (c Config) secrets() []secret {
 		{variable: "INCASSO_GPD_SUBSCRIPTION_KEY", value: c.GPDKey},
 		{variable: "INCASSO_BANK_KEY", value: c.SDD.BankKey},
 		{variable: "INCASSO_CONSOLE_KEY", value: c.ConsoleKey, optional: true},
+		{variable: "INCASSO_AUDIT_KEY", value: c.AuditKey, optional: true},
 		{variable: "INCASSO_TEMPORAL_API_KEY", value: c.TemporalAPIKey, optional: true, short: true},
 		{variable: "INCASSO_SMTP_PASSWORD", value: c.SMTPPassword, optional: true, short: true},
 		{variable: "INCASSO_PEC_SMTP_PASSWORD", value: c.PECSMTPPassword, optional: true, short: true},
 	}
+}
+
+// SecretVariables are the variables that carry secrets (or, for DATABASE_URL, may): they belong
+// in a secret store, such as a Kubernetes Secret, never in a ConfigMap or a manifest.
+func SecretVariables() []string {
+	names := []string{"DATABASE_URL", "INCASSO_PAYLOAD_KEYS", "INCASSO_IBAN_KEYS"}
+	for _, s := range (Config{}).secrets() {
+		names = append(names, s.variable)
+	}
+	return names
 }
 
 // CheckProduction refuses a configuration that only the development stack may run with: a

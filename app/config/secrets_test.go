@@ -54,6 +54,7 @@ func TestCheckProductionSecrets(t *testing.T) {
 		"smtp placeholder":  {"INCASSO_SMTP_PASSWORD", "change-me", "INCASSO_SMTP_PASSWORD: is a development secret"},
 		"pec placeholder":   {"INCASSO_PEC_SMTP_PASSWORD", "change-me", "INCASSO_PEC_SMTP_PASSWORD: is a development secret"},
 		"console key empty": {"INCASSO_CONSOLE_KEY", "", ""}, // random per process: allowed
+		"audit key empty":   {"INCASSO_AUDIT_KEY", "", ""},   // the console key's then
 	} {
 		t.Run(name, func(t *testing.T) {
 			productionSecrets(t)
@@ -69,6 +70,14 @@ func TestCheckProductionSecrets(t *testing.T) {
 			require.NotContains(t, err.Error(), tc.value)
 		})
 	}
+
+	t.Run("a short audit key", func(t *testing.T) {
+		productionSecrets(t)
+		t.Setenv("INCASSO_AUDIT_KEY", "change-me")
+		_, err := FromEnv()
+		require.ErrorContains(t, err, "INCASSO_AUDIT_KEY: want at least 32 characters")
+		require.NotContains(t, err.Error(), "change-me")
+	})
 
 	t.Run("SMTP passwords are the provider's", func(t *testing.T) {
 		productionSecrets(t)

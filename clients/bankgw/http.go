@@ -46,6 +46,9 @@ type Option = httpcore.Option
 // the gateway of activities, whose retry policy retries.
 func WithRetry(p RetryPolicy) Option { return httpcore.WithRetry(p) }
 
+// WithTransport makes the requests through rt, e.g. one that measures them.
+func WithTransport(rt http.RoundTripper) Option { return httpcore.WithTransport(rt) }
+
 // NewHTTP returns the gateway of the bank at baseURL (without a trailing slash). timeout
 // bounds each attempt, the upload of the file included: choose it for the largest file.
 func NewHTTP(baseURL, apiKey string, timeout time.Duration, opts ...Option) *HTTP {

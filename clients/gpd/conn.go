@@ -26,6 +26,9 @@ type Option = httpcore.Option
 // 5xx or a 429) as p says. Not for the clients of activities, whose retry policy retries.
 func WithRetry(p RetryPolicy) Option { return httpcore.WithRetry(p) }
 
+// WithTransport makes the requests through rt, e.g. one that measures them.
+func WithTransport(rt http.RoundTripper) Option { return httpcore.WithTransport(rt) }
+
 // conn sends requests to one GPD service with the subscription key.
 type conn struct {
 	core *httpcore.Client

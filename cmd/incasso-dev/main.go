@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"incasso/services/apiclients"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -22,10 +21,14 @@ import (
 	"incasso/app"
 	"incasso/app/config"
 	"incasso/db"
+	"incasso/db/dbgen"
 	"incasso/devstack"
 	"incasso/devstack/devdb"
 	"incasso/devstack/temporaldev"
 	"incasso/domain/keyring"
+	"incasso/services/access"
+	"incasso/services/apiclients"
+	"incasso/services/users"
 )
 
 // Where `incasso-dev` listens: the well-known local ports.
@@ -110,6 +113,7 @@ func runDev(ctx context.Context, log *slog.Logger) error {
 	}
 	stack, err := devstack.Start(ctx, d, devstack.Addrs{
 		API: cfg.APIAddr, PagoPASim: "127.0.0.1:8090", SMTP: "127.0.0.1:1025", PECSMTP: "127.0.0.1:1026", MailUI: "127.0.0.1:8025",
+		Metrics: envOr("INCASSO_METRICS_ADDR", "127.0.0.1:9464"),
 	}, temporalUIURL, log)
 	if err != nil {
 		return err
@@ -118,10 +122,17 @@ func runDev(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	if err := app.EnsureAPIClient(ctx, d, "dev", key); err != nil {
+	if err := app.EnsureAPIClient(ctx, d, "dev", key, apiclients.Grant{Role: access.Finance}); err != nil {
 		return err
 	}
-	printWelcome(stack, key)
+	password, err := devSecret(dataDir, "dev-console-password", apiclients.NewKey) // random, long enough
+	if err != nil {
+		return err
+	}
+	if err := users.Add(ctx, dbgen.New(d.Pool), "dev", access.Finance, password); err != nil {
+		return err
+	}
+	printWelcome(stack, key, password)
 	return stack.Wait()
 }
 
@@ -178,17 +189,18 @@ func devSecret(dataDir, name string, create func() (string, error)) (string, err
 	return secret, os.WriteFile(path, []byte(secret+"\n"), 0o600)
 }
 
-func printWelcome(s *devstack.Stack, key string) {
+func printWelcome(s *devstack.Stack, key, password string) {
 	due := time.Now().AddDate(0, 1, 0).Format("2006-01-02")
 	fmt.Printf(`
 incasso is running. Ctrl-C stops everything.
 
   Temporal Web UI     %s
-  Finance console     %s/console/  (log in with the API key)
+  Finance console     %s/console/  (user dev, password %s; or the API key)
   REST API            %s  (API key: %s)
   pagoPA simulator    %s  (pay a notice: curl -X POST %s/sim/pay/<noticeNumber>)
   Bank simulator      %s/bank/  (SEPA direct debit; what it received: %s/sim/bank/files)
   Mail sink (web)     %s  (SMTP on %s)
+  Metrics             %s  (Prometheus)
 
 Create a debt:
 
@@ -203,7 +215,7 @@ Then read it:  curl -s -H 'Authorization: Bearer %s' %s/v1/debts/TARI-2026-0001
 Or load a campaign of 1,000 debts in the console: docs/examples/campagna-tari-2026.csv
 Pay it in instalments by SEPA direct debit: README, "Instalment plans by SEPA direct debit".
 
-`, temporalUIURL, s.APIURL, s.APIURL, key, s.PagoPASimURL, s.PagoPASimURL, s.PagoPASimURL, s.PagoPASimURL, s.MailUIURL, s.SMTPAddr, s.APIURL, key, due, key, s.APIURL)
+`, temporalUIURL, s.APIURL, password, s.APIURL, key, s.PagoPASimURL, s.PagoPASimURL, s.PagoPASimURL, s.PagoPASimURL, s.MailUIURL, s.SMTPAddr, s.MetricsURL, s.APIURL, key, due, key, s.APIURL)
 }
 
 func envOr(name, def string) string {

@@ -3,7 +3,9 @@
 //	incasso api            serve the REST API and the pagoPA SOAP endpoint
 //	incasso worker         run the Temporal worker
 //	incasso migrate        apply database migrations and register search attributes
-//	incasso apikey NAME    create (or replace) the API key of a client and print it once
+//	incasso apikey ...     create, list, rotate and disable API keys, each with a role
+//	incasso user ...       add and disable the console's users
+//	incasso audit ...      verify the audit trail's hash chain; purge entries over 10 years old
 //	incasso rekey-ibans    seal every mandate's IBAN with the newest key of INCASSO_IBAN_KEYS
 //	incasso campaign ...   import, launch and follow campaigns through the REST API
 //
@@ -13,9 +15,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"incasso/services/apiclients"
 	"log/slog"
 	"net"
 	"os"
@@ -34,7 +34,13 @@ commands:
   api            serve the REST API and the pagoPA SOAP endpoint
   worker         run the Temporal worker
   migrate        apply database migrations and register Temporal search attributes
-  apikey NAME    create or replace the API key of client NAME and print it once
+  apikey NAME --role ROLE [--services MENSA,SALA] [--all-debts]
+                 create or replace the API key of client NAME and print it once;
+                 apikey list | rotate NAME [--grace 24h] | disable NAME
+  user add NAME --role ROLE   add (or reset) a console user, the password from
+                 INCASSO_USER_PASSWORD or stdin; user disable NAME
+  audit verify   check the audit trail's hash chain; exits 1 naming the first broken entry
+  audit purge    delete the audit entries older than 10 years, keeping the chain verifiable
   rekey-ibans    seal every mandate's IBAN with the newest key of INCASSO_IBAN_KEYS, in batches
                  (after adding a key; IBANs stored in clear before are sealed too)
   campaign       import FILE --name NAME [--valid-only] | launch ID [--rate N] | status ID [--follow]:
@@ -81,11 +87,20 @@ func run(ctx context.Context, cmd string, args []string, log *slog.Logger) error
 		}
 		defer d.Close()
 		return app.RegisterSearchAttributes(ctx, d.Temporal, cfg.TemporalNamespace)
-	case "apikey":
-		if len(args) != 1 {
-			return errors.New("usage: incasso apikey NAME")
+	case "apikey", "user", "audit":
+		pool, err := db.Open(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return err
 		}
-		return createAPIKey(ctx, cfg, args[0], log)
+		defer pool.Close()
+		switch cmd {
+		case "apikey":
+			return apikeyCommand(ctx, cfg, pool, args, os.Stdout)
+		case "user":
+			return userCommand(ctx, pool, args, os.Stdin)
+		default:
+			return auditCommand(ctx, pool, args, os.Stdout)
+		}
 	case "rekey-ibans":
 		return rekeyIBANs(ctx, cfg, log)
 	case "api":
@@ -97,6 +112,9 @@ func run(ctx context.Context, cmd string, args []string, log *slog.Logger) error
 			return err
 		}
 		defer d.Close()
+		if _, err := app.ServeMetrics(ctx, d); err != nil {
+			return err
+		}
 		ln, err := net.Listen("tcp", cfg.APIAddr)
 		if err != nil {
 			return err
@@ -111,29 +129,14 @@ func run(ctx context.Context, cmd string, args []string, log *slog.Logger) error
 			return err
 		}
 		defer d.Close()
+		if _, err := app.ServeMetrics(ctx, d); err != nil {
+			return err
+		}
 		return app.RunWorker(ctx, d)
 	default:
 		fmt.Fprint(os.Stderr, usage)
 		return fmt.Errorf("unknown command %q", cmd)
 	}
-}
-
-func createAPIKey(ctx context.Context, cfg config.Config, name string, log *slog.Logger) error {
-	pool, err := db.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	key, err := apiclients.NewKey()
-	if err != nil {
-		return err
-	}
-	d := &app.Deps{Config: cfg, Pool: pool, Log: log}
-	if err := app.EnsureAPIClient(ctx, d, name, key); err != nil {
-		return fmt.Errorf("store API key of %s: %w", name, err)
-	}
-	fmt.Println(key)
-	return nil
 }
 
 // rekeyIBANs seals the mandates' IBANs with the newest key, 500 a transaction.

@@ -68,6 +68,8 @@ import (
 	"incasso/devstack/devdb"
 	"incasso/devstack/temporaldev"
 	"incasso/domain/fiscalcode"
+	"incasso/services/access"
+	"incasso/services/apiclients"
 )
 
 func main() {
@@ -276,7 +278,7 @@ func startStack(ctx context.Context, server devdb.Server, temporalAddr, dbName s
 		drop()
 	}
 	key := "bench-" + strconv.FormatInt(time.Now().UnixNano(), 10)
-	if err := app.EnsureAPIClient(ctx, d, "bench", key); err != nil {
+	if err := app.EnsureAPIClient(ctx, d, "bench", key, apiclients.Grant{Role: access.Finance}); err != nil {
 		stop()
 		return nil, "", nil, err
 	}
@@ -444,7 +446,7 @@ func benchImport(ctx context.Context, s settings, server devdb.Server, tmp strin
 
 	// (b) POST /v1/campaigns to the API, served by this process.
 	key := "bench-" + strconv.FormatInt(time.Now().UnixNano(), 10)
-	if err := app.EnsureAPIClient(ctx, &app.Deps{Config: cfg, Pool: pool, Log: log}, "bench", key); err != nil {
+	if err := app.EnsureAPIClient(ctx, &app.Deps{Config: cfg, Pool: pool, Log: log}, "bench", key, apiclients.Grant{Role: access.Finance}); err != nil {
 		return err
 	}
 	srv := &api.Server{Pool: pool, Temporal: noTemporal{}, Config: cfg, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}

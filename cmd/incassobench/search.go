@@ -26,6 +26,8 @@ import (
 	"incasso/app/config"
 	"incasso/db"
 	"incasso/devstack/devdb"
+	"incasso/services/access"
+	"incasso/services/apiclients"
 )
 
 // benchSearch loads s.searchDebts positions by COPY into a fresh database (about 3 per
@@ -74,7 +76,7 @@ func benchSearch(ctx context.Context, s settings, server devdb.Server, log *slog
 	t.row("COPY of the positions, then VACUUM ANALYZE", secs(took), perSec(s.searchDebts, took, "rows"), "")
 
 	key := "bench-" + fmt.Sprint(time.Now().UnixNano())
-	if err := app.EnsureAPIClient(ctx, &app.Deps{Config: cfg, Pool: pool, Log: log}, "bench", key); err != nil {
+	if err := app.EnsureAPIClient(ctx, &app.Deps{Config: cfg, Pool: pool, Log: log}, "bench", key, apiclients.Grant{Role: access.Finance}); err != nil {
 		return err
 	}
 	srv := &api.Server{Pool: pool, Temporal: noTemporal{}, Config: cfg, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}

@@ -7,52 +7,173 @@ package dbgen
 
 import (
 	"context"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
-const getAPIClientByKeyHash = `-- name: GetAPIClientByKeyHash :one
-SELECT id, name FROM api_clients WHERE key_sha256 = $1 AND disabled_at IS NULL
+const disableAPIClient = `-- name: DisableAPIClient :execrows
+UPDATE api_clients SET disabled_at = now(), previous_key_sha256 = NULL, previous_valid_until = NULL
+WHERE name = $1 AND disabled_at IS NULL
 `
 
-type GetAPIClientByKeyHashRow struct {
-	ID   int64
-	Name string
+// Repeated, it changes nothing.
+func (q *Queries) DisableAPIClient(ctx context.Context, name string) (int64, error) {
+	result, err := q.db.Exec(ctx, disableAPIClient, name)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
-func (q *Queries) GetAPIClientByKeyHash(ctx context.Context, keySha256 []byte) (GetAPIClientByKeyHashRow, error) {
-	row := q.db.QueryRow(ctx, getAPIClientByKeyHash, keySha256)
+const getAPIClientByKeyHash = `-- name: GetAPIClientByKeyHash :one
+SELECT id, name, key_sha256, role, services, all_debts FROM api_clients
+WHERE disabled_at IS NULL AND (key_sha256 = $1
+    OR (previous_key_sha256 = $1 AND previous_valid_until > $2))
+`
+
+type GetAPIClientByKeyHashParams struct {
+	KeySha256 []byte
+	Now       pgtype.Timestamptz
+}
+
+type GetAPIClientByKeyHashRow struct {
+	ID        int64
+	Name      string
+	KeySha256 []byte
+	Role      string
+	Services  []string
+	AllDebts  bool
+}
+
+// The enabled client of a key: its current one, or the one it had before a rotation while
+// the grace period lasts.
+func (q *Queries) GetAPIClientByKeyHash(ctx context.Context, arg GetAPIClientByKeyHashParams) (GetAPIClientByKeyHashRow, error) {
+	row := q.db.QueryRow(ctx, getAPIClientByKeyHash, arg.KeySha256, arg.Now)
 	var i GetAPIClientByKeyHashRow
-	err := row.Scan(&i.ID, &i.Name)
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.KeySha256,
+		&i.Role,
+		&i.Services,
+		&i.AllDebts,
+	)
 	return i, err
 }
 
 const getAPIClientByName = `-- name: GetAPIClientByName :one
-SELECT id, name, key_sha256 FROM api_clients WHERE name = $1 AND disabled_at IS NULL
+SELECT id, name, key_sha256, role, services, all_debts FROM api_clients WHERE name = $1 AND disabled_at IS NULL
 `
 
 type GetAPIClientByNameRow struct {
 	ID        int64
 	Name      string
 	KeySha256 []byte
+	Role      string
+	Services  []string
+	AllDebts  bool
 }
 
 func (q *Queries) GetAPIClientByName(ctx context.Context, name string) (GetAPIClientByNameRow, error) {
 	row := q.db.QueryRow(ctx, getAPIClientByName, name)
 	var i GetAPIClientByNameRow
-	err := row.Scan(&i.ID, &i.Name, &i.KeySha256)
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.KeySha256,
+		&i.Role,
+		&i.Services,
+		&i.AllDebts,
+	)
 	return i, err
 }
 
+const listAPIClients = `-- name: ListAPIClients :many
+SELECT name, role, services, all_debts, created_at, disabled_at, previous_valid_until FROM api_clients ORDER BY name
+`
+
+type ListAPIClientsRow struct {
+	Name               string
+	Role               string
+	Services           []string
+	AllDebts           bool
+	CreatedAt          pgtype.Timestamptz
+	DisabledAt         pgtype.Timestamptz
+	PreviousValidUntil pgtype.Timestamptz
+}
+
+func (q *Queries) ListAPIClients(ctx context.Context) ([]ListAPIClientsRow, error) {
+	rows, err := q.db.Query(ctx, listAPIClients)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListAPIClientsRow{}
+	for rows.Next() {
+		var i ListAPIClientsRow
+		if err := rows.Scan(
+			&i.Name,
+			&i.Role,
+			&i.Services,
+			&i.AllDebts,
+			&i.CreatedAt,
+			&i.DisabledAt,
+			&i.PreviousValidUntil,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const rotateAPIClientKey = `-- name: RotateAPIClientKey :execrows
+UPDATE api_clients SET previous_key_sha256 = key_sha256, previous_valid_until = $1,
+    key_sha256 = $2
+WHERE name = $3 AND disabled_at IS NULL
+`
+
+type RotateAPIClientKeyParams struct {
+	ValidUntil pgtype.Timestamptz
+	KeySha256  []byte
+	Name       string
+}
+
+// The new key replaces the current one, which stays valid until valid_until.
+func (q *Queries) RotateAPIClientKey(ctx context.Context, arg RotateAPIClientKeyParams) (int64, error) {
+	result, err := q.db.Exec(ctx, rotateAPIClientKey, arg.ValidUntil, arg.KeySha256, arg.Name)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const upsertAPIClient = `-- name: UpsertAPIClient :exec
-INSERT INTO api_clients (name, key_sha256) VALUES ($1, $2)
-ON CONFLICT (name) DO UPDATE SET key_sha256 = EXCLUDED.key_sha256, disabled_at = NULL
+INSERT INTO api_clients (name, key_sha256, role, services, all_debts) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (name) DO UPDATE SET key_sha256 = EXCLUDED.key_sha256, role = EXCLUDED.role,
+    services = EXCLUDED.services, all_debts = EXCLUDED.all_debts, disabled_at = NULL,
+    previous_key_sha256 = NULL, previous_valid_until = NULL
 `
 
 type UpsertAPIClientParams struct {
 	Name      string
 	KeySha256 []byte
+	Role      string
+	Services  []string
+	AllDebts  bool
 }
 
+// Creates the client, or gives it a new key, role and scope (the old key stops working).
 func (q *Queries) UpsertAPIClient(ctx context.Context, arg UpsertAPIClientParams) error {
-	_, err := q.db.Exec(ctx, upsertAPIClient, arg.Name, arg.KeySha256)
+	_, err := q.db.Exec(ctx, upsertAPIClient,
+		arg.Name,
+		arg.KeySha256,
+		arg.Role,
+		arg.Services,
+		arg.AllDebts,
+	)
 	return err
 }

@@ -28,7 +28,7 @@ const applyDebtChange = `-- name: ApplyDebtChange :one
 UPDATE debt_positions SET amount_cents = $1, due_date = $2,
     revision = $3, updated_at = now()
 WHERE id = $4 AND revision < $3 AND status NOT IN ('PAID', 'CANCELLED')
-RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, collected_cents, flagged_receipts, in_instalments, issued_at
+RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, collected_cents, flagged_receipts, in_instalments, issued_at
 `
 
 type ApplyDebtChangeParams struct {
@@ -74,6 +74,7 @@ func (q *Queries) ApplyDebtChange(ctx context.Context, arg ApplyDebtChangeParams
 		&i.LadderStepAt,
 		&i.CampaignID,
 		&i.PaidAcknowledgedAt,
+		&i.CreatedBy,
 		&i.CollectedCents,
 		&i.FlaggedReceipts,
 		&i.InInstalments,
@@ -85,7 +86,7 @@ func (q *Queries) ApplyDebtChange(ctx context.Context, arg ApplyDebtChangeParams
 const cancelDebt = `-- name: CancelDebt :one
 UPDATE debt_positions SET status = 'CANCELLED', cancel_reason = $2, cancelled_at = now(), updated_at = now()
 WHERE id = $1 AND status NOT IN ('PAID', 'CANCELLED', 'SUPERSEDED')
-RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, collected_cents, flagged_receipts, in_instalments, issued_at
+RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, collected_cents, flagged_receipts, in_instalments, issued_at
 `
 
 type CancelDebtParams struct {
@@ -124,6 +125,7 @@ func (q *Queries) CancelDebt(ctx context.Context, arg CancelDebtParams) (DebtPos
 		&i.LadderStepAt,
 		&i.CampaignID,
 		&i.PaidAcknowledgedAt,
+		&i.CreatedBy,
 		&i.CollectedCents,
 		&i.FlaggedReceipts,
 		&i.InInstalments,
@@ -135,10 +137,10 @@ func (q *Queries) CancelDebt(ctx context.Context, arg CancelDebtParams) (DebtPos
 const createDebt = `-- name: CreateDebt :one
 INSERT INTO debt_positions (
     ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name,
-    debtor_email, amount_cents, due_date, description, nav, debtor_pec, campaign_id
-) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+    debtor_email, amount_cents, due_date, description, nav, debtor_pec, campaign_id, created_by
+) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 ON CONFLICT (ec_fiscal_code, iupd) DO NOTHING
-RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, collected_cents, flagged_receipts, in_instalments, issued_at
+RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, collected_cents, flagged_receipts, in_instalments, issued_at
 `
 
 type CreateDebtParams struct {
@@ -155,6 +157,7 @@ type CreateDebtParams struct {
 	Nav              string
 	DebtorPec        string
 	CampaignID       pgtype.Int8
+	CreatedBy        string
 }
 
 func (q *Queries) CreateDebt(ctx context.Context, arg CreateDebtParams) (DebtPosition, error) {
@@ -172,6 +175,7 @@ func (q *Queries) CreateDebt(ctx context.Context, arg CreateDebtParams) (DebtPos
 		arg.Nav,
 		arg.DebtorPec,
 		arg.CampaignID,
+		arg.CreatedBy,
 	)
 	var i DebtPosition
 	err := row.Scan(
@@ -201,6 +205,7 @@ func (q *Queries) CreateDebt(ctx context.Context, arg CreateDebtParams) (DebtPos
 		&i.LadderStepAt,
 		&i.CampaignID,
 		&i.PaidAcknowledgedAt,
+		&i.CreatedBy,
 		&i.CollectedCents,
 		&i.FlaggedReceipts,
 		&i.InInstalments,
@@ -210,7 +215,7 @@ func (q *Queries) CreateDebt(ctx context.Context, arg CreateDebtParams) (DebtPos
 }
 
 const getDebt = `-- name: GetDebt :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, collected_cents, flagged_receipts, in_instalments, issued_at FROM debt_positions WHERE id = $1
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, collected_cents, flagged_receipts, in_instalments, issued_at FROM debt_positions WHERE id = $1
 `
 
 func (q *Queries) GetDebt(ctx context.Context, id int64) (DebtPosition, error) {
@@ -243,6 +248,7 @@ func (q *Queries) GetDebt(ctx context.Context, id int64) (DebtPosition, error) {
 		&i.LadderStepAt,
 		&i.CampaignID,
 		&i.PaidAcknowledgedAt,
+		&i.CreatedBy,
 		&i.CollectedCents,
 		&i.FlaggedReceipts,
 		&i.InInstalments,
@@ -252,7 +258,7 @@ func (q *Queries) GetDebt(ctx context.Context, id int64) (DebtPosition, error) {
 }
 
 const getDebtByIUPD = `-- name: GetDebtByIUPD :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, collected_cents, flagged_receipts, in_instalments, issued_at FROM debt_positions WHERE ec_fiscal_code = $1 AND iupd = $2
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, collected_cents, flagged_receipts, in_instalments, issued_at FROM debt_positions WHERE ec_fiscal_code = $1 AND iupd = $2
 `
 
 type GetDebtByIUPDParams struct {
@@ -290,6 +296,7 @@ func (q *Queries) GetDebtByIUPD(ctx context.Context, arg GetDebtByIUPDParams) (D
 		&i.LadderStepAt,
 		&i.CampaignID,
 		&i.PaidAcknowledgedAt,
+		&i.CreatedBy,
 		&i.CollectedCents,
 		&i.FlaggedReceipts,
 		&i.InInstalments,
@@ -299,7 +306,7 @@ func (q *Queries) GetDebtByIUPD(ctx context.Context, arg GetDebtByIUPDParams) (D
 }
 
 const getDebtByNAV = `-- name: GetDebtByNAV :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, collected_cents, flagged_receipts, in_instalments, issued_at FROM debt_positions WHERE nav = $1
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, collected_cents, flagged_receipts, in_instalments, issued_at FROM debt_positions WHERE nav = $1
 `
 
 func (q *Queries) GetDebtByNAV(ctx context.Context, nav string) (DebtPosition, error) {
@@ -332,6 +339,7 @@ func (q *Queries) GetDebtByNAV(ctx context.Context, nav string) (DebtPosition, e
 		&i.LadderStepAt,
 		&i.CampaignID,
 		&i.PaidAcknowledgedAt,
+		&i.CreatedBy,
 		&i.CollectedCents,
 		&i.FlaggedReceipts,
 		&i.InInstalments,
@@ -390,7 +398,7 @@ func (q *Queries) InsertDebtChange(ctx context.Context, arg InsertDebtChangePara
 }
 
 const listCreatedUnstarted = `-- name: ListCreatedUnstarted :many
-SELECT d.id, d.ec_fiscal_code, d.iupd, d.service_code, d.debtor_type, d.debtor_fiscal_code, d.debtor_name, d.debtor_email, d.amount_cents, d.due_date, d.description, d.nav, d.status, d.created_at, d.updated_at, d.paid_at, d.cancel_reason, d.cancelled_at, d.revision, d.receipt_checked_at, d.debtor_pec, d.policy_version, d.ladder_step, d.ladder_step_at, d.campaign_id, d.paid_acknowledged_at, d.collected_cents, d.flagged_receipts, d.in_instalments, d.issued_at FROM debt_positions d
+SELECT d.id, d.ec_fiscal_code, d.iupd, d.service_code, d.debtor_type, d.debtor_fiscal_code, d.debtor_name, d.debtor_email, d.amount_cents, d.due_date, d.description, d.nav, d.status, d.created_at, d.updated_at, d.paid_at, d.cancel_reason, d.cancelled_at, d.revision, d.receipt_checked_at, d.debtor_pec, d.policy_version, d.ladder_step, d.ladder_step_at, d.campaign_id, d.paid_acknowledged_at, d.created_by, d.collected_cents, d.flagged_receipts, d.in_instalments, d.issued_at FROM debt_positions d
 WHERE d.status = 'CREATED'
   AND d.created_at < now() - $1::interval AND d.created_at > now() - $2::interval
   AND (d.campaign_id IS NULL OR EXISTS (SELECT 1 FROM campaigns c WHERE c.id = d.campaign_id AND c.status = 'COMPLETED'))
@@ -442,6 +450,7 @@ func (q *Queries) ListCreatedUnstarted(ctx context.Context, arg ListCreatedUnsta
 			&i.LadderStepAt,
 			&i.CampaignID,
 			&i.PaidAcknowledgedAt,
+			&i.CreatedBy,
 			&i.CollectedCents,
 			&i.FlaggedReceipts,
 			&i.InInstalments,
@@ -490,7 +499,7 @@ func (q *Queries) ListDebtChanges(ctx context.Context, debtID int64) ([]DebtChan
 }
 
 const listDebtsOfDebtor = `-- name: ListDebtsOfDebtor :many
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, collected_cents, flagged_receipts, in_instalments, issued_at FROM debt_positions WHERE ec_fiscal_code = $1 AND debtor_fiscal_code = $2
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, collected_cents, flagged_receipts, in_instalments, issued_at FROM debt_positions WHERE ec_fiscal_code = $1 AND debtor_fiscal_code = $2
 ORDER BY due_date DESC, id DESC
 LIMIT $3
 `
@@ -538,6 +547,7 @@ func (q *Queries) ListDebtsOfDebtor(ctx context.Context, arg ListDebtsOfDebtorPa
 			&i.LadderStepAt,
 			&i.CampaignID,
 			&i.PaidAcknowledgedAt,
+			&i.CreatedBy,
 			&i.CollectedCents,
 			&i.FlaggedReceipts,
 			&i.InInstalments,
@@ -646,7 +656,7 @@ func (q *Queries) ListUnpaidForRecovery(ctx context.Context, arg ListUnpaidForRe
 }
 
 const lockDebt = `-- name: LockDebt :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, collected_cents, flagged_receipts, in_instalments, issued_at FROM debt_positions WHERE id = $1 FOR UPDATE
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, collected_cents, flagged_receipts, in_instalments, issued_at FROM debt_positions WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) LockDebt(ctx context.Context, id int64) (DebtPosition, error) {
@@ -679,6 +689,7 @@ func (q *Queries) LockDebt(ctx context.Context, id int64) (DebtPosition, error) 
 		&i.LadderStepAt,
 		&i.CampaignID,
 		&i.PaidAcknowledgedAt,
+		&i.CreatedBy,
 		&i.CollectedCents,
 		&i.FlaggedReceipts,
 		&i.InInstalments,

@@ -505,7 +505,7 @@ func (q *Queries) InsertRun(ctx context.Context, arg InsertRunParams) error {
 	return err
 }
 
-const insertSDDMessage = `-- name: InsertSDDMessage :exec
+const insertSDDMessage = `-- name: InsertSDDMessage :execrows
 INSERT INTO sdd_messages (direction, msg_type, msg_id, run_id, content_gz, sha256, size_bytes)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (direction, msg_id) DO NOTHING
@@ -521,8 +521,10 @@ type InsertSDDMessageParams struct {
 	SizeBytes int64
 }
 
-func (q *Queries) InsertSDDMessage(ctx context.Context, arg InsertSDDMessageParams) error {
-	_, err := q.db.Exec(ctx, insertSDDMessage,
+// Archives a message once per direction and message id; 0 rows when the id is archived
+// already (activities.archiveBankMessage then compares the bytes' hash).
+func (q *Queries) InsertSDDMessage(ctx context.Context, arg InsertSDDMessageParams) (int64, error) {
+	result, err := q.db.Exec(ctx, insertSDDMessage,
 		arg.Direction,
 		arg.MsgType,
 		arg.MsgID,
@@ -531,7 +533,10 @@ func (q *Queries) InsertSDDMessage(ctx context.Context, arg InsertSDDMessagePara
 		arg.Sha256,
 		arg.SizeBytes,
 	)
-	return err
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const listInstalments = `-- name: ListInstalments :many

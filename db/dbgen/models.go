@@ -12,11 +12,38 @@ import (
 )
 
 type ApiClient struct {
-	ID         int64
-	Name       string
-	KeySha256  []byte
-	CreatedAt  pgtype.Timestamptz
-	DisabledAt pgtype.Timestamptz
+	ID                 int64
+	Name               string
+	KeySha256          []byte
+	CreatedAt          pgtype.Timestamptz
+	DisabledAt         pgtype.Timestamptz
+	Role               string
+	Services           []string
+	AllDebts           bool
+	PreviousKeySha256  []byte
+	PreviousValidUntil pgtype.Timestamptz
+}
+
+type AuditHead struct {
+	One        bool
+	LastID     int64
+	Hash       []byte
+	AnchorID   int64
+	AnchorHash []byte
+}
+
+type AuditLog struct {
+	ID       int64
+	At       pgtype.Timestamptz
+	Actor    string
+	Role     string
+	Action   string
+	Targets  []byte
+	Reason   string
+	Ip       string
+	Outcome  int32
+	PrevHash []byte
+	Hash     []byte
 }
 
 type Campaign struct {
@@ -88,6 +115,17 @@ type ConsoleRevocation struct {
 	ExpiresAt   pgtype.Timestamptz
 }
 
+type ConsoleUser struct {
+	ID           int64
+	Name         string
+	Role         string
+	PasswordHash string
+	FailedLogins int32
+	LockedUntil  pgtype.Timestamptz
+	CreatedAt    pgtype.Timestamptz
+	DisabledAt   pgtype.Timestamptz
+}
+
 type DebtChange struct {
 	ID          int64
 	DebtID      int64
@@ -125,6 +163,7 @@ type DebtPosition struct {
 	LadderStepAt       pgtype.Timestamptz
 	CampaignID         pgtype.Int8
 	PaidAcknowledgedAt pgtype.Timestamptz
+	CreatedBy          string
 	CollectedCents     int64
 	FlaggedReceipts    int32
 	InInstalments      bool
@@ -143,12 +182,22 @@ type Document struct {
 	Revision    int32
 }
 
+type EnforcementExport struct {
+	ID        int64
+	CreatedAt pgtype.Timestamptz
+	CreatedBy string
+	RowCount  int32
+	Content   []byte
+	Sha256    []byte
+}
+
 type EnforcementHandover struct {
 	ID           int64
 	DebtID       int64
 	AmountCents  int64
 	HandedOverAt pgtype.Timestamptz
 	ExportedAt   pgtype.Timestamptz
+	ExportID     pgtype.Int8
 }
 
 type EscalationPolicy struct {

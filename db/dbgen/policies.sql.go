@@ -7,7 +7,6 @@ package dbgen
 
 import (
 	"context"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
 )
@@ -51,21 +50,6 @@ func (q *Queries) GetPolicy(ctx context.Context, arg GetPolicyParams) (Escalatio
 		&i.CreatedBy,
 	)
 	return i, err
-}
-
-const insertHandover = `-- name: InsertHandover :exec
-INSERT INTO enforcement_handovers (debt_id, amount_cents) VALUES ($1, $2)
-ON CONFLICT (debt_id) DO NOTHING
-`
-
-type InsertHandoverParams struct {
-	DebtID      int64
-	AmountCents int64
-}
-
-func (q *Queries) InsertHandover(ctx context.Context, arg InsertHandoverParams) error {
-	_, err := q.db.Exec(ctx, insertHandover, arg.DebtID, arg.AmountCents)
-	return err
 }
 
 const insertPolicy = `-- name: InsertPolicy :one
@@ -163,52 +147,4 @@ type SetLadderStepParams struct {
 func (q *Queries) SetLadderStep(ctx context.Context, arg SetLadderStepParams) error {
 	_, err := q.db.Exec(ctx, setLadderStep, arg.ID, arg.LadderStep)
 	return err
-}
-
-const takeHandoversForExport = `-- name: TakeHandoversForExport :many
-UPDATE enforcement_handovers h SET exported_at = now()
-FROM debt_positions d
-WHERE d.id = h.debt_id AND h.exported_at IS NULL
-RETURNING h.handed_over_at, h.amount_cents, d.iupd, d.nav, d.debtor_fiscal_code, d.debtor_name, d.due_date, d.service_code
-`
-
-type TakeHandoversForExportRow struct {
-	HandedOverAt     pgtype.Timestamptz
-	AmountCents      int64
-	Iupd             string
-	Nav              string
-	DebtorFiscalCode string
-	DebtorName       string
-	DueDate          time.Time
-	ServiceCode      string
-}
-
-// The hand-overs not exported yet, marked exported in the same transaction.
-func (q *Queries) TakeHandoversForExport(ctx context.Context) ([]TakeHandoversForExportRow, error) {
-	rows, err := q.db.Query(ctx, takeHandoversForExport)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []TakeHandoversForExportRow{}
-	for rows.Next() {
-		var i TakeHandoversForExportRow
-		if err := rows.Scan(
-			&i.HandedOverAt,
-			&i.AmountCents,
-			&i.Iupd,
-			&i.Nav,
-			&i.DebtorFiscalCode,
-			&i.DebtorName,
-			&i.DueDate,
-			&i.ServiceCode,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
 }

@@ -5,8 +5,8 @@ SELECT next_iuv_base(sqlc.arg(ec_fiscal_code)::text, sqlc.arg(segregation)::int)
 -- name: CreateDebt :one
 INSERT INTO debt_positions (
     ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name,
-    debtor_email, amount_cents, due_date, description, nav, debtor_pec, campaign_id
-) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+    debtor_email, amount_cents, due_date, description, nav, debtor_pec, campaign_id, created_by
+) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 ON CONFLICT (ec_fiscal_code, iupd) DO NOTHING
 RETURNING *;
 

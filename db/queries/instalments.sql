@@ -125,7 +125,9 @@ LIMIT sqlc.arg(page_size);
 -- name: SetRunTotals :exec
 UPDATE sdd_runs SET transactions = $2, ctrl_sum_cents = $3 WHERE id = $1;
 
--- name: InsertSDDMessage :exec
+-- name: InsertSDDMessage :execrows
+-- Archives a message once per direction and message id; 0 rows when the id is archived
+-- already (activities.archiveBankMessage then compares the bytes' hash).
 INSERT INTO sdd_messages (direction, msg_type, msg_id, run_id, content_gz, sha256, size_bytes)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (direction, msg_id) DO NOTHING;

@@ -20,17 +20,6 @@ UPDATE debt_positions SET policy_version = $2 WHERE id = $1;
 -- name: SetLadderStep :exec
 UPDATE debt_positions SET ladder_step = $2, ladder_step_at = now(), updated_at = now() WHERE id = $1;
 
--- name: InsertHandover :exec
-INSERT INTO enforcement_handovers (debt_id, amount_cents) VALUES ($1, $2)
-ON CONFLICT (debt_id) DO NOTHING;
-
--- name: TakeHandoversForExport :many
--- The hand-overs not exported yet, marked exported in the same transaction.
-UPDATE enforcement_handovers h SET exported_at = now()
-FROM debt_positions d
-WHERE d.id = h.debt_id AND h.exported_at IS NULL
-RETURNING h.handed_over_at, h.amount_cents, d.iupd, d.nav, d.debtor_fiscal_code, d.debtor_name, d.due_date, d.service_code;
-
 -- name: LockPolicies :exec
 -- Serialises the writers of one service's policy versions until the transaction ends.
 SELECT pg_advisory_xact_lock(hashtext('escalation_policies/' || sqlc.arg(service_code)::text));

@@ -1,13 +1,13 @@
 package reminders
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
 	"incasso/domain/chars"
+	"incasso/domain/csvsafe"
 	"incasso/domain/date"
 	"incasso/domain/money"
 )
@@ -33,17 +33,16 @@ var EnforcementHeader = []string{
 
 // EnforcementCSV writes the hand-over file for the collection agent: UTF-8 CSV separated by
 // semicolons, CRLF line endings, the EnforcementHeader row and then one row per hand-over,
-// amounts as "1234,56" and dates as "31/12/2026", quoted as RFC 4180 wants. It checks every
-// row before writing any; an error names the row and the field, never the value.
+// amounts as "1234,56" and dates as "31/12/2026", quoted as RFC 4180 wants, every cell that a
+// spreadsheet would take for a formula made text (csvsafe). It checks every row before writing
+// any; an error names the row and the field, never the value.
 func EnforcementCSV(w io.Writer, rows []Handover) error {
 	for i, h := range rows {
 		if field, problem := h.problem(); field != "" {
 			return fmt.Errorf("reminders: %w: hand-over %d: %s %s", ErrInvalid, i+1, field, problem)
 		}
 	}
-	cw := csv.NewWriter(w)
-	cw.Comma = ';'
-	cw.UseCRLF = true
+	cw := csvsafe.NewWriter(w, ';', true)
 	if err := cw.Write(EnforcementHeader); err != nil {
 		return fmt.Errorf("reminders: write hand-over header: %w", err)
 	}
@@ -62,8 +61,7 @@ func EnforcementCSV(w io.Writer, rows []Handover) error {
 			return fmt.Errorf("reminders: write hand-over %d: %w", i+1, err)
 		}
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
+	if err := cw.Flush(); err != nil {
 		return fmt.Errorf("reminders: write hand-overs: %w", err)
 	}
 	return nil

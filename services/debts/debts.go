@@ -51,6 +51,9 @@ type New struct {
 	DueDate     date.Date // zero when missing or unreadable
 	Description string
 	CampaignID  int64 // zero when the debt is not part of a campaign
+	// CreatedBy is the actor (access.Principal.Actor) that created it through the API; empty
+	// for campaigns. An integration key reads only the debts it created.
+	CreatedBy string
 }
 
 // FieldError says what is wrong with one field. Field is named as in the REST API (iupd,
@@ -194,7 +197,7 @@ func Store(ctx context.Context, q *dbgen.Queries, creditor config.Creditor, n Ne
 		DebtorType: n.Debtor.Type, DebtorFiscalCode: n.Debtor.FiscalCode, DebtorName: n.Debtor.FullName,
 		DebtorEmail: n.Debtor.Email, DebtorPec: n.Debtor.PEC, AmountCents: int64(n.Amount), DueDate: n.DueDate.Time(),
 		Description: n.Description, Nav: nav.String(),
-		CampaignID: pgtype.Int8{Int64: n.CampaignID, Valid: n.CampaignID != 0},
+		CampaignID: pgtype.Int8{Int64: n.CampaignID, Valid: n.CampaignID != 0}, CreatedBy: n.CreatedBy,
 	})
 	if err == nil {
 		return d, true, nil

@@ -32,6 +32,8 @@ type Config struct {
 	Message func(body []byte) string
 	// Retry is how many attempts a call makes, and how far apart; the zero value is one.
 	Retry Policy
+	// Transport makes the requests (http.DefaultTransport when nil): where they are measured.
+	Transport http.RoundTripper
 }
 
 // Option changes a Config.
@@ -41,6 +43,11 @@ type Option func(*Config)
 // Not for activities: their retry policy retries, visibly.
 func WithRetry(p Policy) Option {
 	return func(c *Config) { c.Retry = p }
+}
+
+// WithTransport makes the requests through rt, e.g. one that measures them.
+func WithTransport(rt http.RoundTripper) Option {
+	return func(c *Config) { c.Transport = rt }
 }
 
 // Client calls one service. It is safe for concurrent use.
@@ -54,7 +61,7 @@ func New(cfg Config, opts ...Option) *Client {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	return &Client{cfg: cfg, http: &http.Client{Timeout: cfg.Timeout}}
+	return &Client{cfg: cfg, http: &http.Client{Timeout: cfg.Timeout, Transport: cfg.Transport}}
 }
 
 // Call is one operation of the service.
