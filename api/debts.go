@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -202,7 +203,7 @@ func (s *Server) createDebt(c echo.Context) error {
 		s.Log.Error("start debt workflow", "debt_id", debt.ID, "err", err)
 		return problem(http.StatusServiceUnavailable, "the debt is stored but its process could not start yet; retry the same request")
 	}
-	resp, err := s.debtResponse(c, debt)
+	resp, err := s.debtResponse(c.Request().Context(), debt)
 	if err != nil {
 		return err
 	}
@@ -223,7 +224,7 @@ func (s *Server) getDebt(c echo.Context) error {
 }
 
 func (s *Server) respondDebt(c echo.Context, d dbgen.DebtPosition) error {
-	resp, err := s.debtResponse(c, d)
+	resp, err := s.debtResponse(c.Request().Context(), d)
 	if err != nil {
 		return err
 	}
@@ -258,8 +259,7 @@ func (s *Server) getNoticePDF(c echo.Context) error {
 	return c.Stream(http.StatusOK, doc.ContentType, bytes.NewReader(doc.Content))
 }
 
-func (s *Server) debtResponse(c echo.Context, d dbgen.DebtPosition) (DebtResponse, error) {
-	ctx := c.Request().Context()
+func (s *Server) debtResponse(ctx context.Context, d dbgen.DebtPosition) (DebtResponse, error) {
 	q := dbgen.New(s.Pool)
 	receipts, err := q.ListReceiptsByDebt(ctx, pgtype.Int8{Int64: d.ID, Valid: true})
 	if err != nil {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -264,29 +265,38 @@ func (s *Server) updatePlan(c echo.Context, name string, args ...any) error {
 
 // respondPlan answers with the debt's plan as the database has it.
 func (s *Server) respondPlan(c echo.Context, d dbgen.DebtPosition, status int) error {
-	ctx := c.Request().Context()
-	q := dbgen.New(s.Pool)
-	plan, err := q.GetPlanByDebt(ctx, d.ID)
-	if errors.Is(db.NotFound(err), db.ErrNotFound) {
+	p, err := s.planOf(c.Request().Context(), d)
+	if errors.Is(err, db.ErrNotFound) {
 		return problem(http.StatusNotFound, "the debt has no instalment plan")
 	} else if err != nil {
 		return err
 	}
+	return c.JSON(status, p)
+}
+
+// planOf is the debt's plan as the database has it (its mandate's IBAN masked), or
+// db.ErrNotFound.
+func (s *Server) planOf(ctx context.Context, d dbgen.DebtPosition) (Plan, error) {
+	q := dbgen.New(s.Pool)
+	plan, err := q.GetPlanByDebt(ctx, d.ID)
+	if err != nil {
+		return Plan{}, db.NotFound(err)
+	}
 	insts, err := q.ListInstalments(ctx, plan.ID)
 	if err != nil {
-		return err
+		return Plan{}, err
 	}
 	colls, err := q.ListPlanCollections(ctx, plan.ID)
 	if err != nil {
-		return err
+		return Plan{}, err
 	}
 	mandate, err := q.GetMandate(ctx, plan.MandateID)
 	if err != nil {
-		return err
+		return Plan{}, err
 	}
 	masked, err := ibans.Vault{Ring: s.Config.SDD.IBANKeys}.Masked(mandate)
 	if err != nil {
-		return err
+		return Plan{}, err
 	}
 	p := Plan{
 		ID: plan.ID, Status: plan.Status, InterestBP: int(plan.InterestBp), CreatedAt: plan.CreatedAt.Time,
@@ -320,5 +330,5 @@ func (s *Server) respondPlan(c echo.Context, d dbgen.DebtPosition, status int) e
 			ReasonCode: col.ReasonCode, MandateReference: col.MandateReference.String,
 		})
 	}
-	return c.JSON(status, p)
+	return p, nil
 }

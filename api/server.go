@@ -81,6 +81,13 @@ func (s *Server) Handler() *echo.Echo {
 	// by its rule (services/access), the refusals audited too.
 	v1 := e.Group("/v1", s.requireAPIKey, s.limitClient(), s.auditTrail, s.authorize)
 	v1.POST("/debts", s.createDebt)
+	v1.GET("/debts", s.searchDebts)
+	v1.POST("/debts/search", s.searchDebts)
+	v1.GET("/exports/debts.csv", s.exportDebts("csv"))
+	v1.POST("/exports/debts.csv", s.exportDebts("csv"))
+	v1.GET("/exports/debts.jsonl", s.exportDebts("jsonl"))
+	v1.POST("/exports/debts.jsonl", s.exportDebts("jsonl"))
+	v1.POST("/debtors/file", s.debtorFile)
 	v1.GET("/debts/:iupd", s.getDebt)
 	v1.GET("/debts/:iupd/notice.pdf", s.getNoticePDF)
 	v1.POST("/debts/:iupd/cancel", s.cancelDebt)

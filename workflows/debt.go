@@ -60,10 +60,12 @@ func ValidReason(reason string) bool {
 var (
 	SearchDebtStatus  = temporal.NewSearchAttributeKeyKeyword("DebtStatus")
 	SearchServiceCode = temporal.NewSearchAttributeKeyKeyword("ServiceCode")
+	// SearchCampaignID is the id of the campaign the debt came from, set when it starts.
+	SearchCampaignID = temporal.NewSearchAttributeKeyInt64("CampaignId")
 )
 
 // SearchAttributes lists every custom search attribute incasso's workflows use.
-var SearchAttributes = []temporal.SearchAttributeKey{SearchDebtStatus, SearchServiceCode, SearchLadderStep}
+var SearchAttributes = []temporal.SearchAttributeKey{SearchDebtStatus, SearchServiceCode, SearchLadderStep, SearchCampaignID}
 
 // DebtInput starts a Debt workflow. It holds references and amounts, no personal data.
 type DebtInput struct {

@@ -508,6 +508,8 @@ func TestCampaignPages(t *testing.T) {
 	for field, want := range map[string]string{
 		"rows": "120", "started": "110", "debts.issued": fmt.Sprint(issued), "debts.paid": fmt.Sprint(paid),
 		"debts.overdue": fmt.Sprint(overdue), "debts.inInstalments": "0", "debts.cancelled": "3", "errors": "2",
+		// The tiles of the debts add up to those started: being issued and superseded have theirs.
+		"debts.created": "0", "debts.superseded": "0",
 		"amounts.issuedCents":      money.Cents((issued + overdue + paid) * 12345).Italian(),
 		"amounts.collectedCents":   collected.Italian(),
 		"amounts.outstandingCents": money.Cents((issued + overdue) * 12345).Italian(),

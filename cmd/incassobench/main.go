@@ -15,13 +15,17 @@
 // BENCH_BARE_WORKFLOWS (2000),
 // BENCH_LAUNCH_DEBTS (10000), BENCH_LAUNCH_RATE (1000), BENCH_LAUNCH_TIMEOUT (10m: past it the
 // launch figures are what was reached by then), BENCH_SDD_TRANSACTIONS (100000),
-// BENCH_PLAN_DAY (40ms), BENCH_PLAN_TIMEOUT (10m), BENCH_ONLY (e.g. "sdd,plan"; all by default).
+// BENCH_PLAN_DAY (40ms), BENCH_PLAN_TIMEOUT (10m), BENCH_SEARCH_DEBTS (1000000),
+// BENCH_SEARCH_RUNS (100), BENCH_ONLY (e.g. "sdd,plan"; all by default).
 //
 // Two more measures, for SEPA Direct Debit:
 //   - sdd: the time and peak memory to write a pain.008 of BENCH_SDD_TRANSACTIONS transactions;
 //   - plan: a 36-instalment plan run through the whole stack with 10% of the collections
 //     rejected AM04, on a compressed calendar: the events of each run of its workflow and the
 //     Temporal actions it cost, counted from the recorded histories.
+//
+// And one for the one database of positions (search.go): search, debtor's file and exports on
+// BENCH_SEARCH_DEBTS positions loaded by COPY.
 package main
 
 import (
@@ -92,7 +96,9 @@ type settings struct {
 	sddTxs        int           // transactions in the pain.008 written
 	planDay       time.Duration // a day of the plan's compressed calendar
 	planTimeout   time.Duration
-	only          string // the benches to run, comma-separated: sdd, plan, import, launch
+	searchDebts   int    // positions loaded for the search bench
+	searchRuns    int    // requests per measure of the search bench
+	only          string // the benches to run, comma-separated: sdd, plan, import, launch, search
 }
 
 // runs tells whether the bench named is to run.
@@ -137,6 +143,12 @@ func loadSettings() (settings, error) {
 		}
 	}
 	if s.sddTxs, err = envInt("BENCH_SDD_TRANSACTIONS", 100_000); err != nil {
+		return s, err
+	}
+	if s.searchDebts, err = envInt("BENCH_SEARCH_DEBTS", 1_000_000); err != nil {
+		return s, err
+	}
+	if s.searchRuns, err = envInt("BENCH_SEARCH_RUNS", 100); err != nil {
 		return s, err
 	}
 	s.planDay, s.planTimeout = 40*time.Millisecond, 10*time.Minute
@@ -196,6 +208,7 @@ func run(ctx context.Context) error {
 		{"plan", func() error { return benchPlan(ctx, s, server, log, t) }},
 		{"import", func() error { return benchImport(ctx, s, server, tmp, log, t) }},
 		{"launch", func() error { return benchLaunch(ctx, s, server, tmp, log, t) }},
+		{"search", func() error { return benchSearch(ctx, s, server, log, t) }},
 	}
 	for _, b := range benches {
 		if !s.runs(b.name) {

@@ -28,7 +28,7 @@ const applyDebtChange = `-- name: ApplyDebtChange :one
 UPDATE debt_positions SET amount_cents = $1, due_date = $2,
     revision = $3, updated_at = now()
 WHERE id = $4 AND revision < $3 AND status NOT IN ('PAID', 'CANCELLED')
-RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province
+RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, collected_cents, flagged_receipts, in_instalments, issued_at, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province
 `
 
 type ApplyDebtChangeParams struct {
@@ -75,6 +75,10 @@ func (q *Queries) ApplyDebtChange(ctx context.Context, arg ApplyDebtChangeParams
 		&i.CampaignID,
 		&i.PaidAcknowledgedAt,
 		&i.CreatedBy,
+		&i.CollectedCents,
+		&i.FlaggedReceipts,
+		&i.InInstalments,
+		&i.IssuedAt,
 		&i.GpdAdopted,
 		&i.DebtorStreet,
 		&i.DebtorPostalCode,
@@ -87,7 +91,7 @@ func (q *Queries) ApplyDebtChange(ctx context.Context, arg ApplyDebtChangeParams
 const cancelDebt = `-- name: CancelDebt :one
 UPDATE debt_positions SET status = 'CANCELLED', cancel_reason = $2, cancelled_at = now(), updated_at = now()
 WHERE id = $1 AND status NOT IN ('PAID', 'CANCELLED', 'SUPERSEDED')
-RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province
+RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, collected_cents, flagged_receipts, in_instalments, issued_at, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province
 `
 
 type CancelDebtParams struct {
@@ -127,6 +131,10 @@ func (q *Queries) CancelDebt(ctx context.Context, arg CancelDebtParams) (DebtPos
 		&i.CampaignID,
 		&i.PaidAcknowledgedAt,
 		&i.CreatedBy,
+		&i.CollectedCents,
+		&i.FlaggedReceipts,
+		&i.InInstalments,
+		&i.IssuedAt,
 		&i.GpdAdopted,
 		&i.DebtorStreet,
 		&i.DebtorPostalCode,
@@ -143,7 +151,7 @@ INSERT INTO debt_positions (
     gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province
 ) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 ON CONFLICT DO NOTHING
-RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province
+RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, collected_cents, flagged_receipts, in_instalments, issued_at, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province
 `
 
 type CreateDebtParams struct {
@@ -220,6 +228,10 @@ func (q *Queries) CreateDebt(ctx context.Context, arg CreateDebtParams) (DebtPos
 		&i.CampaignID,
 		&i.PaidAcknowledgedAt,
 		&i.CreatedBy,
+		&i.CollectedCents,
+		&i.FlaggedReceipts,
+		&i.InInstalments,
+		&i.IssuedAt,
 		&i.GpdAdopted,
 		&i.DebtorStreet,
 		&i.DebtorPostalCode,
@@ -230,7 +242,7 @@ func (q *Queries) CreateDebt(ctx context.Context, arg CreateDebtParams) (DebtPos
 }
 
 const getDebt = `-- name: GetDebt :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province FROM debt_positions WHERE id = $1
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, collected_cents, flagged_receipts, in_instalments, issued_at, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province FROM debt_positions WHERE id = $1
 `
 
 func (q *Queries) GetDebt(ctx context.Context, id int64) (DebtPosition, error) {
@@ -264,6 +276,10 @@ func (q *Queries) GetDebt(ctx context.Context, id int64) (DebtPosition, error) {
 		&i.CampaignID,
 		&i.PaidAcknowledgedAt,
 		&i.CreatedBy,
+		&i.CollectedCents,
+		&i.FlaggedReceipts,
+		&i.InInstalments,
+		&i.IssuedAt,
 		&i.GpdAdopted,
 		&i.DebtorStreet,
 		&i.DebtorPostalCode,
@@ -274,7 +290,7 @@ func (q *Queries) GetDebt(ctx context.Context, id int64) (DebtPosition, error) {
 }
 
 const getDebtByIUPD = `-- name: GetDebtByIUPD :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province FROM debt_positions WHERE ec_fiscal_code = $1 AND iupd = $2
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, collected_cents, flagged_receipts, in_instalments, issued_at, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province FROM debt_positions WHERE ec_fiscal_code = $1 AND iupd = $2
 `
 
 type GetDebtByIUPDParams struct {
@@ -313,6 +329,10 @@ func (q *Queries) GetDebtByIUPD(ctx context.Context, arg GetDebtByIUPDParams) (D
 		&i.CampaignID,
 		&i.PaidAcknowledgedAt,
 		&i.CreatedBy,
+		&i.CollectedCents,
+		&i.FlaggedReceipts,
+		&i.InInstalments,
+		&i.IssuedAt,
 		&i.GpdAdopted,
 		&i.DebtorStreet,
 		&i.DebtorPostalCode,
@@ -323,7 +343,7 @@ func (q *Queries) GetDebtByIUPD(ctx context.Context, arg GetDebtByIUPDParams) (D
 }
 
 const getDebtByNAV = `-- name: GetDebtByNAV :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province FROM debt_positions WHERE nav = $1
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, collected_cents, flagged_receipts, in_instalments, issued_at, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province FROM debt_positions WHERE nav = $1
 `
 
 func (q *Queries) GetDebtByNAV(ctx context.Context, nav string) (DebtPosition, error) {
@@ -357,6 +377,10 @@ func (q *Queries) GetDebtByNAV(ctx context.Context, nav string) (DebtPosition, e
 		&i.CampaignID,
 		&i.PaidAcknowledgedAt,
 		&i.CreatedBy,
+		&i.CollectedCents,
+		&i.FlaggedReceipts,
+		&i.InInstalments,
+		&i.IssuedAt,
 		&i.GpdAdopted,
 		&i.DebtorStreet,
 		&i.DebtorPostalCode,
@@ -416,7 +440,7 @@ func (q *Queries) InsertDebtChange(ctx context.Context, arg InsertDebtChangePara
 }
 
 const listCreatedUnstarted = `-- name: ListCreatedUnstarted :many
-SELECT d.id, d.ec_fiscal_code, d.iupd, d.service_code, d.debtor_type, d.debtor_fiscal_code, d.debtor_name, d.debtor_email, d.amount_cents, d.due_date, d.description, d.nav, d.status, d.created_at, d.updated_at, d.paid_at, d.cancel_reason, d.cancelled_at, d.revision, d.receipt_checked_at, d.debtor_pec, d.policy_version, d.ladder_step, d.ladder_step_at, d.campaign_id, d.paid_acknowledged_at, d.created_by, d.gpd_adopted, d.debtor_street, d.debtor_postal_code, d.debtor_city, d.debtor_province FROM debt_positions d
+SELECT d.id, d.ec_fiscal_code, d.iupd, d.service_code, d.debtor_type, d.debtor_fiscal_code, d.debtor_name, d.debtor_email, d.amount_cents, d.due_date, d.description, d.nav, d.status, d.created_at, d.updated_at, d.paid_at, d.cancel_reason, d.cancelled_at, d.revision, d.receipt_checked_at, d.debtor_pec, d.policy_version, d.ladder_step, d.ladder_step_at, d.campaign_id, d.paid_acknowledged_at, d.created_by, d.collected_cents, d.flagged_receipts, d.in_instalments, d.issued_at, d.gpd_adopted, d.debtor_street, d.debtor_postal_code, d.debtor_city, d.debtor_province FROM debt_positions d
 WHERE d.status = 'CREATED'
   AND d.created_at < now() - $1::interval AND d.created_at > now() - $2::interval
   AND (d.campaign_id IS NULL OR EXISTS (SELECT 1 FROM campaigns c WHERE c.id = d.campaign_id AND c.status = 'COMPLETED'))
@@ -469,6 +493,10 @@ func (q *Queries) ListCreatedUnstarted(ctx context.Context, arg ListCreatedUnsta
 			&i.CampaignID,
 			&i.PaidAcknowledgedAt,
 			&i.CreatedBy,
+			&i.CollectedCents,
+			&i.FlaggedReceipts,
+			&i.InInstalments,
+			&i.IssuedAt,
 			&i.GpdAdopted,
 			&i.DebtorStreet,
 			&i.DebtorPostalCode,
@@ -506,6 +534,76 @@ func (q *Queries) ListDebtChanges(ctx context.Context, debtID int64) ([]DebtChan
 			&i.DueDate,
 			&i.Reason,
 			&i.ChangedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listDebtsOfDebtor = `-- name: ListDebtsOfDebtor :many
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, collected_cents, flagged_receipts, in_instalments, issued_at, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province FROM debt_positions WHERE ec_fiscal_code = $1 AND debtor_fiscal_code = $2
+ORDER BY due_date DESC, id DESC
+LIMIT $3
+`
+
+type ListDebtsOfDebtorParams struct {
+	EcFiscalCode     string
+	DebtorFiscalCode string
+	MaxRows          int32
+}
+
+// The positions of one debtor, latest due first: the debtor's file.
+func (q *Queries) ListDebtsOfDebtor(ctx context.Context, arg ListDebtsOfDebtorParams) ([]DebtPosition, error) {
+	rows, err := q.db.Query(ctx, listDebtsOfDebtor, arg.EcFiscalCode, arg.DebtorFiscalCode, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []DebtPosition{}
+	for rows.Next() {
+		var i DebtPosition
+		if err := rows.Scan(
+			&i.ID,
+			&i.EcFiscalCode,
+			&i.Iupd,
+			&i.ServiceCode,
+			&i.DebtorType,
+			&i.DebtorFiscalCode,
+			&i.DebtorName,
+			&i.DebtorEmail,
+			&i.AmountCents,
+			&i.DueDate,
+			&i.Description,
+			&i.Nav,
+			&i.Status,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.PaidAt,
+			&i.CancelReason,
+			&i.CancelledAt,
+			&i.Revision,
+			&i.ReceiptCheckedAt,
+			&i.DebtorPec,
+			&i.PolicyVersion,
+			&i.LadderStep,
+			&i.LadderStepAt,
+			&i.CampaignID,
+			&i.PaidAcknowledgedAt,
+			&i.CreatedBy,
+			&i.CollectedCents,
+			&i.FlaggedReceipts,
+			&i.InInstalments,
+			&i.IssuedAt,
+			&i.GpdAdopted,
+			&i.DebtorStreet,
+			&i.DebtorPostalCode,
+			&i.DebtorCity,
+			&i.DebtorProvince,
 		); err != nil {
 			return nil, err
 		}
@@ -610,7 +708,7 @@ func (q *Queries) ListUnpaidForRecovery(ctx context.Context, arg ListUnpaidForRe
 }
 
 const lockDebt = `-- name: LockDebt :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province FROM debt_positions WHERE id = $1 FOR UPDATE
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, collected_cents, flagged_receipts, in_instalments, issued_at, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province FROM debt_positions WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) LockDebt(ctx context.Context, id int64) (DebtPosition, error) {
@@ -644,6 +742,10 @@ func (q *Queries) LockDebt(ctx context.Context, id int64) (DebtPosition, error) 
 		&i.CampaignID,
 		&i.PaidAcknowledgedAt,
 		&i.CreatedBy,
+		&i.CollectedCents,
+		&i.FlaggedReceipts,
+		&i.InInstalments,
+		&i.IssuedAt,
 		&i.GpdAdopted,
 		&i.DebtorStreet,
 		&i.DebtorPostalCode,
@@ -698,7 +800,8 @@ func (q *Queries) NextIUVBase(ctx context.Context, arg NextIUVBaseParams) (int64
 }
 
 const setDebtStatus = `-- name: SetDebtStatus :one
-UPDATE debt_positions SET status = $2, updated_at = now()
+UPDATE debt_positions SET status = $2, updated_at = now(),
+    issued_at = CASE WHEN $2 = 'ISSUED' THEN coalesce(issued_at, now()) ELSE issued_at END
 WHERE id = $1 AND status NOT IN ('PAID', 'CANCELLED', 'SUPERSEDED')
 RETURNING status
 `
@@ -709,6 +812,7 @@ type SetDebtStatusParams struct {
 }
 
 // PAID, CANCELLED and SUPERSEDED are final: a late or repeated update leaves them as they are.
+// The first ISSUED records when the notice was issued.
 func (q *Queries) SetDebtStatus(ctx context.Context, arg SetDebtStatusParams) (workflows.DebtStatus, error) {
 	row := q.db.QueryRow(ctx, setDebtStatus, arg.ID, arg.Status)
 	var status workflows.DebtStatus

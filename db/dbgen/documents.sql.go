@@ -7,6 +7,8 @@ package dbgen
 
 import (
 	"context"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const getDocument = `-- name: GetDocument :one
@@ -86,4 +88,48 @@ func (q *Queries) InsertDocument(ctx context.Context, arg InsertDocumentParams) 
 	var id int64
 	err := row.Scan(&id)
 	return id, err
+}
+
+const listDocumentsOfDebt = `-- name: ListDocumentsOfDebt :many
+SELECT id, kind, revision, filename, content_type, sha256, created_at FROM documents
+WHERE debt_id = $1 ORDER BY kind, revision
+`
+
+type ListDocumentsOfDebtRow struct {
+	ID          int64
+	Kind        string
+	Revision    int32
+	Filename    string
+	ContentType string
+	Sha256      []byte
+	CreatedAt   pgtype.Timestamptz
+}
+
+// The documents of a debt without their bytes, oldest first.
+func (q *Queries) ListDocumentsOfDebt(ctx context.Context, debtID int64) ([]ListDocumentsOfDebtRow, error) {
+	rows, err := q.db.Query(ctx, listDocumentsOfDebt, debtID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListDocumentsOfDebtRow{}
+	for rows.Next() {
+		var i ListDocumentsOfDebtRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Kind,
+			&i.Revision,
+			&i.Filename,
+			&i.ContentType,
+			&i.Sha256,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }

@@ -170,6 +170,10 @@ type DebtPosition struct {
 	CampaignID         pgtype.Int8
 	PaidAcknowledgedAt pgtype.Timestamptz
 	CreatedBy          string
+	CollectedCents     int64
+	FlaggedReceipts    int32
+	InInstalments      bool
+	IssuedAt           pgtype.Timestamptz
 	GpdAdopted         string
 	DebtorStreet       string
 	DebtorPostalCode   string

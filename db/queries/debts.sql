@@ -26,7 +26,9 @@ SELECT * FROM debt_positions WHERE id = $1 FOR UPDATE;
 
 -- name: SetDebtStatus :one
 -- PAID, CANCELLED and SUPERSEDED are final: a late or repeated update leaves them as they are.
-UPDATE debt_positions SET status = $2, updated_at = now()
+-- The first ISSUED records when the notice was issued.
+UPDATE debt_positions SET status = $2, updated_at = now(),
+    issued_at = CASE WHEN $2 = 'ISSUED' THEN coalesce(issued_at, now()) ELSE issued_at END
 WHERE id = $1 AND status NOT IN ('PAID', 'CANCELLED', 'SUPERSEDED')
 RETURNING status;
 
@@ -96,4 +98,10 @@ WHERE d.status = 'CREATED'
   AND d.created_at < now() - sqlc.arg(min_age)::interval AND d.created_at > now() - sqlc.arg(max_age)::interval
   AND (d.campaign_id IS NULL OR EXISTS (SELECT 1 FROM campaigns c WHERE c.id = d.campaign_id AND c.status = 'COMPLETED'))
 ORDER BY d.created_at
+LIMIT sqlc.arg(max_rows);
+
+-- name: ListDebtsOfDebtor :many
+-- The positions of one debtor, latest due first: the debtor's file.
+SELECT * FROM debt_positions WHERE ec_fiscal_code = $1 AND debtor_fiscal_code = $2
+ORDER BY due_date DESC, id DESC
 LIMIT sqlc.arg(max_rows);

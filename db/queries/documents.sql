@@ -9,3 +9,8 @@ SELECT * FROM documents WHERE id = $1;
 
 -- name: GetLatestDocument :one
 SELECT * FROM documents WHERE debt_id = $1 AND kind = $2 ORDER BY revision DESC LIMIT 1;
+
+-- name: ListDocumentsOfDebt :many
+-- The documents of a debt without their bytes, oldest first.
+SELECT id, kind, revision, filename, content_type, sha256, created_at FROM documents
+WHERE debt_id = $1 ORDER BY kind, revision;

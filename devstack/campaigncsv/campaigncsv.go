@@ -35,7 +35,7 @@ func Write(path, prefix string, rows int) (int64, error) {
 	names := []string{"Mario Rossi", "Giulia Bianchi", "Luca Esposito", "Anna Romano", "Marco Colombo", "Sara Ricci"}
 	fmt.Fprintln(w, Header)
 	for i := 1; i <= rows; i++ {
-		cf, err := personCode(r)
+		cf, err := PersonCode(r)
 		if err != nil {
 			return 0, err
 		}
@@ -53,8 +53,8 @@ func Write(path, prefix string, rows int) (int64, error) {
 	return st.Size(), f.Close()
 }
 
-// personCode makes a random, valid codice fiscale of a natural person.
-func personCode(r *rand.Rand) (string, error) {
+// PersonCode makes a random, valid codice fiscale of a natural person.
+func PersonCode(r *rand.Rand) (string, error) {
 	b := make([]byte, 15)
 	for i := range 6 {
 		b[i] = byte('A' + r.IntN(26))

@@ -58,6 +58,13 @@ var rules = map[string]Rule{
 	"* /v1":                                        open, // the paths no route has: Echo's 404, after authentication
 	"* /v1/*":                                      open,
 	"POST /v1/debts":                               with(finance, Integration),
+	"GET /v1/debts":                                personal,
+	"POST /v1/debts/search":                        personal,
+	"GET /v1/exports/debts.csv":                    personal,
+	"POST /v1/exports/debts.csv":                   personal,
+	"GET /v1/exports/debts.jsonl":                  personal,
+	"POST /v1/exports/debts.jsonl":                 personal,
+	"POST /v1/debtors/file":                        personal,
 	"GET /v1/debts/:iupd":                          with(personal, Integration),
 	"GET /v1/debts/:iupd/notice.pdf":               with(personal, Integration),
 	"POST /v1/debts/:iupd/cancel":                  finance,

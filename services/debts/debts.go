@@ -291,6 +291,10 @@ type Starter interface {
 // Start starts the debt's workflow, or leaves the one that runs or ran alone: calling it
 // again for the same debt (a retry, a double click, a restarted campaign) starts nothing new.
 func Start(ctx context.Context, c Starter, taskQueue string, d dbgen.DebtPosition) error {
+	attrs := []temporal.SearchAttributeUpdate{workflows.StatusCreated.SearchAttribute(), workflows.SearchServiceCode.ValueSet(d.ServiceCode)}
+	if d.CampaignID.Valid {
+		attrs = append(attrs, workflows.SearchCampaignID.ValueSet(d.CampaignID.Int64))
+	}
 	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       workflows.DebtWorkflowID(d.EcFiscalCode, d.Iupd),
 		TaskQueue:                taskQueue,
@@ -298,12 +302,9 @@ func Start(ctx context.Context, c Starter, taskQueue string, d dbgen.DebtPositio
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		// Started from a worker (a campaign), the first workflow task runs in that worker
 		// without a round trip through the task queue.
-		EnableEagerStart: true,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.StatusCreated.SearchAttribute(),
-			workflows.SearchServiceCode.ValueSet(d.ServiceCode),
-		),
-		StaticSummary: fmt.Sprintf("%s debt %s, %s euro due %s", d.ServiceCode, d.Iupd, money.Cents(d.AmountCents).Italian(), date.Of(d.DueDate)),
+		EnableEagerStart:      true,
+		TypedSearchAttributes: temporal.NewSearchAttributes(attrs...),
+		StaticSummary:         fmt.Sprintf("%s debt %s, %s euro due %s", d.ServiceCode, d.Iupd, money.Cents(d.AmountCents).Italian(), date.Of(d.DueDate)),
 	}, workflows.Debt, workflows.DebtInput{
 		DebtID: d.ID, ECFiscalCode: d.EcFiscalCode, IUPD: d.Iupd, ServiceCode: d.ServiceCode,
 		Amount: money.Cents(d.AmountCents), DueDate: date.Of(d.DueDate),

@@ -8,13 +8,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 
 	"incasso/app/config"
 	"incasso/db/dbgen"
 	"incasso/devstack/testdb"
 	"incasso/domain/date"
 	"incasso/domain/pagopa"
+	"incasso/workflows"
 )
 
 var (
@@ -252,4 +255,27 @@ func FuzzChecksMatchReference(f *testing.F) {
 			t.Fatalf("ValidIUPD(%q) = %v, the reference says %v", s, got, want)
 		}
 	})
+}
+
+// startRecorder is a Starter that keeps the options of the last start.
+type startRecorder struct{ options client.StartWorkflowOptions }
+
+func (s *startRecorder) ExecuteWorkflow(_ context.Context, o client.StartWorkflowOptions, _ any, _ ...any) (client.WorkflowRun, error) {
+	s.options = o
+	return nil, nil
+}
+
+func TestStartSetsCampaignID(t *testing.T) {
+	var rec startRecorder
+	d := dbgen.DebtPosition{ID: 1, EcFiscalCode: "00000000000", Iupd: "TARI-1", ServiceCode: "TARI", AmountCents: 100,
+		CampaignID: pgtype.Int8{Int64: 42, Valid: true}}
+	require.NoError(t, Start(context.Background(), &rec, "q", d))
+	id, ok := rec.options.TypedSearchAttributes.GetInt64(workflows.SearchCampaignID)
+	require.True(t, ok)
+	require.EqualValues(t, 42, id)
+
+	d.CampaignID = pgtype.Int8{}
+	require.NoError(t, Start(context.Background(), &rec, "q", d))
+	_, ok = rec.options.TypedSearchAttributes.GetInt64(workflows.SearchCampaignID)
+	require.False(t, ok, "a debt created alone has no campaign")
 }
