@@ -222,6 +222,25 @@ func run(ctx context.Context) error {
 	return nil
 }
 
+// migratedDatabase is a fresh, migrated database named dbName and the configuration of the
+// environment pointed at it; drop removes it.
+func migratedDatabase(ctx context.Context, server devdb.Server, dbName string) (config.Config, func(), error) {
+	dbURL, drop, err := devdb.FreshDatabase(ctx, server, dbName)
+	if err != nil {
+		return config.Config{}, nil, err
+	}
+	cfg, err := config.FromEnv()
+	if err == nil {
+		err = db.Migrate(ctx, dbURL, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}
+	if err != nil {
+		drop()
+		return config.Config{}, nil, err
+	}
+	cfg.DatabaseURL = dbURL
+	return cfg, drop, nil
+}
+
 // startStack runs incasso (devstack.Start) on a fresh database named dbName against the
 // Temporal server at temporalAddr, with an API key; configure changes the stack's options.
 func startStack(ctx context.Context, server devdb.Server, temporalAddr, dbName string, log *slog.Logger, configure func(*config.Config, *devstack.Addrs)) (*devstack.Stack, string, func(), error) {
@@ -330,20 +349,12 @@ func benchImport(ctx context.Context, s settings, server devdb.Server, tmp strin
 	}
 	t.section(fmt.Sprintf("Import: %s rows, %.1f MB of CSV", thousands(int64(s.importRows)), float64(size)/1e6))
 
-	dbURL, drop, err := devdb.FreshDatabase(ctx, server, "incasso_bench")
+	cfg, drop, err := migratedDatabase(ctx, server, "incasso_bench")
 	if err != nil {
 		return err
 	}
 	defer drop()
-	if err := db.Migrate(ctx, dbURL, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
-		return err
-	}
-
-	cfg, err := config.FromEnv()
-	if err != nil {
-		return err
-	}
-	cfg.DatabaseURL = dbURL
+	dbURL := cfg.DatabaseURL
 	pool, err := db.Open(ctx, dbURL)
 	if err != nil {
 		return err

@@ -24,7 +24,6 @@ import (
 	"incasso/api"
 	"incasso/app"
 	"incasso/app/config"
-	"incasso/db"
 	"incasso/devstack/campaigncsv"
 	"incasso/devstack/devdb"
 	"incasso/services/access"
@@ -39,19 +38,12 @@ import (
 // and prints EXPLAIN (ANALYZE) of the slowest search's slowest statement.
 func benchSearch(ctx context.Context, s settings, server devdb.Server, log *slog.Logger, t *table) error {
 	t.section(fmt.Sprintf("Search, debtor's file and exports on %s positions (targets: p95 < 50 ms, export >= 200,000 rows/s with < 64 MB RSS growth)", thousands(int64(s.searchDebts))))
-	dbURL, drop, err := devdb.FreshDatabase(ctx, server, "incasso_bench_search")
+	cfg, drop, err := migratedDatabase(ctx, server, "incasso_bench_search")
 	if err != nil {
 		return err
 	}
 	defer drop()
-	if err := db.Migrate(ctx, dbURL, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
-		return err
-	}
-	cfg, err := config.FromEnv()
-	if err != nil {
-		return err
-	}
-	cfg.DatabaseURL = dbURL
+	dbURL := cfg.DatabaseURL
 	cfg.Limits.PerIP, cfg.Limits.PerClient = config.Rate{}, config.Rate{} // measured, not limited
 	pcfg, err := pgxpool.ParseConfig(dbURL)
 	if err != nil {
