@@ -36,7 +36,8 @@ func TestAuditTrailRecordsRequests(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	resp, _ = e.do(t, http.MethodGet, "/v1/policies/TARI", nil, e.authHeader())
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	resp, _ = e.do(t, http.MethodGet, "/v1/communications?debtor="+d.Debtor.FiscalCode, nil, e.authHeader())
+	resp, _ = e.do(t, http.MethodPost, "/v1/communications/search", strings.NewReader(`{"debtor": "`+d.Debtor.FiscalCode+`"}`),
+		http.Header{"Authorization": e.authHeader()["Authorization"], "Content-Type": {"application/json"}})
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	resp, body := e.do(t, http.MethodPost, "/v1/debts/"+d.IUPD+"/cancel", strings.NewReader(`{"reason":"iscrizione duplicata"}`),
 		http.Header{"Authorization": {"Bearer " + auditor}, "Content-Type": {"application/json"}})
@@ -51,7 +52,7 @@ func TestAuditTrailRecordsRequests(t *testing.T) {
 		got = append(got, en.Action)
 	}
 	require.Equal(t, []string{
-		"POST /v1/debts/:iupd/cancel", "POST /v1/debts/:iupd/cancel", "GET /v1/communications",
+		"POST /v1/debts/:iupd/cancel", "POST /v1/debts/:iupd/cancel", "POST /v1/communications/search",
 		"GET /v1/debts/:iupd", "POST /v1/debts",
 	}, got, "newest first; the policy read is not personal data")
 

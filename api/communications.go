@@ -95,20 +95,32 @@ var pecReceiptKinds = map[string]string{
 
 // communicationsQuery is the validated query of GET /v1/communications.
 type communicationsQuery struct {
+	path         string // where the next page is asked: the GET's, or the search's (same body)
 	debt, debtor string
 	from, to     date.Date
 	limit        int
 	before       int64
 }
 
-func (s *Server) parseCommunicationsQuery(c echo.Context) (communicationsQuery, error) {
+// communicationsSearch is the body of POST /v1/communications/search: the filters of the GET,
+// and the debtor's fiscal code, which does not go in a URL.
+type communicationsSearch struct {
+	Debt   string `json:"debt"`
+	Debtor string `json:"debtor"`
+	From   string `json:"from"`
+	To     string `json:"to"`
+}
+
+// parseCommunicationsQuery reads the filters through filter (the query's, or the search
+// body's) and the page from the query.
+func (s *Server) parseCommunicationsQuery(c echo.Context, path string, filter func(name string) string) (communicationsQuery, error) {
 	pg, errs := pageOf(c, 50, 500)
-	q := communicationsQuery{limit: pg.limit, before: pg.before}
+	q := communicationsQuery{path: path, limit: pg.limit, before: pg.before}
 	add := func(field, msg string) { errs = append(errs, FieldError{Field: field, Message: msg}) }
-	if q.debt = c.QueryParam("debt"); q.debt != "" && !debts.ValidIUPD(q.debt) {
+	if q.debt = filter("debt"); q.debt != "" && !debts.ValidIUPD(q.debt) {
 		add("debt", "must be the iupd of a debt: 1 to 35 characters among A-Z a-z 0-9 . _ -")
 	}
-	if q.debtor = fiscalcode.Normalize(c.QueryParam("debtor")); q.debtor != "" {
+	if q.debtor = fiscalcode.Normalize(filter("debtor")); q.debtor != "" {
 		if _, err := fiscalcode.Validate(q.debtor); err != nil {
 			add("debtor", "not a valid codice fiscale: "+strings.TrimPrefix(err.Error(), fiscalcode.ErrInvalid.Error()+": "))
 		}
@@ -117,7 +129,7 @@ func (s *Server) parseCommunicationsQuery(c echo.Context) (communicationsQuery, 
 		name string
 		d    *date.Date
 	}{{"from", &q.from}, {"to", &q.to}} {
-		if v := c.QueryParam(p.name); v != "" {
+		if v := filter(p.name); v != "" {
 			d, err := date.Parse(v)
 			if err != nil {
 				add(p.name, "must be a date as YYYY-MM-DD")
@@ -161,29 +173,61 @@ func (q communicationsQuery) createdRange() (from, to pgtype.Timestamptz) {
 // next is the link to the page after the one ending at lastID.
 func (q communicationsQuery) next(lastID int64) string {
 	v := url.Values{}
-	for k, val := range map[string]string{"debt": q.debt, "debtor": q.debtor} {
-		if val != "" {
-			v.Set(k, val)
+	if q.path == communicationsPath { // the GET's filters go in its link; the search's are posted again
+		if q.debt != "" {
+			v.Set("debt", q.debt)
 		}
-	}
-	if !q.from.IsZero() {
-		v.Set("from", q.from.String())
-	}
-	if !q.to.IsZero() {
-		v.Set("to", q.to.String())
+		if !q.from.IsZero() {
+			v.Set("from", q.from.String())
+		}
+		if !q.to.IsZero() {
+			v.Set("to", q.to.String())
+		}
 	}
 	v.Set("limit", strconv.Itoa(q.limit))
 	v.Set("before", strconv.FormatInt(lastID, 10))
-	return "/v1/communications?" + v.Encode()
+	return q.path + "?" + v.Encode()
 }
 
-// listCommunications lists the archived messages of a debt, of a debtor or of a period,
-// newest first.
+const (
+	communicationsPath       = "/v1/communications"
+	communicationsSearchPath = "/v1/communications/search"
+)
+
+// listCommunications lists the archived messages of a debt or of a period, newest first. A
+// debtor's are searched by POST (searchCommunications): a fiscal code in a URL stays in the
+// logs of every proxy on the way.
 func (s *Server) listCommunications(c echo.Context) error {
-	q, err := s.parseCommunicationsQuery(c)
+	if c.QueryParams().Has("debtor") {
+		return invalid([]FieldError{{Field: "debtor", Message: `a fiscal code does not go in a URL: POST ` +
+			communicationsSearchPath + ` with {"debtor": "..."}`}})
+	}
+	q, err := s.parseCommunicationsQuery(c, communicationsPath, c.QueryParam)
 	if err != nil {
 		return err
 	}
+	return s.answerCommunications(c, q)
+}
+
+// searchCommunications is listCommunications with the filters, the debtor's fiscal code
+// among them, in the body; the page (limit, before) stays in the query, and the next page is
+// the same body posted to the Next link.
+func (s *Server) searchCommunications(c echo.Context) error {
+	var body communicationsSearch
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	filters := map[string]string{"debt": body.Debt, "debtor": body.Debtor, "from": body.From, "to": body.To}
+	q, err := s.parseCommunicationsQuery(c, communicationsSearchPath, func(name string) string { return filters[name] })
+	if err != nil {
+		return err
+	}
+	return s.answerCommunications(c, q)
+}
+
+// answerCommunications answers a page of the archive for q, newest first.
+func (s *Server) answerCommunications(c echo.Context, q communicationsQuery) error {
+	var err error
 	if q.debt != "" {
 		auditTarget(c, "iupd", q.debt)
 	}

@@ -114,6 +114,7 @@ func (s *Server) Handler() *echo.Echo {
 	v1.POST("/campaigns/:id/withdraw", s.withdrawCampaign)
 	v1.GET("/receipts/flagged", s.listFlaggedReceipts)
 	v1.GET("/communications", s.listCommunications)
+	v1.POST("/communications/search", s.searchCommunications)
 	v1.GET("/communications/:id", s.getCommunicationFile) // {id}.eml, or {id}.pdf for a letter
 	v1.GET("/communications/:id/receipts", s.listCommunicationReceipts)
 	v1.POST("/communications/:id/receipts", s.addCommunicationReceipt)

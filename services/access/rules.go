@@ -91,6 +91,7 @@ var rules = map[string]Rule{
 	"POST /v1/campaigns/:id/withdraw":              finance,
 	"GET /v1/receipts/flagged":                     personal,
 	"GET /v1/communications":                       personal,
+	"POST /v1/communications/search":               personal,
 	"GET /v1/communications/:id":                   personal,
 	"GET /v1/communications/:id/receipts":          personal,
 	"POST /v1/communications/:id/receipts":         {Roles: []Role{PECGateway}},
