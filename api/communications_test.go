@@ -7,10 +7,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"strconv"
 	"io"
+	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -224,23 +224,23 @@ func TestCommunicationsValidation(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	for query, field := range map[string]string{
-		"":                                 "debt",
-		"limit=10":                         "debt",
-		"from=2026-01-01":                  "to",
-		"to=2026-01-01":                    "from",
-		"from=2026-13-01&to=2026-12-31":    "from",
-		"from=2026-01-01&to=31/12/2026":    "to",
-		"from=2026-02-01&to=2026-01-31":    "to",
-		"debtor=RSSMRA85T10A562X":          "debtor",
-		"debtor=123":                       "debtor",
-		"debt=not%20an%20iupd":             "debt",
-		"debt=" + strings.Repeat("x", 36):  "debt",
-		"debt=A&limit=0":                   "limit",
-		"debt=A&limit=501":                 "limit",
-		"debt=A&limit=x":                   "limit",
-		"debt=A&before=0":                  "before",
-		"debt=A&before=-1":                 "before",
-		"debtor=RSSMRA85T10A562S":          "debtor", // by POST only
+		"":                                "debt",
+		"limit=10":                        "debt",
+		"from=2026-01-01":                 "to",
+		"to=2026-01-01":                   "from",
+		"from=2026-13-01&to=2026-12-31":   "from",
+		"from=2026-01-01&to=31/12/2026":   "to",
+		"from=2026-02-01&to=2026-01-31":   "to",
+		"debtor=RSSMRA85T10A562X":         "debtor",
+		"debtor=123":                      "debtor",
+		"debt=not%20an%20iupd":            "debt",
+		"debt=" + strings.Repeat("x", 36): "debt",
+		"debt=A&limit=0":                  "limit",
+		"debt=A&limit=501":                "limit",
+		"debt=A&limit=x":                  "limit",
+		"debt=A&before=0":                 "before",
+		"debt=A&before=-1":                "before",
+		"debtor=RSSMRA85T10A562S":         "debtor", // by POST only
 	} {
 		t.Run(query, func(t *testing.T) {
 			resp, body := e.do(t, http.MethodGet, "/v1/communications?"+query, nil, e.authHeader())
