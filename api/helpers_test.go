@@ -184,6 +184,11 @@ func newEnv(t *testing.T, opts ...func(*Server)) *testEnv {
 
 	env := &testEnv{pool: pool, dbURL: dbURL, cfg: cfg, fake: &fakeTemporal{}, logs: &syncBuffer{}}
 	env.now.Store(defaultNow.UnixNano())
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the server logged:\n%s", env.logs.String())
+		}
+	})
 	log := slog.New(slog.NewTextHandler(env.logs, nil))
 	env.srv = &Server{
 		Pool: pool, Temporal: env.fake, Config: cfg, Log: log,
