@@ -111,7 +111,7 @@ func (a *Debts) reminder(ctx context.Context, step workflows.Step, d dbgen.DebtP
 		}
 		attachment = mail.Attachment{Filename: doc.Filename, ContentType: doc.ContentType, Data: doc.Content}
 	}
-	text, err := reminders.Render(step.Name, channel, data)
+	text, err := reminders.Render(step.Name, reminders.Channel(channel), data)
 	if err != nil {
 		return m, err
 	}
