@@ -12,6 +12,35 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+const countFdrLinesByMatch = `-- name: CountFdrLinesByMatch :many
+SELECT match, count(*) AS lines FROM fdr_flow_lines WHERE flow_id = $1 GROUP BY match ORDER BY match
+`
+
+type CountFdrLinesByMatchRow struct {
+	Match string
+	Lines int64
+}
+
+func (q *Queries) CountFdrLinesByMatch(ctx context.Context, flowID int64) ([]CountFdrLinesByMatchRow, error) {
+	rows, err := q.db.Query(ctx, countFdrLinesByMatch, flowID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []CountFdrLinesByMatchRow{}
+	for rows.Next() {
+		var i CountFdrLinesByMatchRow
+		if err := rows.Scan(&i.Match, &i.Lines); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const flagReceiptsWithoutFlowLine = `-- name: FlagReceiptsWithoutFlowLine :execrows
 WITH late AS (
     SELECT rr.receipt_id, r.amount_cents, r.nav FROM receipt_reconciliation rr JOIN receipts r ON r.id = rr.receipt_id
@@ -256,14 +285,14 @@ WITH matched AS (
       AND rr.status IN ('UNMATCHED', 'DIFFERENCE') AND (rr.status = 'UNMATCHED' OR rr.reason = 'NO_FLOW_LINE')
     RETURNING rr.receipt_id
 )
-UPDATE reconciliation_differences d SET resolution = 'SUPERSEDED', resolved_by = $1,
+UPDATE reconciliation_differences d SET resolution = 'SUPERSEDED', resolved_by = $1::text,
     resolution_reason = 'the flow line arrived late', resolved_at = now()
 FROM matched
 WHERE d.receipt_id = matched.receipt_id AND d.reason = 'NO_FLOW_LINE' AND d.resolution IS NULL
 `
 
 type MatchReceiptsToFdrLinesParams struct {
-	Actor  pgtype.Text
+	Actor  string
 	FlowID int64
 }
 
@@ -343,14 +372,14 @@ WITH released AS (
     WHERE l.id = rr.flow_line_id AND l.flow_id = ANY($2::bigint[]) AND rr.status <> 'RECONCILED'
     RETURNING rr.receipt_id
 )
-UPDATE reconciliation_differences d SET resolution = 'SUPERSEDED', resolved_by = $1,
+UPDATE reconciliation_differences d SET resolution = 'SUPERSEDED', resolved_by = $1::text,
     resolution_reason = 'replaced by a later revision of the flow', resolved_at = now()
 WHERE d.resolution IS NULL AND (d.fdr_flow_id = ANY($2::bigint[])
     OR d.flow_line_id IN (SELECT id FROM fdr_flow_lines WHERE flow_id = ANY($2::bigint[])))
 `
 
 type ReleaseSupersededMatchesParams struct {
-	Actor   pgtype.Text
+	Actor   string
 	FlowIds []int64
 }
 

@@ -32,7 +32,7 @@ WITH released AS (
     WHERE l.id = rr.flow_line_id AND l.flow_id = ANY(sqlc.arg(flow_ids)::bigint[]) AND rr.status <> 'RECONCILED'
     RETURNING rr.receipt_id
 )
-UPDATE reconciliation_differences d SET resolution = 'SUPERSEDED', resolved_by = sqlc.arg(actor),
+UPDATE reconciliation_differences d SET resolution = 'SUPERSEDED', resolved_by = sqlc.arg(actor)::text,
     resolution_reason = 'replaced by a later revision of the flow', resolved_at = now()
 WHERE d.resolution IS NULL AND (d.fdr_flow_id = ANY(sqlc.arg(flow_ids)::bigint[])
     OR d.flow_line_id IN (SELECT id FROM fdr_flow_lines WHERE flow_id = ANY(sqlc.arg(flow_ids)::bigint[])));
@@ -78,7 +78,7 @@ WITH matched AS (
       AND rr.status IN ('UNMATCHED', 'DIFFERENCE') AND (rr.status = 'UNMATCHED' OR rr.reason = 'NO_FLOW_LINE')
     RETURNING rr.receipt_id
 )
-UPDATE reconciliation_differences d SET resolution = 'SUPERSEDED', resolved_by = sqlc.arg(actor),
+UPDATE reconciliation_differences d SET resolution = 'SUPERSEDED', resolved_by = sqlc.arg(actor)::text,
     resolution_reason = 'the flow line arrived late', resolved_at = now()
 FROM matched
 WHERE d.receipt_id = matched.receipt_id AND d.reason = 'NO_FLOW_LINE' AND d.resolution IS NULL;
@@ -126,3 +126,6 @@ FROM late WHERE rr.receipt_id = late.receipt_id;
 -- The flows stored for a day, for the simulator's and the treasury's totals.
 SELECT id, flow_id, revision, psp_id, flow_date, status, payments, sum_cents, declared_sum_cents, malformed_reason
 FROM fdr_flows WHERE flow_date = $1 ORDER BY flow_id, revision;
+
+-- name: CountFdrLinesByMatch :many
+SELECT match, count(*) AS lines FROM fdr_flow_lines WHERE flow_id = $1 GROUP BY match ORDER BY match;
