@@ -94,6 +94,7 @@ type Config struct {
 	// (a debtor's searches then link only within one process's life).
 	AuditKey string
 	SDD      SDD
+	FdR      FdR
 	// TemporalTLS secures the connection to Temporal; TemporalAPIKey authenticates to it
 	// (INCASSO_TEMPORAL_API_KEY, Temporal Cloud's API keys). Worker sizes the worker.
 	TemporalTLS    TemporalTLS
@@ -213,6 +214,9 @@ func FromEnv() (Config, error) {
 		errs = append(errs, fmt.Errorf("INCASSO_EC_IBAN: %w", err))
 	}
 	if c.SDD, err = sddFromEnv(c.Creditor); err != nil {
+		errs = append(errs, err)
+	}
+	if c.FdR, err = fdrFromEnv(c.GPDKey); err != nil {
 		errs = append(errs, err)
 	}
 	if file := os.Getenv("INCASSO_SERVICES_FILE"); file != "" {
