@@ -12,6 +12,7 @@ import (
 
 	"incasso/app/config"
 	"incasso/domain/date"
+	"incasso/services/reconciliation"
 	"incasso/workflows"
 )
 
@@ -87,14 +88,9 @@ func EnsureFdRSchedule(ctx context.Context, c client.Client, cfg config.Config) 
 	}
 	action := &client.ScheduleWorkflowAction{
 		ID: workflows.FdRIntakeScheduleID, Workflow: workflows.FdRIntake, TaskQueue: cfg.TaskQueue,
-		Args:                     []any{FdRIntakeInput(cfg, date.Date{})},
+		Args:                     []any{reconciliation.IntakeInput(cfg.FdR, date.Date{})},
 		WorkflowExecutionTimeout: 6 * time.Hour,
 	}
 	return ensureSchedule(ctx, c, workflows.FdRIntakeScheduleID, spec, action,
 		"incasso: read the reporting flows (FdR) published for the comune and match them to the receipts")
-}
-
-// FdRIntakeInput is the input of an intake run for day (zero: the run's day) as configured.
-func FdRIntakeInput(cfg config.Config, day date.Date) workflows.FdRIntakeInput {
-	return workflows.FdRIntakeInput{Date: day, LookbackDays: cfg.FdR.LookbackDays, LateAfterBusinessDays: cfg.FdR.LateAfterBusinessDays}
 }
