@@ -37,7 +37,7 @@ type FlowFaults struct {
 	// BadTotals declares in each flow's header one payment and one cent more than its lines:
 	// a malformed flow.
 	BadTotals bool `json:"badTotals,omitempty"`
-	// PSP, when set, limits the faults to the flows of that PSP; the others are published right.
+	// PSP, when set, publishes (or revises) the flows of that PSP only.
 	PSP string `json:"psp,omitempty"`
 }
 
@@ -77,9 +77,10 @@ type simFlow struct {
 var ErrInvalidFlowFaults = errors.New("invalid flow faults")
 
 // PublishFlows publishes now the flows of the payments made on f.Date (in Rome): one per
-// organization and PSP, a line per transfer to the organization, with f's faults. A day
-// published already is not published again (its flows are returned), unless f asks for a
-// second revision: a corrected revision of each of its flows is published then.
+// organization and PSP, a line per transfer to the organization, with f's faults, and returns
+// them; of f.PSP only, when set. A PSP's flow of a day is published once: payments made after
+// it go unreported. When a flow of the day is published already, f.SecondRevision publishes
+// instead a corrected revision of each.
 func (p *PagoPA) PublishFlows(f FlowFaults) ([]PublishedFlow, error) {
 	if f.Date.IsZero() || f.DaysLate < 0 || f.DaysLate > 30 {
 		return nil, fmt.Errorf("%w: date is required and daysLate must be 0 to 30", ErrInvalidFlowFaults)
@@ -102,13 +103,12 @@ func (p *PagoPA) Flows() []PublishedFlow {
 
 // publish makes the flows of f.Date; the caller holds p.mu.
 func (p *PagoPA) publish(f FlowFaults) []PublishedFlow {
-	if p.flowDays == nil {
-		p.flowDays = map[date.Date]bool{}
+	if p.flowsOf == nil {
+		p.flowsOf = map[string]bool{}
 	}
-	if p.flowDays[f.Date] {
+	if f.SecondRevision && p.flowsOf[f.Date.String()] {
 		return p.revise(f)
 	}
-	p.flowDays[f.Date] = true
 	flowDate := target2.AddBusinessDays(f.Date, 1+f.DaysLate)
 	published := time.Date(flowDate.Year, flowDate.Month, flowDate.Day, 6, 0, 0, 0, date.Rome)
 	groups := map[[2]string][]fdrPayment{} // by organization and PSP
@@ -120,6 +120,9 @@ func (p *PagoPA) publish(f FlowFaults) []PublishedFlow {
 			continue
 		}
 		k := [2]string{rc.IDPA, r.IDPSP}
+		if p.flowsOf[f.Date.String()+"/"+k[0]+"/"+k[1]] || (f.PSP != "" && f.PSP != k[1]) {
+			continue // that PSP's flow of the day is published, or not asked for
+		}
 		for _, t := range r.Transfers {
 			if cmp.Or(t.FiscalCodePA, rc.IDPA) != rc.IDPA {
 				continue
@@ -134,13 +137,11 @@ func (p *PagoPA) publish(f FlowFaults) []PublishedFlow {
 	}
 	var out []PublishedFlow
 	for _, k := range keys {
+		p.flowsOf[f.Date.String()], p.flowsOf[f.Date.String()+"/"+k[0]+"/"+k[1]] = true, true
 		lines := groups[k]
 		p.flowSeq++
 		id := fmt.Sprintf("%s%s-%07d", flowDate, k[1], p.flowSeq)
 		faults := f
-		if f.PSP != "" && f.PSP != k[1] {
-			faults = FlowFaults{}
-		}
 		faulty := slices.Clone(lines)
 		if faults.MissingLine && len(faulty) > 1 {
 			faulty = faulty[:len(faulty)-1]
@@ -202,14 +203,14 @@ func (p *PagoPA) revise(f FlowFaults) []PublishedFlow {
 	return out
 }
 
-// publishDue publishes, as the PSPs do the next business day, the flows of the days with
-// payments whose publication day has come; the caller holds p.mu.
+// publishDue publishes, as the PSPs do the next business day, the flows not published yet of
+// the days with payments whose publication day has come; the caller holds p.mu.
 func (p *PagoPA) publishDue(now time.Time) {
 	today := date.InRome(now)
 	seen := map[date.Date]bool{}
 	for _, rc := range p.receipts {
 		paid, err := time.ParseInLocation("2006-01-02T15:04:05", rc.Receipt.PaymentDateTime, date.Rome)
-		if d := date.InRome(paid); err == nil && !seen[d] && !p.flowDays[d] && !today.Before(target2.AddBusinessDays(d, 1)) {
+		if d := date.InRome(paid); err == nil && !seen[d] && !today.Before(target2.AddBusinessDays(d, 1)) {
 			seen[d] = true
 		}
 	}

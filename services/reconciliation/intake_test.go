@@ -172,6 +172,8 @@ func TestFaultsBecomeTheirDifferences(t *testing.T) {
 	// The usual PSP's flow: first line 5 cents more, last line missing.
 	_, err := f.sim.PublishFlows(pagopasim.FlowFaults{Date: f.today, WrongAmountCents: 5, MissingLine: true, PSP: "BCITITMM"})
 	require.NoError(t, err)
+	_, err = f.sim.PublishFlows(pagopasim.FlowFaults{Date: f.today}) // the other PSP's, right
+	require.NoError(t, err)
 	f.run(t, f.today)
 	require.Equal(t, map[string]int{"MATCHED_FLOW": 3, "DIFFERENCE:AMOUNT_DIFFERS": 1, "UNMATCHED": 1}, f.states(t))
 
@@ -210,6 +212,8 @@ func TestOneMalformedFlowIsFlaggedAndTheOthersGoOn(t *testing.T) {
 	f.pay(t, otherPSP, 2500, true)
 	f.pay(t, "", 999, false) // GPD has it; incasso not yet
 	_, err := f.sim.PublishFlows(pagopasim.FlowFaults{Date: f.today, BadTotals: true, PSP: otherPSP})
+	require.NoError(t, err)
+	_, err = f.sim.PublishFlows(pagopasim.FlowFaults{Date: f.today})
 	require.NoError(t, err)
 	outs := f.run(t, f.today)
 	require.Len(t, outs, 2)
