@@ -127,6 +127,8 @@ func (in *Intake) Store(ctx context.Context, ref fdr.FlowRef, today date.Date) (
 		}
 		out.Stored = true
 		lines.flowRowID = id
+		lines.start()
+		defer lines.close()
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"fdr_flow_lines"}, lineColumns, lines); err != nil {
 			if lines.err != nil {
 				return lines.err
@@ -159,8 +161,8 @@ func (in *Intake) Store(ctx context.Context, ref fdr.FlowRef, today date.Date) (
 	return out, nil
 }
 
-// match replaces the earlier revisions, matches the lines of the flow stored as id to the
-// receipts, asks pagoPA for the receipts it lacks, and records what disagrees.
+// match replaces the earlier revisions, asks pagoPA for the receipts the lines of the flow
+// stored as id lack, and records what follows from the lines' matches.
 func (in *Intake) match(ctx context.Context, q *dbgen.Queries, flow fdr.Flow, id int64, today date.Date) (int, error) {
 	earlier, err := q.SupersedeEarlierFdrRevisions(ctx, dbgen.SupersedeEarlierFdrRevisionsParams{FlowID: flow.FlowID, Revision: int32(flow.Revision)})
 	if err != nil {
@@ -171,38 +173,47 @@ func (in *Intake) match(ctx context.Context, q *dbgen.Queries, flow fdr.Flow, id
 			return 0, fmt.Errorf("release the matches of earlier revisions: %w", err)
 		}
 	}
-	if _, err := q.MatchFdrLines(ctx, id); err != nil {
-		return 0, fmt.Errorf("match the lines: %w", err)
-	}
-	if err := q.MarkUnmatchedFdrLines(ctx, id); err != nil {
+	recovered, err := in.recover(ctx, q, id)
+	if err != nil {
 		return 0, err
-	}
-	recovered := 0
-	if in.Receipts != nil {
-		missing, err := q.ListFdrLinesWithoutReceipt(ctx, id)
-		if err != nil {
-			return 0, err
-		}
-		for _, iuv := range missing {
-			ok, err := in.Receipts.RecoverReceipt(ctx, iuv)
-			if err != nil {
-				return 0, fmt.Errorf("recover a receipt: %w", err)
-			}
-			if ok {
-				recovered++
-			}
-		}
-		if recovered > 0 {
-			if _, err := q.MatchFdrLines(ctx, id); err != nil {
-				return 0, fmt.Errorf("match the lines again: %w", err)
-			}
-		}
 	}
 	if _, err := q.RecordFdrLineDifferences(ctx, dbgen.RecordFdrLineDifferencesParams{FlowID: id, DetectedOn: today.Time()}); err != nil {
 		return 0, fmt.Errorf("record the differences: %w", err)
 	}
 	if _, err := q.MatchReceiptsToFdrLines(ctx, dbgen.MatchReceiptsToFdrLinesParams{FlowID: id, Actor: Actor}); err != nil {
 		return 0, fmt.Errorf("mark the receipts matched: %w", err)
+	}
+	return recovered, nil
+}
+
+// recover asks pagoPA for the receipt of each line of the flow id that has none and matches
+// the line again when one is recorded; it returns how many were.
+func (in *Intake) recover(ctx context.Context, q *dbgen.Queries, id int64) (int, error) {
+	if in.Receipts == nil {
+		return 0, nil
+	}
+	missing, err := q.ListFdrLinesWithoutReceipt(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	recovered := 0
+	for _, l := range missing {
+		ok, err := in.Receipts.RecoverReceipt(ctx, l.Iuv)
+		if err != nil {
+			return 0, fmt.Errorf("recover a receipt: %w", err)
+		}
+		if !ok {
+			continue
+		}
+		recovered++
+		receipts, err := receiptsFor(ctx, q, []string{l.Iur})
+		if err != nil {
+			return 0, err
+		}
+		m := matchLine(l.Iuv, l.Iur, int(l.TransferIndex), l.AmountCents, l.PayStatus, receipts)
+		if err := q.SetFdrLineMatch(ctx, dbgen.SetFdrLineMatchParams{ID: l.ID, ReceiptID: m.receiptID, ExpectedCents: m.expected, Match: m.match}); err != nil {
+			return 0, fmt.Errorf("match a line again: %w", err)
+		}
 	}
 	return recovered, nil
 }
@@ -267,18 +278,22 @@ func flowRow(org string, f fdr.Flow, status, reason, sum string) dbgen.InsertFdr
 	return row
 }
 
-var lineColumns = []string{"flow_id", "line_index", "iuv", "iur", "transfer_index", "amount_cents", "pay_status", "outcome_code", "pay_date"}
+var lineColumns = []string{"flow_id", "line_index", "iuv", "iur", "transfer_index", "amount_cents", "pay_status", "outcome_code", "pay_date",
+	"receipt_id", "expected_cents", "match"}
 
-// lineSource streams the pages of a flow's payments into the COPY, one page in memory.
+// lineSource streams the pages of a flow's payments into the COPY, each line matched to its
+// receipt. A goroutine reads the next page and its receipts (on the pool: the transaction's
+// connection is busy with the COPY) while the COPY sends this one: at most three pages are in
+// memory, whatever the flow's size.
 type lineSource struct {
 	ctx       context.Context
 	in        *Intake
 	ref       fdr.FlowRef
 	flowRowID int64
-	page      int
-	buf       []fdr.Payment
+	pages     chan page
+	stop      context.CancelFunc
+	buf       page
 	i         int
-	last      bool
 	hash      hash.Hash
 	seen      map[int64]bool
 	count     int64
@@ -286,22 +301,74 @@ type lineSource struct {
 	err       error
 }
 
+// page is one page of payments with the receipts they name, by IUR.
+type page struct {
+	payments []fdr.Payment
+	receipts map[string]paidReceipt
+	raw      []byte
+	err      error
+}
+
+// start begins reading the pages ahead of the COPY; close stops it.
+func (s *lineSource) start() {
+	ctx, stop := context.WithCancel(s.ctx)
+	s.stop, s.pages = stop, make(chan page, 1)
+	go func() {
+		defer close(s.pages)
+		for n := 1; ; n++ {
+			pg, last := s.read(ctx, n)
+			select {
+			case s.pages <- pg:
+			case <-ctx.Done():
+				return
+			}
+			if last || pg.err != nil {
+				return
+			}
+		}
+	}()
+}
+
+func (s *lineSource) close() {
+	if s.stop != nil {
+		s.stop()
+		for range s.pages { // until the reader is gone
+		}
+	}
+}
+
+// read reads page n and the receipts its lines name, and whether it is the last.
+func (s *lineSource) read(ctx context.Context, n int) (page, bool) {
+	ps, p, raw, err := s.in.FdR.Payments(ctx, s.in.Organization, s.ref.FlowID, s.ref.Revision, s.ref.PSPID, n, cmp.Or(s.in.PageSize, fdr.MaxPageSize))
+	if err != nil {
+		return page{err: fmt.Errorf("payments page %d: %w", n, err)}, true
+	}
+	iurs := make([]string, len(ps))
+	for i, pay := range ps {
+		iurs[i] = pay.IUR
+	}
+	receipts, err := receiptsFor(ctx, dbgen.New(s.in.Pool), iurs)
+	return page{payments: ps, receipts: receipts, raw: raw, err: err}, p.Last() || len(ps) == 0
+}
+
 func (s *lineSource) Next() bool {
 	s.i++
-	for s.i >= len(s.buf) {
-		if s.last || s.err != nil {
+	for s.i >= len(s.buf.payments) {
+		if s.err != nil {
 			return false
 		}
-		s.page++
-		ps, p, raw, err := s.in.FdR.Payments(s.ctx, s.in.Organization, s.ref.FlowID, s.ref.Revision, s.ref.PSPID, s.page, cmp.Or(s.in.PageSize, fdr.MaxPageSize))
-		if err != nil {
-			s.err = fmt.Errorf("payments page %d: %w", s.page, err)
+		pg, ok := <-s.pages
+		if !ok {
 			return false
 		}
-		s.hash.Write(raw)
-		s.buf, s.i, s.last = ps, 0, p.Last() || len(ps) == 0
+		if pg.err != nil {
+			s.err = pg.err
+			return false
+		}
+		s.hash.Write(pg.raw)
+		s.buf, s.i = pg, 0
 	}
-	p := s.buf[s.i]
+	p := s.buf.payments[s.i]
 	if s.seen[p.Index] {
 		s.err = fmt.Errorf("payment %d: %w: index repeated", p.Index, fdr.ErrMalformed)
 		return false
@@ -313,9 +380,10 @@ func (s *lineSource) Next() bool {
 }
 
 func (s *lineSource) Values() ([]any, error) {
-	p := s.buf[s.i]
+	p := s.buf.payments[s.i]
+	m := matchLine(p.IUV, p.IUR, p.TransferIdx, int64(p.AmountCents), p.PayStatus, s.buf.receipts)
 	return []any{s.flowRowID, p.Index, p.IUV, p.IUR, int16(p.TransferIdx), int64(p.AmountCents), p.PayStatus,
-		int16(fdr.OutcomeCode(p.PayStatus)), p.PayDate}, nil
+		int16(fdr.OutcomeCode(p.PayStatus)), p.PayDate, m.receiptID, m.expected, m.match}, nil
 }
 
 func (s *lineSource) Err() error { return s.err }
