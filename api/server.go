@@ -119,6 +119,10 @@ func (s *Server) Handler() *echo.Echo {
 	v1.POST("/campaigns/:id/cancel", s.cancelCampaign)
 	v1.POST("/campaigns/:id/withdraw", s.withdrawCampaign)
 	v1.GET("/receipts/flagged", s.listFlaggedReceipts)
+	v1.POST("/receipts/flagged/:receiptId/resolve", s.resolveFlaggedReceipt)
+	v1.GET("/reconciliation/differences", s.listDifferences)
+	v1.POST("/reconciliation/differences/:id/resolve", s.resolveDifference)
+	v1.POST("/reconciliation/fdr-runs", s.runFdRIntake)
 	v1.GET("/communications", s.listCommunications)
 	v1.POST("/communications/search", s.searchCommunications)
 	v1.GET("/communications/:id", s.getCommunicationFile) // {id}.eml, or {id}.pdf for a letter

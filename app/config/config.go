@@ -102,6 +102,7 @@ type Config struct {
 	// then grants it only what the application does (migration 00020). Empty: no grants.
 	DBAppRole string
 	SDD       SDD
+	FdR       FdR
 	// IO is App IO, and which services send by it.
 	IO IO
 	// TemporalTLS secures the connection to Temporal; TemporalAPIKey authenticates to it
@@ -228,6 +229,9 @@ func FromEnv() (Config, error) {
 		errs = append(errs, fmt.Errorf("INCASSO_EC_IBAN: %w", err))
 	}
 	if c.SDD, err = sddFromEnv(c.Creditor); err != nil {
+		errs = append(errs, err)
+	}
+	if c.FdR, err = fdrFromEnv(c.GPDKey); err != nil {
 		errs = append(errs, err)
 	}
 	if file := os.Getenv("INCASSO_SERVICES_FILE"); file != "" {
