@@ -209,7 +209,8 @@ func newEnv(t *testing.T, opts ...func(*Server)) *testEnv {
 
 func (e *testEnv) setNow(t time.Time) { e.now.Store(t.UnixNano()) }
 
-// do sends a request and returns the response with its body read.
+// do sends a request and returns the response with its body read, both checked against
+// the contract, api/openapi.yaml (checkContract).
 func (e *testEnv) do(t *testing.T, method, path string, body io.Reader, header http.Header) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, e.url+path, body)
@@ -219,11 +220,20 @@ func (e *testEnv) do(t *testing.T, method, path string, body io.Reader, header h
 			req.Header.Add(k, v)
 		}
 	}
+	return e.send(t, req)
+}
+
+// send sends req and returns the response with its body read, both checked against the
+// contract.
+func (e *testEnv) send(t *testing.T, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
+	call := keepForContract(t, req)
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
+	checkContract(t, call, resp, b)
 	return resp, b
 }
 
