@@ -20,6 +20,7 @@ import (
 
 	"incasso/app/config"
 	"incasso/db/dbgen"
+	"incasso/devstack/contracttest"
 	"incasso/devstack/specs"
 	"incasso/devstack/testdb"
 	"incasso/domain/pagopa"
@@ -227,7 +228,8 @@ func (e *testEnv) do(t *testing.T, method, path string, body io.Reader, header h
 // contract.
 func (e *testEnv) send(t *testing.T, req *http.Request) (*http.Response, []byte) {
 	t.Helper()
-	call := keepForContract(t, req)
+	call, err := contracttest.Keep(req)
+	require.NoError(t, err)
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
