@@ -112,6 +112,8 @@ var rules = map[string]Rule{
 	"POST /console/campagne/nuova":         finance,
 	"GET /console/campagne/{id}":           personal,
 	"POST /console/campagne/{id}/{action}": finance,
+	"GET /console/posizioni/{iupd}":        personal,
+	"POST /console/cerca":                  personal,
 	"/console/":                            {Roles: anyRole}, // the page not found of a session
 }
 
