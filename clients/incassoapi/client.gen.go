@@ -19,27 +19,6 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
-// Defines values for ArchivedCommunicationChannel.
-const (
-	ArchivedCommunicationChannelEmail ArchivedCommunicationChannel = "email"
-	ArchivedCommunicationChannelPec   ArchivedCommunicationChannel = "pec"
-	ArchivedCommunicationChannelPost  ArchivedCommunicationChannel = "post"
-)
-
-// Valid indicates whether the value is a known member of the ArchivedCommunicationChannel enum.
-func (e ArchivedCommunicationChannel) Valid() bool {
-	switch e {
-	case ArchivedCommunicationChannelEmail:
-		return true
-	case ArchivedCommunicationChannelPec:
-		return true
-	case ArchivedCommunicationChannelPost:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for CampaignStatus.
 const (
 	CampaignStatusCANCELLED CampaignStatus = "CANCELLED"
@@ -94,6 +73,33 @@ const (
 func (e CampaignImportProblemType) Valid() bool {
 	switch e {
 	case HttpsincassoLocalproblemscampaignFile:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Channel.
+const (
+	ChannelEmail Channel = "email"
+	ChannelIo    Channel = "io"
+	ChannelPec   Channel = "pec"
+	ChannelPost  Channel = "post"
+	ChannelSend  Channel = "send"
+)
+
+// Valid indicates whether the value is a known member of the Channel enum.
+func (e Channel) Valid() bool {
+	switch e {
+	case ChannelEmail:
+		return true
+	case ChannelIo:
+		return true
+	case ChannelPec:
+		return true
+	case ChannelPost:
+		return true
+	case ChannelSend:
 		return true
 	default:
 		return false
@@ -633,8 +639,9 @@ type Address struct {
 
 // ArchivedCommunication a message sent, as archived (conservazione)
 type ArchivedCommunication struct {
-	Channel   ArchivedCommunicationChannel `json:"channel"`
-	CreatedAt time.Time                    `json:"createdAt"`
+	// Channel io App IO message (informs); email ordinary e-mail (informs); pec PEC to the digital domicile (proves delivery); send SEND notification (piattaforma notifiche digitali); post a printed letter (raccomandata A/R for an act)
+	Channel   Channel   `json:"channel"`
+	CreatedAt time.Time `json:"createdAt"`
 
 	// DeliveredAt the PEC's avvenuta consegna
 	DeliveredAt *time.Time `json:"deliveredAt,omitempty"`
@@ -662,9 +669,6 @@ type ArchivedCommunication struct {
 	Step    string `json:"step"`
 	Subject string `json:"subject"`
 }
-
-// ArchivedCommunicationChannel defines model for ArchivedCommunication.Channel.
-type ArchivedCommunicationChannel string
 
 // AuditEntry defines model for AuditEntry.
 type AuditEntry struct {
@@ -849,6 +853,9 @@ type ChangeDebtRequest struct {
 	Reason string `json:"reason"`
 }
 
+// Channel io App IO message (informs); email ordinary e-mail (informs); pec PEC to the digital domicile (proves delivery); send SEND notification (piattaforma notifiche digitali); post a printed letter (raccomandata A/R for an act)
+type Channel string
+
 // Communications defines model for Communications.
 type Communications struct {
 	Communications []ArchivedCommunication `json:"communications"`
@@ -972,8 +979,8 @@ type Debt struct {
 
 // DebtCommunication a message sent to the debtor about the debt
 type DebtCommunication struct {
-	// Channel email, pec or post
-	Channel string `json:"channel"`
+	// Channel io App IO message (informs); email ordinary e-mail (informs); pec PEC to the digital domicile (proves delivery); send SEND notification (piattaforma notifiche digitali); post a printed letter (raccomandata A/R for an act)
+	Channel Channel `json:"channel"`
 
 	// Kind notice (avviso), reminder steps (sollecito, accertamento), cancellation...
 	Kind      string     `json:"kind"`
@@ -1461,10 +1468,13 @@ type SearchRequest struct {
 // SearchRequestSort defines model for SearchRequest.Sort.
 type SearchRequestSort string
 
-// Step a step of the reminder ladder
+// Step a step of the reminder ladder: its channels, or (policies written before channels) its channel
 type Step struct {
-	// Channel email; pec_or_mail PEC when known, else email; pec_or_post PEC, else a registered letter; record no message, a record for the collection agent
-	Channel StepChannel `json:"channel"`
+	// Channel the ladder of an older policy: email (IO, then e-mail, then PEC); pec_or_mail (PEC, then IO, then e-mail); pec_or_post (PEC, then a registered letter); record (no message, a record for the collection agent). Not with channels.
+	Channel *StepChannel `json:"channel,omitempty"`
+
+	// Channels the channels the step may go by, cheapest first, each with the legal weight the step needs (a sollecito informs, an accertamento must prove delivery): the step goes by the first that reaches the debtor. courtesy: io, email; sollecito: io, email, pec; accertamento: pec, send, post; enforcement sends no message. Not with channel.
+	Channels *[]Channel `json:"channels,omitempty"`
 
 	// Name courtesy (promemoria before the due date), sollecito, accertamento (accertamento esecutivo), enforcement (affidamento alla riscossione coattiva)
 	Name StepName `json:"name"`
@@ -1473,7 +1483,7 @@ type Step struct {
 	OffsetDays int `json:"offsetDays"`
 }
 
-// StepChannel email; pec_or_mail PEC when known, else email; pec_or_post PEC, else a registered letter; record no message, a record for the collection agent
+// StepChannel the ladder of an older policy: email (IO, then e-mail, then PEC); pec_or_mail (PEC, then IO, then e-mail); pec_or_post (PEC, then a registered letter); record (no message, a record for the collection agent). Not with channels.
 type StepChannel string
 
 // StepName courtesy (promemoria before the due date), sollecito, accertamento (accertamento esecutivo), enforcement (affidamento alla riscossione coattiva)

@@ -1,7 +1,7 @@
-// Package contracttest checks HTTP traffic against an OpenAPI document with kin-openapi's
-// validator: the requests a test sends and the answers it gets, so that every test of an API
-// is also a test of its contract. A request the document refuses must be refused by the server
-// too; a request it accepts must get an answer it describes (status, headers, body).
+// This file checks an API's own traffic (a Checker, a Transport): every test of incasso's
+// API is also a test of its contract, api/openapi.yaml. A request the document refuses must
+// be refused by the server too; a request it accepts must get an answer it describes.
+
 package contracttest
 
 import (
