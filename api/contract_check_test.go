@@ -49,13 +49,13 @@ func TestContractCheckCatchesMismatches(t *testing.T) {
 		req.Header = h.Clone()
 		return contracttest.Call{Request: req, Body: []byte(body)}
 	}
-	json := http.Header{"Content-Type": {"application/json"}}
+	plainJSON := http.Header{"Content-Type": {"application/json"}}
 	problemJSON := http.Header{"Content-Type": {"application/problem+json"}}
 	notFound := `{"type":"about:blank","title":"Not Found","status":404,"detail":"no debt with this iupd"}`
 	page := `{"receipts":[]}`
 
 	require.NoError(t, c.Mismatch(call("GET", "/v1/debts/X-1", "", key), 404, problemJSON, []byte(notFound)))
-	require.NoError(t, c.Mismatch(call("GET", "/v1/receipts/flagged", "", key), 200, json, []byte(page)))
+	require.NoError(t, c.Mismatch(call("GET", "/v1/receipts/flagged", "", key), 200, plainJSON, []byte(page)))
 	require.NoError(t, c.Mismatch(call("GET", "/v1/nothing", "", key), 404, problemJSON, []byte(notFound)))
 	require.NoError(t, c.Mismatch(call("GET", "/v1/receipts/flagged?limit=0", "", key), 422, problemJSON,
 		[]byte(`{"type":"https://incasso.local/problems/validation","title":"Validation failed","status":422,"errors":[{"field":"limit","message":"m"}]}`)))
@@ -66,14 +66,14 @@ func TestContractCheckCatchesMismatches(t *testing.T) {
 		header http.Header
 		body   string
 	}{
-		"a required field missing": {call("GET", "/v1/receipts/flagged", "", key), 200, json, `{}`},
-		"a field of another type":  {call("GET", "/v1/receipts/flagged", "", key), 200, json, `{"receipts":[],"next":3}`},
+		"a required field missing": {call("GET", "/v1/receipts/flagged", "", key), 200, plainJSON, `{}`},
+		"a field of another type":  {call("GET", "/v1/receipts/flagged", "", key), 200, plainJSON, `{"receipts":[],"next":3}`},
 		"a status not listed":      {call("GET", "/v1/debts/X-1", "", key), 418, problemJSON, notFound},
-		"an error not a problem":   {call("GET", "/v1/debts/X-1", "", key), 404, json, `{"error":"no"}`},
+		"an error not a problem":   {call("GET", "/v1/debts/X-1", "", key), 404, plainJSON, `{"error":"no"}`},
 		"a problem with more":      {call("GET", "/v1/debts/X-1", "", key), 404, problemJSON, `{"type":"about:blank","title":"t","status":404,"trace":"x"}`},
-		"no key, yet a 200":        {call("GET", "/v1/receipts/flagged", "", json), 200, json, page},
-		"a refused body, a 201":    {call("POST", "/v1/debts", `{"iupd":"X-1"}`, key), 201, json, `{}`},
-		"a path not in it, a 200":  {call("GET", "/v1/nothing", "", key), 200, json, page},
+		"no key, yet a 200":        {call("GET", "/v1/receipts/flagged", "", plainJSON), 200, plainJSON, page},
+		"a refused body, a 201":    {call("POST", "/v1/debts", `{"iupd":"X-1"}`, key), 201, plainJSON, `{}`},
+		"a path not in it, a 200":  {call("GET", "/v1/nothing", "", key), 200, plainJSON, page},
 	} {
 		require.Error(t, c.Mismatch(tc.call, tc.status, tc.header, []byte(tc.body)), name)
 	}

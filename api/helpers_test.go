@@ -171,6 +171,9 @@ type testEnv struct {
 	pecKey string // the PEC gateway's key
 	logs   *syncBuffer
 	now    atomic.Int64 // unix nanoseconds returned by srv.Now
+	// client is for the requests a test sends from goroutines of its own, where do cannot
+	// fail the test: what they break of the contract fails it when it ends.
+	client *http.Client
 }
 
 // newEnv starts a server; opts change it before it starts serving.
@@ -202,6 +205,11 @@ func newEnv(t *testing.T, opts ...func(*Server)) *testEnv {
 	ts := httptest.NewServer(env.srv.Handler())
 	t.Cleanup(ts.Close)
 	env.url = ts.URL
+	checker, err := contract()
+	require.NoError(t, err)
+	transport := &contracttest.Transport{Checker: checker}
+	env.client = &http.Client{Transport: transport}
+	t.Cleanup(func() { require.Empty(t, transport.Mismatches()) })
 
 	env.apiKey = env.addClient(t, "tributi", apiclients.Grant{Role: access.Finance})
 	env.pecKey = env.addClient(t, "pec", apiclients.Grant{Role: access.PECGateway})
