@@ -47,8 +47,8 @@ type Stack struct {
 	Bank                                      *banksim.Bank
 	// IO is the App IO simulator, on the simulators' listener: the services of the
 	// configuration's IO keys, or TARI with config.DevIOKey when it has none.
-	IO *iosim.IO
-	Deps                                      *app.Deps
+	IO   *iosim.IO
+	Deps *app.Deps
 
 	wg   sync.WaitGroup
 	mu   sync.Mutex
