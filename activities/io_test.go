@@ -24,7 +24,7 @@ import (
 const (
 	tariIOKey = "io-key-of-tari-for-the-tests-0001"
 	withIO    = "RSSMRA85T10A562S" // the fixture's debtor: given a profile by ioFixture
-	optedOut  = "VRDGPP70C15F205Q" // has a profile, turned TARI off
+	optedOut  = "VRDGPP70C15F205N" // has a profile, turned TARI off
 )
 
 // ioFixture is the debt fixture with App IO enabled for TARI, behind the IO simulator, where
@@ -32,8 +32,9 @@ const (
 // above zero, makes the simulator answer that many submissions with a 500 first.
 type ioFixture struct {
 	*fixture
-	io   *iosim.IO
-	fail atomic.Int32
+	io       *iosim.IO
+	fail     atomic.Int32
+	profiles atomic.Int32 // profile checks IO answered
 }
 
 func newIOFixture(t *testing.T) *ioFixture {
@@ -43,6 +44,9 @@ func newIOFixture(t *testing.T) *ioFixture {
 	f.io.AddProfile(optedOut, tariIOKey)
 	sim := f.io.Handler()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == iosim.BasePath+"/profiles" {
+			f.profiles.Add(1)
+		}
 		if r.URL.Path == iosim.BasePath+"/messages" && f.fail.Add(-1) >= 0 {
 			http.Error(w, `{"title":"Internal Server Error"}`, http.StatusInternalServerError)
 			return
@@ -110,7 +114,7 @@ func TestNoticeWithoutAppIOGoesByEmail(t *testing.T) {
 	t.Parallel()
 	f := newIOFixture(t)
 	for name, mutate := range map[string]func(*dbgen.CreateDebtParams){
-		"no profile":      func(p *dbgen.CreateDebtParams) { p.DebtorFiscalCode = "BNCLRA90E45F205T" },
+		"no profile":      func(p *dbgen.CreateDebtParams) { p.DebtorFiscalCode = "BNCLRA90E45F205D" },
 		"opted out":       func(p *dbgen.CreateDebtParams) { p.DebtorFiscalCode = optedOut },
 		"not enabled":     func(p *dbgen.CreateDebtParams) { p.ServiceCode, p.Iupd = "IMU", "IMU-"+p.Iupd },
 		"company":         func(p *dbgen.CreateDebtParams) { p.DebtorType, p.DebtorFiscalCode = "G", "00560180128" },
@@ -127,6 +131,7 @@ func TestNoticeWithoutAppIOGoesByEmail(t *testing.T) {
 		require.Len(t, f.sink.Messages(), before+1, name)
 	}
 	require.Empty(t, f.io.Messages())
+	require.Equal(t, int32(2), f.profiles.Load(), "IO was asked about the debtor without a profile and the one opted out, only")
 }
 
 // A reminder step goes by the first channel of its ladder that reaches the debtor: App IO
@@ -153,7 +158,7 @@ func TestReminderByAppIOThenNextChannel(t *testing.T) {
 	require.Equal(t, profiled.Nav, m.Content.PaymentData.NoticeNumber)
 	require.Empty(t, f.sink.Messages())
 
-	none := f.noticed(t, func(p *dbgen.CreateDebtParams) { p.DebtorFiscalCode = "BNCLRA90E45F205T" })
+	none := f.noticed(t, func(p *dbgen.CreateDebtParams) { p.DebtorFiscalCode = "BNCLRA90E45F205D" })
 	_, err := f.run(t, f.debts.SendReminder, in(none))
 	require.NoError(t, err)
 	require.Equal(t, "email", f.reminderRow(t, none.ID, "sollecito").Channel)
@@ -161,7 +166,7 @@ func TestReminderByAppIOThenNextChannel(t *testing.T) {
 
 	// A ladder of App IO alone sends nothing to a debtor without a profile.
 	step.Channels = []reminders.Channel{reminders.ChannelIO}
-	alone := f.noticed(t, func(p *dbgen.CreateDebtParams) { p.DebtorFiscalCode = "BNCLRA90E45F205T" })
+	alone := f.noticed(t, func(p *dbgen.CreateDebtParams) { p.DebtorFiscalCode = "BNCLRA90E45F205D" })
 	_, err = f.run(t, f.debts.SendReminder, in(alone))
 	require.NoError(t, err)
 	_, err = f.q.GetCommunicationByDedupeKey(context.Background(), fmt.Sprintf("debt/%d/sollecito/1", alone.ID))
@@ -226,7 +231,7 @@ func TestReceiptByTheChannelReached(t *testing.T) {
 	require.Contains(t, m.Content.Markdown, "quietanza")
 	require.Contains(t, m.Content.Markdown, "04/12/2026", "paid on 4 December in Rome")
 
-	viaEmail := f.noticed(t, func(p *dbgen.CreateDebtParams) { p.DebtorFiscalCode = "BNCLRA90E45F205T" })
+	viaEmail := f.noticed(t, func(p *dbgen.CreateDebtParams) { p.DebtorFiscalCode = "BNCLRA90E45F205D" })
 	_, err = f.run(t, f.debts.SendNotice, viaEmail.ID, f.notice(t, viaEmail.ID).ID)
 	require.NoError(t, err)
 	pay(viaEmail, "rcpt-email-1")

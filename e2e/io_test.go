@@ -35,7 +35,7 @@ func (e *env) waitIO(t *testing.T, fiscalCode string, n int) []iosim.Received {
 // debtor without a profile gets the notice and the quietanza by email.
 func TestAppIO(t *testing.T) {
 	e := start(t)
-	const inIO, notInIO = "BNCLRA90E45F205T", "VRDGPP70C15F205Q"
+	const inIO, notInIO = "BNCLRA90E45F205D", "VRDGPP70C15F205N"
 	e.stack.IO.AddProfile(inIO)
 	due := time.Now().In(date.Rome).AddDate(0, 1, 0)
 	create := func(iupd, fiscalCode, email string) debtView {

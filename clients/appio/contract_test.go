@@ -30,7 +30,7 @@ const (
 	tariKey  = "io-key-tari-0123456789abcdef0123"
 	mensaKey = "io-key-mensa-0123456789abcdef012"
 	citizen  = "RSSMRA80A01H501U" // has a profile, takes TARI, turned MENSA off
-	stranger = "VRDGPP70C15F205Q" // no profile
+	stranger = "VRDGPP70C15F205N" // no profile
 )
 
 // contract is the simulator behind a validator: every request must match the App IO spec,
