@@ -45,8 +45,8 @@ type Stack struct {
 	Sink                                      *mailsink.Sink
 	PagoPA                                    *pagopasim.PagoPA
 	Bank                                      *banksim.Bank
-	// IO is the App IO simulator, on the simulators' listener: the services of the
-	// configuration's IO keys, or TARI with config.DevIOKey when it has none.
+	// IO is the App IO simulator, on the simulators' listener: it knows the services of the
+	// configuration's IO keys (incasso-dev enables TARI with config.DevIOKey).
 	IO   *iosim.IO
 	Deps *app.Deps
 
@@ -127,9 +127,6 @@ func Start(ctx context.Context, d *app.Deps, addrs Addrs, temporalUIURL string, 
 	cfg.SDD.BankURL = s.PagoPASimURL
 	s.Bank = banksim.New(banksim.Config{Delay: addrs.BankDelay, Seed: addrs.BankSeed, RejectRates: addrs.BankRejectRates, APIKey: cfg.SDD.BankKey,
 		Logger: log.With("component", "banksim")})
-	if len(cfg.IO.Keys) == 0 {
-		cfg.IO.Keys = map[string]string{"TARI": config.DevIOKey}
-	}
 	cfg.IO.URL = s.PagoPASimURL + iosim.BasePath
 	ioServices := map[string]string{}
 	for service, key := range cfg.IO.Keys {

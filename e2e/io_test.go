@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"incasso/app/config"
 	"incasso/devstack/iosim"
 	"incasso/devstack/mailsink"
 	"incasso/domain/date"
@@ -29,12 +30,12 @@ func (e *env) waitIO(t *testing.T, fiscalCode string, n int) []iosim.Received {
 	return got
 }
 
-// TestAppIO: a debt of TARI, enabled for App IO in the development stack, whose debtor has an
+// TestAppIO: a debt of TARI, enabled for App IO (as incasso-dev does), whose debtor has an
 // IO profile gets its notice in IO with the payment data, is paid, and the debtor gets the
 // quietanza in IO; every message archived with the exact bytes IO received and its answer. A
 // debtor without a profile gets the notice and the quietanza by email.
 func TestAppIO(t *testing.T) {
-	e := start(t)
+	e := start(t, func(c *config.Config) { c.IO.Keys = map[string]string{"TARI": config.DevIOKey} })
 	const inIO, notInIO = "BNCLRA90E45F205D", "VRDGPP70C15F205N"
 	e.stack.IO.AddProfile(inIO)
 	due := time.Now().In(date.Rome).AddDate(0, 1, 0)

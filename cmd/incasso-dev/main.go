@@ -111,6 +111,9 @@ func runDev(ctx context.Context, log *slog.Logger) error {
 	if err := app.RegisterSearchAttributes(ctx, d.Temporal, cfg.TemporalNamespace); err != nil {
 		return err
 	}
+	if len(d.Config.IO.Keys) == 0 { // TARI sends by App IO, to the simulator
+		d.Config.IO.Keys = map[string]string{"TARI": config.DevIOKey}
+	}
 	stack, err := devstack.Start(ctx, d, devstack.Addrs{
 		API: cfg.APIAddr, PagoPASim: "127.0.0.1:8090", SMTP: "127.0.0.1:1025", PECSMTP: "127.0.0.1:1026", MailUI: "127.0.0.1:8025",
 		Metrics: envOr("INCASSO_METRICS_ADDR", "127.0.0.1:9464"),
