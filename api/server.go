@@ -5,6 +5,7 @@ package api
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -59,7 +60,10 @@ type Server struct {
 	// Trace, when set, makes a span of every request (package app/tracing).
 	Trace echo.MiddlewareFunc
 
-	auditKey []byte // keys the pseudonyms of the audit trail
+	// PECProviders are the certificates of the PEC providers whose signed receipts are
+	// believed (INCASSO_PEC_PROVIDERS); nil believes a receipt's headers (development).
+	PECProviders *x509.CertPool
+	auditKey     []byte // keys the pseudonyms of the audit trail
 }
 
 // Handler returns the Echo instance with every route.

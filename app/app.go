@@ -208,6 +208,12 @@ func RunAPI(ctx context.Context, d *Deps, ln net.Listener, temporalUIURL string)
 		TemporalUIURL: temporalUIURL, Log: d.Log.With("component", "api"),
 		ObserveRequest: d.Metrics.ObserveRequest, Trace: d.Tracing.Middleware(),
 	}
+	if f := d.Config.PECProviders; f != "" {
+		var err error
+		if srv.PECProviders, err = certPool("INCASSO_PEC_PROVIDERS", f); err != nil {
+			return err
+		}
+	}
 	if err := d.Metrics.Register(&metrics.State{
 		Pool: d.Pool, Temporal: d.Temporal, Unreported: 24 * time.Hour, Log: d.Log.With("component", "metrics"),
 		Schedules: []string{workflows.ReceiptRecoveryScheduleID, workflows.ArchivePurgeScheduleID, workflows.BankNotificationsScheduleID},

@@ -81,7 +81,11 @@ type Config struct {
 	PECSMTPPassword string // INCASSO_PEC_SMTP_PASSWORD
 	PECStartTLS     bool   // INCASSO_PEC_STARTTLS, true unless set to false
 	PECFrom         string // INCASSO_PEC_FROM
-	RetentionYears  int    // INCASSO_RETENTION_YEARS, years of keeping every message
+	// PECProviders is a PEM file of the PEC providers' certificates (the roots of their
+	// signing chains, from AgID's public list of providers) whose signed receipts are
+	// believed (INCASSO_PEC_PROVIDERS); required in production.
+	PECProviders   string
+	RetentionYears int // INCASSO_RETENTION_YEARS, years of keeping every message
 	// LadderDay compresses the reminder ladder's days to this length, for demos and tests
 	// (INCASSO_LADDER_DAY, e.g. 2s); zero, the default, means calendar days.
 	LadderDay time.Duration
@@ -165,6 +169,7 @@ func FromEnv() (Config, error) {
 		PECSMTPUser:     os.Getenv("INCASSO_PEC_SMTP_USER"),
 		PECSMTPPassword: os.Getenv("INCASSO_PEC_SMTP_PASSWORD"),
 		PECFrom:         env("INCASSO_PEC_FROM", "protocollo@pec.comune.example.it"),
+		PECProviders:    os.Getenv("INCASSO_PEC_PROVIDERS"),
 		ConsoleKey:      os.Getenv("INCASSO_CONSOLE_KEY"),
 		AuditKey:        os.Getenv("INCASSO_AUDIT_KEY"),
 		DBAppRole:       os.Getenv("INCASSO_DB_APP_ROLE"),
