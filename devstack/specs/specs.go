@@ -20,7 +20,7 @@ import (
 	"testing"
 )
 
-//go:embed pagopa sepa
+//go:embed pagopa sepa citizen
 var files embed.FS
 
 // ErrNoXmllint is returned when xmllint (Debian package libxml2-utils) is not installed.
