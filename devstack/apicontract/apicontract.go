@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -56,6 +57,9 @@ func Serve(t testing.TB, h http.Handler, unchecked []string, specs ...Spec) *Ser
 			t.Fatalf("load spec for %s: %v", sp.BasePath, err)
 		}
 		doc.Servers = openapi3.Servers{{URL: s.URL + sp.BasePath}}
+		for _, ref := range doc.Components.Schemas {
+			goPatterns(ref, map[*openapi3.Schema]bool{})
+		}
 		router, err := gorillamux.NewRouter(doc)
 		if err != nil {
 			t.Fatalf("route spec for %s: %v", sp.BasePath, err)
@@ -114,6 +118,29 @@ func Serve(t testing.TB, h http.Handler, unchecked []string, specs ...Spec) *Ser
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return s
+}
+
+// longRepeat is a bounded repetition above the 1000 Go's regexp accepts, as in `^.{0,4096}$`.
+var longRepeat = regexp.MustCompile(`\{0,\d{4,}\}`)
+
+// goPatterns rewrites the patterns of a schema written for Java that Go's regexp refuses: a
+// repetition bounded above 1000 becomes unbounded (the schema's maxLength still bounds it).
+func goPatterns(ref *openapi3.SchemaRef, seen map[*openapi3.Schema]bool) {
+	if ref == nil || ref.Value == nil || seen[ref.Value] {
+		return
+	}
+	s := ref.Value
+	seen[s] = true
+	s.Pattern = longRepeat.ReplaceAllString(s.Pattern, "*")
+	for _, p := range s.Properties {
+		goPatterns(p, seen)
+	}
+	for _, list := range []openapi3.SchemaRefs{s.AllOf, s.OneOf, s.AnyOf} {
+		for _, r := range list {
+			goPatterns(r, seen)
+		}
+	}
+	goPatterns(s.Items, seen)
 }
 
 func (s *Server) errorf(format string, args ...any) {
