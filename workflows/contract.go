@@ -28,6 +28,7 @@ type DebtActivities interface {
 	ChangePosition(ctx context.Context, in ChangeInput) error
 	LoadPolicy(ctx context.Context, debtID int64) (Policy, error)
 	SendReminder(ctx context.Context, in StepInput) error
+	CheckLegalProof(ctx context.Context, in LegalClockInput) (LegalProof, error)
 }
 
 // PlanActivities run an instalment plan.

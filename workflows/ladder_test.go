@@ -31,30 +31,31 @@ func TestValidateSteps(t *testing.T) {
 	t.Parallel()
 	require.NoError(t, ValidateSteps(DefaultSteps))
 	require.NoError(t, ValidateSteps(nil), "a service may have no reminders")
-	require.NoError(t, ValidateSteps([]Step{{StepSollecito, 10, ChannelEmail}}))
+	require.NoError(t, ValidateSteps([]Step{{Name: StepSollecito, OffsetDays: 10, Channel: ChannelEmail}}))
 	for _, tt := range []struct {
 		steps []Step
 		want  string
 	}{
-		{[]Step{{"warning", 5, ChannelEmail}}, "steps[0].name"},
-		{[]Step{{StepSollecito, 10, ChannelEmail}, {StepCourtesy, -3, ChannelEmail}}, "steps[1].name: courtesy is repeated or out of order"},
-		{[]Step{{StepSollecito, 10, ChannelEmail}, {StepSollecito, 20, ChannelEmail}}, "repeated or out of order"},
-		{[]Step{{StepCourtesy, 2, ChannelEmail}}, "steps[0].offsetDays: a courtesy reminder comes before"},
-		{[]Step{{StepSollecito, 0, ChannelEmail}}, "at least 1 day"},
-		{[]Step{{StepSollecito, 10, ChannelEmail}, {StepAccertamento, 10, ChannelPECOrPost}}, "steps[1].offsetDays: must be later"},
-		{[]Step{{StepAccertamento, 10, ChannelEmail}}, "steps[0].channel"},
-		{[]Step{{StepEnforcement, 4000, ChannelRecord}}, "at most 3650"},
+		{[]Step{{Name: "warning", OffsetDays: 5, Channel: ChannelEmail}}, "steps[0].name"},
+		{[]Step{{Name: StepSollecito, OffsetDays: 10, Channel: ChannelEmail}, {Name: StepCourtesy, OffsetDays: -3, Channel: ChannelEmail}}, "steps[1].name: courtesy is repeated or out of order"},
+		{[]Step{{Name: StepSollecito, OffsetDays: 10, Channel: ChannelEmail}, {Name: StepSollecito, OffsetDays: 20, Channel: ChannelEmail}}, "repeated or out of order"},
+		{[]Step{{Name: StepCourtesy, OffsetDays: 2, Channel: ChannelEmail}}, "steps[0].offsetDays: a courtesy reminder comes before"},
+		{[]Step{{Name: StepSollecito, OffsetDays: 0, Channel: ChannelEmail}}, "at least 1 day"},
+		{[]Step{{Name: StepSollecito, OffsetDays: 10, Channel: ChannelEmail}, {Name: StepAccertamento, OffsetDays: 10, Channel: ChannelPECOrPost}}, "steps[1].offsetDays: must be later"},
+		{[]Step{{Name: StepAccertamento, OffsetDays: 10, Channel: ChannelEmail}}, "steps[0].channel"},
+		{[]Step{{Name: StepEnforcement, OffsetDays: 4000, Channel: ChannelRecord}}, "at most 3650"},
 	} {
 		require.ErrorContains(t, ValidateSteps(tt.steps), tt.want, "%+v", tt.steps)
 	}
 }
 
-// Unpaid: every step at 09:00 Rome on its day, then a late payment ends the debt.
+// Unpaid: every step at 09:00 Rome on its day, the hand-over 90 days after the accertamento's
+// PEC was delivered (the same day here), then a late payment ends the debt.
 func TestLadderWholeWay(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	h.withPolicies(defaultPolicy(3))
-	paidAt := rome9(2027, time.April, 2)
+	paidAt := rome9(2027, time.May, 3)
 	h.signalReceiptAt(paidAt, "r1")
 
 	res := h.run(testInput())
@@ -64,7 +65,7 @@ func TestLadderWholeWay(t *testing.T) {
 		{StepCourtesy, 3, rome9(2026, time.November, 27)},
 		{StepSollecito, 3, rome9(2026, time.December, 15)},
 		{StepAccertamento, 3, rome9(2027, time.January, 29)},
-		{StepEnforcement, 3, rome9(2027, time.March, 30)}, // 09:00 summer time
+		{StepEnforcement, 3, rome9(2027, time.April, 29)}, // 09:00 summer time, Jan 29 + 60 + 30 days
 	}, h.reminderLog())
 	require.Equal(t, []DebtStatus{StatusIssued, StatusOverdue, StatusPaid}, h.statusNames())
 	require.Equal(t, []string{StepCourtesy, StepSollecito, StepAccertamento, StepEnforcement}, h.ladderUpserts)
@@ -125,9 +126,9 @@ func TestLadderPolicyVersions(t *testing.T) {
 	h := newHarness(t)
 	withUpdateActivities(h)
 	v2 := Policy{ServiceCode: "TARI", Version: 2, Steps: []Step{
-		{StepCourtesy, -5, ChannelEmail},
-		{StepSollecito, 30, ChannelPECOrMail},
-		{StepAccertamento, 90, ChannelPECOrPost},
+		{Name: StepCourtesy, OffsetDays: -5, Channel: ChannelEmail},
+		{Name: StepSollecito, OffsetDays: 30, Channel: ChannelPECOrMail},
+		{Name: StepAccertamento, OffsetDays: 90, Channel: ChannelPECOrPost},
 	}}
 	h.withPolicies(defaultPolicy(1), v2)
 	upgradeAt := rome9(2026, time.December, 20) // after v1's sollecito (15 Dec)
