@@ -59,9 +59,19 @@ func (a *Debts) SendReminder(ctx context.Context, in workflows.StepInput) error 
 		}
 	} else {
 		key := fmt.Sprintf("debt/%d/%s/1", d.ID, in.Step.Name)
-		sendErr = a.deliver(ctx, key, d.ID, true, func(d dbgen.DebtPosition) (message, error) {
-			return a.reminder(ctx, in.Step, d)
-		})
+		domicile, bySEND, err := a.route(ctx, d, in.Step, key)
+		if err != nil {
+			return err
+		}
+		if bySEND {
+			if err := a.notifyBySEND(ctx, d, in.Step); err != nil {
+				return err
+			}
+		} else {
+			sendErr = a.deliver(ctx, key, d.ID, true, func(d dbgen.DebtPosition) (message, error) {
+				return a.reminder(ctx, in.Step, d, domicile)
+			})
+		}
 		// A message refused for good is archived as FAILED: the step is taken all the same.
 		var appErr *temporal.ApplicationError
 		if sendErr != nil && !(errors.As(sendErr, &appErr) && appErr.Type() == workflows.ErrTypeMailRejected) {
@@ -74,25 +84,64 @@ func (a *Debts) SendReminder(ctx context.Context, in workflows.StepInput) error 
 	return sendErr
 }
 
-// reminder composes the message of a step for the debt.
-func (a *Debts) reminder(ctx context.Context, step workflows.Step, d dbgen.DebtPosition) (message, error) {
-	channel := channelEmail
-	if step.Channel == workflows.ChannelPECOrMail || step.Channel == workflows.ChannelPECOrPost {
-		switch {
-		case d.DebtorPec != "":
-			channel = channelPEC
-		case step.Channel == workflows.ChannelPECOrPost:
-			channel = channelPost
-		}
+// legalWeight tells whether a step's act has legal weight: it goes to the debtor's digital
+// domicile, looked up first, and the accertamento's notification starts the legal clock.
+func legalWeight(step workflows.Step) bool {
+	return step.Channel == workflows.ChannelPECOrMail || step.Channel == workflows.ChannelPECOrPost
+}
+
+// route decides, once, how a step's message goes: on as it started (a SEND notification, or a
+// message archived under key), else to the digital domicile found for a step with legal
+// weight, else by SEND for an accertamento when SEND is configured (its paper fallback
+// replaces the registered letter), else by the debtor's PEC, email or post as reminder says.
+func (a *Debts) route(ctx context.Context, d dbgen.DebtPosition, step workflows.Step, key string) (domicile string, bySEND bool, err error) {
+	if !legalWeight(step) {
+		return "", false, nil
 	}
+	q := dbgen.New(a.Pool)
+	_, err = q.GetSendNotification(ctx, dbgen.GetSendNotificationParams{DebtID: d.ID, Step: step.Name})
+	if err = db.NotFound(err); err == nil {
+		return "", true, nil
+	} else if !errors.Is(err, db.ErrNotFound) {
+		return "", false, fmt.Errorf("load SEND notification of debt %d: %w", d.ID, err)
+	}
+	_, err = q.GetCommunicationByDedupeKey(ctx, key)
+	if err = db.NotFound(err); err == nil {
+		return "", false, nil // composed already: deliver goes on with it
+	} else if !errors.Is(err, db.ErrNotFound) {
+		return "", false, fmt.Errorf("load message %s: %w", key, err)
+	}
+	if domicile, err = a.domicile(ctx, d, step.Name); err != nil {
+		return "", false, err
+	}
+	return domicile, domicile == "" && step.Name == workflows.StepAccertamento && a.SEND != nil, nil
+}
+
+// stepData is what a step's message says of the debt.
+func (a *Debts) stepData(d dbgen.DebtPosition) reminders.Data {
 	today := date.InRome(time.Now())
-	data := reminders.Data{
+	return reminders.Data{
 		CreditorName: a.Creditor.Name, CreditorFiscalCode: d.EcFiscalCode, Contact: a.MailFrom,
 		DebtorName: d.DebtorName, DebtorFiscalCode: d.DebtorFiscalCode, DebtorAddress: postalAddress(d), Description: d.Description,
 		Amount: money.Cents(d.AmountCents), DueDate: date.Of(d.DueDate), NoticeNumber: d.Nav,
 		StepDate: today, Reference: fmt.Sprintf("ACC/%d/%d", today.Year, d.ID),
 	}
-	m := message{kind: step.Name, step: step.Name, channel: channel}
+}
+
+// reminder composes the message of a step for the debt: by PEC to the digital domicile when
+// one was found, else to the PEC of the debtor's file, else by email or post as the step allows.
+func (a *Debts) reminder(ctx context.Context, step workflows.Step, d dbgen.DebtPosition, domicile string) (message, error) {
+	channel := channelEmail
+	if legalWeight(step) {
+		switch {
+		case domicile != "" || d.DebtorPec != "":
+			channel = channelPEC
+		case step.Channel == workflows.ChannelPECOrPost:
+			channel = channelPost
+		}
+	}
+	data := a.stepData(d)
+	m := message{kind: step.Name, step: step.Name, channel: channel, pec: domicile}
 	var attachment mail.Attachment
 	if step.Name == workflows.StepAccertamento {
 		var pdf bytes.Buffer

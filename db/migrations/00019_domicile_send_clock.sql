@@ -32,7 +32,7 @@ CREATE TABLE send_notifications (
     protocol_number text        NOT NULL UNIQUE,
     request_id      text        NOT NULL DEFAULT '',
     iun             text        UNIQUE,
-    status          text        NOT NULL DEFAULT 'PREPARED' CHECK (status IN ('PREPARED', 'REQUESTED', 'REFUSED',
+    status          text        NOT NULL DEFAULT 'PREPARED' CHECK (status IN ('PREPARED', 'REQUESTED', 'REFUSED', 'IN_VALIDATION',
         'ACCEPTED', 'DELIVERING', 'DELIVERED', 'VIEWED', 'EFFECTIVE_DATE', 'PAID', 'UNREACHABLE', 'CANCELLED', 'RETURNED_TO_SENDER')),
     timeline        jsonb       NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(timeline) = 'array'),
     perfected_at    timestamptz,
