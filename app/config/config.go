@@ -94,6 +94,8 @@ type Config struct {
 	// (a debtor's searches then link only within one process's life).
 	AuditKey string
 	SDD      SDD
+	// Citizen are the registries of digital domiciles and SEND (INCASSO_INAD_*, INCASSO_INIPEC_*, INCASSO_SEND_*).
+	Citizen Citizen
 	// TemporalTLS secures the connection to Temporal; TemporalAPIKey authenticates to it
 	// (INCASSO_TEMPORAL_API_KEY, Temporal Cloud's API keys). Worker sizes the worker.
 	TemporalTLS    TemporalTLS
@@ -211,6 +213,9 @@ func FromEnv() (Config, error) {
 	}
 	if err := sepa.ValidateIBAN(c.Creditor.IBAN); err != nil {
 		errs = append(errs, fmt.Errorf("INCASSO_EC_IBAN: %w", err))
+	}
+	if c.Citizen, err = citizenFromEnv(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.SDD, err = sddFromEnv(c.Creditor); err != nil {
 		errs = append(errs, err)

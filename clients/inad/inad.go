@@ -95,3 +95,6 @@ func kind(status int) error {
 	}
 	return nil
 }
+
+// WithTransport makes the requests through rt, e.g. one that measures them.
+func WithTransport(rt http.RoundTripper) Option { return httpcore.WithTransport(rt) }

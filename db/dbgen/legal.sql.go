@@ -39,6 +39,36 @@ func (q *Queries) GetDomicileLookup(ctx context.Context, arg GetDomicileLookupPa
 	return i, err
 }
 
+const getLetter = `-- name: GetLetter :one
+SELECT c.id, c.channel, c.kind, c.step, d.iupd, d.id AS debt_id
+FROM communications c JOIN debt_positions d ON d.id = c.debt_id
+WHERE c.id = $1
+`
+
+type GetLetterRow struct {
+	ID      int64
+	Channel string
+	Kind    string
+	Step    string
+	Iupd    string
+	DebtID  int64
+}
+
+// A message with the debt it is about: what a return card needs to know of its letter.
+func (q *Queries) GetLetter(ctx context.Context, id int64) (GetLetterRow, error) {
+	row := q.db.QueryRow(ctx, getLetter, id)
+	var i GetLetterRow
+	err := row.Scan(
+		&i.ID,
+		&i.Channel,
+		&i.Kind,
+		&i.Step,
+		&i.Iupd,
+		&i.DebtID,
+	)
+	return i, err
+}
+
 const getReturnCard = `-- name: GetReturnCard :one
 SELECT id, communication_id, outcome, card_date, entered_by, entered_at FROM return_cards WHERE communication_id = $1
 `
@@ -352,6 +382,48 @@ func (q *Queries) ListLegalFacts(ctx context.Context, debtID int64) ([]ListLegal
 			&i.Filename,
 			&i.Sha256,
 			&i.DownloadedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listSendNotifications = `-- name: ListSendNotifications :many
+SELECT id, step, iun, status, perfected_at, act_sha256, created_at FROM send_notifications WHERE debt_id = $1 ORDER BY id
+`
+
+type ListSendNotificationsRow struct {
+	ID          int64
+	Step        string
+	Iun         pgtype.Text
+	Status      string
+	PerfectedAt pgtype.Timestamptz
+	ActSha256   []byte
+	CreatedAt   pgtype.Timestamptz
+}
+
+func (q *Queries) ListSendNotifications(ctx context.Context, debtID int64) ([]ListSendNotificationsRow, error) {
+	rows, err := q.db.Query(ctx, listSendNotifications, debtID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListSendNotificationsRow{}
+	for rows.Next() {
+		var i ListSendNotificationsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Step,
+			&i.Iun,
+			&i.Status,
+			&i.PerfectedAt,
+			&i.ActSha256,
+			&i.CreatedAt,
 		); err != nil {
 			return nil, err
 		}

@@ -71,3 +71,12 @@ WHERE id = sqlc.arg(id) AND notified_by = '';
 
 -- name: SetNoticeFailed :exec
 UPDATE debt_positions SET notice_failed = $2, updated_at = now() WHERE id = $1 AND notified_by = '';
+
+-- name: GetLetter :one
+-- A message with the debt it is about: what a return card needs to know of its letter.
+SELECT c.id, c.channel, c.kind, c.step, d.iupd, d.id AS debt_id
+FROM communications c JOIN debt_positions d ON d.id = c.debt_id
+WHERE c.id = $1;
+
+-- name: ListSendNotifications :many
+SELECT id, step, iun, status, perfected_at, act_sha256, created_at FROM send_notifications WHERE debt_id = $1 ORDER BY id;
