@@ -12,6 +12,7 @@ import (
 	"incasso/db"
 	"incasso/db/dbgen"
 	"incasso/domain/date"
+	"incasso/workflows"
 )
 
 // citizenRegistry is INAD: a natural person's digital domicile by fiscal code.
@@ -37,6 +38,27 @@ const (
 
 // inipecPoll is how often an INI-PEC list is asked for while InfoCamere prepares it.
 const inipecPoll = 2 * time.Second
+
+// domicileSteps are the steps whose PEC goes to the digital domicile, looked up first: the
+// sollecito by PEC and the accertamento.
+var domicileSteps = map[string]bool{workflows.StepSollecito: true, workflows.StepAccertamento: true}
+
+// pecReaches tells whether a PEC reaches the debtor at the step: at the digital domicile INAD
+// or INI-PEC gives, for the steps that look it up, else at the PEC of the debtor's file, which
+// is a fallback and not the authority: an accertamento SEND can notify goes by SEND instead,
+// which gets the file's PEC as the recipient's special domicile.
+func (a *Debts) pecReaches(ctx context.Context, d dbgen.DebtPosition, step string) (bool, error) {
+	if domicileSteps[step] {
+		addr, err := a.domicile(ctx, d, step)
+		if err != nil || addr != "" {
+			return addr != "", err
+		}
+		if step == workflows.StepAccertamento && a.SEND != nil {
+			return false, nil
+		}
+	}
+	return d.DebtorPec != "", nil
+}
 
 // domicile is the digital domicile to write the step's act to: the one found in INAD (debtor
 // type F) or INI-PEC (G) the first time the step looked, recorded with the registry's exact

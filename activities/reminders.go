@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
@@ -59,7 +60,7 @@ func (a *Debts) SendReminder(ctx context.Context, in workflows.StepInput) error 
 		}
 	} else {
 		key := fmt.Sprintf("debt/%d/%s/1", d.ID, in.Step.Name)
-		domicile, bySEND, err := a.route(ctx, d, in.Step, key)
+		bySEND, err := a.goesBySEND(ctx, d, in.Step, key)
 		if err != nil {
 			return err
 		}
@@ -69,7 +70,7 @@ func (a *Debts) SendReminder(ctx context.Context, in workflows.StepInput) error 
 			}
 		} else {
 			sendErr = a.deliver(ctx, key, d.ID, true, func(d dbgen.DebtPosition) (message, error) {
-				return a.reminder(ctx, in.Step, d, domicile)
+				return a.reminder(ctx, in.Step, d)
 			})
 		}
 		// A message refused for good is archived as FAILED: the step is taken all the same.
@@ -84,37 +85,28 @@ func (a *Debts) SendReminder(ctx context.Context, in workflows.StepInput) error 
 	return sendErr
 }
 
-// legalWeight tells whether a step's act has legal weight: it goes to the debtor's digital
-// domicile, looked up first, and the accertamento's notification starts the legal clock.
-func legalWeight(step workflows.Step) bool {
-	return step.Channel == workflows.ChannelPECOrMail || step.Channel == workflows.ChannelPECOrPost
-}
-
-// route decides, once, how a step's message goes: on as it started (a SEND notification, or a
-// message archived under key), else to the digital domicile found for a step with legal
-// weight, else by SEND for an accertamento when SEND is configured (its paper fallback
-// replaces the registered letter), else by the debtor's PEC, email or post as reminder says.
-func (a *Debts) route(ctx context.Context, d dbgen.DebtPosition, step workflows.Step, key string) (domicile string, bySEND bool, err error) {
-	if !legalWeight(step) {
-		return "", false, nil
+// goesBySEND tells whether the step's act goes by SEND: a notification started already, or,
+// for a step whose ladder has SEND and whose message was not composed yet, the channel the
+// ladder chooses (reminders.Choose, as reminder does).
+func (a *Debts) goesBySEND(ctx context.Context, d dbgen.DebtPosition, step workflows.Step, key string) (bool, error) {
+	if !slices.Contains(step.Ladder(), reminders.ChannelSEND) {
+		return false, nil
 	}
 	q := dbgen.New(a.Pool)
-	_, err = q.GetSendNotification(ctx, dbgen.GetSendNotificationParams{DebtID: d.ID, Step: step.Name})
+	_, err := q.GetSendNotification(ctx, dbgen.GetSendNotificationParams{DebtID: d.ID, Step: step.Name})
 	if err = db.NotFound(err); err == nil {
-		return "", true, nil
+		return true, nil
 	} else if !errors.Is(err, db.ErrNotFound) {
-		return "", false, fmt.Errorf("load SEND notification of debt %d: %w", d.ID, err)
+		return false, fmt.Errorf("load SEND notification of debt %d: %w", d.ID, err)
 	}
 	_, err = q.GetCommunicationByDedupeKey(ctx, key)
 	if err = db.NotFound(err); err == nil {
-		return "", false, nil // composed already: deliver goes on with it
+		return false, nil // composed already: deliver goes on with it
 	} else if !errors.Is(err, db.ErrNotFound) {
-		return "", false, fmt.Errorf("load message %s: %w", key, err)
+		return false, fmt.Errorf("load message %s: %w", key, err)
 	}
-	if domicile, err = a.domicile(ctx, d, step.Name); err != nil {
-		return "", false, err
-	}
-	return domicile, domicile == "" && step.Name == workflows.StepAccertamento && a.SEND != nil, nil
+	chosen, ok, err := reminders.Choose(step.Ladder(), a.reaches(ctx, d, step.Name))
+	return ok && chosen == reminders.ChannelSEND, err
 }
 
 // stepData is what a step's message says of the debt.
@@ -128,20 +120,36 @@ func (a *Debts) stepData(d dbgen.DebtPosition) reminders.Data {
 	}
 }
 
-// reminder composes the message of a step for the debt: by PEC to the digital domicile when
-// one was found, else to the PEC of the debtor's file, else by email or post as the step allows.
-func (a *Debts) reminder(ctx context.Context, step workflows.Step, d dbgen.DebtPosition, domicile string) (message, error) {
-	channel := channelEmail
-	if legalWeight(step) {
-		switch {
-		case domicile != "" || d.DebtorPec != "":
-			channel = channelPEC
-		case step.Channel == workflows.ChannelPECOrPost:
-			channel = channelPost
-		}
+// reminder composes the message of a step for the debt, by the first channel of the step's
+// ladder that reaches the debtor (reminders.Choose): an App IO message with the notice's
+// payment data, an email or a PEC with the step's text (to the digital domicile found, when
+// one was: see pecReaches), or the accertamento's letter for the post. A debtor that no
+// channel of the ladder reaches gets nothing (deliver logs it).
+func (a *Debts) reminder(ctx context.Context, step workflows.Step, d dbgen.DebtPosition) (message, error) {
+	chosen, ok, err := reminders.Choose(step.Ladder(), a.reaches(ctx, d, step.Name))
+	if err != nil || !ok {
+		return message{kind: step.Name, step: step.Name, unreachable: true}, err
+	}
+	channel, wording := string(chosen), chosen
+	if chosen == reminders.ChannelPEC && reminders.ValidateChannels(step.Name, []reminders.Channel{chosen}) != nil {
+		// The older "email" ladder reaches a debtor without email by PEC, in the email's words.
+		wording = reminders.ChannelEmail
 	}
 	data := a.stepData(d)
-	m := message{kind: step.Name, step: step.Name, channel: channel, pec: domicile}
+	m := message{kind: step.Name, step: step.Name, channel: channel}
+	if chosen == reminders.ChannelPEC && domicileSteps[step.Name] {
+		if m.pec, err = a.domicile(ctx, d, step.Name); err != nil { // the lookup pecReaches recorded
+			return m, err
+		}
+	}
+	if channel == channelIO {
+		text, err := reminders.Render(step.Name, reminders.ChannelEmail, data)
+		if err != nil {
+			return m, err
+		}
+		m.subject, m.io = text.Subject, a.ioMessage(d, text.Subject, ioText(a.Creditor.Name, d, ioReminders[step.Name], true), true)
+		return m, nil
+	}
 	var attachment mail.Attachment
 	if step.Name == workflows.StepAccertamento {
 		var pdf bytes.Buffer
@@ -160,10 +168,17 @@ func (a *Debts) reminder(ctx context.Context, step workflows.Step, d dbgen.DebtP
 		}
 		attachment = mail.Attachment{Filename: doc.Filename, ContentType: doc.ContentType, Data: doc.Content}
 	}
-	text, err := reminders.Render(step.Name, channel, data)
+	text, err := reminders.Render(step.Name, wording, data)
 	if err != nil {
 		return m, err
 	}
 	m.subject, m.text, m.html, m.attachments = text.Subject, text.Text, text.HTML, []mail.Attachment{attachment}
 	return m, nil
+}
+
+// ioReminders are what the App IO message of each step that may go by IO says.
+var ioReminders = map[string]string{
+	workflows.StepCourtesy: "le ricordiamo che l'avviso di pagamento pagoPA qui sotto scade tra pochi giorni. Se lo ha già pagato, non tenga conto di questo messaggio.",
+	workflows.StepSollecito: "l'avviso di pagamento pagoPA qui sotto è scaduto e non ci risulta ancora pagato: la invitiamo a pagarlo al più presto, " +
+		"per evitare l'avviso di accertamento esecutivo e le sue maggiori spese. Se lo ha già pagato, non tenga conto di questo messaggio.",
 }

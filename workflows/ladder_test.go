@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"incasso/domain/date"
+	"incasso/domain/reminders"
 )
 
 // rome9 is 09:00 in Rome on the given day: when a reminder step falls due.
@@ -32,6 +33,12 @@ func TestValidateSteps(t *testing.T) {
 	require.NoError(t, ValidateSteps(DefaultSteps))
 	require.NoError(t, ValidateSteps(nil), "a service may have no reminders")
 	require.NoError(t, ValidateSteps([]Step{{Name: StepSollecito, OffsetDays: 10, Channel: ChannelEmail}}))
+	require.NoError(t, ValidateSteps([]Step{
+		{Name: StepCourtesy, OffsetDays: -3, Channels: []reminders.Channel{reminders.ChannelIO, reminders.ChannelEmail}},
+		{Name: StepSollecito, OffsetDays: 15, Channels: []reminders.Channel{reminders.ChannelEmail, reminders.ChannelPEC}},
+		{Name: StepAccertamento, OffsetDays: 60, Channels: []reminders.Channel{reminders.ChannelPEC, reminders.ChannelSEND}},
+		{Name: StepEnforcement, OffsetDays: 120, Channel: ChannelRecord},
+	}))
 	for _, tt := range []struct {
 		steps []Step
 		want  string
@@ -44,6 +51,14 @@ func TestValidateSteps(t *testing.T) {
 		{[]Step{{Name: StepSollecito, OffsetDays: 10, Channel: ChannelEmail}, {Name: StepAccertamento, OffsetDays: 10, Channel: ChannelPECOrPost}}, "steps[1].offsetDays: must be later"},
 		{[]Step{{Name: StepAccertamento, OffsetDays: 10, Channel: ChannelEmail}}, "steps[0].channel"},
 		{[]Step{{Name: StepEnforcement, OffsetDays: 4000, Channel: ChannelRecord}}, "at most 3650"},
+		{[]Step{{Name: StepCourtesy, OffsetDays: -3, Channels: []reminders.Channel{reminders.ChannelEmail, reminders.ChannelIO}}},
+			"steps[0].channels[1]: io is repeated or out of order"},
+		{[]Step{{Name: StepAccertamento, OffsetDays: 60, Channels: []reminders.Channel{reminders.ChannelEmail, reminders.ChannelPEC}}},
+			"steps[0].channels[0]: email has not the legal weight accertamento needs (notify)"},
+		{[]Step{{Name: StepSollecito, OffsetDays: 15, Channel: ChannelEmail, Channels: []reminders.Channel{reminders.ChannelEmail}}},
+			"steps[0].channel: give channels or channel, not both"},
+		{[]Step{{Name: StepEnforcement, OffsetDays: 120, Channels: []reminders.Channel{reminders.ChannelPEC}}},
+			"steps[0].channels: enforcement sends no message"},
 	} {
 		require.ErrorContains(t, ValidateSteps(tt.steps), tt.want, "%+v", tt.steps)
 	}

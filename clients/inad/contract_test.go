@@ -2,35 +2,23 @@ package inad_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/stretchr/testify/require"
 
 	"incasso/clients/inad"
-	"incasso/devstack/apicontract"
+	"incasso/devstack/contracttest"
 	"incasso/devstack/domicilesim"
-	"incasso/devstack/specs"
 )
 
 const token = "pdnd-voucher"
 
-func serve(t *testing.T) (*domicilesim.Registries, *apicontract.Server) {
-	spec, err := specs.Read("citizen", "inad-extraction.yaml")
-	require.NoError(t, err)
+func serve(t *testing.T) (*domicilesim.Registries, *contracttest.Server) {
 	sim := domicilesim.New(token, "assertion")
-	srv := apicontract.Serve(t, sim.Handler(), nil, apicontract.Spec{Data: spec, BasePath: domicilesim.INADBasePath, Auth: bearer})
+	srv := contracttest.ServeSpecs(t, sim.Handler(), nil,
+		contracttest.Spec{Dir: "citizen", Name: "inad-extraction.yaml", BasePath: domicilesim.INADBasePath, Auth: contracttest.Bearer(token)})
 	return sim, srv
-}
-
-// bearer accepts the PDND voucher incasso is configured with.
-func bearer(_ context.Context, in *openapi3filter.AuthenticationInput) error {
-	if in.RequestValidationInput.Request.Header.Get("Authorization") == "Bearer "+token {
-		return nil
-	}
-	return errors.New("no PDND voucher")
 }
 
 // TestContract looks up a citizen with a domicile and one without, through the spec's validator.

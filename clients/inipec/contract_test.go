@@ -2,34 +2,22 @@ package inipec_test
 
 import (
 	"context"
-	"errors"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/stretchr/testify/require"
 
 	"incasso/clients/inipec"
-	"incasso/devstack/apicontract"
+	"incasso/devstack/contracttest"
 	"incasso/devstack/domicilesim"
-	"incasso/devstack/specs"
 )
 
-func serve(t *testing.T) (*domicilesim.Registries, *apicontract.Server) {
-	spec, err := specs.Read("citizen", "infocamere-inipec.yaml")
-	require.NoError(t, err)
+func serve(t *testing.T) (*domicilesim.Registries, *contracttest.Server) {
 	sim := domicilesim.New("voucher", "signed-assertion")
-	srv := apicontract.Serve(t, sim.Handler(), nil, apicontract.Spec{Data: spec, BasePath: domicilesim.INIPECBasePath, Auth: anyBearer})
+	// Any bearer token: the simulator checks which.
+	srv := contracttest.ServeSpecs(t, sim.Handler(), nil,
+		contracttest.Spec{Dir: "citizen", Name: "infocamere-inipec.yaml", BasePath: domicilesim.INIPECBasePath, Auth: contracttest.Bearer("")})
 	return sim, srv
-}
-
-// anyBearer wants a bearer token; the simulator checks which.
-func anyBearer(_ context.Context, in *openapi3filter.AuthenticationInput) error {
-	if strings.HasPrefix(in.RequestValidationInput.Request.Header.Get("Authorization"), "Bearer ") {
-		return nil
-	}
-	return errors.New("no bearer token")
 }
 
 func client(url, assertion string) *inipec.Client {

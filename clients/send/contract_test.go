@@ -2,35 +2,24 @@ package send_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/stretchr/testify/require"
 
 	"incasso/clients/send"
-	"incasso/devstack/apicontract"
+	"incasso/devstack/contracttest"
 	"incasso/devstack/fakeclock"
 	"incasso/devstack/sendsim"
-	"incasso/devstack/specs"
 )
 
 const apiKey = "send-key"
 
-func serve(t *testing.T, clock *fakeclock.Clock) (*sendsim.SEND, *apicontract.Server) {
-	spec, err := specs.Read("citizen", "send-b2b-pa.yaml")
-	require.NoError(t, err)
+func serve(t *testing.T, clock *fakeclock.Clock) (*sendsim.SEND, *contracttest.Server) {
 	sim := sendsim.New(sendsim.Config{APIKey: apiKey, Now: clock.Now, DefaultDays: 5})
-	srv := apicontract.Serve(t, sim.Handler(), []string{"/sim/send/"}, apicontract.Spec{Data: spec, BasePath: "", Auth: key})
+	srv := contracttest.ServeSpecs(t, sim.Handler(), []string{"/sim/send/"},
+		contracttest.Spec{Dir: "citizen", Name: "send-b2b-pa.yaml", Auth: contracttest.APIKey("x-api-key", apiKey)})
 	return sim, srv
-}
-
-func key(_ context.Context, in *openapi3filter.AuthenticationInput) error {
-	if in.RequestValidationInput.Request.Header.Get("x-api-key") == apiKey {
-		return nil
-	}
-	return errors.New("no x-api-key")
 }
 
 func notification(t *testing.T, c *send.Client, protocol, taxID string) send.Notification {
