@@ -122,7 +122,9 @@ func TestReminderLadder(t *testing.T) {
 	e.waitStatus(t, "LAD-PAID", workflows.StatusPaid)
 
 	// The accertamento reaches LAD-PEC's domicile; its provider's delivery receipt comes back.
-	act := e.waitMail(t, func(m mailsink.Message) bool { return m.To[0] == domicile && strings.Contains(m.Subject, "ccertamento") })
+	act := e.waitMail(t, func(m mailsink.Message) bool {
+		return m.To[0] == domicile && strings.Contains(m.Subject, "ccertamento")
+	})
 	var accertamento int64
 	var messageID string
 	for _, c := range e.archive(t, "LAD-PEC").Communications {

@@ -54,9 +54,8 @@ type Client struct {
 	cfg  Config
 	opts []Option
 
-	mu    sync.Mutex
-	token string
-	core  *httpcore.Client // with the token
+	mu   sync.Mutex
+	core *httpcore.Client // with the current token; nil until one is got, or once it expired
 }
 
 // New returns a client of INI-PEC.
