@@ -199,6 +199,7 @@ incasso is running. Ctrl-C stops everything.
   REST API            %s  (API key: %s)
   pagoPA simulator    %s  (pay a notice: curl -X POST %s/sim/pay/<noticeNumber>)
   Bank simulator      %s/bank/  (SEPA direct debit; what it received: %s/sim/bank/files)
+  INAD, INI-PEC, SEND %s  (a domicile: POST /sim/domiciles; SEND's outcomes: POST /sim/send/outcomes)
   Mail sink (web)     %s  (SMTP on %s)
   Metrics             %s  (Prometheus)
 
@@ -215,7 +216,7 @@ Then read it:  curl -s -H 'Authorization: Bearer %s' %s/v1/debts/TARI-2026-0001
 Or load a campaign of 1,000 debts in the console: docs/examples/campagna-tari-2026.csv
 Pay it in instalments by SEPA direct debit: README, "Instalment plans by SEPA direct debit".
 
-`, temporalUIURL, s.APIURL, password, s.APIURL, key, s.PagoPASimURL, s.PagoPASimURL, s.PagoPASimURL, s.PagoPASimURL, s.MailUIURL, s.SMTPAddr, s.MetricsURL, s.APIURL, key, due, key, s.APIURL)
+`, temporalUIURL, s.APIURL, password, s.APIURL, key, s.PagoPASimURL, s.PagoPASimURL, s.PagoPASimURL, s.PagoPASimURL, s.PagoPASimURL, s.MailUIURL, s.SMTPAddr, s.MetricsURL, s.APIURL, key, due, key, s.APIURL)
 }
 
 func envOr(name, def string) string {
