@@ -177,3 +177,26 @@ func TestReturnCardProof(t *testing.T) {
 	require.Equal(t, workflows.ProofReturnCard, p.By)
 	require.Equal(t, "2027-04-11", p.PayBy.String())
 }
+
+// A request SEND took whose answer was lost (the worker died before recording it) is not sent
+// again: the retry's request is a 409, and its id is read back.
+func TestAccertamentoBySENDLostAnswer(t *testing.T) {
+	t.Parallel()
+	l := newLegal(t, true)
+	d := l.noticed(t, nil)
+	l.remind(t, d.ID, workflows.StepAccertamento)
+	key := dbgen.GetSendNotificationParams{DebtID: d.ID, Step: workflows.StepAccertamento}
+	first, err := l.q.GetSendNotification(context.Background(), key)
+	require.NoError(t, err)
+	require.NotEmpty(t, first.RequestID)
+	_, err = l.pool.Exec(context.Background(), `UPDATE send_notifications SET request_id = '', status = 'PREPARED' WHERE id = $1`, first.ID)
+	require.NoError(t, err)
+
+	l.remind(t, d.ID, workflows.StepAccertamento)
+
+	require.Equal(t, 1, l.send.Sent(), "notified once")
+	again, err := l.q.GetSendNotification(context.Background(), key)
+	require.NoError(t, err)
+	require.Equal(t, first.RequestID, again.RequestID)
+	require.Equal(t, "REQUESTED", again.Status)
+}
