@@ -1,8 +1,10 @@
-// Package contracttest puts a simulator behind a validator of the official OpenAPI specs kept
-// in devstack/specs (pagoPA's, and the citizen services': INAD, INI-PEC, SEND), for the
-// contract tests of the clients: every request a client sends must match its operation in the
-// spec, and so must every answer of the simulator. What breaks a spec is recorded as a
-// mismatch and the request refused, so a test sees both.
+// Package contracttest checks HTTP traffic against OpenAPI documents with kin-openapi's
+// validator. Serve and ServeSpecs put a simulator behind the official specs kept in
+// devstack/specs (pagoPA's, and the citizen services': INAD, INI-PEC, SEND), for the contract
+// tests of the clients: every request a client sends must match its operation in the spec, and
+// so must every answer of the simulator; what breaks a spec is recorded as a mismatch and the
+// request refused, so a test sees both. A Checker (checker.go) checks the requests a test sends
+// to incasso's own API and the answers it gets against api/openapi.yaml.
 package contracttest
 
 import (
