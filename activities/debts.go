@@ -61,6 +61,14 @@ type Debts struct {
 	LadderDay time.Duration
 	// RetentionYears is how long every message is kept, in calendar years.
 	RetentionYears int
+	// INAD and INIPEC give the digital domicile of a citizen and of a company before a step
+	// with legal weight; nil: none is looked up, the PEC of the debtor's file is used.
+	INAD   citizenRegistry
+	INIPEC companyRegistry
+	// SEND notifies the accertamento of a debtor without a digital domicile, with
+	// SENDTaxonomy as its taxonomy code; nil: it goes by the file's PEC or registered post.
+	SEND         actNotifier
+	SENDTaxonomy string
 }
 
 func (a *Debts) load(ctx context.Context, debtID int64) (dbgen.DebtPosition, error) {

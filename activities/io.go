@@ -60,7 +60,9 @@ func (a *Debts) reaches(ctx context.Context, d dbgen.DebtPosition, step string) 
 		case reminders.ChannelEmail:
 			return d.DebtorEmail != "", nil
 		case reminders.ChannelPEC:
-			return d.DebtorPec != "", nil
+			return a.pecReaches(ctx, d, step)
+		case reminders.ChannelSEND:
+			return a.SEND != nil, nil
 		case reminders.ChannelPost:
 			return step != "" || d.DebtorStreet != "", nil
 		}

@@ -92,6 +92,7 @@ func (a *Debts) SendCancellation(ctx context.Context, debtID int64) error {
 type message struct {
 	kind, step          string
 	channel             string // email (the default), pec, io, or post: letter is printed and posted
+	pec                 string // the digital domicile a PEC goes to, when it is not the debtor's file's
 	subject, text, html string
 	attachments         []mail.Attachment
 	letter              []byte         // the PDF of a letter for post; with an email, what to post when the debtor has no email
@@ -258,7 +259,7 @@ func (a *Debts) archive(ctx context.Context, q *dbgen.Queries, key string, d dbg
 	}
 	switch row.Channel {
 	case channelPEC:
-		row.Recipient, row.Sender = d.DebtorPec, a.PECFrom
+		row.Recipient, row.Sender = cmp.Or(m.pec, d.DebtorPec), a.PECFrom
 	case channelIO: // the exact JSON submitted to IO, as the IO service of the debt's service
 		raw, err := m.io.Body()
 		if err != nil {

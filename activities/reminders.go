@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
@@ -59,9 +60,19 @@ func (a *Debts) SendReminder(ctx context.Context, in workflows.StepInput) error 
 		}
 	} else {
 		key := fmt.Sprintf("debt/%d/%s/1", d.ID, in.Step.Name)
-		sendErr = a.deliver(ctx, key, d.ID, true, func(d dbgen.DebtPosition) (message, error) {
-			return a.reminder(ctx, in.Step, d)
-		})
+		bySEND, err := a.goesBySEND(ctx, d, in.Step, key)
+		if err != nil {
+			return err
+		}
+		if bySEND {
+			if err := a.notifyBySEND(ctx, d, in.Step); err != nil {
+				return err
+			}
+		} else {
+			sendErr = a.deliver(ctx, key, d.ID, true, func(d dbgen.DebtPosition) (message, error) {
+				return a.reminder(ctx, in.Step, d)
+			})
+		}
 		// A message refused for good is archived as FAILED: the step is taken all the same.
 		var appErr *temporal.ApplicationError
 		if sendErr != nil && !(errors.As(sendErr, &appErr) && appErr.Type() == workflows.ErrTypeMailRejected) {
@@ -74,10 +85,46 @@ func (a *Debts) SendReminder(ctx context.Context, in workflows.StepInput) error 
 	return sendErr
 }
 
+// goesBySEND tells whether the step's act goes by SEND: a notification started already, or,
+// for a step whose ladder has SEND and whose message was not composed yet, the channel the
+// ladder chooses (reminders.Choose, as reminder does).
+func (a *Debts) goesBySEND(ctx context.Context, d dbgen.DebtPosition, step workflows.Step, key string) (bool, error) {
+	if !slices.Contains(step.Ladder(), reminders.ChannelSEND) {
+		return false, nil
+	}
+	q := dbgen.New(a.Pool)
+	_, err := q.GetSendNotification(ctx, dbgen.GetSendNotificationParams{DebtID: d.ID, Step: step.Name})
+	if err = db.NotFound(err); err == nil {
+		return true, nil
+	} else if !errors.Is(err, db.ErrNotFound) {
+		return false, fmt.Errorf("load SEND notification of debt %d: %w", d.ID, err)
+	}
+	_, err = q.GetCommunicationByDedupeKey(ctx, key)
+	if err = db.NotFound(err); err == nil {
+		return false, nil // composed already: deliver goes on with it
+	} else if !errors.Is(err, db.ErrNotFound) {
+		return false, fmt.Errorf("load message %s: %w", key, err)
+	}
+	chosen, ok, err := reminders.Choose(step.Ladder(), a.reaches(ctx, d, step.Name))
+	return ok && chosen == reminders.ChannelSEND, err
+}
+
+// stepData is what a step's message says of the debt.
+func (a *Debts) stepData(d dbgen.DebtPosition) reminders.Data {
+	today := date.InRome(time.Now())
+	return reminders.Data{
+		CreditorName: a.Creditor.Name, CreditorFiscalCode: d.EcFiscalCode, Contact: a.MailFrom,
+		DebtorName: d.DebtorName, DebtorFiscalCode: d.DebtorFiscalCode, DebtorAddress: postalAddress(d), Description: d.Description,
+		Amount: money.Cents(d.AmountCents), DueDate: date.Of(d.DueDate), NoticeNumber: d.Nav,
+		StepDate: today, Reference: fmt.Sprintf("ACC/%d/%d", today.Year, d.ID),
+	}
+}
+
 // reminder composes the message of a step for the debt, by the first channel of the step's
 // ladder that reaches the debtor (reminders.Choose): an App IO message with the notice's
-// payment data, an email or a PEC with the step's text, or the accertamento's letter for the
-// post. A debtor that no channel of the ladder reaches gets nothing (deliver logs it).
+// payment data, an email or a PEC with the step's text (to the digital domicile found, when
+// one was: see pecReaches), or the accertamento's letter for the post. A debtor that no
+// channel of the ladder reaches gets nothing (deliver logs it).
 func (a *Debts) reminder(ctx context.Context, step workflows.Step, d dbgen.DebtPosition) (message, error) {
 	chosen, ok, err := reminders.Choose(step.Ladder(), a.reaches(ctx, d, step.Name))
 	if err != nil || !ok {
@@ -88,14 +135,13 @@ func (a *Debts) reminder(ctx context.Context, step workflows.Step, d dbgen.DebtP
 		// The older "email" ladder reaches a debtor without email by PEC, in the email's words.
 		wording = reminders.ChannelEmail
 	}
-	today := date.InRome(time.Now())
-	data := reminders.Data{
-		CreditorName: a.Creditor.Name, CreditorFiscalCode: d.EcFiscalCode, Contact: a.MailFrom,
-		DebtorName: d.DebtorName, DebtorFiscalCode: d.DebtorFiscalCode, DebtorAddress: postalAddress(d), Description: d.Description,
-		Amount: money.Cents(d.AmountCents), DueDate: date.Of(d.DueDate), NoticeNumber: d.Nav,
-		StepDate: today, Reference: fmt.Sprintf("ACC/%d/%d", today.Year, d.ID),
-	}
+	data := a.stepData(d)
 	m := message{kind: step.Name, step: step.Name, channel: channel}
+	if chosen == reminders.ChannelPEC && domicileSteps[step.Name] {
+		if m.pec, err = a.domicile(ctx, d, step.Name); err != nil { // the lookup pecReaches recorded
+			return m, err
+		}
+	}
 	if channel == channelIO {
 		text, err := reminders.Render(step.Name, reminders.ChannelEmail, data)
 		if err != nil {

@@ -133,6 +133,7 @@ type DebtResponse struct {
 	Changes          []Change          `json:"changes"`
 	Receipts         []Receipt         `json:"receipts"`
 	Communications   []Communication   `json:"communications"`
+	LegalClock       LegalClock        `json:"legalClock"`
 	WorkflowID       string            `json:"workflowId"`
 	Links            map[string]string `json:"links"`
 }
@@ -289,6 +290,9 @@ func (s *Server) debtResponse(ctx context.Context, d dbgen.DebtPosition) (DebtRe
 	if d.PolicyVersion.Valid {
 		v := int(d.PolicyVersion.Int32)
 		r.PolicyVersion = &v
+	}
+	if r.LegalClock, err = legalClockOf(ctx, q, d); err != nil {
+		return DebtResponse{}, err
 	}
 	if u := s.workflowURL(id); u != "" {
 		r.Links["workflow"] = u

@@ -129,6 +129,7 @@ func (s *Server) Handler() *echo.Echo {
 	v1.GET("/communications/:id/receipts", s.listCommunicationReceipts)
 	v1.POST("/communications/:id/receipts", s.addCommunicationReceipt)
 	v1.GET("/communications/:id/receipts/:rid", s.getCommunicationReceiptFile) // {rid}.eml
+	v1.POST("/communications/:id/return-card", s.addReturnCard)
 	v1.GET("/audit", s.listAudit)
 
 	s.codecRoutes(e)

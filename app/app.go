@@ -28,7 +28,10 @@ import (
 	"incasso/clients/bankgw"
 	"incasso/clients/fdr"
 	"incasso/clients/gpd"
+	"incasso/clients/inad"
+	"incasso/clients/inipec"
 	"incasso/clients/mail"
+	"incasso/clients/send"
 	"incasso/db"
 	"incasso/db/dbgen"
 	"incasso/services/apiclients"
@@ -153,6 +156,7 @@ func RunWorker(ctx context.Context, d *Deps) error {
 	if len(cfg.IO.Keys) > 0 {
 		debts.IO = appio.New(cfg.IO.URL, cfg.IO.Keys, 30*time.Second, appio.WithTransport(d.Metrics.Transport("appio", nil)))
 	}
+	wireCitizen(debts, cfg.Citizen, d.Metrics.Transport)
 	recovery := &activities.Recovery{
 		Pool: d.Pool, GPD: gpd.NewReceipts(cfg.GPDReceiptsURL, cfg.GPDKey, 30*time.Second, measured),
 		Recorder: d.Recorder(), MinAge: cfg.RecoveryMinAge, Batch: cfg.RecoveryBatch,
@@ -329,4 +333,19 @@ func RegisterSearchAttributes(ctx context.Context, c client.Client, namespace st
 // earlier key.
 func EnsureAPIClient(ctx context.Context, d *Deps, name, key string, g apiclients.Grant) error {
 	return apiclients.Ensure(ctx, dbgen.New(d.Pool), name, key, g)
+}
+
+// wireCitizen gives the debt activities the registries of digital domiciles and SEND that are
+// configured, their requests measured by service; those left unconfigured stay nil (off).
+func wireCitizen(debts *activities.Debts, c config.Citizen, measure func(service string, rt http.RoundTripper) http.RoundTripper) {
+	if c.INADURL != "" {
+		debts.INAD = inad.New(c.INADURL, c.INADToken, 30*time.Second, inad.WithTransport(measure("inad", nil)))
+	}
+	if c.INIPECURL != "" {
+		debts.INIPEC = inipec.New(inipec.Config{BaseURL: c.INIPECURL, ClientID: c.INIPECClientID, Assertion: c.INIPECAssertion,
+			Scope: c.INIPECScope, Timeout: 30 * time.Second}, inipec.WithTransport(measure("inipec", nil)))
+	}
+	if c.SENDURL != "" {
+		debts.SEND, debts.SENDTaxonomy = send.New(c.SENDURL, c.SENDKey, 60*time.Second, send.WithTransport(measure("send", nil))), c.SENDTaxonomy
+	}
 }

@@ -17,9 +17,11 @@ import (
 	"incasso/app/config"
 	"incasso/db"
 	"incasso/devstack/banksim"
+	"incasso/devstack/domicilesim"
 	"incasso/devstack/iosim"
 	"incasso/devstack/mailsink"
 	"incasso/devstack/pagopasim"
+	"incasso/devstack/sendsim"
 	"incasso/devstack/specs"
 	"incasso/domain/keyring"
 )
@@ -35,6 +37,9 @@ type Addrs struct {
 	BankDelay       time.Duration
 	BankRejectRates map[string]float64
 	BankSeed        int64
+	// SENDDays is after how many days SEND perfects a notification unless scripted (zero: 7);
+	// its days are the ladder's (INCASSO_LADDER_DAY) when compressed.
+	SENDDays int
 }
 
 // Stack is incasso with its simulators, running in this process against a Temporal server
@@ -47,8 +52,10 @@ type Stack struct {
 	Bank                                      *banksim.Bank
 	// IO is the App IO simulator, on the simulators' listener: it knows the services of the
 	// configuration's IO keys (incasso-dev enables TARI with config.DevIOKey).
-	IO   *iosim.IO
-	Deps *app.Deps
+	IO         *iosim.IO
+	Registries *domicilesim.Registries // INAD and INI-PEC
+	SEND       *sendsim.SEND
+	Deps       *app.Deps
 
 	wg   sync.WaitGroup
 	mu   sync.Mutex
@@ -140,6 +147,7 @@ func Start(ctx context.Context, d *app.Deps, addrs Addrs, temporalUIURL string, 
 	sims.Handle("/sim/io/", s.IO.Handler())
 	sims.Handle("/bank/", s.Bank.Handler())
 	sims.Handle("/sim/bank/", s.Bank.Handler())
+	s.citizenSims(cfg, sims, addrs.SENDDays)
 
 	if addrs.Metrics != "" {
 		cfg.MetricsAddr = addrs.Metrics
@@ -159,6 +167,30 @@ func Start(ctx context.Context, d *app.Deps, addrs Addrs, temporalUIURL string, 
 	s.run(func() error { return app.RunWorker(ctx, d) })
 	s.run(func() error { return app.RunAPI(ctx, d, apiLn, temporalUIURL) })
 	return s, nil
+}
+
+// Development credentials of the simulated INAD, INI-PEC and SEND.
+const (
+	devINADToken       = "dev-inad-voucher"
+	devINIPECAssertion = "dev-inipec-assertion"
+	devSENDKey         = "dev-send-key"
+)
+
+// citizenSims mounts the simulated INAD, INI-PEC (under their base paths) and SEND (its B2B
+// paths, /delivery... and /sim/send/) on the simulators' listener and points cfg at them.
+func (s *Stack) citizenSims(cfg *config.Config, sims *http.ServeMux, sendDays int) {
+	s.Registries = domicilesim.New(devINADToken, devINIPECAssertion)
+	s.SEND = sendsim.New(sendsim.Config{APIKey: devSENDKey, Day: cfg.LadderDay, DefaultDays: sendDays})
+	for _, p := range []string{domicilesim.INADBasePath + "/", domicilesim.INIPECBasePath + "/", "/sim/domiciles"} {
+		sims.Handle(p, s.Registries.Handler())
+	}
+	for _, p := range []string{"/delivery/", "/delivery-push/", "/sim/send/"} {
+		sims.Handle(p, s.SEND.Handler())
+	}
+	c := &cfg.Citizen
+	c.INADURL, c.INADToken = s.PagoPASimURL+domicilesim.INADBasePath, devINADToken
+	c.INIPECURL, c.INIPECClientID, c.INIPECAssertion = s.PagoPASimURL+domicilesim.INIPECBasePath, "incasso-dev", devINIPECAssertion
+	c.SENDURL, c.SENDKey = s.PagoPASimURL, devSENDKey
 }
 
 func (s *Stack) run(fn func() error) {

@@ -31,6 +31,7 @@ type DebtActivities interface {
 	LoadPolicy(ctx context.Context, debtID int64) (Policy, error)
 	SendReminder(ctx context.Context, in StepInput) error
 	SendReceipt(ctx context.Context, debtID int64, receiptID string) error
+	CheckLegalProof(ctx context.Context, in LegalClockInput) (LegalProof, error)
 }
 
 // PlanActivities run an instalment plan.

@@ -163,6 +163,7 @@ type debtWorkflow struct {
 	cancelDueTimer workflow.CancelFunc
 
 	ladder ladder
+	clock  legalClock
 	local  bool // short database activities run as local activities (see issue)
 
 	plan       *PlanCreated    // the instalment plan, once agreed

@@ -56,6 +56,9 @@ func standInIssueNotice(context.Context, int64) error           { return nil }
 func standInLoadPolicy(context.Context, int64) (Policy, error)  { return Policy{}, nil }
 func standInSendReminder(context.Context, StepInput) error      { return nil }
 func standInSendReceipt(context.Context, int64, string) error   { return nil }
+func standInCheckLegalProof(context.Context, LegalClockInput) (LegalProof, error) {
+	return LegalProof{}, nil
+}
 
 // reminder is one SendReminder call, with the workflow time it happened at.
 type reminder struct {
@@ -98,6 +101,11 @@ type harness struct {
 	receiptsSent  []string // the receipt ids SendReceipt was called with
 	receiptErr    error    // what SendReceipt returns
 	ladderUpserts []string // LadderStep values upserted
+
+	// proof is what CheckLegalProof finds at the instant (by default the accertamento's PEC
+	// delivered when it was sent); proofChecks are the instants it was asked.
+	proof       func(now time.Time, in LegalClockInput) LegalProof
+	proofChecks []time.Time
 }
 
 func newHarness(t *testing.T) *harness {
@@ -124,6 +132,7 @@ func newHarness(t *testing.T) *harness {
 	env.RegisterActivityWithOptions(standInLoadPolicy, activity.RegisterOptions{Name: ActivityLoadPolicy})
 	env.RegisterActivityWithOptions(standInSendReminder, activity.RegisterOptions{Name: ActivitySendReminder})
 	env.RegisterActivityWithOptions(standInSendReceipt, activity.RegisterOptions{Name: ActivitySendReceipt})
+	env.RegisterActivityWithOptions(standInCheckLegalProof, activity.RegisterOptions{Name: ActivityCheckLegalProof})
 	// The starter sets these on start; the workflow upserts DebtStatus from then on.
 	require.NoError(t, env.SetTypedSearchAttributesOnStart(temporal.NewSearchAttributes(
 		StatusCreated.SearchAttribute(),
@@ -196,6 +205,16 @@ func newHarness(t *testing.T) *harness {
 			defer h.mu.Unlock()
 			h.receiptsSent = append(h.receiptsSent, receiptID)
 			return h.receiptErr
+		}).Maybe()
+	h.proof = h.deliveredWhenSent
+	env.OnActivity(ActivityCheckLegalProof, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in LegalClockInput) (LegalProof, error) {
+			now := env.Now()
+			h.mu.Lock()
+			h.proofChecks = append(h.proofChecks, now.UTC())
+			proof := h.proof
+			h.mu.Unlock()
+			return proof(now, in), nil
 		}).Maybe()
 	env.OnActivity(ActivitySetStatus, mock.Anything, mock.Anything, mock.Anything).Return(setStatus).
 		AfterFn(func() time.Duration { return h.setStatusTakes })
@@ -519,4 +538,17 @@ func TestDebtIssueNoticeHeartbeats(t *testing.T) {
 	h.run(testInput())
 	require.Equal(t, issueHeartbeat, heartbeat)
 	require.Less(t, heartbeat, time.Minute)
+}
+
+// deliveredWhenSent is the accertamento's PEC delivered the instant it was sent.
+func (h *harness) deliveredWhenSent(_ time.Time, in LegalClockInput) LegalProof {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, r := range h.reminders {
+		if r.Step == StepAccertamento {
+			payBy, from := Deadlines(r.At, in.PayDays, in.WaitDays)
+			return LegalProof{By: ProofPEC, At: r.At, PayBy: payBy, HandoverFrom: from}
+		}
+	}
+	return LegalProof{Waiting: "the accertamento"}
 }

@@ -39,6 +39,11 @@ type Step struct {
 	OffsetDays int                 `json:"offsetDays"` // negative: before the due date
 	Channel    string              `json:"channel,omitempty"`
 	Channels   []reminders.Channel `json:"channels,omitempty"`
+	// PayDays, on the accertamento step, are the days to pay or appeal from the perfected
+	// notification (zero: DefaultPayDays); WaitDays, on the enforcement step, the days after
+	// those before the hand-over (zero: DefaultWaitDays). See the legal clock.
+	PayDays  int `json:"payDays,omitempty"`
+	WaitDays int `json:"waitDays,omitempty"`
 }
 
 // Ladder is the channels the step tries in order, nil for the hand-over (no message). An App
@@ -46,7 +51,8 @@ type Step struct {
 // policy without Channels lets IO come before email:
 //   - email: IO, then e-mail, then PEC for a debtor with no e-mail address;
 //   - pec_or_mail: PEC, then IO, then e-mail (a sollecito preferring PEC);
-//   - pec_or_post: PEC, then a registered letter.
+//   - pec_or_post: PEC, then SEND (when configured: its paper fallback replaces the registered
+//     letter), then a registered letter.
 func (s Step) Ladder() []reminders.Channel {
 	if len(s.Channels) > 0 {
 		return s.Channels
@@ -57,7 +63,7 @@ func (s Step) Ladder() []reminders.Channel {
 	case ChannelPECOrMail:
 		return []reminders.Channel{reminders.ChannelPEC, reminders.ChannelIO, reminders.ChannelEmail}
 	case ChannelPECOrPost:
-		return []reminders.Channel{reminders.ChannelPEC, reminders.ChannelPost}
+		return []reminders.Channel{reminders.ChannelPEC, reminders.ChannelSEND, reminders.ChannelPost}
 	}
 	return nil
 }
@@ -121,6 +127,10 @@ func ValidateSteps(steps []Step) error {
 			return fmt.Errorf("%s.offsetDays: at most 3650 days", where)
 		case i > 0 && s.OffsetDays <= steps[i-1].OffsetDays:
 			return fmt.Errorf("%s.offsetDays: must be later than the step before", where)
+		case s.PayDays != 0 && (s.Name != StepAccertamento || s.PayDays < 1 || s.PayDays > 3650):
+			return fmt.Errorf("%s.payDays: only on the accertamento step, 1 to 3650 days", where)
+		case s.WaitDays != 0 && (s.Name != StepEnforcement || s.WaitDays < 1 || s.WaitDays > 3650):
+			return fmt.Errorf("%s.waitDays: only on the enforcement step, 1 to 3650 days", where)
 		}
 		next = rank + 1
 	}
@@ -214,6 +224,7 @@ func (w *debtWorkflow) startLadder(ctx workflow.Context) error {
 		return err
 	}
 	w.ladder.policy, w.ladder.issuedAt = &p, workflow.Now(ctx)
+	w.startClock(ctx)
 	for w.ladder.next < len(p.Steps) && p.Steps[w.ladder.next].Name == StepCourtesy &&
 		!workflow.Now(ctx).Before(w.stepAt(p.Steps[w.ladder.next])) {
 		w.ladder.next++
@@ -240,7 +251,17 @@ func (w *debtWorkflow) stepTimer(ctx workflow.Context) workflow.Future {
 		return nil
 	}
 	step := l.policy.Steps[l.next]
-	at := w.stepAt(step)
+	at, summary := w.stepAt(step), fmt.Sprintf("Reminder step %s on %s", step.Name, w.stepAt(step).Format("2006-01-02"))
+	if w.clocked(step) {
+		var ok bool
+		if at, ok = w.clockAt(); !ok {
+			return nil // the act never reached the debtor: no hand-over
+		}
+		summary = "Look for the proof of the accertamento's notification"
+		if w.clock.proof != nil {
+			summary = "Hand-over to enforced collection from " + w.clock.proof.HandoverFrom.String()
+		}
+	}
 	if l.timer != nil && l.timerFor.Equal(at) {
 		return l.timer
 	}
@@ -249,7 +270,7 @@ func (w *debtWorkflow) stepTimer(ctx workflow.Context) workflow.Future {
 	}
 	timerCtx, cancel := workflow.WithCancel(ctx)
 	l.timer = workflow.NewTimerWithOptions(timerCtx, max(0, at.Sub(workflow.Now(ctx))),
-		workflow.TimerOptions{Summary: fmt.Sprintf("Reminder step %s on %s", step.Name, at.Format("2006-01-02"))})
+		workflow.TimerOptions{Summary: summary})
 	l.timerFor, l.cancel = at, cancel
 	return l.timer
 }
@@ -259,6 +280,13 @@ func (w *debtWorkflow) stepTimer(ctx workflow.Context) workflow.Future {
 func (w *debtWorkflow) takeStep(ctx workflow.Context) error {
 	l := &w.ladder
 	step := l.policy.Steps[l.next]
+	if w.clocked(step) {
+		ready, err := w.checkProof(ctx)
+		if err != nil || !ready {
+			l.timer = nil
+			return err
+		}
+	}
 	in := StepInput{DebtID: w.in.DebtID, Step: step, PolicyVersion: l.policy.Version}
 	actx := workflow.WithActivityOptions(ctx, reminderOptions)
 	_, err := run(withSummary(actx, "Reminder step "+step.Name+" by "+step.Channel), call1(DebtActivities.SendReminder, in))
@@ -273,6 +301,9 @@ func (w *debtWorkflow) takeStep(ctx workflow.Context) error {
 		return fmt.Errorf("upsert LadderStep: %w", err)
 	}
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("%s: reminder step %s taken (policy v%d).", w.status, step.Name, l.policy.Version))
+	if step.Name == StepAccertamento {
+		w.sentAct(ctx)
+	}
 	return nil
 }
 
@@ -306,6 +337,7 @@ func (w *debtWorkflow) upgradePolicy(ctx workflow.Context) (int, error) {
 		}
 	}
 	w.ladder.policy, w.ladder.next = &p, next
+	w.clockDays()
 	w.events.SendAsync(eventPolicy)
 	return p.Version, nil
 }

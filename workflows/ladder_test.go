@@ -64,12 +64,13 @@ func TestValidateSteps(t *testing.T) {
 	}
 }
 
-// Unpaid: every step at 09:00 Rome on its day, then a late payment ends the debt.
+// Unpaid: every step at 09:00 Rome on its day, the hand-over 90 days after the accertamento's
+// PEC was delivered (the same day here), then a late payment ends the debt.
 func TestLadderWholeWay(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	h.withPolicies(defaultPolicy(3))
-	paidAt := rome9(2027, time.April, 2)
+	paidAt := rome9(2027, time.May, 3)
 	h.signalReceiptAt(paidAt, "r1")
 
 	res := h.run(testInput())
@@ -79,7 +80,7 @@ func TestLadderWholeWay(t *testing.T) {
 		{StepCourtesy, 3, rome9(2026, time.November, 27)},
 		{StepSollecito, 3, rome9(2026, time.December, 15)},
 		{StepAccertamento, 3, rome9(2027, time.January, 29)},
-		{StepEnforcement, 3, rome9(2027, time.March, 30)}, // 09:00 summer time
+		{StepEnforcement, 3, rome9(2027, time.April, 29)}, // 09:00 summer time, Jan 29 + 60 + 30 days
 	}, h.reminderLog())
 	require.Equal(t, []DebtStatus{StatusIssued, StatusOverdue, StatusPaid}, h.statusNames())
 	require.Equal(t, []string{StepCourtesy, StepSollecito, StepAccertamento, StepEnforcement}, h.ladderUpserts)

@@ -105,6 +105,8 @@ type Config struct {
 	FdR       FdR
 	// IO is App IO, and which services send by it.
 	IO IO
+	// Citizen are the registries of digital domiciles and SEND (INCASSO_INAD_*, INCASSO_INIPEC_*, INCASSO_SEND_*).
+	Citizen Citizen
 	// TemporalTLS secures the connection to Temporal; TemporalAPIKey authenticates to it
 	// (INCASSO_TEMPORAL_API_KEY, Temporal Cloud's API keys). Worker sizes the worker.
 	TemporalTLS    TemporalTLS
@@ -227,6 +229,9 @@ func FromEnv() (Config, error) {
 	}
 	if err := sepa.ValidateIBAN(c.Creditor.IBAN); err != nil {
 		errs = append(errs, fmt.Errorf("INCASSO_EC_IBAN: %w", err))
+	}
+	if c.Citizen, err = citizenFromEnv(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.SDD, err = sddFromEnv(c.Creditor); err != nil {
 		errs = append(errs, err)

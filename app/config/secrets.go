@@ -38,6 +38,9 @@ func (c Config) secrets() []secret {
 		{variable: "INCASSO_TEMPORAL_API_KEY", value: c.TemporalAPIKey, optional: true, short: true},
 		{variable: "INCASSO_SMTP_PASSWORD", value: c.SMTPPassword, optional: true, short: true},
 		{variable: "INCASSO_PEC_SMTP_PASSWORD", value: c.PECSMTPPassword, optional: true, short: true},
+		{variable: "INCASSO_INAD_TOKEN", value: c.Citizen.INADToken, optional: true, short: true},
+		{variable: "INCASSO_INIPEC_ASSERTION", value: c.Citizen.INIPECAssertion, optional: true, short: true},
+		{variable: "INCASSO_SEND_API_KEY", value: c.Citizen.SENDKey, optional: true},
 	}
 }
 

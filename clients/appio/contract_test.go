@@ -24,8 +24,9 @@ const (
 // the request bodies left as the client sent them (it archives their exact bytes).
 func serveContract(t *testing.T, sim http.Handler) (*contracttest.Server, string) {
 	t.Helper()
-	ct := contracttest.ServeWith(t, sim, contracttest.ServeOptions{
-		Specs: map[string]string{iosim.BasePath: "citizen/io-services.yaml"}, ExactBodies: true,
+	ct := contracttest.ServeSpecs(t, sim, nil, contracttest.Spec{
+		Dir: "citizen", Name: "io-services.yaml", BasePath: iosim.BasePath,
+		Auth: contracttest.APIKey("Ocp-Apim-Subscription-Key"), ExactBodies: true,
 	})
 	return ct, ct.URL + iosim.BasePath
 }

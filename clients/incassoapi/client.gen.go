@@ -217,6 +217,45 @@ func (e DifferenceResolutionResolution) Valid() bool {
 	}
 }
 
+// Defines values for LegalClockDomicileLookupsRegistry.
+const (
+	INAD   LegalClockDomicileLookupsRegistry = "INAD"
+	INIPEC LegalClockDomicileLookupsRegistry = "INIPEC"
+)
+
+// Valid indicates whether the value is a known member of the LegalClockDomicileLookupsRegistry enum.
+func (e LegalClockDomicileLookupsRegistry) Valid() bool {
+	switch e {
+	case INAD:
+		return true
+	case INIPEC:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LegalClockNotifiedBy.
+const (
+	LegalClockNotifiedByPec        LegalClockNotifiedBy = "pec"
+	LegalClockNotifiedByReturnCard LegalClockNotifiedBy = "return_card"
+	LegalClockNotifiedBySend       LegalClockNotifiedBy = "send"
+)
+
+// Valid indicates whether the value is a known member of the LegalClockNotifiedBy enum.
+func (e LegalClockNotifiedBy) Valid() bool {
+	switch e {
+	case LegalClockNotifiedByPec:
+		return true
+	case LegalClockNotifiedByReturnCard:
+		return true
+	case LegalClockNotifiedBySend:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PECReceiptKind.
 const (
 	Accettazione     PECReceiptKind = "accettazione"
@@ -331,6 +370,42 @@ func (e ResolveRequestResolution) Valid() bool {
 	case ResolveRequestResolutionREFUNDREQUESTED:
 		return true
 	case ResolveRequestResolutionWRITTENOFF:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReturnCardOutcome.
+const (
+	ReturnCardOutcomeDelivered ReturnCardOutcome = "delivered"
+	ReturnCardOutcomeReturned  ReturnCardOutcome = "returned"
+)
+
+// Valid indicates whether the value is a known member of the ReturnCardOutcome enum.
+func (e ReturnCardOutcome) Valid() bool {
+	switch e {
+	case ReturnCardOutcomeDelivered:
+		return true
+	case ReturnCardOutcomeReturned:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReturnCardRequestOutcome.
+const (
+	ReturnCardRequestOutcomeDelivered ReturnCardRequestOutcome = "delivered"
+	ReturnCardRequestOutcomeReturned  ReturnCardRequestOutcome = "returned"
+)
+
+// Valid indicates whether the value is a known member of the ReturnCardRequestOutcome enum.
+func (e ReturnCardRequestOutcome) Valid() bool {
+	switch e {
+	case ReturnCardRequestOutcomeDelivered:
+		return true
+	case ReturnCardRequestOutcomeReturned:
 		return true
 	default:
 		return false
@@ -1013,6 +1088,11 @@ type Debt struct {
 	LadderStep   *string    `json:"ladderStep,omitempty"`
 	LadderStepAt *time.Time `json:"ladderStepAt,omitempty"`
 
+	// LegalClock the proof behind the debt's acts with legal weight: the digital domiciles looked up (INAD,
+	// INI-PEC), the SEND notifications and their legal facts, and the deadlines that run from the
+	// perfected notification of the accertamento esecutivo (L. 160/2019 c. 792)
+	LegalClock *LegalClock `json:"legalClock,omitempty"`
+
 	// Links related resources by name (self, and where known workflow, notice, debt...)
 	Links Links `json:"links"`
 
@@ -1191,6 +1271,11 @@ type DebtorPosition struct {
 	LadderStep   *string    `json:"ladderStep,omitempty"`
 	LadderStepAt *time.Time `json:"ladderStepAt,omitempty"`
 
+	// LegalClock the proof behind the debt's acts with legal weight: the digital domiciles looked up (INAD,
+	// INI-PEC), the SEND notifications and their legal facts, and the deadlines that run from the
+	// perfected notification of the accertamento esecutivo (L. 160/2019 c. 792)
+	LegalClock *LegalClock `json:"legalClock,omitempty"`
+
 	// Links related resources by name (self, and where known workflow, notice, debt...)
 	Links Links `json:"links"`
 
@@ -1342,6 +1427,56 @@ type LaunchRequest struct {
 	// Rate debts started per second; the campaign's start rate when 0 or absent
 	Rate *int `json:"rate,omitempty"`
 }
+
+// LegalClock the proof behind the debt's acts with legal weight: the digital domiciles looked up (INAD,
+// INI-PEC), the SEND notifications and their legal facts, and the deadlines that run from the
+// perfected notification of the accertamento esecutivo (L. 160/2019 c. 792)
+type LegalClock struct {
+	DomicileLookups []struct {
+		Found      bool                              `json:"found"`
+		LookedUpAt time.Time                         `json:"lookedUpAt"`
+		Registry   LegalClockDomicileLookupsRegistry `json:"registry"`
+
+		// Sha256 of the registry's exact answer, archived
+		Sha256 string `json:"sha256"`
+		Step   string `json:"step"`
+	} `json:"domicileLookups"`
+
+	// Failed why the act never reached the debtor (no hand-over then)
+	Failed *string `json:"failed,omitempty"`
+
+	// HandoverFrom a date, YYYY-MM-DD
+	HandoverFrom *Date `json:"handoverFrom,omitempty"`
+	LegalFacts   []struct {
+		// Category SENDER_ACK, DIGITAL_DELIVERY, ANALOG_DELIVERY, ANALOG_FAILURE_DELIVERY...
+		Category     string    `json:"category"`
+		DownloadedAt time.Time `json:"downloadedAt"`
+		Filename     string    `json:"filename"`
+		Sha256       string    `json:"sha256"`
+	} `json:"legalFacts"`
+	NotifiedAt *time.Time `json:"notifiedAt,omitempty"`
+
+	// NotifiedBy what proves the accertamento perfected: SEND, the PEC delivery receipt, the return card
+	NotifiedBy *LegalClockNotifiedBy `json:"notifiedBy,omitempty"`
+
+	// PayBy a date, YYYY-MM-DD
+	PayBy             *Date `json:"payBy,omitempty"`
+	SendNotifications []struct {
+		ActSha256 string `json:"actSha256"`
+
+		// Iun SEND's notification number (IUN)
+		Iun         *string    `json:"iun,omitempty"`
+		PerfectedAt *time.Time `json:"perfectedAt,omitempty"`
+		Status      string     `json:"status"`
+		Step        string     `json:"step"`
+	} `json:"sendNotifications"`
+}
+
+// LegalClockDomicileLookupsRegistry defines model for LegalClock.DomicileLookups.Registry.
+type LegalClockDomicileLookupsRegistry string
+
+// LegalClockNotifiedBy what proves the accertamento perfected: SEND, the PEC delivery receipt, the return card
+type LegalClockNotifiedBy string
 
 // Links related resources by name (self, and where known workflow, notice, debt...)
 type Links map[string]string
@@ -1599,6 +1734,30 @@ type ResolveRequest struct {
 
 // ResolveRequestResolution ACCEPTED the difference is right as it is; REFUND_REQUESTED the money goes back to the payer (rimborso); WRITTEN_OFF written off the books (stralcio)
 type ResolveRequestResolution string
+
+// ReturnCard defines model for ReturnCard.
+type ReturnCard struct {
+	CommunicationId int64 `json:"communicationId"`
+
+	// Date a date, YYYY-MM-DD
+	Date      Date              `json:"date"`
+	EnteredAt time.Time         `json:"enteredAt"`
+	EnteredBy string            `json:"enteredBy"`
+	Outcome   ReturnCardOutcome `json:"outcome"`
+}
+
+// ReturnCardOutcome defines model for ReturnCard.Outcome.
+type ReturnCardOutcome string
+
+// ReturnCardRequest defines model for ReturnCardRequest.
+type ReturnCardRequest struct {
+	// Date a date, YYYY-MM-DD
+	Date    Date                     `json:"date"`
+	Outcome ReturnCardRequestOutcome `json:"outcome"`
+}
+
+// ReturnCardRequestOutcome defines model for ReturnCardRequest.Outcome.
+type ReturnCardRequestOutcome string
 
 // SearchRequest a search of debts; every filter optional
 type SearchRequest struct {
@@ -2175,6 +2334,9 @@ type WithdrawCampaignJSONRequestBody = WithdrawRequest
 // SearchCommunicationsJSONRequestBody defines body for SearchCommunications for application/json ContentType.
 type SearchCommunicationsJSONRequestBody = CommunicationsSearch
 
+// AddReturnCardJSONRequestBody defines body for AddReturnCard for application/json ContentType.
+type AddReturnCardJSONRequestBody = ReturnCardRequest
+
 // GetDebtorFileJSONRequestBody defines body for GetDebtorFile for application/json ContentType.
 type GetDebtorFileJSONRequestBody = DebtorFileRequest
 
@@ -2581,6 +2743,30 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/communications/{id}/receipts/{rid} (the `GetCommunicationReceiptFile` operationId).
 	GetCommunicationReceiptFile(ctx context.Context, id int64, rid string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddReturnCardWithBody Enter the return card (cartolina di ritorno) of a registered letter
+	//
+	// What the card says: the letter was delivered on the date, or came back undelivered. The
+	// debt's legal clock reads it at its next look for the proof: a delivered card starts the days
+	// to pay or appeal, a returned one means no hand-over. The same card again is a 200; another
+	// card for the same letter a 409. Roles: finance, operator.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/communications/{id}/return-card (the `AddReturnCard` operationId).
+	AddReturnCardWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddReturnCard Enter the return card (cartolina di ritorno) of a registered letter
+	//
+	// What the card says: the letter was delivered on the date, or came back undelivered. The
+	// debt's legal clock reads it at its next look for the proof: a delivered card starts the days
+	// to pay or appeal, a returned one means no hand-over. The same card again is a 200; another
+	// card for the same letter a 409. Roles: finance, operator.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/communications/{id}/return-card (the `AddReturnCard` operationId).
+	AddReturnCard(ctx context.Context, id int64, body AddReturnCardJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetDebtorFileWithBody A debtor's file (fascicolo del contribuente)
 	//
@@ -3380,6 +3566,50 @@ func (c *Client) AddCommunicationReceiptWithBody(ctx context.Context, id int64, 
 // Corresponds with GET /v1/communications/{id}/receipts/{rid} (the `GetCommunicationReceiptFile` operationId).
 func (c *Client) GetCommunicationReceiptFile(ctx context.Context, id int64, rid string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetCommunicationReceiptFileRequest(c.Server, id, rid)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddReturnCardWithBody Enter the return card (cartolina di ritorno) of a registered letter
+//
+// What the card says: the letter was delivered on the date, or came back undelivered. The
+// debt's legal clock reads it at its next look for the proof: a delivered card starts the days
+// to pay or appeal, a returned one means no hand-over. The same card again is a 200; another
+// card for the same letter a 409. Roles: finance, operator.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/communications/{id}/return-card (the `AddReturnCard` operationId).
+func (c *Client) AddReturnCardWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddReturnCardRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddReturnCard Enter the return card (cartolina di ritorno) of a registered letter
+//
+// What the card says: the letter was delivered on the date, or came back undelivered. The
+// debt's legal clock reads it at its next look for the proof: a delivered card starts the days
+// to pay or appeal, a returned one means no hand-over. The same card again is a 200; another
+// card for the same letter a 409. Roles: finance, operator.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/communications/{id}/return-card (the `AddReturnCard` operationId).
+func (c *Client) AddReturnCard(ctx context.Context, id int64, body AddReturnCardJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddReturnCardRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5142,6 +5372,53 @@ func NewGetCommunicationReceiptFileRequest(server string, id int64, rid string) 
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewAddReturnCardRequest calls the generic AddReturnCard builder with application/json body
+func NewAddReturnCardRequest(server string, id int64, body AddReturnCardJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAddReturnCardRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewAddReturnCardRequestWithBody constructs an http.Request for the AddReturnCard method, with any body, and a specified content type
+func NewAddReturnCardRequestWithBody(server string, id int64, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/communications/%s/return-card", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -7343,6 +7620,30 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/communications/{id}/receipts/{rid} (the `GetCommunicationReceiptFile` operationId).
 	GetCommunicationReceiptFileWithResponse(ctx context.Context, id int64, rid string, reqEditors ...RequestEditorFn) (*GetCommunicationReceiptFileResponse, error)
+
+	// AddReturnCardWithBodyWithResponse Enter the return card (cartolina di ritorno) of a registered letter
+	//
+	// What the card says: the letter was delivered on the date, or came back undelivered. The
+	// debt's legal clock reads it at its next look for the proof: a delivered card starts the days
+	// to pay or appeal, a returned one means no hand-over. The same card again is a 200; another
+	// card for the same letter a 409. Roles: finance, operator.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/communications/{id}/return-card (the `AddReturnCard` operationId).
+	AddReturnCardWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddReturnCardResponse, error)
+
+	// AddReturnCardWithResponse Enter the return card (cartolina di ritorno) of a registered letter
+	//
+	// What the card says: the letter was delivered on the date, or came back undelivered. The
+	// debt's legal clock reads it at its next look for the proof: a delivered card starts the days
+	// to pay or appeal, a returned one means no hand-over. The same card again is a 200; another
+	// card for the same letter a 409. Roles: finance, operator.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/communications/{id}/return-card (the `AddReturnCard` operationId).
+	AddReturnCardWithResponse(ctx context.Context, id int64, body AddReturnCardJSONRequestBody, reqEditors ...RequestEditorFn) (*AddReturnCardResponse, error)
 
 	// GetDebtorFileWithBodyWithResponse A debtor's file (fascicolo del contribuente)
 	//
@@ -9563,6 +9864,131 @@ func (r GetCommunicationReceiptFileResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetCommunicationReceiptFileResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AddReturnCardResponse401Headers the declared response headers of an HTTP 401 response for AddReturnCard
+type AddReturnCardResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// AddReturnCardResponse429Headers the declared response headers of an HTTP 429 response for AddReturnCard
+type AddReturnCardResponse429Headers struct {
+	RetryAfter *string
+}
+
+type AddReturnCardResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReturnCard
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ReturnCard
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationFailed
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AddReturnCardResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AddReturnCardResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AddReturnCardResponse) GetJSON200() *ReturnCard {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AddReturnCardResponse) GetJSON201() *ReturnCard {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r AddReturnCardResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AddReturnCardResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r AddReturnCardResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r AddReturnCardResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r AddReturnCardResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r AddReturnCardResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r AddReturnCardResponse) GetApplicationproblemJSON422() *ValidationFailed {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r AddReturnCardResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r AddReturnCardResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r AddReturnCardResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AddReturnCardResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AddReturnCardResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AddReturnCardResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -13081,6 +13507,42 @@ func (c *ClientWithResponses) GetCommunicationReceiptFileWithResponse(ctx contex
 	return ParseGetCommunicationReceiptFileResponse(rsp)
 }
 
+// AddReturnCardWithBodyWithResponse Enter the return card (cartolina di ritorno) of a registered letter
+//
+// What the card says: the letter was delivered on the date, or came back undelivered. The
+// debt's legal clock reads it at its next look for the proof: a delivered card starts the days
+// to pay or appeal, a returned one means no hand-over. The same card again is a 200; another
+// card for the same letter a 409. Roles: finance, operator.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/communications/{id}/return-card (the `AddReturnCard` operationId).
+func (c *ClientWithResponses) AddReturnCardWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddReturnCardResponse, error) {
+	rsp, err := c.AddReturnCardWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddReturnCardResponse(rsp)
+}
+
+// AddReturnCardWithResponse Enter the return card (cartolina di ritorno) of a registered letter
+//
+// What the card says: the letter was delivered on the date, or came back undelivered. The
+// debt's legal clock reads it at its next look for the proof: a delivered card starts the days
+// to pay or appeal, a returned one means no hand-over. The same card again is a 200; another
+// card for the same letter a 409. Roles: finance, operator.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/communications/{id}/return-card (the `AddReturnCard` operationId).
+func (c *ClientWithResponses) AddReturnCardWithResponse(ctx context.Context, id int64, body AddReturnCardJSONRequestBody, reqEditors ...RequestEditorFn) (*AddReturnCardResponse, error) {
+	rsp, err := c.AddReturnCard(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddReturnCardResponse(rsp)
+}
+
 // GetDebtorFileWithBodyWithResponse A debtor's file (fascicolo del contribuente)
 //
 // Every position of the debtor across services and years, latest due first (at most
@@ -15458,6 +15920,125 @@ func ParseGetCommunicationReceiptFileResponse(rsp *http.Response) (*GetCommunica
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers GetCommunicationReceiptFileResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAddReturnCardResponse parses an HTTP response from a AddReturnCardWithResponse call
+func ParseAddReturnCardResponse(rsp *http.Response) (*AddReturnCardResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AddReturnCardResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReturnCard
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ReturnCard
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AddReturnCardResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers AddReturnCardResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

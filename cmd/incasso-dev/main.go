@@ -209,6 +209,7 @@ incasso is running. Ctrl-C stops everything.
   Bank simulator      %s/bank/  (SEPA direct debit; what it received: %s/sim/bank/files)
   App IO simulator    %s/sim/io/messages  (TARI sends by IO; %s has a profile; give one:
                       curl -X POST %s/sim/io/profiles -d '{"fiscalCode":"..."}')
+  INAD, INI-PEC, SEND %s  (a domicile: POST /sim/domiciles; SEND's outcomes: POST /sim/send/outcomes)
   Mail sink (web)     %s  (SMTP on %s)
   Metrics             %s  (Prometheus)
 
@@ -226,7 +227,7 @@ Or load a campaign of 1,000 debts in the console: docs/examples/campagna-tari-20
 Pay it in instalments by SEPA direct debit: README, "Instalment plans by SEPA direct debit".
 
 `, temporalUIURL, s.APIURL, password, s.APIURL, key, s.PagoPASimURL, s.PagoPASimURL, s.PagoPASimURL, s.PagoPASimURL,
-		s.PagoPASimURL, demoFiscalCode, s.PagoPASimURL, s.MailUIURL, s.SMTPAddr, s.MetricsURL, s.APIURL, key, due, demoFiscalCode, key, s.APIURL)
+		s.PagoPASimURL, demoFiscalCode, s.PagoPASimURL, s.PagoPASimURL, s.MailUIURL, s.SMTPAddr, s.MetricsURL, s.APIURL, key, due, demoFiscalCode, key, s.APIURL)
 }
 
 func envOr(name, def string) string {

@@ -28,7 +28,7 @@ const applyDebtChange = `-- name: ApplyDebtChange :one
 UPDATE debt_positions SET amount_cents = $1, due_date = $2,
     revision = $3, updated_at = now()
 WHERE id = $4 AND revision < $3 AND status NOT IN ('PAID', 'CANCELLED')
-RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, collected_cents, flagged_receipts, in_instalments, issued_at, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province
+RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, collected_cents, flagged_receipts, in_instalments, issued_at, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province, notified_by, notified_at, pay_by, handover_from, notice_failed
 `
 
 type ApplyDebtChangeParams struct {
@@ -84,6 +84,11 @@ func (q *Queries) ApplyDebtChange(ctx context.Context, arg ApplyDebtChangeParams
 		&i.DebtorPostalCode,
 		&i.DebtorCity,
 		&i.DebtorProvince,
+		&i.NotifiedBy,
+		&i.NotifiedAt,
+		&i.PayBy,
+		&i.HandoverFrom,
+		&i.NoticeFailed,
 	)
 	return i, err
 }
@@ -91,7 +96,7 @@ func (q *Queries) ApplyDebtChange(ctx context.Context, arg ApplyDebtChangeParams
 const cancelDebt = `-- name: CancelDebt :one
 UPDATE debt_positions SET status = 'CANCELLED', cancel_reason = $2, cancelled_at = now(), updated_at = now()
 WHERE id = $1 AND status NOT IN ('PAID', 'CANCELLED', 'SUPERSEDED')
-RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, collected_cents, flagged_receipts, in_instalments, issued_at, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province
+RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, collected_cents, flagged_receipts, in_instalments, issued_at, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province, notified_by, notified_at, pay_by, handover_from, notice_failed
 `
 
 type CancelDebtParams struct {
@@ -140,6 +145,11 @@ func (q *Queries) CancelDebt(ctx context.Context, arg CancelDebtParams) (DebtPos
 		&i.DebtorPostalCode,
 		&i.DebtorCity,
 		&i.DebtorProvince,
+		&i.NotifiedBy,
+		&i.NotifiedAt,
+		&i.PayBy,
+		&i.HandoverFrom,
+		&i.NoticeFailed,
 	)
 	return i, err
 }
@@ -151,7 +161,7 @@ INSERT INTO debt_positions (
     gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province
 ) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 ON CONFLICT DO NOTHING
-RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, collected_cents, flagged_receipts, in_instalments, issued_at, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province
+RETURNING id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, collected_cents, flagged_receipts, in_instalments, issued_at, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province, notified_by, notified_at, pay_by, handover_from, notice_failed
 `
 
 type CreateDebtParams struct {
@@ -237,12 +247,17 @@ func (q *Queries) CreateDebt(ctx context.Context, arg CreateDebtParams) (DebtPos
 		&i.DebtorPostalCode,
 		&i.DebtorCity,
 		&i.DebtorProvince,
+		&i.NotifiedBy,
+		&i.NotifiedAt,
+		&i.PayBy,
+		&i.HandoverFrom,
+		&i.NoticeFailed,
 	)
 	return i, err
 }
 
 const getDebt = `-- name: GetDebt :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, collected_cents, flagged_receipts, in_instalments, issued_at, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province FROM debt_positions WHERE id = $1
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, collected_cents, flagged_receipts, in_instalments, issued_at, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province, notified_by, notified_at, pay_by, handover_from, notice_failed FROM debt_positions WHERE id = $1
 `
 
 func (q *Queries) GetDebt(ctx context.Context, id int64) (DebtPosition, error) {
@@ -285,12 +300,17 @@ func (q *Queries) GetDebt(ctx context.Context, id int64) (DebtPosition, error) {
 		&i.DebtorPostalCode,
 		&i.DebtorCity,
 		&i.DebtorProvince,
+		&i.NotifiedBy,
+		&i.NotifiedAt,
+		&i.PayBy,
+		&i.HandoverFrom,
+		&i.NoticeFailed,
 	)
 	return i, err
 }
 
 const getDebtByIUPD = `-- name: GetDebtByIUPD :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, collected_cents, flagged_receipts, in_instalments, issued_at, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province FROM debt_positions WHERE ec_fiscal_code = $1 AND iupd = $2
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, collected_cents, flagged_receipts, in_instalments, issued_at, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province, notified_by, notified_at, pay_by, handover_from, notice_failed FROM debt_positions WHERE ec_fiscal_code = $1 AND iupd = $2
 `
 
 type GetDebtByIUPDParams struct {
@@ -338,12 +358,17 @@ func (q *Queries) GetDebtByIUPD(ctx context.Context, arg GetDebtByIUPDParams) (D
 		&i.DebtorPostalCode,
 		&i.DebtorCity,
 		&i.DebtorProvince,
+		&i.NotifiedBy,
+		&i.NotifiedAt,
+		&i.PayBy,
+		&i.HandoverFrom,
+		&i.NoticeFailed,
 	)
 	return i, err
 }
 
 const getDebtByNAV = `-- name: GetDebtByNAV :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, collected_cents, flagged_receipts, in_instalments, issued_at, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province FROM debt_positions WHERE nav = $1
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, collected_cents, flagged_receipts, in_instalments, issued_at, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province, notified_by, notified_at, pay_by, handover_from, notice_failed FROM debt_positions WHERE nav = $1
 `
 
 func (q *Queries) GetDebtByNAV(ctx context.Context, nav string) (DebtPosition, error) {
@@ -386,6 +411,11 @@ func (q *Queries) GetDebtByNAV(ctx context.Context, nav string) (DebtPosition, e
 		&i.DebtorPostalCode,
 		&i.DebtorCity,
 		&i.DebtorProvince,
+		&i.NotifiedBy,
+		&i.NotifiedAt,
+		&i.PayBy,
+		&i.HandoverFrom,
+		&i.NoticeFailed,
 	)
 	return i, err
 }
@@ -440,7 +470,7 @@ func (q *Queries) InsertDebtChange(ctx context.Context, arg InsertDebtChangePara
 }
 
 const listCreatedUnstarted = `-- name: ListCreatedUnstarted :many
-SELECT d.id, d.ec_fiscal_code, d.iupd, d.service_code, d.debtor_type, d.debtor_fiscal_code, d.debtor_name, d.debtor_email, d.amount_cents, d.due_date, d.description, d.nav, d.status, d.created_at, d.updated_at, d.paid_at, d.cancel_reason, d.cancelled_at, d.revision, d.receipt_checked_at, d.debtor_pec, d.policy_version, d.ladder_step, d.ladder_step_at, d.campaign_id, d.paid_acknowledged_at, d.created_by, d.collected_cents, d.flagged_receipts, d.in_instalments, d.issued_at, d.gpd_adopted, d.debtor_street, d.debtor_postal_code, d.debtor_city, d.debtor_province FROM debt_positions d
+SELECT d.id, d.ec_fiscal_code, d.iupd, d.service_code, d.debtor_type, d.debtor_fiscal_code, d.debtor_name, d.debtor_email, d.amount_cents, d.due_date, d.description, d.nav, d.status, d.created_at, d.updated_at, d.paid_at, d.cancel_reason, d.cancelled_at, d.revision, d.receipt_checked_at, d.debtor_pec, d.policy_version, d.ladder_step, d.ladder_step_at, d.campaign_id, d.paid_acknowledged_at, d.created_by, d.collected_cents, d.flagged_receipts, d.in_instalments, d.issued_at, d.gpd_adopted, d.debtor_street, d.debtor_postal_code, d.debtor_city, d.debtor_province, d.notified_by, d.notified_at, d.pay_by, d.handover_from, d.notice_failed FROM debt_positions d
 WHERE d.status = 'CREATED'
   AND d.created_at < now() - $1::interval AND d.created_at > now() - $2::interval
   AND (d.campaign_id IS NULL OR EXISTS (SELECT 1 FROM campaigns c WHERE c.id = d.campaign_id AND c.status = 'COMPLETED'))
@@ -502,6 +532,11 @@ func (q *Queries) ListCreatedUnstarted(ctx context.Context, arg ListCreatedUnsta
 			&i.DebtorPostalCode,
 			&i.DebtorCity,
 			&i.DebtorProvince,
+			&i.NotifiedBy,
+			&i.NotifiedAt,
+			&i.PayBy,
+			&i.HandoverFrom,
+			&i.NoticeFailed,
 		); err != nil {
 			return nil, err
 		}
@@ -546,7 +581,7 @@ func (q *Queries) ListDebtChanges(ctx context.Context, debtID int64) ([]DebtChan
 }
 
 const listDebtsOfDebtor = `-- name: ListDebtsOfDebtor :many
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, collected_cents, flagged_receipts, in_instalments, issued_at, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province FROM debt_positions WHERE ec_fiscal_code = $1 AND debtor_fiscal_code = $2
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, collected_cents, flagged_receipts, in_instalments, issued_at, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province, notified_by, notified_at, pay_by, handover_from, notice_failed FROM debt_positions WHERE ec_fiscal_code = $1 AND debtor_fiscal_code = $2
 ORDER BY due_date DESC, id DESC
 LIMIT $3
 `
@@ -604,6 +639,11 @@ func (q *Queries) ListDebtsOfDebtor(ctx context.Context, arg ListDebtsOfDebtorPa
 			&i.DebtorPostalCode,
 			&i.DebtorCity,
 			&i.DebtorProvince,
+			&i.NotifiedBy,
+			&i.NotifiedAt,
+			&i.PayBy,
+			&i.HandoverFrom,
+			&i.NoticeFailed,
 		); err != nil {
 			return nil, err
 		}
@@ -708,7 +748,7 @@ func (q *Queries) ListUnpaidForRecovery(ctx context.Context, arg ListUnpaidForRe
 }
 
 const lockDebt = `-- name: LockDebt :one
-SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, collected_cents, flagged_receipts, in_instalments, issued_at, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province FROM debt_positions WHERE id = $1 FOR UPDATE
+SELECT id, ec_fiscal_code, iupd, service_code, debtor_type, debtor_fiscal_code, debtor_name, debtor_email, amount_cents, due_date, description, nav, status, created_at, updated_at, paid_at, cancel_reason, cancelled_at, revision, receipt_checked_at, debtor_pec, policy_version, ladder_step, ladder_step_at, campaign_id, paid_acknowledged_at, created_by, collected_cents, flagged_receipts, in_instalments, issued_at, gpd_adopted, debtor_street, debtor_postal_code, debtor_city, debtor_province, notified_by, notified_at, pay_by, handover_from, notice_failed FROM debt_positions WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) LockDebt(ctx context.Context, id int64) (DebtPosition, error) {
@@ -751,6 +791,11 @@ func (q *Queries) LockDebt(ctx context.Context, id int64) (DebtPosition, error) 
 		&i.DebtorPostalCode,
 		&i.DebtorCity,
 		&i.DebtorProvince,
+		&i.NotifiedBy,
+		&i.NotifiedAt,
+		&i.PayBy,
+		&i.HandoverFrom,
+		&i.NoticeFailed,
 	)
 	return i, err
 }

@@ -182,6 +182,11 @@ type DebtPosition struct {
 	DebtorPostalCode   string
 	DebtorCity         string
 	DebtorProvince     string
+	NotifiedBy         string
+	NotifiedAt         pgtype.Timestamptz
+	PayBy              pgtype.Date
+	HandoverFrom       pgtype.Date
+	NoticeFailed       string
 }
 
 type Document struct {
@@ -194,6 +199,19 @@ type Document struct {
 	Sha256      []byte
 	CreatedAt   pgtype.Timestamptz
 	Revision    int32
+}
+
+type DomicileLookup struct {
+	ID             int64
+	DebtID         int64
+	Step           string
+	Registry       string
+	Found          bool
+	Address        string
+	Answer         []byte
+	Sha256         []byte
+	LookedUpAt     pgtype.Timestamptz
+	RetentionUntil time.Time
 }
 
 type EnforcementExport struct {
@@ -288,6 +306,18 @@ type InstalmentPlan struct {
 	EndedAt         pgtype.Timestamptz
 }
 
+type LegalFact struct {
+	ID             int64
+	NotificationID int64
+	LegalFactKey   string
+	Category       string
+	Filename       string
+	Content        []byte
+	Sha256         []byte
+	DownloadedAt   pgtype.Timestamptz
+	RetentionUntil time.Time
+}
+
 type Receipt struct {
 	ID                 int64
 	ReceiptID          string
@@ -340,6 +370,15 @@ type ReconciliationDifference struct {
 	ResolvedBy       pgtype.Text
 	ResolutionReason pgtype.Text
 	ResolvedAt       pgtype.Timestamptz
+}
+
+type ReturnCard struct {
+	ID              int64
+	CommunicationID int64
+	Outcome         string
+	CardDate        time.Time
+	EnteredBy       string
+	EnteredAt       pgtype.Timestamptz
 }
 
 type SddCollection struct {
@@ -400,4 +439,21 @@ type SddRun struct {
 	CreatedAt      pgtype.Timestamptz
 	SubmittedAt    pgtype.Timestamptz
 	ReportedAt     pgtype.Timestamptz
+}
+
+type SendNotification struct {
+	ID             int64
+	DebtID         int64
+	Step           string
+	ProtocolNumber string
+	RequestID      string
+	Iun            pgtype.Text
+	Status         string
+	Timeline       []byte
+	PerfectedAt    pgtype.Timestamptz
+	Act            []byte
+	ActSha256      []byte
+	CreatedAt      pgtype.Timestamptz
+	UpdatedAt      pgtype.Timestamptz
+	RetentionUntil time.Time
 }

@@ -1,9 +1,11 @@
 // Package contracttest checks HTTP traffic against OpenAPI documents with kin-openapi's
-// validator. Serve puts a simulator behind the specs kept in devstack/specs (pagoPA's, and the
-// citizen channels' such as App IO, whose Swagger 2.0 is converted to OpenAPI 3), for the
-// contract tests of the clients: every request a client sends must match its operation in the
-// spec, and so must every answer of the simulator. A Checker (checker.go) checks the requests
-// a test sends to incasso's own API and the answers it gets against api/openapi.yaml.
+// validator. Serve and ServeSpecs put a simulator behind the official specs kept in
+// devstack/specs (pagoPA's, and the citizen services': App IO, whose Swagger 2.0 is converted
+// to OpenAPI 3, INAD, INI-PEC, SEND), for the contract
+// tests of the clients: every request a client sends must match its operation in the spec, and
+// so must every answer of the simulator; what breaks a spec is recorded as a mismatch and the
+// request refused, so a test sees both. A Checker (checker.go) checks the requests a test sends
+// to incasso's own API and the answers it gets against api/openapi.yaml.
 package contracttest
 
 import (
@@ -15,6 +17,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -56,61 +59,75 @@ func (s *Server) Mismatches() []string {
 	return append([]string(nil), s.bad...)
 }
 
-// Serve serves sim behind the specs of pagoPA named by base path (e.g. "/fdr-org/service/v1":
-// "fdr-organization.json"); requests must carry key in the spec's Ocp-Apim-Subscription-Key
-// header. The server stops when t ends.
-func Serve(t *testing.T, sim http.Handler, key string, specsByBase map[string]string) *Server {
-	t.Helper()
-	return ServeWith(t, sim, ServeOptions{Keys: []string{key}, Specs: specsByBase})
-}
-
-// ServeOptions say what ServeWith validates against.
-type ServeOptions struct {
-	// Specs are the spec files by base path: a name alone is one of pagoPA's (in specs/pagopa),
-	// "citizen/io-services.yaml" names another folder; JSON or YAML, OpenAPI 3 or Swagger 2.0.
-	Specs map[string]string
-	// Keys are the API keys accepted in the spec's Ocp-Apim-Subscription-Key header; empty
-	// accepts any key that is there (the simulator then tells known keys from unknown ones).
-	Keys []string
+// Spec is one specification served under a base path.
+type Spec struct {
+	Dir, Name string // the file in devstack/specs, e.g. "citizen", "send-b2b-pa.yaml"
+	BasePath  string // where its paths are mounted, e.g. "/inipec"; "" for the root
+	// Auth checks a request's credentials against a security scheme of the spec.
+	Auth openapi3filter.AuthenticationFunc
 	// ExactBodies leaves request bodies as the client sent them: the validator sets no
 	// defaults in them, so the simulator sees the exact bytes (for a client that archives them).
 	ExactBodies bool
 }
 
-// ServeWith serves sim behind the specs of opts; the server stops when t ends.
-func ServeWith(t *testing.T, sim http.Handler, o ServeOptions) *Server {
+// Serve serves sim behind the specs of pagoPA named by base path (e.g. "/fdr-org/service/v1":
+// "fdr-organization.json"); requests must carry key in the spec's Ocp-Apim-Subscription-Key
+// header. The server stops when t ends.
+func Serve(t *testing.T, sim http.Handler, key string, specsByBase map[string]string) *Server {
 	t.Helper()
-	specsByBase, key := o.Specs, o.Keys
+	var list []Spec
+	for base, name := range specsByBase {
+		list = append(list, Spec{Dir: "pagopa", Name: name, BasePath: base, Auth: APIKey("Ocp-Apim-Subscription-Key", key)})
+	}
+	return ServeSpecs(t, sim, nil, list...)
+}
+
+// ServeSpecs serves sim behind the specs. Paths under one of unchecked (pre-signed storage
+// URLs, which no spec describes) reach sim as they are; any other path no spec covers is a
+// mismatch. The server stops when t ends.
+func ServeSpecs(t *testing.T, sim http.Handler, unchecked []string, list ...Spec) *Server {
+	t.Helper()
 	registerXML.Do(func() { openapi3filter.RegisterBodyDecoder("application/xml", openapi3filter.PlainBodyDecoder) })
 	srv := httptest.NewUnstartedServer(nil)
 	ct := &Server{URL: "http://" + srv.Listener.Addr().String()}
-	routes := map[string]routers.Router{}
-	for base, name := range specsByBase {
-		routes[base] = specRouter(t, name, ct.URL+base)
+	type mounted struct {
+		base   string
+		router routers.Router
+		opts   *openapi3filter.Options
 	}
-	opts := &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true, AuthenticationFunc: apiKeyOnly(key),
-		SkipSettingDefaults: o.ExactBodies}
+	var all []mounted
+	for _, sp := range list {
+		all = append(all, mounted{sp.BasePath, specRouter(t, sp.Dir, sp.Name, ct.URL+sp.BasePath),
+			&openapi3filter.Options{IncludeResponseStatus: true, MultiError: true, AuthenticationFunc: sp.Auth, SkipSettingDefaults: sp.ExactBodies}})
+	}
 	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var router routers.Router
-		for base, rt := range routes {
-			if strings.HasPrefix(r.URL.Path, base+"/") {
-				router = rt
+		for _, p := range unchecked {
+			if strings.HasPrefix(r.URL.Path, p) {
+				sim.ServeHTTP(w, r)
+				return
 			}
 		}
-		if router == nil {
+		var m *mounted
+		for i := range all {
+			if strings.HasPrefix(r.URL.Path, all[i].base+"/") {
+				m = &all[i]
+			}
+		}
+		if m == nil {
 			ct.errorf("%s %s: no spec covers this path", r.Method, r.URL.Path)
 			http.Error(w, "not in the specs", http.StatusNotFound)
 			return
 		}
-		route, params, err := router.FindRoute(r)
+		route, params, err := m.router.FindRoute(r)
 		if err != nil {
 			ct.errorf("%s %s: no operation of the spec: %v", r.Method, r.URL.Path, err)
 			http.Error(w, err.Error(), http.StatusNotFound)
 			return
 		}
-		in := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route, Options: opts}
+		// Errors name the route's pattern, not the path, which may hold a fiscal code.
+		in := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route, Options: m.opts}
 		if err := openapi3filter.ValidateRequest(r.Context(), in); err != nil {
-			ct.errorf("%s %s: request breaks the spec: %v", r.Method, r.URL.Path, err)
+			ct.errorf("%s %s: request breaks the spec: %v", r.Method, route.Path, err)
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
@@ -118,10 +135,10 @@ func ServeWith(t *testing.T, sim http.Handler, o ServeOptions) *Server {
 		sim.ServeHTTP(rec, r)
 		err = openapi3filter.ValidateResponse(r.Context(), &openapi3filter.ResponseValidationInput{
 			RequestValidationInput: in, Status: rec.Code, Header: rec.Header(),
-			Body: io.NopCloser(bytes.NewReader(rec.Body.Bytes())), Options: opts,
+			Body: io.NopCloser(bytes.NewReader(rec.Body.Bytes())), Options: m.opts,
 		})
 		if err != nil {
-			ct.errorf("%s %s: the simulator's answer %d breaks the spec: %v", r.Method, r.URL.Path, rec.Code, err)
+			ct.errorf("%s %s: the simulator's answer %d breaks the spec: %v", r.Method, route.Path, rec.Code, err)
 		}
 		for k, v := range rec.Header() {
 			w.Header()[k] = v
@@ -134,13 +151,14 @@ func ServeWith(t *testing.T, sim http.Handler, o ServeOptions) *Server {
 	return ct
 }
 
-// specRouter loads a shared spec and routes it at url instead of the provider's servers.
-func specRouter(t *testing.T, name, url string) routers.Router {
+// specRouter loads a spec and routes it at url instead of its servers.
+func specRouter(t *testing.T, dir, name, url string) routers.Router {
 	t.Helper()
-	doc := loadSpec(t, name)
+	doc := loadSpec(t, dir, name)
 	doc.Servers = openapi3.Servers{{URL: url}}
-	// The patterns of path parameters are written for Java: \h (horizontal whitespace), which
-	// Go's regexp lacks, becomes the space separators and the tab.
+	// The patterns are written for Java: \h (horizontal whitespace), which Go's regexp lacks,
+	// becomes the space separators and the tab; a repetition bounded above the 1000 Go's
+	// regexp accepts (`^.{0,4096}$`) becomes unbounded, the schema's maxLength still bounding it.
 	for _, item := range doc.Paths.Map() {
 		for _, op := range item.Operations() {
 			for _, param := range op.Parameters {
@@ -150,18 +168,19 @@ func specRouter(t *testing.T, name, url string) routers.Router {
 			}
 		}
 	}
+	seen := map[*openapi3.Schema]bool{}
+	for _, ref := range doc.Components.Schemas {
+		goPatterns(ref, seen)
+	}
 	router, err := gorillamux.NewRouter(doc)
 	require.NoError(t, err, name)
 	return router
 }
 
 // loadSpec reads a spec of devstack/specs as OpenAPI 3, converting a Swagger 2.0 one.
-func loadSpec(t *testing.T, name string) *openapi3.T {
+func loadSpec(t *testing.T, dir, name string) *openapi3.T {
 	t.Helper()
-	if !strings.Contains(name, "/") {
-		name = "pagopa/" + name
-	}
-	data, err := specs.Read(name)
+	data, err := specs.Read(dir, name)
 	require.NoError(t, err, name)
 	var version struct {
 		Swagger string `json:"swagger"`
@@ -181,13 +200,48 @@ func loadSpec(t *testing.T, name string) *openapi3.T {
 	return doc
 }
 
-// apiKeyOnly accepts the Ocp-Apim-Subscription-Key scheme with one of keys (any key when there
-// are none): incasso never uses the bearer tokens or query keys some operations also accept.
-func apiKeyOnly(keys []string) openapi3filter.AuthenticationFunc {
+// longRepeat is a bounded repetition above the 1000 Go's regexp accepts.
+var longRepeat = regexp.MustCompile(`\{0,\d{4,}\}`)
+
+// goPatterns makes the patterns of a schema and those it holds readable by Go's regexp.
+func goPatterns(ref *openapi3.SchemaRef, seen map[*openapi3.Schema]bool) {
+	if ref == nil || ref.Value == nil || seen[ref.Value] {
+		return
+	}
+	s := ref.Value
+	seen[s] = true
+	s.Pattern = longRepeat.ReplaceAllString(s.Pattern, "*")
+	for _, p := range s.Properties {
+		goPatterns(p, seen)
+	}
+	for _, refs := range []openapi3.SchemaRefs{s.AllOf, s.OneOf, s.AnyOf} {
+		for _, r := range refs {
+			goPatterns(r, seen)
+		}
+	}
+	goPatterns(s.Items, seen)
+}
+
+// APIKey accepts an apiKey scheme in the header name with one of keys, or with any key when
+// there are none (the simulator then tells known keys from unknown ones): incasso never uses
+// the bearer tokens or query keys some operations also accept.
+func APIKey(name string, keys ...string) openapi3filter.AuthenticationFunc {
 	return func(_ context.Context, in *openapi3filter.AuthenticationInput) error {
 		s := in.SecurityScheme
 		got := in.RequestValidationInput.Request.Header.Get(s.Name)
-		if s.Type == "apiKey" && s.In == "header" && got != "" && (len(keys) == 0 || slices.Contains(keys, got)) {
+		if s.Type == "apiKey" && s.In == "header" && strings.EqualFold(s.Name, name) && got != "" && (len(keys) == 0 || slices.Contains(keys, got)) {
+			return nil
+		}
+		return errors.New("no valid " + in.SecuritySchemeName)
+	}
+}
+
+// Bearer accepts an http bearer scheme with token, or with any token when token is empty (the
+// simulator then checks which).
+func Bearer(token string) openapi3filter.AuthenticationFunc {
+	return func(_ context.Context, in *openapi3filter.AuthenticationInput) error {
+		got, ok := strings.CutPrefix(in.RequestValidationInput.Request.Header.Get("Authorization"), "Bearer ")
+		if in.SecurityScheme.Type == "http" && ok && (token == "" || got == token) {
 			return nil
 		}
 		return errors.New("no valid " + in.SecuritySchemeName)

@@ -103,6 +103,7 @@ var rules = map[string]Rule{
 	"GET /v1/communications/:id/receipts":             personal,
 	"POST /v1/communications/:id/receipts":            {Roles: []Role{PECGateway}},
 	"GET /v1/communications/:id/receipts/:rid":        personal,
+	"POST /v1/communications/:id/return-card":         with(finance, Operator), // the back office enters the card of a registered letter
 	"GET /v1/audit":                                   {Roles: []Role{Auditor, Admin}, PersonalData: true},
 
 	"GET /console/static/":                 open,

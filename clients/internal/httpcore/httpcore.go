@@ -21,7 +21,7 @@ import (
 type Config struct {
 	Service   string        // names the service in errors: "gpd", "bank"
 	BaseURL   string        // the paths of the calls are appended to it
-	KeyHeader string        // the header that carries Key on every request
+	KeyHeader string        // the header that carries Key on every request; none when empty
 	Key       string        // e.g. the subscription key, or "Bearer " + the API key
 	Timeout   time.Duration // bounds each attempt, the upload of the body and the answer included
 	MaxAnswer int64         // how much of an answer is read; a longer success is an error
@@ -118,7 +118,9 @@ func (c *Client) attempt(ctx context.Context, call Call) (Answer, error) {
 	if err != nil {
 		return Answer{}, fmt.Errorf("%s %s: %w", c.cfg.Service, call.Op, err)
 	}
-	req.Header.Set(c.cfg.KeyHeader, c.cfg.Key)
+	if c.cfg.KeyHeader != "" {
+		req.Header.Set(c.cfg.KeyHeader, c.cfg.Key)
+	}
 	for k, vs := range call.Header {
 		for _, v := range vs {
 			req.Header.Add(k, v)
