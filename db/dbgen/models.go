@@ -220,6 +220,30 @@ type EscalationPolicy struct {
 	CreatedBy   string
 }
 
+type Event struct {
+	ID            int64
+	Txid          int64
+	Type          string
+	OccurredAt    pgtype.Timestamptz
+	DebtID        pgtype.Int8
+	CampaignID    pgtype.Int8
+	ServiceCode   string
+	DebtCreatedBy string
+	Data          []byte
+}
+
+type IdempotencyKey struct {
+	Client        string
+	Route         string
+	Key           string
+	RequestSha256 []byte
+	Status        int32
+	ContentType   string
+	Location      string
+	Body          []byte
+	CreatedAt     pgtype.Timestamptz
+}
+
 type Instalment struct {
 	PlanID      int64
 	Seq         int32
@@ -331,4 +355,44 @@ type SddRun struct {
 	CreatedAt      pgtype.Timestamptz
 	SubmittedAt    pgtype.Timestamptz
 	ReportedAt     pgtype.Timestamptz
+}
+
+type WebhookAttempt struct {
+	ID          int64
+	DeliveryID  int64
+	AttemptedAt pgtype.Timestamptz
+	StatusCode  int32
+	Response    string
+	Error       string
+	TookMs      int32
+}
+
+type WebhookDelivery struct {
+	ID          int64
+	EndpointID  int64
+	EventID     int64
+	Status      string
+	Attempts    int32
+	CreatedAt   pgtype.Timestamptz
+	DeliveredAt pgtype.Timestamptz
+}
+
+type WebhookEndpoint struct {
+	ID                 int64
+	Url                string
+	EventTypes         []string
+	Owner              string
+	OwnerRole          string
+	OwnerServices      []string
+	OwnerAllDebts      bool
+	Secret             []byte
+	PreviousSecret     []byte
+	PreviousValidUntil pgtype.Timestamptz
+	Status             string
+	DisabledReason     string
+	DisabledAt         pgtype.Timestamptz
+	CursorTxid         int64
+	CursorID           int64
+	CreatedAt          pgtype.Timestamptz
+	UpdatedAt          pgtype.Timestamptz
 }
