@@ -30,7 +30,6 @@ type noSignals struct{}
 
 func (noSignals) SignalWorkflow(context.Context, string, string, string, any) error { return nil }
 
-
 // newDebt stores a debt of service as createdBy, through the query every writer uses.
 func newDebt(t *testing.T, q *dbgen.Queries, iupd, service, createdBy string) dbgen.DebtPosition {
 	t.Helper()
@@ -195,4 +194,3 @@ func TestCursorRoundTrip(t *testing.T) {
 		require.Error(t, err, bad)
 	}
 }
-
