@@ -78,8 +78,9 @@ func (s *Server) Handler() *echo.Echo {
 	}
 
 	// Every route of /v1 is authenticated, limited, audited as its rule says and authorized
-	// by its rule (services/access), the refusals audited too.
-	v1 := e.Group("/v1", s.requireAPIKey, s.limitClient(), s.auditTrail, s.authorize)
+	// by its rule (services/access), the refusals audited too; a POST with an Idempotency-Key
+	// is one operation however often it comes (idempotent).
+	v1 := e.Group("/v1", s.requireAPIKey, s.limitClient(), s.auditTrail, s.authorize, s.idempotent)
 	v1.POST("/debts", s.createDebt)
 	v1.GET("/debts", s.searchDebts)
 	v1.POST("/debts/search", s.searchDebts)

@@ -456,6 +456,16 @@ func (q *Queries) ReplayWebhookDelivery(ctx context.Context, arg ReplayWebhookDe
 	return result.RowsAffected(), nil
 }
 
+const requeueFailedWebhookDeliveries = `-- name: RequeueFailedWebhookDeliveries :exec
+UPDATE webhook_deliveries SET status = 'PENDING' WHERE endpoint_id = $1 AND status = 'FAILED'
+`
+
+// The endpoint is enabled again: what failed while it was disabled is sent again, in order.
+func (q *Queries) RequeueFailedWebhookDeliveries(ctx context.Context, endpointID int64) error {
+	_, err := q.db.Exec(ctx, requeueFailedWebhookDeliveries, endpointID)
+	return err
+}
+
 const rotateWebhookSecret = `-- name: RotateWebhookSecret :one
 UPDATE webhook_endpoints SET previous_secret = secret, previous_valid_until = $1,
     secret = $2, updated_at = now()

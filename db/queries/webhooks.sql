@@ -106,3 +106,7 @@ WHERE delivery_id = $1 ORDER BY id;
 
 -- name: WebhookEndpointsByStatus :many
 SELECT status, count(*)::bigint AS endpoints FROM webhook_endpoints GROUP BY status;
+
+-- name: RequeueFailedWebhookDeliveries :exec
+-- The endpoint is enabled again: what failed while it was disabled is sent again, in order.
+UPDATE webhook_deliveries SET status = 'PENDING' WHERE endpoint_id = $1 AND status = 'FAILED';
