@@ -31,6 +31,7 @@ import (
 	"incasso/db/dbgen"
 	"incasso/services/apiclients"
 	"incasso/services/campaigns"
+	"incasso/services/webhooks"
 	"incasso/services/receipts"
 	"incasso/worker"
 	"incasso/workflows"
@@ -180,8 +181,13 @@ func RunWorker(ctx context.Context, d *Deps) error {
 		Pool: d.Pool, Bank: bankgw.NewHTTP(cfg.SDD.BankURL, cfg.SDD.BankKey, time.Minute, bankgw.WithTransport(d.Metrics.Transport("bank", nil))), Temporal: d.Temporal,
 		Creditor: cfg.Creditor, Config: cfg.SDD,
 	}
+	hooks := &activities.Webhooks{
+		Pool: d.Pool, Sender: webhooks.NewSender(10*time.Second, cfg.Webhooks.AllowPrivate),
+		PollEvery: cfg.Webhooks.PollEvery, WaitUpTo: time.Minute, Log: d.Log.With("component", "webhooks"),
+	}
 	w := worker.New(d.Temporal, cfg.TaskQueue, workerOptions(cfg.Worker), worker.Activities{
 		Debts: debts, Recovery: recovery, Healer: healer, Archive: archive, Campaigns: campaigns, Plans: plans, SDD: sdd,
+		Webhooks: hooks,
 	})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)

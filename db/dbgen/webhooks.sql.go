@@ -504,32 +504,3 @@ func (q *Queries) RotateWebhookSecret(ctx context.Context, arg RotateWebhookSecr
 	)
 	return i, err
 }
-
-const webhookEndpointsByStatus = `-- name: WebhookEndpointsByStatus :many
-SELECT status, count(*)::bigint AS endpoints FROM webhook_endpoints GROUP BY status
-`
-
-type WebhookEndpointsByStatusRow struct {
-	Status    string
-	Endpoints int64
-}
-
-func (q *Queries) WebhookEndpointsByStatus(ctx context.Context) ([]WebhookEndpointsByStatusRow, error) {
-	rows, err := q.db.Query(ctx, webhookEndpointsByStatus)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []WebhookEndpointsByStatusRow{}
-	for rows.Next() {
-		var i WebhookEndpointsByStatusRow
-		if err := rows.Scan(&i.Status, &i.Endpoints); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}

@@ -104,9 +104,6 @@ LIMIT sqlc.arg(max_rows);
 SELECT attempted_at, status_code, response, error, took_ms FROM webhook_attempts
 WHERE delivery_id = $1 ORDER BY id;
 
--- name: WebhookEndpointsByStatus :many
-SELECT status, count(*)::bigint AS endpoints FROM webhook_endpoints GROUP BY status;
-
 -- name: RequeueFailedWebhookDeliveries :exec
 -- The endpoint is enabled again: what failed while it was disabled is sent again, in order.
 UPDATE webhook_deliveries SET status = 'PENDING' WHERE endpoint_id = $1 AND status = 'FAILED';
