@@ -121,6 +121,15 @@ func (s *Server) Handler() *echo.Echo {
 	v1.POST("/communications/:id/receipts", s.addCommunicationReceipt)
 	v1.GET("/communications/:id/receipts/:rid", s.getCommunicationReceiptFile) // {rid}.eml
 	v1.GET("/audit", s.listAudit)
+	v1.GET("/events", s.listEvents)
+	v1.POST("/webhooks", s.createWebhook)
+	v1.GET("/webhooks", s.listWebhooks)
+	v1.GET("/webhooks/:id", s.getWebhook)
+	v1.DELETE("/webhooks/:id", s.deleteWebhook)
+	v1.POST("/webhooks/:id/rotate-secret", s.rotateWebhookSecret)
+	v1.POST("/webhooks/:id/enable", s.enableWebhook)
+	v1.GET("/webhooks/:id/deliveries", s.listWebhookDeliveries)
+	v1.POST("/webhooks/:id/deliveries/:delivery/replay", s.replayWebhookDelivery)
 
 	s.codecRoutes(e)
 
