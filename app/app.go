@@ -31,8 +31,8 @@ import (
 	"incasso/db/dbgen"
 	"incasso/services/apiclients"
 	"incasso/services/campaigns"
-	"incasso/services/webhooks"
 	"incasso/services/receipts"
+	"incasso/services/webhooks"
 	"incasso/worker"
 	"incasso/workflows"
 )

@@ -11,7 +11,9 @@ import (
 
 // WebhookWorkflowID is the workflow that delivers the events of one webhook endpoint: one per
 // endpoint, so that a slow or failing endpoint never delays another.
-func WebhookWorkflowID(endpointID int64) string { return "webhook/" + strconv.FormatInt(endpointID, 10) }
+func WebhookWorkflowID(endpointID int64) string {
+	return "webhook/" + strconv.FormatInt(endpointID, 10)
+}
 
 // Names of the activities of the webhook deliveries.
 const (
@@ -57,7 +59,7 @@ func WebhookEndpoint(ctx workflow.Context, in WebhookInput) error {
 		// The deadline, not a count, ends the attempts (about 80 in three days).
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 10 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Hour,
 			MaximumAttempts: 10_000},
-		Summary:                "POST the signed event to the endpoint",
+		Summary: "POST the signed event to the endpoint",
 	})
 	for range webhookRoundsPerRun {
 		next, err := run(look, call1R(WebhookActivities.NextWebhookDeliveries, in.EndpointID))

@@ -27,7 +27,9 @@ import (
 const secretPrefix = "whsec_"
 
 // FormatSecret is a secret as handed to the endpoint's owner: "whsec_" and its base64.
-func FormatSecret(secret []byte) string { return secretPrefix + base64.StdEncoding.EncodeToString(secret) }
+func FormatSecret(secret []byte) string {
+	return secretPrefix + base64.StdEncoding.EncodeToString(secret)
+}
 
 // Sign is the signature of a message under one secret: "v1," and the base64 HMAC-SHA256 of
 // "<msgID>.<unix timestamp>.<body>".
