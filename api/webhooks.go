@@ -107,7 +107,9 @@ func (s *Server) startWebhook(ctx context.Context, id int64) error {
 		TaskQueue:                s.Config.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-	}, workflows.WebhookEndpoint, workflows.WebhookInput{EndpointID: id, GiveUpAfter: s.Config.Webhooks.GiveUpAfter})
+	}, workflows.WebhookEndpoint, workflows.WebhookInput{
+		EndpointID: id, GiveUpAfter: s.Config.Webhooks.GiveUpAfter, FirstRetry: s.Config.Webhooks.FirstRetry,
+	})
 	if err != nil {
 		s.Log.Error("start webhook workflow", "endpoint_id", id, "err", err)
 		return problem(http.StatusServiceUnavailable, "the endpoint is stored but its deliveries could not start; enable it again later (POST .../enable)")

@@ -94,7 +94,7 @@ func TestWebhookRoutes(t *testing.T) {
 	ex := env.fake.Executions()
 	require.Len(t, ex, 1)
 	require.Equal(t, workflows.WebhookWorkflowID(created.ID), ex[0].Options.ID)
-	require.Equal(t, workflows.WebhookInput{EndpointID: created.ID, GiveUpAfter: 72 * time.Hour}, ex[0].Args[0])
+	require.Equal(t, workflows.WebhookInput{EndpointID: created.ID, GiveUpAfter: 72 * time.Hour, FirstRetry: 10 * time.Second}, ex[0].Args[0])
 
 	path := "/v1/webhooks/" + strconv.FormatInt(created.ID, 10)
 	resp, b = env.do(t, http.MethodGet, path, nil, as(mensa))

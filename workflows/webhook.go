@@ -27,6 +27,8 @@ type WebhookInput struct {
 	EndpointID int64
 	// GiveUpAfter is how long one delivery is retried before the endpoint is disabled.
 	GiveUpAfter time.Duration
+	// FirstRetry is the first wait after a failed attempt, doubling up to an hour (10 s when zero).
+	FirstRetry time.Duration
 }
 
 // WebhookNext is what NextWebhookDeliveries found.
@@ -43,7 +45,7 @@ const webhookRoundsPerRun = 100
 
 // WebhookEndpoint delivers an endpoint's events in order, at least once: it asks for what is
 // pending (the activity waits a while for new events, heartbeating), and sends each delivery,
-// retried with exponential backoff (10 s doubling up to 1 h) for GiveUpAfter. A delivery that
+// retried with exponential backoff (FirstRetry doubling up to 1 h) for GiveUpAfter. A delivery that
 // fails for that long disables the endpoint, and the workflow ends; enabling the endpoint
 // starts it again.
 func WebhookEndpoint(ctx workflow.Context, in WebhookInput) error {
@@ -53,11 +55,15 @@ func WebhookEndpoint(ctx workflow.Context, in WebhookInput) error {
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
 		Summary:             "Queue the new events of the feed, list the deliveries pending",
 	})
+	firstRetry := in.FirstRetry
+	if firstRetry == 0 {
+		firstRetry = 10 * time.Second
+	}
 	send := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		ScheduleToCloseTimeout: in.GiveUpAfter,
 		StartToCloseTimeout:    time.Minute,
 		// The deadline, not a count, ends the attempts (about 80 in three days).
-		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 10 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Hour,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: firstRetry, BackoffCoefficient: 2, MaximumInterval: time.Hour,
 			MaximumAttempts: 10_000},
 		Summary: "POST the signed event to the endpoint",
 	})

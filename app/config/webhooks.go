@@ -14,6 +14,9 @@ type Webhooks struct {
 	// GiveUpAfter is how long a delivery is retried, with backoff, before its endpoint is
 	// disabled (INCASSO_WEBHOOK_GIVE_UP_AFTER, default 72h).
 	GiveUpAfter time.Duration
+	// FirstRetry is the wait after a first failed attempt, doubling at each one up to an hour
+	// (INCASSO_WEBHOOK_FIRST_RETRY, default 10s).
+	FirstRetry time.Duration
 	// SecretGrace is how long the previous secret still signs after a rotation
 	// (INCASSO_WEBHOOK_SECRET_GRACE, default 24h).
 	SecretGrace time.Duration
@@ -32,6 +35,9 @@ func webhooksFromEnv() (Webhooks, error) {
 	}
 	if w.GiveUpAfter, err = time.ParseDuration(env("INCASSO_WEBHOOK_GIVE_UP_AFTER", "72h")); err != nil || w.GiveUpAfter < time.Minute {
 		errs = append(errs, errors.New("INCASSO_WEBHOOK_GIVE_UP_AFTER: want a duration of at least 1m, such as 72h"))
+	}
+	if w.FirstRetry, err = time.ParseDuration(env("INCASSO_WEBHOOK_FIRST_RETRY", "10s")); err != nil || w.FirstRetry < 10*time.Millisecond || w.FirstRetry > time.Hour {
+		errs = append(errs, errors.New("INCASSO_WEBHOOK_FIRST_RETRY: want a duration from 10ms to 1h, such as 10s"))
 	}
 	if w.SecretGrace, err = time.ParseDuration(env("INCASSO_WEBHOOK_SECRET_GRACE", "24h")); err != nil || w.SecretGrace < 0 {
 		errs = append(errs, errors.New("INCASSO_WEBHOOK_SECRET_GRACE: want a duration such as 24h"))
