@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
@@ -192,4 +193,44 @@ func TestCursorRoundTrip(t *testing.T) {
 		_, err := events.ParseCursor(bad)
 		require.Error(t, err, bad)
 	}
+}
+
+// The other write paths have their events too: a campaign launched and finished, a message
+// sent and delivered, a hand-over to enforcement, each with ids and states only.
+func TestFeedOfCampaignsMessagesAndHandovers(t *testing.T) {
+	t.Parallel()
+	pool, _ := testdb.New(t)
+	ctx := context.Background()
+	q := dbgen.New(pool)
+
+	campaign, err := q.CreateCampaign(ctx, dbgen.CreateCampaignParams{Name: "TARI 2026", CreatedBy: "user:anna"})
+	require.NoError(t, err)
+	for _, status := range []string{"RUNNING", "PAUSED", "RUNNING", "COMPLETED"} {
+		_, err := q.SetCampaignStatus(ctx, dbgen.SetCampaignStatusParams{ID: campaign, Status: status})
+		require.NoError(t, err)
+	}
+	d := newDebt(t, q, "TARI-2026-9", "TARI", "client:ufficio")
+	require.NoError(t, q.InsertCommunication(ctx, dbgen.InsertCommunicationParams{
+		DebtID: d.ID, DedupeKey: "debt/1/notice/1", Kind: "notice", Channel: "email", Recipient: "m@example.it",
+		Subject: "Avviso di pagamento", MessageID: "<1@comune>", Raw: []byte("raw"), Sha256: make([]byte, 32),
+		RetentionUntil: time.Now().AddDate(5, 0, 0), Status: "PENDING",
+	}))
+	msg, err := q.GetCommunicationByDedupeKey(ctx, "debt/1/notice/1")
+	require.NoError(t, err)
+	now := pgtype.Timestamptz{Time: time.Now(), Valid: true}
+	require.NoError(t, q.ConfirmCommunicationSent(ctx, dbgen.ConfirmCommunicationSentParams{ID: msg.ID, SentAt: now}))
+	require.NoError(t, q.ConfirmCommunicationSent(ctx, dbgen.ConfirmCommunicationSentParams{ID: msg.ID, SentAt: now}))
+	require.NoError(t, q.SetCommunicationDelivered(ctx, dbgen.SetCommunicationDeliveredParams{ID: msg.ID, DeliveredAt: now}))
+	require.NoError(t, q.InsertHandover(ctx, dbgen.InsertHandoverParams{DebtID: d.ID, AmountCents: 12345}))
+
+	page := feed(t, pool, access.Principal{Role: access.Finance}, events.Cursor{}, 6)
+	require.Equal(t, []string{"campaign.started", "campaign.finished", "debt.created", "message.sent", "message.delivered", "debt.enforcement"},
+		typesOf(page), "a resumed campaign is not started again, a repeated confirmation not sent again")
+	for _, e := range page.Events {
+		require.NotContains(t, string(e.Data), "m@example.it", e.Type)
+		require.NotContains(t, string(e.Data), "anna", e.Type)
+	}
+	integration := access.Principal{Kind: access.KindClient, Name: "ufficio", Role: access.Integration}
+	require.Equal(t, []string{"debt.created", "message.sent", "message.delivered", "debt.enforcement"},
+		typesOf(feed(t, pool, integration, events.Cursor{}, 0)), "no campaign events for an integration key")
 }
