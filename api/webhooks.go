@@ -112,7 +112,8 @@ func (s *Server) startWebhook(ctx context.Context, id int64) error {
 	})
 	if err != nil {
 		s.Log.Error("start webhook workflow", "endpoint_id", id, "err", err)
-		return problem(http.StatusServiceUnavailable, "the endpoint is stored but its deliveries could not start; enable it again later (POST .../enable)")
+		path := "/v1/webhooks/" + strconv.FormatInt(id, 10)
+		return problem(http.StatusServiceUnavailable, "the endpoint "+path+" is stored but its deliveries could not start: POST "+path+"/enable later (and, if its secret was not received, "+path+"/rotate-secret)")
 	}
 	return nil
 }
@@ -179,7 +180,8 @@ func (s *Server) rotateWebhookSecret(c echo.Context) error {
 }
 
 // enableWebhook makes a disabled endpoint active again and starts its workflow: the
-// deliveries that failed go out again first, in order.
+// deliveries that failed go out again first, in order. For an active endpoint it only makes
+// sure its workflow runs (after a start that failed, say).
 func (s *Server) enableWebhook(c echo.Context) error {
 	id, err := webhookID(c)
 	if err != nil {

@@ -117,7 +117,9 @@ func TestWebhookRoutes(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.JSONEq(t, `{"deliveries":[]}`, string(b))
 	resp, _ = env.do(t, http.MethodPost, path+"/enable", nil, as(mensa))
-	require.Equal(t, http.StatusConflict, resp.StatusCode, "it is not disabled")
+	require.Equal(t, http.StatusOK, resp.StatusCode, "an active endpoint: its workflow is made sure of")
+	require.Len(t, env.fake.Executions(), 2)
+	require.Equal(t, workflows.WebhookWorkflowID(created.ID), env.fake.Executions()[1].Options.ID)
 
 	resp, _ = env.do(t, http.MethodDelete, path, nil, as(sale))
 	require.Equal(t, http.StatusNotFound, resp.StatusCode)

@@ -3091,7 +3091,8 @@ type ClientInterface interface {
 	// EnableWebhook Enable a disabled endpoint again
 	//
 	// Its deliveries start again, those that failed while it was disabled first, in order.
-	// A 409 when it is not disabled. No body. Roles: finance, operator, integration (its own).
+	// For an active endpoint it makes sure its deliveries run (after a 503 of its
+	// registration). No body. Roles: finance, operator, integration (its own).
 	//
 	// Corresponds with POST /v1/webhooks/{id}/enable (the `EnableWebhook` operationId).
 	EnableWebhook(ctx context.Context, id WebhookID, params *EnableWebhookParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4367,7 +4368,8 @@ func (c *Client) ReplayWebhookDelivery(ctx context.Context, id WebhookID, delive
 // EnableWebhook Enable a disabled endpoint again
 //
 // Its deliveries start again, those that failed while it was disabled first, in order.
-// A 409 when it is not disabled. No body. Roles: finance, operator, integration (its own).
+// For an active endpoint it makes sure its deliveries run (after a 503 of its
+// registration). No body. Roles: finance, operator, integration (its own).
 //
 // Corresponds with POST /v1/webhooks/{id}/enable (the `EnableWebhook` operationId).
 func (c *Client) EnableWebhook(ctx context.Context, id WebhookID, params *EnableWebhookParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -8214,7 +8216,8 @@ type ClientWithResponsesInterface interface {
 	// EnableWebhookWithResponse Enable a disabled endpoint again
 	//
 	// Its deliveries start again, those that failed while it was disabled first, in order.
-	// A 409 when it is not disabled. No body. Roles: finance, operator, integration (its own).
+	// For an active endpoint it makes sure its deliveries run (after a 503 of its
+	// registration). No body. Roles: finance, operator, integration (its own).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -14713,7 +14716,8 @@ func (c *ClientWithResponses) ReplayWebhookDeliveryWithResponse(ctx context.Cont
 // EnableWebhookWithResponse Enable a disabled endpoint again
 //
 // Its deliveries start again, those that failed while it was disabled first, in order.
-// A 409 when it is not disabled. No body. Roles: finance, operator, integration (its own).
+// For an active endpoint it makes sure its deliveries run (after a 503 of its
+// registration). No body. Roles: finance, operator, integration (its own).
 //
 // Returns a wrapper object for the known response body format(s).
 //

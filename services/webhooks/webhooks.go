@@ -167,15 +167,12 @@ func Rotate(ctx context.Context, q *dbgen.Queries, p access.Principal, id int64,
 }
 
 // Enable makes a disabled endpoint active again, the deliveries that failed queued again in
-// order; its workflow must then be started again (it goes on from there and from where its
-// cursor was).
+// order; an active one stays as it is. Its workflow must then be started (or found running):
+// it goes on from there and from where its cursor was.
 func Enable(ctx context.Context, pool *pgxpool.Pool, p access.Principal, id int64) (Endpoint, error) {
 	row, err := get(ctx, dbgen.New(pool), p, id)
-	if err != nil {
-		return Endpoint{}, err
-	}
-	if row.Status != StatusDisabled {
-		return Endpoint{}, fault.New(fault.Conflict, "the endpoint is not disabled")
+	if err != nil || row.Status == StatusActive {
+		return endpointOf(row), err
 	}
 	err = db.InTx(ctx, pool, func(q *dbgen.Queries) error {
 		if _, err := q.EnableWebhookEndpoint(ctx, id); err != nil {
