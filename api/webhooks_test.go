@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -160,4 +161,20 @@ func TestEventsRoute(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
 	require.Contains(t, string(b), `"field":"after"`)
 	require.Contains(t, string(b), `"field":"limit"`)
+}
+
+// A registration whose workflow cannot start is a 503 that says how to go on; enable then
+// starts it.
+func TestWebhookStartFails(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t)
+	env.fake.failExecute(errors.New("temporal unavailable"))
+	resp, b := env.do(t, http.MethodPost, "/v1/webhooks", strings.NewReader(`{"url":"https://x.example.it/","eventTypes":["debt.paid"]}`), env.authHeader())
+	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	require.Contains(t, string(b), "/v1/webhooks/1/enable")
+	require.NotContains(t, string(b), "temporal unavailable")
+	env.fake.failExecute(nil)
+	resp, _ = env.do(t, http.MethodPost, "/v1/webhooks/1/enable", nil, env.authHeader())
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Len(t, env.fake.Executions(), 2)
 }
