@@ -84,8 +84,9 @@ func (s *Server) Handler() *echo.Echo {
 	}
 
 	// Every route of /v1 is authenticated, limited, audited as its rule says and authorized
-	// by its rule (services/access), the refusals audited too.
-	v1 := e.Group("/v1", s.requireAPIKey, s.limitClient(), s.auditTrail, s.authorize)
+	// by its rule (services/access), the refusals audited too; a POST with an Idempotency-Key
+	// is one operation however often it comes (idempotent).
+	v1 := e.Group("/v1", s.requireAPIKey, s.limitClient(), s.auditTrail, s.authorize, s.idempotent)
 	v1.POST("/debts", s.createDebt)
 	v1.GET("/debts", s.searchDebts)
 	v1.POST("/debts/search", s.searchDebts)
@@ -131,6 +132,15 @@ func (s *Server) Handler() *echo.Echo {
 	v1.GET("/communications/:id/receipts/:rid", s.getCommunicationReceiptFile) // {rid}.eml
 	v1.POST("/communications/:id/return-card", s.addReturnCard)
 	v1.GET("/audit", s.listAudit)
+	v1.GET("/events", s.listEvents)
+	v1.POST("/webhooks", s.createWebhook)
+	v1.GET("/webhooks", s.listWebhooks)
+	v1.GET("/webhooks/:id", s.getWebhook)
+	v1.DELETE("/webhooks/:id", s.deleteWebhook)
+	v1.POST("/webhooks/:id/rotate-secret", s.rotateWebhookSecret)
+	v1.POST("/webhooks/:id/enable", s.enableWebhook)
+	v1.GET("/webhooks/:id/deliveries", s.listWebhookDeliveries)
+	v1.POST("/webhooks/:id/deliveries/:delivery/replay", s.replayWebhookDelivery)
 
 	s.codecRoutes(e)
 

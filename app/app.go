@@ -38,6 +38,7 @@ import (
 	"incasso/services/campaigns"
 	"incasso/services/receipts"
 	"incasso/services/reconciliation"
+	"incasso/services/webhooks"
 	"incasso/worker"
 	"incasso/workflows"
 )
@@ -194,9 +195,13 @@ func RunWorker(ctx context.Context, d *Deps) error {
 		Pool: d.Pool, FdR: fdr.New(cfg.FdR.URL, cfg.FdR.Key, time.Minute, fdr.WithTransport(d.Metrics.Transport("fdr", nil))),
 		Receipts: &reconciliation.GPDReceipts{GPD: recovery.GPD, Recorder: recovery.Recorder}, Organization: cfg.Creditor.FiscalCode,
 	}}
+	hooks := &activities.Webhooks{
+		Pool: d.Pool, Sender: webhooks.NewSender(10*time.Second, cfg.Webhooks.AllowPrivate),
+		PollEvery: cfg.Webhooks.PollEvery, WaitUpTo: time.Minute, Log: d.Log.With("component", "webhooks"),
+	}
 	w := worker.New(d.Temporal, cfg.TaskQueue, workerOptions(cfg.Worker), worker.Activities{
 		Debts: debts, Recovery: recovery, Healer: healer, Archive: archive, Campaigns: campaigns, Plans: plans, SDD: sdd,
-		FdR: fdrIntake,
+		FdR: fdrIntake, Webhooks: hooks,
 	})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)

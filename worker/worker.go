@@ -20,6 +20,7 @@ type Activities struct {
 	Plans     *activities.Plans
 	SDD       *activities.SDD
 	FdR       *activities.FdR
+	Webhooks  *activities.Webhooks
 }
 
 // New returns a worker for taskQueue, sized by opts, with every workflow and activity
@@ -30,7 +31,7 @@ func New(c client.Client, taskQueue string, opts worker.Options, a Activities) w
 	for _, wf := range workflows.All() {
 		w.RegisterWorkflow(wf)
 	}
-	for _, act := range []any{a.Debts, a.Recovery, a.Healer, a.Archive, a.Campaigns, a.Plans, a.SDD, a.FdR} {
+	for _, act := range []any{a.Debts, a.Recovery, a.Healer, a.Archive, a.Campaigns, a.Plans, a.SDD, a.FdR, a.Webhooks} {
 		w.RegisterActivity(act)
 	}
 	return w

@@ -85,6 +85,13 @@ type ArchiveActivities interface {
 	PurgeArchive(ctx context.Context, in PurgeInput) (PurgeResult, error)
 }
 
+// WebhookActivities deliver the event feed to the endpoints of other systems.
+type WebhookActivities interface {
+	NextWebhookDeliveries(ctx context.Context, endpointID int64) (WebhookNext, error)
+	DeliverWebhook(ctx context.Context, deliveryID int64) (bool, error)
+	DisableWebhook(ctx context.Context, endpointID int64, reason string) error
+}
+
 // An activityCall is a call of a contract activity, built from the interface's method
 // expression by call0 ... call2R (e.g. call1(DebtActivities.IssueNotice, debtID)): the compiler
 // checks the arguments and the result type R against the method, and the activity's name is

@@ -125,6 +125,8 @@ type Config struct {
 	Node NodeEndpoint
 	// Limits are the API's body sizes and request rates.
 	Limits Limits
+	// Webhooks are the deliveries of the event feed to other systems' endpoints.
+	Webhooks Webhooks
 	// MetricsAddr is where /metrics is served, apart from the API (INCASSO_METRICS_ADDR,
 	// e.g. :9464); empty, the default, serves none.
 	MetricsAddr string
@@ -225,6 +227,9 @@ func FromEnv() (Config, error) {
 		errs = append(errs, err)
 	}
 	if c.Limits, err = limitsFromEnv(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Webhooks, err = webhooksFromEnv(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := sepa.ValidateIBAN(c.Creditor.IBAN); err != nil {

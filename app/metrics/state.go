@@ -47,6 +47,7 @@ var (
 	descRuns         = stateDesc("sdd_runs", "SDD collection runs (one file each) by status.", "status")
 	descUnreported   = stateDesc("sdd_runs_unreported", "Collection files submitted and without the bank's status report past the deadline.")
 	descCampaign     = stateDesc("campaign_debts", "Rows of running or paused campaigns by the status of their debt (NOT_STARTED: no debt yet).", "campaign", "status")
+	descWebhooks     = stateDesc("webhook_endpoints", "Webhook endpoints by status (DISABLED: failing for INCASSO_WEBHOOK_GIVE_UP_AFTER, see the runbook).", "status")
 	descScheduleRun  = stateDesc("schedule_last_run_timestamp_seconds", "When each schedule last started its workflow.", "schedule")
 	descScheduleOK   = stateDesc("schedule_last_success_timestamp_seconds", "When a run of each schedule last completed.", "schedule")
 	descStateUp      = stateDesc("state_up", "1 when the last reading of the state succeeded.")
@@ -59,7 +60,7 @@ func stateDesc(name, help string, labels ...string) *prometheus.Desc {
 // Describe sends the descriptors of the state's metrics.
 func (s *State) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descDebts, descDebtCents, descStuck, descReceiptCents, descNotices, descReceipts, descMessages, descCollections,
-		descRuns, descUnreported, descCampaign, descScheduleRun, descScheduleOK, descStateUp} {
+		descRuns, descUnreported, descCampaign, descWebhooks, descScheduleRun, descScheduleOK, descStateUp} {
 		ch <- d
 	}
 }
@@ -170,6 +171,13 @@ func (s *State) readDatabase(ctx context.Context, q *dbgen.Queries, gauge, count
 	}
 	for _, r := range campaigns {
 		gauge(descCampaign, float64(r.N), strconv.FormatInt(r.CampaignID, 10), r.Status)
+	}
+	endpoints, err := q.MetricsWebhookEndpoints(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range endpoints {
+		gauge(descWebhooks, float64(r.N), r.Status)
 	}
 	return nil
 }

@@ -268,3 +268,32 @@ func (q *Queries) MetricsRunsUnreported(ctx context.Context, cutoff pgtype.Times
 	err := row.Scan(&n)
 	return n, err
 }
+
+const metricsWebhookEndpoints = `-- name: MetricsWebhookEndpoints :many
+SELECT status, count(*)::bigint AS n FROM webhook_endpoints WHERE status <> 'DELETED' GROUP BY status
+`
+
+type MetricsWebhookEndpointsRow struct {
+	Status string
+	N      int64
+}
+
+func (q *Queries) MetricsWebhookEndpoints(ctx context.Context) ([]MetricsWebhookEndpointsRow, error) {
+	rows, err := q.db.Query(ctx, metricsWebhookEndpoints)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []MetricsWebhookEndpointsRow{}
+	for rows.Next() {
+		var i MetricsWebhookEndpointsRow
+		if err := rows.Scan(&i.Status, &i.N); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}

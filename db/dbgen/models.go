@@ -241,6 +241,18 @@ type EscalationPolicy struct {
 	CreatedBy   string
 }
 
+type Event struct {
+	ID            int64
+	Txid          int64
+	Type          string
+	OccurredAt    pgtype.Timestamptz
+	DebtID        pgtype.Int8
+	CampaignID    pgtype.Int8
+	ServiceCode   string
+	DebtCreatedBy string
+	Data          []byte
+}
+
 type FdrFlow struct {
 	ID               int64
 	FlowID           string
@@ -277,6 +289,18 @@ type FdrFlowLine struct {
 	ReceiptID     pgtype.Int8
 	ExpectedCents pgtype.Int8
 	Match         string
+}
+
+type IdempotencyKey struct {
+	Client        string
+	Route         string
+	Key           string
+	RequestSha256 []byte
+	Status        int32
+	ContentType   string
+	Location      string
+	Body          []byte
+	CreatedAt     pgtype.Timestamptz
 }
 
 type Instalment struct {
@@ -456,4 +480,44 @@ type SendNotification struct {
 	CreatedAt      pgtype.Timestamptz
 	UpdatedAt      pgtype.Timestamptz
 	RetentionUntil time.Time
+}
+
+type WebhookAttempt struct {
+	ID          int64
+	DeliveryID  int64
+	AttemptedAt pgtype.Timestamptz
+	StatusCode  int32
+	Response    string
+	Error       string
+	TookMs      int32
+}
+
+type WebhookDelivery struct {
+	ID          int64
+	EndpointID  int64
+	EventID     int64
+	Status      string
+	Attempts    int32
+	CreatedAt   pgtype.Timestamptz
+	DeliveredAt pgtype.Timestamptz
+}
+
+type WebhookEndpoint struct {
+	ID                 int64
+	Url                string
+	EventTypes         []string
+	Owner              string
+	OwnerRole          string
+	OwnerServices      []string
+	OwnerAllDebts      bool
+	Secret             []byte
+	PreviousSecret     []byte
+	PreviousValidUntil pgtype.Timestamptz
+	Status             string
+	DisabledReason     string
+	DisabledAt         pgtype.Timestamptz
+	CursorTxid         int64
+	CursorID           int64
+	CreatedAt          pgtype.Timestamptz
+	UpdatedAt          pgtype.Timestamptz
 }

@@ -38,3 +38,6 @@ GROUP BY c.id, d.status;
 SELECT count(*) FILTER (WHERE status = 'CREATED' AND created_at < sqlc.arg(cutoff)::timestamptz) AS never_issued,
        count(*) FILTER (WHERE status = 'PAID' AND paid_acknowledged_at IS NULL AND paid_at < sqlc.arg(cutoff)::timestamptz) AS paid_unacknowledged
 FROM debt_positions;
+
+-- name: MetricsWebhookEndpoints :many
+SELECT status, count(*)::bigint AS n FROM webhook_endpoints WHERE status <> 'DELETED' GROUP BY status;

@@ -105,6 +105,17 @@ var rules = map[string]Rule{
 	"GET /v1/communications/:id/receipts/:rid":        personal,
 	"POST /v1/communications/:id/return-card":         with(finance, Operator), // the back office enters the card of a registered letter
 	"GET /v1/audit":                                   {Roles: []Role{Auditor, Admin}, PersonalData: true},
+	// The feed and the webhooks carry ids, amounts and states, no personal data; an
+	// integration key sees its own debts' events and manages its own endpoints.
+	"GET /v1/events":                                    with(readOnly, Integration),
+	"POST /v1/webhooks":                                 with(finance, Integration),
+	"GET /v1/webhooks":                                  with(readOnly, Integration),
+	"GET /v1/webhooks/:id":                              with(readOnly, Integration),
+	"DELETE /v1/webhooks/:id":                           with(finance, Integration),
+	"POST /v1/webhooks/:id/rotate-secret":               with(finance, Integration),
+	"POST /v1/webhooks/:id/enable":                      with(finance, Operator, Integration),
+	"GET /v1/webhooks/:id/deliveries":                   with(readOnly, Integration),
+	"POST /v1/webhooks/:id/deliveries/:delivery/replay": with(finance, Operator, Integration),
 
 	"GET /console/static/":                 open,
 	"GET /console/{$}":                     open, // a redirect to the campaigns, which check
