@@ -5,6 +5,7 @@ package api
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 
 	"incasso/app/config"
 	"incasso/services/access"
+	"incasso/services/audit"
 	"incasso/services/campaigns"
 	"incasso/services/receipts"
 )
@@ -58,7 +60,10 @@ type Server struct {
 	// Trace, when set, makes a span of every request (package app/tracing).
 	Trace echo.MiddlewareFunc
 
-	auditKey []byte // keys the pseudonyms of the audit trail
+	// PECProviders are the certificates of the PEC providers whose signed receipts are
+	// believed (INCASSO_PEC_PROVIDERS); nil believes a receipt's headers (development).
+	PECProviders *x509.CertPool
+	auditKey     []byte // keys the pseudonyms of the audit trail
 }
 
 // Handler returns the Echo instance with every route.
@@ -69,10 +74,11 @@ func (s *Server) Handler() *echo.Echo {
 	if s.Campaigns == nil {
 		s.Campaigns = &campaigns.Service{Pool: s.Pool, Temporal: s.Temporal, TaskQueue: s.Config.TaskQueue, Log: s.Log}
 	}
-	s.auditKey = newAuditKey(s.Config.AuditKey, s.Config.ConsoleKey)
+	s.auditKey = audit.PseudonymKey(s.Config.AuditKey, s.Config.ConsoleKey)
 	e := s.newEcho()
 	e.Use(s.limitIP())
 	e.GET("/readyz", s.readyz)
+	s.contractRoutes(e)
 	if s.Config.Node.Addr == "" { // else on its own listener: NodeHandler
 		e.POST(nodePath, s.paForNode, s.nodeAllowed)
 	}

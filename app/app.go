@@ -211,6 +211,12 @@ func RunAPI(ctx context.Context, d *Deps, ln net.Listener, temporalUIURL string)
 		TemporalUIURL: temporalUIURL, Log: d.Log.With("component", "api"),
 		ObserveRequest: d.Metrics.ObserveRequest, Trace: d.Tracing.Middleware(),
 	}
+	if f := d.Config.PECProviders; f != "" {
+		var err error
+		if srv.PECProviders, err = certPool("INCASSO_PEC_PROVIDERS", f); err != nil {
+			return err
+		}
+	}
 	if err := d.Metrics.Register(&metrics.State{
 		Pool: d.Pool, Temporal: d.Temporal, Unreported: 24 * time.Hour, Log: d.Log.With("component", "metrics"),
 		Schedules: []string{workflows.ReceiptRecoveryScheduleID, workflows.ArchivePurgeScheduleID, workflows.BankNotificationsScheduleID,
@@ -221,6 +227,7 @@ func RunAPI(ctx context.Context, d *Deps, ln net.Listener, temporalUIURL string)
 	srv.Campaigns = &campaigns.Service{Pool: d.Pool, Temporal: d.Temporal, TaskQueue: d.Config.TaskQueue, Log: d.Log.With("component", "campaigns")}
 	srv.Console = console.New(console.Deps{
 		Pool: d.Pool, Config: d.Config, Campaigns: srv.Campaigns, WorkflowURL: srv.WorkflowURL, Log: d.Log,
+		Debt: srv.ConsoleDebt, DebtorFile: srv.ConsoleDebtorFile,
 	}, console.Options{SessionKey: d.Config.ConsoleKey, LoginRate: d.Config.Limits.Login, ClientIP: api.ClientIP(d.Config.Limits.TrustedProxies)})
 	h := srv.Handler()
 	if d.Config.Node.Addr == "" {

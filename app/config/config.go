@@ -81,7 +81,11 @@ type Config struct {
 	PECSMTPPassword string // INCASSO_PEC_SMTP_PASSWORD
 	PECStartTLS     bool   // INCASSO_PEC_STARTTLS, true unless set to false
 	PECFrom         string // INCASSO_PEC_FROM
-	RetentionYears  int    // INCASSO_RETENTION_YEARS, years of keeping every message
+	// PECProviders is a PEM file of the PEC providers' certificates (the roots of their
+	// signing chains, from AgID's public list of providers) whose signed receipts are
+	// believed (INCASSO_PEC_PROVIDERS); required in production.
+	PECProviders   string
+	RetentionYears int // INCASSO_RETENTION_YEARS, years of keeping every message
 	// LadderDay compresses the reminder ladder's days to this length, for demos and tests
 	// (INCASSO_LADDER_DAY, e.g. 2s); zero, the default, means calendar days.
 	LadderDay time.Duration
@@ -93,8 +97,14 @@ type Config struct {
 	// least 32 characters); empty means INCASSO_CONSOLE_KEY, else a random key per process
 	// (a debtor's searches then link only within one process's life).
 	AuditKey string
-	SDD      SDD
-	FdR      FdR
+	// DBAppRole is the database role the API and the worker connect with
+	// (INCASSO_DB_APP_ROLE, e.g. incasso_app): `incasso migrate`, run as the tables' owner,
+	// then grants it only what the application does (migration 00020). Empty: no grants.
+	DBAppRole string
+	SDD       SDD
+	FdR       FdR
+	// IO is App IO, and which services send by it.
+	IO IO
 	// TemporalTLS secures the connection to Temporal; TemporalAPIKey authenticates to it
 	// (INCASSO_TEMPORAL_API_KEY, Temporal Cloud's API keys). Worker sizes the worker.
 	TemporalTLS    TemporalTLS
@@ -160,8 +170,10 @@ func FromEnv() (Config, error) {
 		PECSMTPUser:     os.Getenv("INCASSO_PEC_SMTP_USER"),
 		PECSMTPPassword: os.Getenv("INCASSO_PEC_SMTP_PASSWORD"),
 		PECFrom:         env("INCASSO_PEC_FROM", "protocollo@pec.comune.example.it"),
+		PECProviders:    os.Getenv("INCASSO_PEC_PROVIDERS"),
 		ConsoleKey:      os.Getenv("INCASSO_CONSOLE_KEY"),
 		AuditKey:        os.Getenv("INCASSO_AUDIT_KEY"),
+		DBAppRole:       os.Getenv("INCASSO_DB_APP_ROLE"),
 	}
 	var errs []error
 	var err error
@@ -195,6 +207,9 @@ func FromEnv() (Config, error) {
 	if k := c.ConsoleKey; k != "" && len(k) < 32 {
 		errs = append(errs, errors.New("INCASSO_CONSOLE_KEY: want at least 32 characters (random)"))
 	}
+	if r := c.DBAppRole; r != "" && !roleNamePattern.MatchString(r) {
+		errs = append(errs, errors.New("INCASSO_DB_APP_ROLE: want a role name of lower-case letters, digits and _, starting with a letter"))
+	}
 	if k := c.AuditKey; k != "" && len(k) < 32 {
 		errs = append(errs, errors.New("INCASSO_AUDIT_KEY: want at least 32 characters (random)"))
 	}
@@ -225,6 +240,9 @@ func FromEnv() (Config, error) {
 		}
 	} else if c.Services, err = ParseServices(env("INCASSO_SERVICES", DefaultServices)); err != nil {
 		errs = append(errs, fmt.Errorf("INCASSO_SERVICES: %w", err))
+	}
+	if c.IO, err = ioFromEnv(c.Services); err != nil {
+		errs = append(errs, err)
 	}
 	return c, errors.Join(errs...)
 }
@@ -273,6 +291,7 @@ var (
 	taxonomyPattern      = regexp.MustCompile(`^[0-9]/[0-9]{7}[A-Z]{2}/$`)
 	ecFiscalCodePattern  = regexp.MustCompile(`^[0-9]{11}$`)
 	postalAccountPattern = regexp.MustCompile(`^[0-9]{1,12}$`)
+	roleNamePattern      = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
 )
 
 // validate checks every service: a unique code, 1 to 5 beneficiaries whose shares make the

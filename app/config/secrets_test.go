@@ -20,6 +20,7 @@ func productionSecrets(t *testing.T) {
 		require.NoError(t, err)
 		t.Setenv(v, keys)
 	}
+	t.Setenv("INCASSO_PEC_PROVIDERS", "/etc/incasso/pec-providers.pem")
 }
 
 func TestCheckProductionRefusesDevelopmentSecrets(t *testing.T) {
@@ -35,6 +36,7 @@ func TestCheckProductionRefusesDevelopmentSecrets(t *testing.T) {
 		require.NotContains(t, err.Error(), secret, "an error never prints the secret")
 	}
 	require.NotContains(t, err.Error(), "INCASSO_CONSOLE_KEY", "the console key may be left empty")
+	require.Contains(t, err.Error(), "INCASSO_PEC_PROVIDERS: required", "a forged PEC receipt would start the legal clock")
 
 	c.Dev = true
 	require.NoError(t, c.CheckProduction(), "the development stack runs with them")
@@ -53,6 +55,7 @@ func TestCheckProductionSecrets(t *testing.T) {
 		"dev bank key":      {"INCASSO_BANK_KEY", DevBankKey, "INCASSO_BANK_KEY: is a development secret"},
 		"smtp placeholder":  {"INCASSO_SMTP_PASSWORD", "change-me", "INCASSO_SMTP_PASSWORD: is a development secret"},
 		"pec placeholder":   {"INCASSO_PEC_SMTP_PASSWORD", "change-me", "INCASSO_PEC_SMTP_PASSWORD: is a development secret"},
+		"dev io key":        {"INCASSO_IO_KEYS", "TARI=" + DevIOKey, "INCASSO_IO_KEYS: the key of service TARI is a development secret"},
 		"console key empty": {"INCASSO_CONSOLE_KEY", "", ""}, // random per process: allowed
 		"audit key empty":   {"INCASSO_AUDIT_KEY", "", ""},   // the console key's then
 	} {

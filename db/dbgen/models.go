@@ -104,6 +104,9 @@ type Communication struct {
 	Sender         string
 	DeliveredAt    pgtype.Timestamptz
 	Failure        string
+	IoMessageID    pgtype.Text
+	Answer         []byte
+	AnswerSha256   []byte
 }
 
 type CommunicationReceipt struct {
