@@ -200,7 +200,6 @@ func (e DebtorType) Valid() bool {
 const (
 	DifferenceResolutionResolutionACCEPTED        DifferenceResolutionResolution = "ACCEPTED"
 	DifferenceResolutionResolutionREFUNDREQUESTED DifferenceResolutionResolution = "REFUND_REQUESTED"
-	DifferenceResolutionResolutionSUPERSEDED      DifferenceResolutionResolution = "SUPERSEDED"
 	DifferenceResolutionResolutionWRITTENOFF      DifferenceResolutionResolution = "WRITTEN_OFF"
 )
 
@@ -210,8 +209,6 @@ func (e DifferenceResolutionResolution) Valid() bool {
 	case DifferenceResolutionResolutionACCEPTED:
 		return true
 	case DifferenceResolutionResolutionREFUNDREQUESTED:
-		return true
-	case DifferenceResolutionResolutionSUPERSEDED:
 		return true
 	case DifferenceResolutionResolutionWRITTENOFF:
 		return true
@@ -718,7 +715,10 @@ type ArchivedCommunication struct {
 	Iupd        string     `json:"iupd"`
 	Kind        string     `json:"kind"`
 	Links       struct {
-		// Eml the bytes sent (.eml, or .pdf for a letter)
+		// Answer App IO's answer to the message (.answer.json), once IO took it
+		Answer *string `json:"answer,omitempty"`
+
+		// Eml the bytes sent (.eml, .pdf for a letter, .json for an App IO message)
 		Eml      string `json:"eml"`
 		Receipts string `json:"receipts"`
 	} `json:"links"`
@@ -1225,11 +1225,12 @@ type DebtorPosition struct {
 	WorkflowId string `json:"workflowId"`
 }
 
-// Difference defines model for Difference.
+// Difference a difference between a receipt and the reporting flows
 type Difference struct {
-	// Detail the IUV, transfer and outcome of the line; never personal data
-	Detail     *string            `json:"detail,omitempty"`
-	DetectedOn openapi_types.Date `json:"detectedOn"`
+	Detail *string `json:"detail,omitempty"`
+
+	// DetectedOn a date, YYYY-MM-DD
+	DetectedOn Date `json:"detectedOn"`
 
 	// ExpectedCents an amount in euro cents (12345 is 123,45 euro)
 	ExpectedCents *Cents  `json:"expectedCents,omitempty"`
@@ -1238,7 +1239,7 @@ type Difference struct {
 	Id            int64   `json:"id"`
 	Iupd          *string `json:"iupd,omitempty"`
 
-	// Reason NO_RECEIPT, AMOUNT_DIFFERS, REVOKED, NO_RPT, NO_FLOW_LINE, MALFORMED_FLOW, RECEIPT_FLAGGED
+	// Reason NO_RECEIPT a flow line without a receipt; AMOUNT_DIFFERS the line's amount is not the receipt's; REVOKED the payment revoked; NO_RPT paid without receipt, none found; NO_FLOW_LINE a receipt no flow reported in time; MALFORMED_FLOW a flow that cannot be read; RECEIPT_FLAGGED a flagged receipt under review
 	Reason    string  `json:"reason"`
 	ReceiptId *string `json:"receiptId,omitempty"`
 
@@ -1247,7 +1248,7 @@ type Difference struct {
 	Resolution    *struct {
 		At time.Time `json:"at"`
 
-		// By who: client:NAME, user:NAME, or system:fdr-intake for SUPERSEDED
+		// By who settled it
 		By         string                         `json:"by"`
 		Reason     string                         `json:"reason"`
 		Resolution DifferenceResolutionResolution `json:"resolution"`
@@ -1260,9 +1261,7 @@ type DifferenceResolutionResolution string
 // Differences defines model for Differences.
 type Differences struct {
 	Differences []Difference `json:"differences"`
-
-	// Next the link to the following page, absent on the last one
-	Next *string `json:"next,omitempty"`
+	Next        *string      `json:"next,omitempty"`
 }
 
 // EnforcementExport an export of hand-overs to enforced collection (affidamenti)
@@ -1287,17 +1286,42 @@ type EnforcementExports struct {
 	Next    *string             `json:"next,omitempty"`
 }
 
-// FdRRun defines model for FdRRun.
+// FdRRun a run of the FdR intake
 type FdRRun struct {
-	// Result the flows stored (lines by match outcome), those that failed, the receipts flagged late
-	Result     *map[string]interface{} `json:"result,omitempty"`
-	WorkflowId string                  `json:"workflowId"`
+	// Result the run's outcome (its fields carry the workflow's Go names)
+	Result *struct {
+		// Date a date, YYYY-MM-DD
+		Date Date `json:"Date"`
+
+		// Failed flows whose intake failed after its retries: the next run retries them
+		Failed *[]string `json:"Failed"`
+		Flows  *[]struct {
+			FlowID string `json:"FlowID"`
+
+			// Lines the flow's lines by outcome: MATCHED, AMOUNT_DIFFERS, NO_RECEIPT...
+			Lines *map[string]int `json:"Lines"`
+
+			// Malformed the reason a malformed flow was kept
+			Malformed string `json:"Malformed"`
+
+			// Recovered receipts asked of pagoPA and recorded
+			Recovered int `json:"Recovered"`
+			Revision  int `json:"Revision"`
+
+			// Stored false: stored before, nothing changed
+			Stored bool `json:"Stored"`
+		} `json:"Flows"`
+
+		// LateReceipts receipts newly flagged NO_FLOW_LINE
+		LateReceipts int `json:"LateReceipts"`
+	} `json:"result,omitempty"`
+	WorkflowId string `json:"workflowId"`
 }
 
 // FdRRunRequest defines model for FdRRunRequest.
 type FdRRunRequest struct {
-	// Date the day of the run, not in the future; default today
-	Date *openapi_types.Date `json:"date,omitempty"`
+	// Date the day, YYYY-MM-DD, not in the future; default today
+	Date *string `json:"date,omitempty"`
 }
 
 // FieldError defines model for FieldError.
@@ -1536,7 +1560,7 @@ type Receipt struct {
 	ReceiptId  string    `json:"receiptId"`
 	ReceivedAt time.Time `json:"receivedAt"`
 
-	// Reconciliation where a paid receipt stands against the reporting flows
+	// Reconciliation a paid receipt's state against the reporting flows (rendicontazione)
 	Reconciliation *ReceiptReconciliation `json:"reconciliation,omitempty"`
 
 	// Source how it came: the Nodo's paSendRTV2, or the recovery from GPD
@@ -1549,30 +1573,34 @@ type Receipt struct {
 // ReceiptOutcome defines model for Receipt.Outcome.
 type ReceiptOutcome string
 
-// ReceiptReconciliation where a paid receipt stands against the reporting flows
+// ReceiptReconciliation a paid receipt's state against the reporting flows (rendicontazione)
 type ReceiptReconciliation struct {
-	// FlowId the reporting flow whose line reports it
+	// FlowId the reporting flow (identificativo flusso)
 	FlowId       *string    `json:"flowId,omitempty"`
 	FlowRevision *int       `json:"flowRevision,omitempty"`
 	MatchedAt    *time.Time `json:"matchedAt,omitempty"`
 
-	// Reason the difference's reason code, when DIFFERENCE
-	Reason       *string                     `json:"reason,omitempty"`
-	ReconciledAt *time.Time                  `json:"reconciledAt,omitempty"`
-	Status       ReceiptReconciliationStatus `json:"status"`
+	// Reason the difference's reason code
+	Reason       *string    `json:"reason,omitempty"`
+	ReconciledAt *time.Time `json:"reconciledAt,omitempty"`
+
+	// Status UNMATCHED no flow line yet; MATCHED_FLOW reported by a flow; RECONCILED settled; DIFFERENCE a difference to settle
+	Status ReceiptReconciliationStatus `json:"status"`
 }
 
-// ReceiptReconciliationStatus defines model for ReceiptReconciliation.Status.
+// ReceiptReconciliationStatus UNMATCHED no flow line yet; MATCHED_FLOW reported by a flow; RECONCILED settled; DIFFERENCE a difference to settle
 type ReceiptReconciliationStatus string
 
 // ResolveRequest defines model for ResolveRequest.
 type ResolveRequest struct {
-	// Reason why, without personal data
-	Reason     string                   `json:"reason"`
+	// Reason why (motivazione), kept in the audit trail
+	Reason string `json:"reason"`
+
+	// Resolution ACCEPTED the difference is right as it is; REFUND_REQUESTED the money goes back to the payer (rimborso); WRITTEN_OFF written off the books (stralcio)
 	Resolution ResolveRequestResolution `json:"resolution"`
 }
 
-// ResolveRequestResolution defines model for ResolveRequest.Resolution.
+// ResolveRequestResolution ACCEPTED the difference is right as it is; REFUND_REQUESTED the money goes back to the payer (rimborso); WRITTEN_OFF written off the books (stralcio)
 type ResolveRequestResolution string
 
 // SearchRequest a search of debts; every filter optional
@@ -1742,6 +1770,9 @@ type CommunicationsPage = Communications
 
 // Conflict An RFC 9457 problem detail.
 type Conflict = Problem
+
+// DifferenceAnswer a difference between a receipt and the reporting flows
+type DifferenceAnswer = Difference
 
 // Forbidden An RFC 9457 problem detail.
 type Forbidden = Problem
@@ -2119,10 +2150,10 @@ type ListFlaggedReceiptsParams struct {
 
 // ListDifferencesParams defines parameters for ListDifferences.
 type ListDifferencesParams struct {
-	// Reason only this reason code
+	// Reason one reason code (see Difference.reason)
 	Reason *string `form:"reason,omitempty" json:"reason,omitempty"`
 
-	// Resolved the resolved ones too
+	// Resolved the resolved differences instead of the open ones
 	Resolved *bool `form:"resolved,omitempty" json:"resolved,omitempty"`
 
 	// Limit at most this many (1 to 500, default 50)
@@ -2874,22 +2905,22 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/receipts/flagged (the `ListFlaggedReceipts` operationId).
 	ListFlaggedReceipts(ctx context.Context, params *ListFlaggedReceiptsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ResolveFlaggedReceiptWithBody Resolve the review of a flagged receipt
+	// ResolveFlaggedReceiptWithBody Settle the review of a flagged receipt
 	//
-	// The same resolution as a difference's (reason code RECEIPT_FLAGGED): the same request
-	// again answers the same resolution; another resolution of a resolved one is a 409.
-	// Audited with the reason. Role: finance.
+	// Opens a difference of reason RECEIPT_FLAGGED for the receipt (once) and resolves it as
+	// asked: the same resolution again answers it as it is, another one is a 409. Audited
+	// with the reason. Role: finance.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/receipts/flagged/{receiptId}/resolve (the `ResolveFlaggedReceipt` operationId).
 	ResolveFlaggedReceiptWithBody(ctx context.Context, receiptId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ResolveFlaggedReceipt Resolve the review of a flagged receipt
+	// ResolveFlaggedReceipt Settle the review of a flagged receipt
 	//
-	// The same resolution as a difference's (reason code RECEIPT_FLAGGED): the same request
-	// again answers the same resolution; another resolution of a resolved one is a 409.
-	// Audited with the reason. Role: finance.
+	// Opens a difference of reason RECEIPT_FLAGGED for the receipt (once) and resolves it as
+	// asked: the same resolution again answers it as it is, another one is a 409. Audited
+	// with the reason. Role: finance.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2898,53 +2929,45 @@ type ClientInterface interface {
 
 	// ListDifferences The differences between receipts and reporting flows, newest first
 	//
-	// Each with its reason code: NO_RECEIPT (a flow line incasso has no receipt of, after
-	// asking GPD), AMOUNT_DIFFERS, REVOKED, NO_RPT (paid without receipt), NO_FLOW_LINE (a
-	// receipt no flow reported in INCASSO_FDR_LATE_AFTER_DAYS business days),
-	// MALFORMED_FLOW, RECEIPT_FLAGGED. Open ones unless `resolved=true`. Roles: finance,
-	// operator, auditor.
+	// The open ones unless `resolved=true`. Roles: finance, operator, auditor.
 	//
 	// Corresponds with GET /v1/reconciliation/differences (the `ListDifferences` operationId).
 	ListDifferences(ctx context.Context, params *ListDifferencesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ResolveDifferenceWithBody Resolve a difference (accept, refund requested, written off) with a reason
+	// ResolveDifferenceWithBody Settle a difference (accepted, refund requested, written off)
 	//
-	// The same request again answers the same resolution; another resolution of a resolved
-	// difference is a 409. Audited with the reason. Role: finance.
+	// The same resolution again answers the difference as it is; another one is a 409. Audited with the reason. Role: finance.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/reconciliation/differences/{id}/resolve (the `ResolveDifference` operationId).
 	ResolveDifferenceWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ResolveDifference Resolve a difference (accept, refund requested, written off) with a reason
+	// ResolveDifference Settle a difference (accepted, refund requested, written off)
 	//
-	// The same request again answers the same resolution; another resolution of a resolved
-	// difference is a 409. Audited with the reason. Role: finance.
+	// The same resolution again answers the difference as it is; another one is a 409. Audited with the reason. Role: finance.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/reconciliation/differences/{id}/resolve (the `ResolveDifference` operationId).
 	ResolveDifference(ctx context.Context, id int64, body ResolveDifferenceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// RunFdRIntakeWithBody Run the reporting-flow (FdR) intake of a day now
+	// RunFdRIntakeWithBody Run a day's intake of the reporting flows (FdR) now
 	//
-	// What the daily schedule does, on demand: the flows published and not stored yet are
-	// read and matched, then the receipts whose flow line is late are flagged. A day run
-	// again changes nothing. 200 with the result when done within 20 s, else 202 with the
-	// workflow. Role: finance.
+	// Starts the day's intake (the one the daily schedule runs) and waits up to 20 s for
+	// it: 200 with its outcome, or 202 with the workflow to follow when it takes longer. The
+	// same day again reads only what is new. Role: finance.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/reconciliation/fdr-runs (the `RunFdRIntake` operationId).
 	RunFdRIntakeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// RunFdRIntake Run the reporting-flow (FdR) intake of a day now
+	// RunFdRIntake Run a day's intake of the reporting flows (FdR) now
 	//
-	// What the daily schedule does, on demand: the flows published and not stored yet are
-	// read and matched, then the receipts whose flow line is late are flagged. A day run
-	// again changes nothing. 200 with the result when done within 20 s, else 202 with the
-	// workflow. Role: finance.
+	// Starts the day's intake (the one the daily schedule runs) and waits up to 20 s for
+	// it: 200 with its outcome, or 202 with the workflow to follow when it takes longer. The
+	// same day again reads only what is new. Role: finance.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4050,11 +4073,11 @@ func (c *Client) ListFlaggedReceipts(ctx context.Context, params *ListFlaggedRec
 	return c.Client.Do(req)
 }
 
-// ResolveFlaggedReceiptWithBody Resolve the review of a flagged receipt
+// ResolveFlaggedReceiptWithBody Settle the review of a flagged receipt
 //
-// The same resolution as a difference's (reason code RECEIPT_FLAGGED): the same request
-// again answers the same resolution; another resolution of a resolved one is a 409.
-// Audited with the reason. Role: finance.
+// Opens a difference of reason RECEIPT_FLAGGED for the receipt (once) and resolves it as
+// asked: the same resolution again answers it as it is, another one is a 409. Audited
+// with the reason. Role: finance.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4071,11 +4094,11 @@ func (c *Client) ResolveFlaggedReceiptWithBody(ctx context.Context, receiptId st
 	return c.Client.Do(req)
 }
 
-// ResolveFlaggedReceipt Resolve the review of a flagged receipt
+// ResolveFlaggedReceipt Settle the review of a flagged receipt
 //
-// The same resolution as a difference's (reason code RECEIPT_FLAGGED): the same request
-// again answers the same resolution; another resolution of a resolved one is a 409.
-// Audited with the reason. Role: finance.
+// Opens a difference of reason RECEIPT_FLAGGED for the receipt (once) and resolves it as
+// asked: the same resolution again answers it as it is, another one is a 409. Audited
+// with the reason. Role: finance.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4094,11 +4117,7 @@ func (c *Client) ResolveFlaggedReceipt(ctx context.Context, receiptId string, bo
 
 // ListDifferences The differences between receipts and reporting flows, newest first
 //
-// Each with its reason code: NO_RECEIPT (a flow line incasso has no receipt of, after
-// asking GPD), AMOUNT_DIFFERS, REVOKED, NO_RPT (paid without receipt), NO_FLOW_LINE (a
-// receipt no flow reported in INCASSO_FDR_LATE_AFTER_DAYS business days),
-// MALFORMED_FLOW, RECEIPT_FLAGGED. Open ones unless `resolved=true`. Roles: finance,
-// operator, auditor.
+// The open ones unless `resolved=true`. Roles: finance, operator, auditor.
 //
 // Corresponds with GET /v1/reconciliation/differences (the `ListDifferences` operationId).
 func (c *Client) ListDifferences(ctx context.Context, params *ListDifferencesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4113,10 +4132,9 @@ func (c *Client) ListDifferences(ctx context.Context, params *ListDifferencesPar
 	return c.Client.Do(req)
 }
 
-// ResolveDifferenceWithBody Resolve a difference (accept, refund requested, written off) with a reason
+// ResolveDifferenceWithBody Settle a difference (accepted, refund requested, written off)
 //
-// The same request again answers the same resolution; another resolution of a resolved
-// difference is a 409. Audited with the reason. Role: finance.
+// The same resolution again answers the difference as it is; another one is a 409. Audited with the reason. Role: finance.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4133,10 +4151,9 @@ func (c *Client) ResolveDifferenceWithBody(ctx context.Context, id int64, conten
 	return c.Client.Do(req)
 }
 
-// ResolveDifference Resolve a difference (accept, refund requested, written off) with a reason
+// ResolveDifference Settle a difference (accepted, refund requested, written off)
 //
-// The same request again answers the same resolution; another resolution of a resolved
-// difference is a 409. Audited with the reason. Role: finance.
+// The same resolution again answers the difference as it is; another one is a 409. Audited with the reason. Role: finance.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4153,12 +4170,11 @@ func (c *Client) ResolveDifference(ctx context.Context, id int64, body ResolveDi
 	return c.Client.Do(req)
 }
 
-// RunFdRIntakeWithBody Run the reporting-flow (FdR) intake of a day now
+// RunFdRIntakeWithBody Run a day's intake of the reporting flows (FdR) now
 //
-// What the daily schedule does, on demand: the flows published and not stored yet are
-// read and matched, then the receipts whose flow line is late are flagged. A day run
-// again changes nothing. 200 with the result when done within 20 s, else 202 with the
-// workflow. Role: finance.
+// Starts the day's intake (the one the daily schedule runs) and waits up to 20 s for
+// it: 200 with its outcome, or 202 with the workflow to follow when it takes longer. The
+// same day again reads only what is new. Role: finance.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4175,12 +4191,11 @@ func (c *Client) RunFdRIntakeWithBody(ctx context.Context, contentType string, b
 	return c.Client.Do(req)
 }
 
-// RunFdRIntake Run the reporting-flow (FdR) intake of a day now
+// RunFdRIntake Run a day's intake of the reporting flows (FdR) now
 //
-// What the daily schedule does, on demand: the flows published and not stored yet are
-// read and matched, then the receipts whose flow line is late are flagged. A day run
-// again changes nothing. 200 with the result when done within 20 s, else 202 with the
-// workflow. Role: finance.
+// Starts the day's intake (the one the daily schedule runs) and waits up to 20 s for
+// it: 200 with its outcome, or 202 with the workflow to follow when it takes longer. The
+// same day again reads only what is new. Role: finance.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -7684,22 +7699,22 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/receipts/flagged (the `ListFlaggedReceipts` operationId).
 	ListFlaggedReceiptsWithResponse(ctx context.Context, params *ListFlaggedReceiptsParams, reqEditors ...RequestEditorFn) (*ListFlaggedReceiptsResponse, error)
 
-	// ResolveFlaggedReceiptWithBodyWithResponse Resolve the review of a flagged receipt
+	// ResolveFlaggedReceiptWithBodyWithResponse Settle the review of a flagged receipt
 	//
-	// The same resolution as a difference's (reason code RECEIPT_FLAGGED): the same request
-	// again answers the same resolution; another resolution of a resolved one is a 409.
-	// Audited with the reason. Role: finance.
+	// Opens a difference of reason RECEIPT_FLAGGED for the receipt (once) and resolves it as
+	// asked: the same resolution again answers it as it is, another one is a 409. Audited
+	// with the reason. Role: finance.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/receipts/flagged/{receiptId}/resolve (the `ResolveFlaggedReceipt` operationId).
 	ResolveFlaggedReceiptWithBodyWithResponse(ctx context.Context, receiptId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResolveFlaggedReceiptResponse, error)
 
-	// ResolveFlaggedReceiptWithResponse Resolve the review of a flagged receipt
+	// ResolveFlaggedReceiptWithResponse Settle the review of a flagged receipt
 	//
-	// The same resolution as a difference's (reason code RECEIPT_FLAGGED): the same request
-	// again answers the same resolution; another resolution of a resolved one is a 409.
-	// Audited with the reason. Role: finance.
+	// Opens a difference of reason RECEIPT_FLAGGED for the receipt (once) and resolves it as
+	// asked: the same resolution again answers it as it is, another one is a 409. Audited
+	// with the reason. Role: finance.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7708,60 +7723,57 @@ type ClientWithResponsesInterface interface {
 
 	// ListDifferencesWithResponse The differences between receipts and reporting flows, newest first
 	//
-	// Each with its reason code: NO_RECEIPT (a flow line incasso has no receipt of, after
-	// asking GPD), AMOUNT_DIFFERS, REVOKED, NO_RPT (paid without receipt), NO_FLOW_LINE (a
-	// receipt no flow reported in INCASSO_FDR_LATE_AFTER_DAYS business days),
-	// MALFORMED_FLOW, RECEIPT_FLAGGED. Open ones unless `resolved=true`. Roles: finance,
-	// operator, auditor.
+	// The open ones unless `resolved=true`. Roles: finance, operator, auditor.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/reconciliation/differences (the `ListDifferences` operationId).
 	ListDifferencesWithResponse(ctx context.Context, params *ListDifferencesParams, reqEditors ...RequestEditorFn) (*ListDifferencesResponse, error)
 
-	// ResolveDifferenceWithBodyWithResponse Resolve a difference (accept, refund requested, written off) with a reason
+	// ResolveDifferenceWithBodyWithResponse Settle a difference (accepted, refund requested, written off)
 	//
-	// The same request again answers the same resolution; another resolution of a resolved
-	// difference is a 409. Audited with the reason. Role: finance.
+	// The same resolution again answers the difference as it is; another one is a 409. Audited with the reason. Role: finance.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/reconciliation/differences/{id}/resolve (the `ResolveDifference` operationId).
 	ResolveDifferenceWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResolveDifferenceResponse, error)
 
-	// ResolveDifferenceWithResponse Resolve a difference (accept, refund requested, written off) with a reason
+	// ResolveDifferenceWithResponse Settle a difference (accepted, refund requested, written off)
 	//
-	// The same request again answers the same resolution; another resolution of a resolved
-	// difference is a 409. Audited with the reason. Role: finance.
+	// The same resolution again answers the difference as it is; another one is a 409. Audited with the reason. Role: finance.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/reconciliation/differences/{id}/resolve (the `ResolveDifference` operationId).
 	ResolveDifferenceWithResponse(ctx context.Context, id int64, body ResolveDifferenceJSONRequestBody, reqEditors ...RequestEditorFn) (*ResolveDifferenceResponse, error)
 
-	// RunFdRIntakeWithBodyWithResponse Run the reporting-flow (FdR) intake of a day now
+	// RunFdRIntakeWithBodyWithResponse Run a day's intake of the reporting flows (FdR) now
 	//
-	// What the daily schedule does, on demand: the flows published and not stored yet are
-	// read and matched, then the receipts whose flow line is late are flagged. A day run
-	// again changes nothing. 200 with the result when done within 20 s, else 202 with the
-	// workflow. Role: finance.
+	// Starts the day's intake (the one the daily schedule runs) and waits up to 20 s for
+	// it: 200 with its outcome, or 202 with the workflow to follow when it takes longer. The
+	// same day again reads only what is new. Role: finance.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/reconciliation/fdr-runs (the `RunFdRIntake` operationId).
 	RunFdRIntakeWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RunFdRIntakeResponse, error)
 
-	// RunFdRIntakeWithResponse Run the reporting-flow (FdR) intake of a day now
+	// RunFdRIntakeWithResponse Run a day's intake of the reporting flows (FdR) now
 	//
-	// What the daily schedule does, on demand: the flows published and not stored yet are
-	// read and matched, then the receipts whose flow line is late are flagged. A day run
-	// again changes nothing. 200 with the result when done within 20 s, else 202 with the
-	// workflow. Role: finance.
+	// Starts the day's intake (the one the daily schedule runs) and waits up to 20 s for
+	// it: 200 with its outcome, or 202 with the workflow to follow when it takes longer. The
+	// same day again reads only what is new. Role: finance.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/reconciliation/fdr-runs (the `RunFdRIntake` operationId).
 	RunFdRIntakeWithResponse(ctx context.Context, body RunFdRIntakeJSONRequestBody, reqEditors ...RequestEditorFn) (*RunFdRIntakeResponse, error)
+}
+
+// HealthzResponse429Headers the declared response headers of an HTTP 429 response for Healthz
+type HealthzResponse429Headers struct {
+	RetryAfter *string
 }
 
 type HealthzResponse struct {
@@ -7771,6 +7783,10 @@ type HealthzResponse struct {
 	JSON200 *struct {
 		Status Healthz200JSONResponseBodyStatus `json:"status"`
 	}
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *HealthzResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -7778,6 +7794,11 @@ func (r HealthzResponse) GetJSON200() *struct {
 	Status Healthz200JSONResponseBodyStatus `json:"status"`
 } {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r HealthzResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetBody returns the raw response body bytes
@@ -9166,6 +9187,8 @@ type GetCommunicationFileResponse429Headers struct {
 type GetCommunicationFileResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *map[string]interface{}
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -9182,6 +9205,11 @@ type GetCommunicationFileResponse struct {
 	Headers401 *GetCommunicationFileResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetCommunicationFileResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCommunicationFileResponse) GetJSON200() *map[string]interface{} {
+	return r.JSON200
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -12279,7 +12307,7 @@ type ResolveFlaggedReceiptResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *Difference
+	JSON200 *DifferenceAnswer
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
@@ -12305,7 +12333,7 @@ type ResolveFlaggedReceiptResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ResolveFlaggedReceiptResponse) GetJSON200() *Difference {
+func (r ResolveFlaggedReceiptResponse) GetJSON200() *DifferenceAnswer {
 	return r.JSON200
 }
 
@@ -12487,7 +12515,7 @@ type ResolveDifferenceResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *Difference
+	JSON200 *DifferenceAnswer
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
@@ -12513,7 +12541,7 @@ type ResolveDifferenceResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ResolveDifferenceResponse) GetJSON200() *Difference {
+func (r ResolveDifferenceResponse) GetJSON200() *DifferenceAnswer {
 	return r.JSON200
 }
 
@@ -12622,6 +12650,8 @@ type RunFdRIntakeResponse struct {
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *RunFdRIntakeResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -12671,6 +12701,11 @@ func (r RunFdRIntakeResponse) GetApplicationproblemJSON429() *TooManyRequests {
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r RunFdRIntakeResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RunFdRIntakeResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -13624,11 +13659,11 @@ func (c *ClientWithResponses) ListFlaggedReceiptsWithResponse(ctx context.Contex
 	return ParseListFlaggedReceiptsResponse(rsp)
 }
 
-// ResolveFlaggedReceiptWithBodyWithResponse Resolve the review of a flagged receipt
+// ResolveFlaggedReceiptWithBodyWithResponse Settle the review of a flagged receipt
 //
-// The same resolution as a difference's (reason code RECEIPT_FLAGGED): the same request
-// again answers the same resolution; another resolution of a resolved one is a 409.
-// Audited with the reason. Role: finance.
+// Opens a difference of reason RECEIPT_FLAGGED for the receipt (once) and resolves it as
+// asked: the same resolution again answers it as it is, another one is a 409. Audited
+// with the reason. Role: finance.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13641,11 +13676,11 @@ func (c *ClientWithResponses) ResolveFlaggedReceiptWithBodyWithResponse(ctx cont
 	return ParseResolveFlaggedReceiptResponse(rsp)
 }
 
-// ResolveFlaggedReceiptWithResponse Resolve the review of a flagged receipt
+// ResolveFlaggedReceiptWithResponse Settle the review of a flagged receipt
 //
-// The same resolution as a difference's (reason code RECEIPT_FLAGGED): the same request
-// again answers the same resolution; another resolution of a resolved one is a 409.
-// Audited with the reason. Role: finance.
+// Opens a difference of reason RECEIPT_FLAGGED for the receipt (once) and resolves it as
+// asked: the same resolution again answers it as it is, another one is a 409. Audited
+// with the reason. Role: finance.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13660,11 +13695,7 @@ func (c *ClientWithResponses) ResolveFlaggedReceiptWithResponse(ctx context.Cont
 
 // ListDifferencesWithResponse The differences between receipts and reporting flows, newest first
 //
-// Each with its reason code: NO_RECEIPT (a flow line incasso has no receipt of, after
-// asking GPD), AMOUNT_DIFFERS, REVOKED, NO_RPT (paid without receipt), NO_FLOW_LINE (a
-// receipt no flow reported in INCASSO_FDR_LATE_AFTER_DAYS business days),
-// MALFORMED_FLOW, RECEIPT_FLAGGED. Open ones unless `resolved=true`. Roles: finance,
-// operator, auditor.
+// The open ones unless `resolved=true`. Roles: finance, operator, auditor.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -13677,10 +13708,9 @@ func (c *ClientWithResponses) ListDifferencesWithResponse(ctx context.Context, p
 	return ParseListDifferencesResponse(rsp)
 }
 
-// ResolveDifferenceWithBodyWithResponse Resolve a difference (accept, refund requested, written off) with a reason
+// ResolveDifferenceWithBodyWithResponse Settle a difference (accepted, refund requested, written off)
 //
-// The same request again answers the same resolution; another resolution of a resolved
-// difference is a 409. Audited with the reason. Role: finance.
+// The same resolution again answers the difference as it is; another one is a 409. Audited with the reason. Role: finance.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13693,10 +13723,9 @@ func (c *ClientWithResponses) ResolveDifferenceWithBodyWithResponse(ctx context.
 	return ParseResolveDifferenceResponse(rsp)
 }
 
-// ResolveDifferenceWithResponse Resolve a difference (accept, refund requested, written off) with a reason
+// ResolveDifferenceWithResponse Settle a difference (accepted, refund requested, written off)
 //
-// The same request again answers the same resolution; another resolution of a resolved
-// difference is a 409. Audited with the reason. Role: finance.
+// The same resolution again answers the difference as it is; another one is a 409. Audited with the reason. Role: finance.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13709,12 +13738,11 @@ func (c *ClientWithResponses) ResolveDifferenceWithResponse(ctx context.Context,
 	return ParseResolveDifferenceResponse(rsp)
 }
 
-// RunFdRIntakeWithBodyWithResponse Run the reporting-flow (FdR) intake of a day now
+// RunFdRIntakeWithBodyWithResponse Run a day's intake of the reporting flows (FdR) now
 //
-// What the daily schedule does, on demand: the flows published and not stored yet are
-// read and matched, then the receipts whose flow line is late are flagged. A day run
-// again changes nothing. 200 with the result when done within 20 s, else 202 with the
-// workflow. Role: finance.
+// Starts the day's intake (the one the daily schedule runs) and waits up to 20 s for
+// it: 200 with its outcome, or 202 with the workflow to follow when it takes longer. The
+// same day again reads only what is new. Role: finance.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13727,12 +13755,11 @@ func (c *ClientWithResponses) RunFdRIntakeWithBodyWithResponse(ctx context.Conte
 	return ParseRunFdRIntakeResponse(rsp)
 }
 
-// RunFdRIntakeWithResponse Run the reporting-flow (FdR) intake of a day now
+// RunFdRIntakeWithResponse Run a day's intake of the reporting flows (FdR) now
 //
-// What the daily schedule does, on demand: the flows published and not stored yet are
-// read and matched, then the receipts whose flow line is late are flagged. A day run
-// again changes nothing. 200 with the result when done within 20 s, else 202 with the
-// workflow. Role: finance.
+// Starts the day's intake (the one the daily schedule runs) and waits up to 20 s for
+// it: 200 with its outcome, or 202 with the workflow to follow when it takes longer. The
+// same day again reads only what is new. Role: finance.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13768,6 +13795,26 @@ func ParseHealthzResponse(rsp *http.Response) (*HealthzResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers HealthzResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -15047,6 +15094,13 @@ func ParseGetCommunicationFileResponse(rsp *http.Response) (*GetCommunicationFil
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest map[string]interface{}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15081,6 +15135,9 @@ func ParseGetCommunicationFileResponse(rsp *http.Response) (*GetCommunicationFil
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (message/rfc822) unsupported
 
 	}
 
@@ -18049,7 +18106,7 @@ func ParseResolveFlaggedReceiptResponse(rsp *http.Response) (*ResolveFlaggedRece
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest Difference
+		var dest DifferenceAnswer
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18245,7 +18302,7 @@ func ParseResolveDifferenceResponse(rsp *http.Response) (*ResolveDifferenceRespo
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest Difference
+		var dest DifferenceAnswer
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18418,6 +18475,13 @@ func ParseRunFdRIntakeResponse(rsp *http.Response) (*RunFdRIntakeResponse, error
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
