@@ -59,8 +59,21 @@ func (f *fakeTemporal) ExecuteWorkflow(_ context.Context, options client.StartWo
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.executions = append(f.executions, execution{Options: options, Workflow: workflow, Args: args})
-	return nil, f.executeErr
+	if f.executeErr != nil {
+		return nil, f.executeErr
+	}
+	return fakeRun{id: options.ID}, nil
 }
+
+// fakeRun is a started workflow that completes at once with the zero result (the methods
+// it does not define are the nil interface's).
+type fakeRun struct {
+	client.WorkflowRun
+	id string
+}
+
+func (r fakeRun) GetID() string                  { return r.id }
+func (r fakeRun) Get(context.Context, any) error { return nil }
 
 func (f *fakeTemporal) SignalWorkflow(_ context.Context, workflowID, runID, signalName string, arg any) error {
 	f.mu.Lock()

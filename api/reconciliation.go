@@ -149,6 +149,7 @@ func (s *Server) runFdRIntake(c echo.Context) error {
 	case err != nil:
 		return err
 	}
+	res.Date = day // the run's, whatever its result says
 	out.Result = &res
 	return c.JSON(http.StatusOK, out)
 }

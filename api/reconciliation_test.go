@@ -20,6 +20,7 @@ import (
 	"incasso/services/access"
 	"incasso/services/apiclients"
 	"incasso/services/reconciliation"
+	"incasso/workflows"
 )
 
 // intakeWith pays in the pagoPA simulator the receipts incasso holds, publishes today's flow
@@ -168,4 +169,28 @@ func TestResolveFlaggedReceipt(t *testing.T) {
 	require.Len(t, e.differences(t, "?resolved=true").Differences, 1, "one review, however often it is sent")
 	resp, b := e.resolve(t, "/v1/receipts/flagged/rcpt-plain-9/resolve", e.apiKey, body)
 	requireProblem(t, resp, b, http.StatusNotFound)
+}
+
+// A run on demand starts the day's intake with the configured input, as its own workflow;
+// a day in the future or not a date is a 422 naming the field, and starts nothing.
+func TestRunFdRIntakeOnDemand(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	resp, body := e.resolve(t, "/v1/reconciliation/fdr-runs", e.apiKey, `{"date":"2026-11-18"}`)
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	var out FdRRunResponse
+	require.NoError(t, json.Unmarshal(body, &out))
+	require.Equal(t, "fdr-intake/2026-11-18", out.WorkflowID)
+	require.NotNil(t, out.Result)
+	runs := e.fake.Executions()
+	require.Len(t, runs, 1)
+	require.Equal(t, e.cfg.TaskQueue, runs[0].Options.TaskQueue)
+	require.Equal(t, []any{workflows.FdRIntakeInput{Date: date.Date{Year: 2026, Month: time.November, Day: 18},
+		LookbackDays: e.cfg.FdR.LookbackDays, LateAfterBusinessDays: e.cfg.FdR.LateAfterBusinessDays}}, runs[0].Args)
+
+	for _, bad := range []string{`{"date":"2999-01-01"}`, `{"date":"04/12/2026"}`} {
+		resp, body = e.resolve(t, "/v1/reconciliation/fdr-runs", e.apiKey, bad)
+		require.Equal(t, "date", requireProblem(t, resp, body, http.StatusUnprocessableEntity).Errors[0].Field, bad)
+	}
+	require.Len(t, e.fake.Executions(), 1, "nothing started")
 }
