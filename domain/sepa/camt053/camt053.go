@@ -56,7 +56,7 @@ const (
 
 // Entry is one booked entry.
 type Entry struct {
-	Ref         string      // AcctSvcrRef: the bank's reference of the booking
+	Ref         string // AcctSvcrRef: the bank's reference of the booking
 	Kind        Kind
 	Amount      money.Cents // > 0
 	Credit      bool        // CRDT, else DBIT

@@ -97,11 +97,11 @@ func TestParseBankStatement(t *testing.T) {
 func TestFlowIDOf(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
-		"/PUR/LGPE-RIVERSAMENTO/URI/2026-03-16ABI03069-S0001":            "2026-03-16ABI03069-S0001",
+		"/PUR/LGPE-RIVERSAMENTO/URI/2026-03-16ABI03069-S0001":           "2026-03-16ABI03069-S0001",
 		"  /PUR/LGPE-RIVERSAMENTO/URI/2026-03-16ABI03069-S0001 saldo  ": "2026-03-16ABI03069-S0001",
-		"/PUR/LGPE-RIVERSAMENTO/URI/":                                    "",
-		"PUR/LGPE-RIVERSAMENTO/URI/X":                                    "",
-		"Rimborso":                                                       "",
+		"/PUR/LGPE-RIVERSAMENTO/URI/":                                   "",
+		"PUR/LGPE-RIVERSAMENTO/URI/X":                                   "",
+		"Rimborso":                                                      "",
 	} {
 		require.Equal(t, want, camt053.FlowIDOf(in), in)
 	}
@@ -156,7 +156,11 @@ func TestWriteRejectsInvalid(t *testing.T) {
 		{func(s *camt053.Statement) { s.Entries[0].FlowID = "OTHER" }, `Stmt/Ntry[1]/NtryDtls/TxDtls[1]/RmtInf/Ustrd names flow "2026-03-16ABI03069-S0001", not "OTHER"`},
 		{func(s *camt053.Statement) { s.Entries[0].Credit = false }, "Stmt/Ntry[1]/CdtDbtInd is DBIT: a flow's transfer is a credit"},
 		{func(s *camt053.Statement) { s.Entries[3].EndToEndIDs = nil }, "Stmt/Ntry[4]/NtryDtls/TxDtls is missing: a return names its collections"},
-		{func(s *camt053.Statement) { s.Entries[4].Remittance = s.Entries[0].Remittance; s.Entries[4].Credit = true; s.Closing += 500 }, "Stmt/Ntry[5]/NtryDtls/TxDtls[1]/RmtInf/Ustrd names a flow"},
+		{func(s *camt053.Statement) {
+			s.Entries[4].Remittance = s.Entries[0].Remittance
+			s.Entries[4].Credit = true
+			s.Closing += 500
+		}, "Stmt/Ntry[5]/NtryDtls/TxDtls[1]/RmtInf/Ustrd names a flow"},
 		{func(s *camt053.Statement) { s.Entries[4].FlowID = "X" }, "Stmt/Ntry[5] has references of another kind of entry"},
 		{func(s *camt053.Statement) { s.Entries[4].Kind = "FEE" }, `Stmt/Ntry[5] is of kind "FEE"`},
 		{func(s *camt053.Statement) { s.Entries[2].Amount = 0 }, "Stmt/Ntry[3]/Amt must be 0.01"},
