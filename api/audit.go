@@ -1,7 +1,6 @@
 package api
 
 import (
-	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"net/http"
@@ -80,18 +79,6 @@ func auditReason(c echo.Context, reason string) { notesOf(c).reason = reason }
 // auditDebtor adds a debtor to the request's audit entry, by the pseudonym of the fiscal code.
 func (s *Server) auditDebtor(c echo.Context, fiscalCode string) {
 	auditTarget(c, "debtor", audit.Pseudonym(s.auditKey, fiscalCode))
-}
-
-// newAuditKey is the key of the pseudonyms: Config.AuditKey, else the console's, else random.
-func newAuditKey(auditKey, consoleKey string) []byte {
-	for _, k := range []string{auditKey, consoleKey} {
-		if k != "" {
-			return []byte(k)
-		}
-	}
-	k := make([]byte, 32)
-	_, _ = rand.Read(k) // never fails
-	return k
 }
 
 // AuditEntry is an entry of the audit trail as GET /v1/audit shows it.

@@ -17,6 +17,7 @@ import (
 
 	"incasso/app/config"
 	"incasso/services/access"
+	"incasso/services/audit"
 	"incasso/services/campaigns"
 	"incasso/services/receipts"
 )
@@ -69,7 +70,7 @@ func (s *Server) Handler() *echo.Echo {
 	if s.Campaigns == nil {
 		s.Campaigns = &campaigns.Service{Pool: s.Pool, Temporal: s.Temporal, TaskQueue: s.Config.TaskQueue, Log: s.Log}
 	}
-	s.auditKey = newAuditKey(s.Config.AuditKey, s.Config.ConsoleKey)
+	s.auditKey = audit.PseudonymKey(s.Config.AuditKey, s.Config.ConsoleKey)
 	e := s.newEcho()
 	e.Use(s.limitIP())
 	e.GET("/readyz", s.readyz)

@@ -89,6 +89,7 @@ type Console struct {
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
 	patterns []string // every pattern registered, for the rule table's test
+	auditKey []byte   // keys the pseudonym of the name a login was tried with
 }
 
 // New returns the console; set it as the api.Server's Console before its Handler.
@@ -103,7 +104,7 @@ func New(deps Deps, opts Options) *Console {
 		deps.Now = time.Now
 	}
 	c := &Console{deps: deps, sessions: newSessions(opts.SessionKey, deps.Pool), logins: newLoginLimiter(opts.LoginRate, opts.ClientIP),
-		now: opts.Now, mux: http.NewServeMux()}
+		now: opts.Now, mux: http.NewServeMux(), auditKey: audit.PseudonymKey(deps.Config.AuditKey, deps.Config.ConsoleKey)}
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -294,27 +295,35 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	q := dbgen.New(c.deps.Pool)
 	var p access.Principal
 	var fingerprint []byte
+	tried := map[string]string{"with": "api key"} // the key itself never
 	if key := strings.TrimSpace(r.PostFormValue("chiave")); key != "" {
 		p, fingerprint, err = apiclients.ByKey(r.Context(), q, key, c.now())
 	} else if name := strings.TrimSpace(r.PostFormValue("utente")); name != "" {
+		// What was typed may be a password in the wrong box: only its pseudonym is kept.
+		tried = map[string]string{"with": "password", "user": audit.Pseudonym(c.auditKey, name)}
 		p, fingerprint, err = users.Login(r.Context(), q, name, r.PostFormValue("password"), c.now())
 	} else {
 		c.loginPage(w, r, http.StatusUnauthorized, "Inserire utente e password, oppure la chiave API.")
 		return
 	}
 	switch {
-	case errors.Is(err, apiclients.ErrUnknown) || errors.Is(err, users.ErrRefused):
-		c.log().Info("console login refused")
-		c.loginPage(w, r, http.StatusUnauthorized, "Utente, password o chiave API non validi, oppure disattivati.")
-		return
-	case errors.Is(err, users.ErrLocked):
-		c.log().Warn("console login refused: account locked")
-		c.loginPage(w, r, http.StatusUnauthorized, "Troppi tentativi errati: l'utente è bloccato per "+strconv.Itoa(int(users.LockFor.Minutes()))+" minuti.")
+	case errors.Is(err, apiclients.ErrUnknown) || errors.Is(err, users.ErrRefused) || errors.Is(err, users.ErrLocked):
+		// One answer for an unknown name, a wrong password and a locked account, so the page
+		// does not tell which names exist; the trail and the log tell the operator.
+		reason := "refused"
+		if errors.Is(err, users.ErrLocked) {
+			reason = "account locked"
+		}
+		c.log().Info("console login refused", "reason", reason)
+		c.auditLogin(r, "anonymous", "", tried, reason, http.StatusUnauthorized)
+		c.loginPage(w, r, http.StatusUnauthorized, "Utente, password o chiave API non validi, oppure disattivati. Dopo "+
+			strconv.Itoa(users.MaxFailures)+" tentativi errati l'utente resta bloccato per "+strconv.Itoa(int(users.LockFor.Minutes()))+" minuti.")
 		return
 	case err != nil:
 		c.fail(w, r, nil, err)
 		return
 	}
+	c.auditLogin(r, p.Actor(), p.Role, tried, "", http.StatusSeeOther)
 	expires := c.now().Add(SessionLength)
 	setCookie(w, r, c.sessions.issue(p, fingerprint, expires), expires)
 	setLoginCookie(w, r, "", time.Time{})
@@ -350,6 +359,18 @@ func (c *Console) audit(r *http.Request, s session, rec *statusRecorder) {
 	}
 	if _, err := (audit.Trail{Pool: c.deps.Pool}).Append(r.Context(), e); err != nil {
 		c.log().Error("audit trail not written", "pattern", r.Pattern, "status", rec.status, "err", err)
+	}
+}
+
+// auditLogin records a login attempt in the audit trail: who logged in, or, refused, only
+// how and the pseudonym of the name tried. A failure to write is logged.
+func (c *Console) auditLogin(r *http.Request, actor string, role access.Role, targets map[string]string, reason string, status int) {
+	e := audit.Entry{
+		At: c.now(), Actor: actor, Role: role, Action: "POST /console/login",
+		Targets: targets, Reason: reason, IP: c.logins.clientIP(r), Outcome: status,
+	}
+	if _, err := (audit.Trail{Pool: c.deps.Pool}).Append(r.Context(), e); err != nil {
+		c.log().Error("audit trail not written", "pattern", "POST /console/login", "status", status, "err", err)
 	}
 }
 

@@ -127,21 +127,71 @@ func TestConsoleUser(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, b.get(t, "/v1/campaigns").status)
 }
 
-// Five wrong passwords lock the account: the right one is refused too, with a message that
-// says so, until the lock ends.
+// Five wrong passwords lock the account: the right one is refused too until the lock ends.
+// The page says the same for a wrong password, a locked account and a name that does not
+// exist, so it tells nobody which names exist; the audit trail records each attempt, with
+// only a pseudonym of the name tried.
 func TestConsoleLockout(t *testing.T) {
 	e := newEnv(t)
 	e.addUser(t, "mario", access.Operator)
 	b := e.browser(t)
+	wrong := b.loginUser(t, "mario", "sbagliata")
+	require.Equal(t, http.StatusUnauthorized, wrong.status)
+	require.Contains(t, wrong.body, "bloccato per 15 minuti")
 	for range users.MaxFailures - 1 {
 		require.Equal(t, http.StatusUnauthorized, b.loginUser(t, "mario", "sbagliata").status)
 	}
-	p := b.loginUser(t, "mario", "sbagliata")
-	require.Equal(t, http.StatusUnauthorized, p.status)
-	require.Contains(t, p.body, "bloccato per 15 minuti")
-	p = b.loginUser(t, "mario", password)
-	require.Contains(t, p.body, "bloccato")
+	locked := b.loginUser(t, "mario", password)
+	unknown := b.loginUser(t, "nessuno", password)
+	for _, p := range []page{locked, unknown} {
+		require.Equal(t, wrong.status, p.status)
+		require.Equal(t, loginMessage(t, wrong.body), loginMessage(t, p.body))
+	}
 	require.Nil(t, b.cookie())
+
+	rows, err := e.pool.Query(context.Background(),
+		"SELECT actor, reason, outcome, targets->>'user' FROM audit_log WHERE action = 'POST /console/login' ORDER BY id")
+	require.NoError(t, err)
+	type attempt struct {
+		actor, reason string
+		outcome       int
+		user          string
+	}
+	var got []attempt
+	for rows.Next() {
+		var a attempt
+		require.NoError(t, rows.Scan(&a.actor, &a.reason, &a.outcome, &a.user))
+		got = append(got, a)
+	}
+	require.NoError(t, rows.Err())
+	require.Len(t, got, users.MaxFailures+2)
+	mario := got[0].user
+	require.True(t, strings.HasPrefix(mario, "hmac:"), mario)
+	for i, a := range got {
+		want := attempt{"anonymous", "refused", http.StatusUnauthorized, mario}
+		switch {
+		case i == users.MaxFailures-1 || i == users.MaxFailures: // the fifth wrong one locks; then the right one meets the lock
+			want.reason = "account locked"
+		case i == users.MaxFailures+1:
+			require.NotEqual(t, mario, a.user, "another name, another pseudonym")
+			want.user = a.user
+		}
+		require.Equal(t, want, a, "attempt %d", i)
+	}
+
 	e.advance(users.LockFor)
 	require.Equal(t, http.StatusSeeOther, b.loginUser(t, "mario", password).status)
+	var actor string
+	require.NoError(t, e.pool.QueryRow(context.Background(),
+		"SELECT actor FROM audit_log WHERE action = 'POST /console/login' ORDER BY id DESC LIMIT 1").Scan(&actor))
+	require.Equal(t, "user:mario", actor)
+}
+
+// loginMessage is the error the login page shows.
+func loginMessage(t *testing.T, body string) string {
+	t.Helper()
+	_, after, ok := strings.Cut(body, `class="alert error" role="alert">`)
+	require.True(t, ok, "the login page shows no error: %s", body)
+	msg, _, _ := strings.Cut(after, "</")
+	return msg
 }

@@ -10,6 +10,7 @@ package audit
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -66,6 +67,19 @@ func Pseudonym(key []byte, fiscalCode string) string {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(fiscalCode))
 	return "hmac:" + hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+// PseudonymKey is the key of the pseudonyms: the audit key (INCASSO_AUDIT_KEY), else the
+// console's, else a random one for this process.
+func PseudonymKey(auditKey, consoleKey string) []byte {
+	for _, k := range []string{auditKey, consoleKey} {
+		if k != "" {
+			return []byte(k)
+		}
+	}
+	k := make([]byte, 32)
+	_, _ = rand.Read(k) // never fails
+	return k
 }
 
 // Trail appends to and reads the audit trail in PostgreSQL.
