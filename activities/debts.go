@@ -55,6 +55,8 @@ type Debts struct {
 	// PEC sends certified email from PECFrom, the comune's PEC mailbox.
 	PEC     mailSender
 	PECFrom string
+	// IO sends App IO messages as the IO service of each service enabled for it; nil sends none.
+	IO ioMessenger
 	// LadderDay compresses the reminder ladder's days (tests and demos); zero is real days.
 	LadderDay time.Duration
 	// RetentionYears is how long every message is kept, in calendar years.

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 
+	"incasso/clients/appio"
 	"incasso/clients/mail"
 	"incasso/db"
 	"incasso/db/dbgen"
@@ -38,12 +39,14 @@ const (
 	kindNotice       = "notice"
 	kindNoticeChange = "notice_change"
 	kindCancellation = "cancellation"
+	kindReceipt      = "receipt"
 )
 
-// SendNotice emails a notice document (the first one, or a revision after a change) to the
-// debtor and archives the message; a debtor without email gets it by PEC, or else it is
-// queued for the post, the PDF being the letter. A debt paid or cancelled in the meantime
-// gets no notice.
+// SendNotice sends a notice (the first one, or a revision after a change) to the debtor and
+// archives the message: to their App IO profile, with the payment data, when the service is
+// enabled for IO and the profile takes its messages; else by email with the notice document;
+// a debtor without email gets it by PEC, or else it is queued for the post, the PDF being the
+// letter. A debt paid or cancelled in the meantime gets no notice.
 func (a *Debts) SendNotice(ctx context.Context, debtID, documentID int64) error {
 	q := dbgen.New(a.Pool)
 	doc, err := q.GetDocument(ctx, documentID)
@@ -60,9 +63,18 @@ func (a *Debts) SendNotice(ctx context.Context, debtID, documentID int64) error 
 		m := message{kind: kind, subject: "Avviso di pagamento pagoPA: " + d.Description, text: noticeText(a.Creditor.Name, d),
 			attachments: []mail.Attachment{{Filename: doc.Filename, ContentType: doc.ContentType, Data: doc.Content}},
 			letter:      doc.Content}
+		says := a.Creditor.Name + " le invia l'avviso di pagamento pagoPA."
 		if doc.Revision > 1 {
 			m.subject = "Avviso di pagamento pagoPA aggiornato: " + d.Description
 			m.text = "L'avviso di pagamento che le avevamo inviato è stato modificato: quello allegato sostituisce il precedente.\n\n" + m.text
+			says = "L'avviso di pagamento pagoPA che le avevamo inviato è stato modificato: questo sostituisce il precedente."
+		}
+		viaIO, err := a.ioReaches(ctx, d)
+		if err != nil {
+			return m, err
+		}
+		if viaIO {
+			m.channel, m.io = channelIO, a.ioMessage(d, m.subject, ioText(a.Creditor.Name, d, says, true), true)
 		}
 		return m, nil
 	})
@@ -75,19 +87,25 @@ func (a *Debts) SendCancellation(ctx context.Context, debtID int64) error {
 	})
 }
 
-// message is what a communication says, before it becomes an email, a PEC or a letter.
+// message is what a communication says, before it becomes an email, a PEC, an App IO
+// message or a letter.
 type message struct {
 	kind, step          string
-	channel             string // email (the default), pec, or post: letter is printed and posted
+	channel             string // email (the default), pec, io, or post: letter is printed and posted
 	subject, text, html string
 	attachments         []mail.Attachment
-	letter              []byte // the PDF of a letter for post; with an email, what to post when the debtor has no email
+	letter              []byte         // the PDF of a letter for post; with an email, what to post when the debtor has no email
+	io                  *appio.Message // the App IO message, when channel is io
+	unreachable         bool           // no channel the message may go by reaches the debtor
 }
 
 // reach is the channel m goes by to the debtor: an email goes by PEC to a debtor without
 // email, or by post when m has a letter and the debtor an address; false when the debtor
 // cannot be reached so.
 func reach(d dbgen.DebtPosition, m message) (message, bool) {
+	if m.unreachable {
+		return m, false
+	}
 	if m.channel != "" && m.channel != channelEmail {
 		return m, true
 	}
@@ -128,12 +146,15 @@ func (a *Debts) deliver(ctx context.Context, key string, debtID int64, onlyUnset
 			return nil
 		}
 		m, err := compose(d)
-		if err != nil {
+		var ioErr *appio.StatusError
+		if errors.As(err, &ioErr) { // the App IO profile check, which a retry may get through
+			return fmt.Errorf("compose message %s: %w", key, err)
+		} else if err != nil {
 			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("compose message %s", key), workflows.ErrTypeInvalidInput, err)
 		}
 		m, ok := reach(d, m)
 		if !ok {
-			logger(ctx).Warn("the debtor has no email nor PEC and this message has no letter for the post: not sent",
+			logger(ctx).Warn("no channel the message may go by reaches the debtor: not sent",
 				"debt_id", d.ID, "kind", m.kind)
 			return nil
 		}
@@ -163,6 +184,9 @@ func (a *Debts) deliver(ctx context.Context, key string, debtID int64, onlyUnset
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("message %s is %s: not for email", key, comm.Status), workflows.ErrTypeInvalidInput, nil)
 	}
 
+	if comm.Channel == channelIO {
+		return a.sendIO(ctx, q, comm, rejected)
+	}
 	sender := a.Mail
 	if comm.Channel == channelPEC {
 		sender = a.PEC
@@ -235,6 +259,12 @@ func (a *Debts) archive(ctx context.Context, q *dbgen.Queries, key string, d dbg
 	switch row.Channel {
 	case channelPEC:
 		row.Recipient, row.Sender = d.DebtorPec, a.PECFrom
+	case channelIO: // the exact JSON submitted to IO, as the IO service of the debt's service
+		raw, err := m.io.Body()
+		if err != nil {
+			return dbgen.Communication{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("compose message %s", key), workflows.ErrTypeInvalidInput, err)
+		}
+		row.Recipient, row.Sender, row.Subject, row.Raw = d.DebtorFiscalCode, d.ServiceCode, m.io.Subject, raw
 	case channelPost: // the letter itself is archived, as printed
 		row.Recipient, row.Status, row.Raw = "posta ordinaria: "+d.DebtorName, "PRINT", m.letter
 		if m.kind == reminders.StepAccertamento {

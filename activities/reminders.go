@@ -74,16 +74,19 @@ func (a *Debts) SendReminder(ctx context.Context, in workflows.StepInput) error 
 	return sendErr
 }
 
-// reminder composes the message of a step for the debt.
+// reminder composes the message of a step for the debt, by the first channel of the step's
+// ladder that reaches the debtor (reminders.Choose): an App IO message with the notice's
+// payment data, an email or a PEC with the step's text, or the accertamento's letter for the
+// post. A debtor that no channel of the ladder reaches gets nothing (deliver logs it).
 func (a *Debts) reminder(ctx context.Context, step workflows.Step, d dbgen.DebtPosition) (message, error) {
-	channel := channelEmail
-	if step.Channel == workflows.ChannelPECOrMail || step.Channel == workflows.ChannelPECOrPost {
-		switch {
-		case d.DebtorPec != "":
-			channel = channelPEC
-		case step.Channel == workflows.ChannelPECOrPost:
-			channel = channelPost
-		}
+	chosen, ok, err := reminders.Choose(step.Ladder(), a.reaches(ctx, d, step.Name))
+	if err != nil || !ok {
+		return message{kind: step.Name, step: step.Name, unreachable: true}, err
+	}
+	channel, wording := string(chosen), chosen
+	if chosen == reminders.ChannelPEC && reminders.ValidateChannels(step.Name, []reminders.Channel{chosen}) != nil {
+		// The older "email" ladder reaches a debtor without email by PEC, in the email's words.
+		wording = reminders.ChannelEmail
 	}
 	today := date.InRome(time.Now())
 	data := reminders.Data{
@@ -93,6 +96,14 @@ func (a *Debts) reminder(ctx context.Context, step workflows.Step, d dbgen.DebtP
 		StepDate: today, Reference: fmt.Sprintf("ACC/%d/%d", today.Year, d.ID),
 	}
 	m := message{kind: step.Name, step: step.Name, channel: channel}
+	if channel == channelIO {
+		text, err := reminders.Render(step.Name, reminders.ChannelEmail, data)
+		if err != nil {
+			return m, err
+		}
+		m.subject, m.io = text.Subject, a.ioMessage(d, text.Subject, ioText(a.Creditor.Name, d, ioReminders[step.Name], true), true)
+		return m, nil
+	}
 	var attachment mail.Attachment
 	if step.Name == workflows.StepAccertamento {
 		var pdf bytes.Buffer
@@ -111,10 +122,17 @@ func (a *Debts) reminder(ctx context.Context, step workflows.Step, d dbgen.DebtP
 		}
 		attachment = mail.Attachment{Filename: doc.Filename, ContentType: doc.ContentType, Data: doc.Content}
 	}
-	text, err := reminders.Render(step.Name, channel, data)
+	text, err := reminders.Render(step.Name, wording, data)
 	if err != nil {
 		return m, err
 	}
 	m.subject, m.text, m.html, m.attachments = text.Subject, text.Text, text.HTML, []mail.Attachment{attachment}
 	return m, nil
+}
+
+// ioReminders are what the App IO message of each step that may go by IO says.
+var ioReminders = map[string]string{
+	workflows.StepCourtesy: "le ricordiamo che l'avviso di pagamento pagoPA qui sotto scade tra pochi giorni. Se lo ha già pagato, non tenga conto di questo messaggio.",
+	workflows.StepSollecito: "l'avviso di pagamento pagoPA qui sotto è scaduto e non ci risulta ancora pagato: la invitiamo a pagarlo al più presto, " +
+		"per evitare l'avviso di accertamento esecutivo e le sue maggiori spese. Se lo ha già pagato, non tenga conto di questo messaggio.",
 }

@@ -161,6 +161,12 @@ func (s *Server) payableDebt(ctx context.Context, h pagopa.Header, qr pagopa.QRC
 		return fail(pagopa.FaultDuplicatePayment, "the notice is paid already")
 	case d.Status == workflows.StatusCancelled:
 		return fail(pagopa.FaultCancelledPayment, "the notice was cancelled")
+	case d.Status == workflows.StatusInstalments:
+		// Its instalments are being collected by direct debit: the notice's full amount paid
+		// on top would be paid twice, to be refunded.
+		return fail(pagopa.FaultCancelledPayment, "the notice was replaced by an instalment plan")
+	case d.Status == workflows.StatusSuperseded:
+		return fail(pagopa.FaultCancelledPayment, "the notice was replaced by the notice of what is still owed")
 	case service.ExpiresAfterDue && !s.Now().Before(date.Of(d.DueDate).EndIn(date.Rome)):
 		return fail(pagopa.FaultExpiredPayment, "the notice expired on its due date")
 	}

@@ -123,6 +123,12 @@ func TestVerifyPaymentNoticeKO(t *testing.T) {
 	e.markPaid(t, "VER-PAID")
 	cancelled := e.mustIssueDebt(t, validRequest("VER-CANC"))
 	e.markCancelled(t, "VER-CANC", "issued twice")
+	inPlan := e.mustIssueDebt(t, validRequest("VER-PLAN"))
+	superseded := e.mustIssueDebt(t, validRequest("VER-SUPER"))
+	for iupd, status := range map[string]workflows.DebtStatus{"VER-PLAN": workflows.StatusInstalments, "VER-SUPER": workflows.StatusSuperseded} {
+		_, err := e.pool.Exec(context.Background(), "UPDATE debt_positions SET status = $2 WHERE iupd = $1", iupd, status)
+		require.NoError(t, err)
+	}
 
 	tests := []struct {
 		name  string
@@ -137,6 +143,12 @@ func TestVerifyPaymentNoticeKO(t *testing.T) {
 		}, pagopa.FaultDuplicatePayment},
 		{"cancelled", func() pagopa.VerifyPaymentNoticeRequest {
 			return pagopa.VerifyPaymentNoticeRequest{Header: e.header(), QRCode: e.qrCode(cancelled)}
+		}, pagopa.FaultCancelledPayment},
+		{"in instalments", func() pagopa.VerifyPaymentNoticeRequest {
+			return pagopa.VerifyPaymentNoticeRequest{Header: e.header(), QRCode: e.qrCode(inPlan)}
+		}, pagopa.FaultCancelledPayment},
+		{"superseded", func() pagopa.VerifyPaymentNoticeRequest {
+			return pagopa.VerifyPaymentNoticeRequest{Header: e.header(), QRCode: e.qrCode(superseded)}
 		}, pagopa.FaultCancelledPayment},
 		{"wrong idPA", func() pagopa.VerifyPaymentNoticeRequest {
 			h := e.header()

@@ -136,7 +136,7 @@ func (s *Server) debtorFile(c echo.Context) error {
 	if _, err := fiscalcode.Validate(fc); err != nil {
 		return invalid([]FieldError{{Field: "fiscalCode", Message: "not a valid codice fiscale or partita IVA"}})
 	}
-	file, err := s.DebtorFileOf(c.Request().Context(), fc)
+	file, err := s.debtorFileOf(c.Request().Context(), fc)
 	if errors.Is(err, db.ErrNotFound) {
 		return problem(http.StatusNotFound, "no position of this debtor")
 	} else if err != nil {
@@ -146,9 +146,49 @@ func (s *Server) debtorFile(c echo.Context) error {
 	return c.JSON(http.StatusOK, file)
 }
 
-// DebtorFileOf assembles the file of the debtor with a normalised fiscal code, or
+// ConsoleDebt is the debt iupd as the debtor's file shows it (a DebtorPosition), for the
+// console's debt page (console.Deps.Debt); db.ErrNotFound when there is none.
+func (s *Server) ConsoleDebt(ctx context.Context, iupd string) (any, error) {
+	q := dbgen.New(s.Pool)
+	d, err := q.GetDebtByIUPD(ctx, dbgen.GetDebtByIUPDParams{EcFiscalCode: s.Config.Creditor.FiscalCode, Iupd: iupd})
+	if err = db.NotFound(err); err != nil {
+		return nil, err
+	}
+	return s.positionOf(ctx, q, d)
+}
+
+// ConsoleDebtorFile is the debtor's file (a DebtorFile), for the console's search box
+// (console.Deps.DebtorFile); db.ErrNotFound when no position names the debtor.
+func (s *Server) ConsoleDebtorFile(ctx context.Context, fiscalCode string) (any, error) {
+	return s.debtorFileOf(ctx, fiscalCode)
+}
+
+// positionOf is the debt with its notices and its instalment plan, if any.
+func (s *Server) positionOf(ctx context.Context, q *dbgen.Queries, d dbgen.DebtPosition) (DebtorPosition, error) {
+	p := DebtorPosition{Notices: []Notice{}}
+	var err error
+	if p.DebtResponse, err = s.debtResponse(ctx, d); err != nil {
+		return p, err
+	}
+	docs, err := q.ListDocumentsOfDebt(ctx, d.ID)
+	if err != nil {
+		return p, err
+	}
+	for _, doc := range docs {
+		p.Notices = append(p.Notices, Notice{Kind: doc.Kind, Revision: int(doc.Revision), Filename: doc.Filename,
+			SHA256: fmt.Sprintf("%x", doc.Sha256), CreatedAt: doc.CreatedAt.Time})
+	}
+	if plan, err := s.planOf(ctx, d); err == nil {
+		p.InstalmentPlan = &plan
+	} else if !errors.Is(err, db.ErrNotFound) {
+		return p, err
+	}
+	return p, nil
+}
+
+// debtorFileOf assembles the file of the debtor with a normalised fiscal code, or
 // db.ErrNotFound when no position names them.
-func (s *Server) DebtorFileOf(ctx context.Context, fiscalCode string) (DebtorFile, error) {
+func (s *Server) debtorFileOf(ctx context.Context, fiscalCode string) (DebtorFile, error) {
 	q := dbgen.New(s.Pool)
 	rows, err := q.ListDebtsOfDebtor(ctx, dbgen.ListDebtsOfDebtorParams{
 		EcFiscalCode: s.Config.Creditor.FiscalCode, DebtorFiscalCode: fiscalCode, MaxRows: maxFilePositions + 1,
@@ -171,21 +211,8 @@ func (s *Server) DebtorFileOf(ctx context.Context, fiscalCode string) (DebtorFil
 		if d.ID > latest.ID {
 			latest = d
 		}
-		p := DebtorPosition{Notices: []Notice{}}
-		if p.DebtResponse, err = s.debtResponse(ctx, d); err != nil {
-			return DebtorFile{}, err
-		}
-		docs, err := q.ListDocumentsOfDebt(ctx, d.ID)
+		p, err := s.positionOf(ctx, q, d)
 		if err != nil {
-			return DebtorFile{}, err
-		}
-		for _, doc := range docs {
-			p.Notices = append(p.Notices, Notice{Kind: doc.Kind, Revision: int(doc.Revision), Filename: doc.Filename,
-				SHA256: fmt.Sprintf("%x", doc.Sha256), CreatedAt: doc.CreatedAt.Time})
-		}
-		if plan, err := s.planOf(ctx, d); err == nil {
-			p.InstalmentPlan = &plan
-		} else if !errors.Is(err, db.ErrNotFound) {
 			return DebtorFile{}, err
 		}
 		file.Positions = append(file.Positions, p)

@@ -74,6 +74,7 @@ func (s *Server) Handler() *echo.Echo {
 	e := s.newEcho()
 	e.Use(s.limitIP())
 	e.GET("/readyz", s.readyz)
+	s.contractRoutes(e)
 	if s.Config.Node.Addr == "" { // else on its own listener: NodeHandler
 		e.POST(nodePath, s.paForNode, s.nodeAllowed)
 	}

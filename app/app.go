@@ -213,6 +213,7 @@ func RunAPI(ctx context.Context, d *Deps, ln net.Listener, temporalUIURL string)
 	srv.Campaigns = &campaigns.Service{Pool: d.Pool, Temporal: d.Temporal, TaskQueue: d.Config.TaskQueue, Log: d.Log.With("component", "campaigns")}
 	srv.Console = console.New(console.Deps{
 		Pool: d.Pool, Config: d.Config, Campaigns: srv.Campaigns, WorkflowURL: srv.WorkflowURL, Log: d.Log,
+		Debt: srv.ConsoleDebt, DebtorFile: srv.ConsoleDebtorFile,
 	}, console.Options{SessionKey: d.Config.ConsoleKey, LoginRate: d.Config.Limits.Login, ClientIP: api.ClientIP(d.Config.Limits.TrustedProxies)})
 	h := srv.Handler()
 	if d.Config.Node.Addr == "" {

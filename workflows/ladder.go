@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"incasso/domain/date"
+	"incasso/domain/reminders"
 )
 
 // Reminder steps, in the order a ladder may use them (DOMAIN.md section 5).
@@ -20,7 +21,8 @@ const (
 	StepEnforcement  = "enforcement"  // hand-over to enforced collection
 )
 
-// Channels of a step.
+// Channels of a step in the policies written before Step.Channels, still valid: Step.Ladder
+// says which channels each stands for.
 const (
 	ChannelEmail     = "email"       // ordinary email
 	ChannelPECOrMail = "pec_or_mail" // PEC when the debtor has a PEC address, else email
@@ -28,11 +30,36 @@ const (
 	ChannelRecord    = "record"      // no message: a record and an export for the collection agent
 )
 
-// Step is one rung of an escalation ladder: what happens how many days from the due date.
+// Step is one rung of an escalation ladder: what happens how many days from the due date, and
+// by which channels. Channels, when given, are the channels the service allows the step,
+// cheapest first (reminders.ValidateChannels): the step goes by the first that reaches the
+// debtor. Without them, Channel names the ladder of an older policy (see Ladder).
 type Step struct {
-	Name       string `json:"name"`
-	OffsetDays int    `json:"offsetDays"` // negative: before the due date
-	Channel    string `json:"channel"`
+	Name       string              `json:"name"`
+	OffsetDays int                 `json:"offsetDays"` // negative: before the due date
+	Channel    string              `json:"channel,omitempty"`
+	Channels   []reminders.Channel `json:"channels,omitempty"`
+}
+
+// Ladder is the channels the step tries in order, nil for the hand-over (no message). An App
+// IO message goes only to a debtor of a service enabled for IO whose profile takes it, so a
+// policy without Channels lets IO come before email:
+//   - email: IO, then e-mail, then PEC for a debtor with no e-mail address;
+//   - pec_or_mail: PEC, then IO, then e-mail (a sollecito preferring PEC);
+//   - pec_or_post: PEC, then a registered letter.
+func (s Step) Ladder() []reminders.Channel {
+	if len(s.Channels) > 0 {
+		return s.Channels
+	}
+	switch s.Channel {
+	case ChannelEmail:
+		return []reminders.Channel{reminders.ChannelIO, reminders.ChannelEmail, reminders.ChannelPEC}
+	case ChannelPECOrMail:
+		return []reminders.Channel{reminders.ChannelPEC, reminders.ChannelIO, reminders.ChannelEmail}
+	case ChannelPECOrPost:
+		return []reminders.Channel{reminders.ChannelPEC, reminders.ChannelPost}
+	}
+	return nil
 }
 
 // Policy is a version of a service's escalation ladder. Steps are in time order.
@@ -62,9 +89,10 @@ var stepChannels = map[string][]string{
 	StepEnforcement:  {ChannelRecord},
 }
 
-// ValidateSteps checks a ladder: known steps with their channels, each at most once, in the
-// order courtesy, sollecito, accertamento, enforcement, offsets strictly increasing, a
-// courtesy reminder before the due date and the others after it.
+// ValidateSteps checks a ladder: known steps with their channels (either Channels, cheapest
+// first and each with the legal weight the step needs, or one of the older Channel values),
+// each step at most once, in the order courtesy, sollecito, accertamento, enforcement,
+// offsets strictly increasing, a courtesy reminder before the due date and the others after it.
 func ValidateSteps(steps []Step) error {
 	next := 0
 	for i, s := range steps {
@@ -75,8 +103,16 @@ func ValidateSteps(steps []Step) error {
 			return fmt.Errorf("%s.name: %q is not one of courtesy, sollecito, accertamento, enforcement", where, s.Name)
 		case rank < next:
 			return fmt.Errorf("%s.name: %s is repeated or out of order", where, s.Name)
+		case len(s.Channels) > 0 && s.Channel != "":
+			return fmt.Errorf("%s.channel: give channels or channel, not both", where)
+		case len(s.Channels) > 0:
+			if err := reminders.ValidateChannels(s.Name, s.Channels); err != nil {
+				return fmt.Errorf("%s.%w", where, err)
+			}
 		case !slices.Contains(stepChannels[s.Name], s.Channel):
 			return fmt.Errorf("%s.channel: %s cannot go by %q (allowed: %v)", where, s.Name, s.Channel, stepChannels[s.Name])
+		}
+		switch {
 		case s.Name == StepCourtesy && s.OffsetDays >= 0:
 			return fmt.Errorf("%s.offsetDays: a courtesy reminder comes before the due date (negative days)", where)
 		case s.Name != StepCourtesy && s.OffsetDays < 1:

@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"incasso/domain/date"
+	"incasso/domain/reminders"
 )
 
 // rome9 is 09:00 in Rome on the given day: when a reminder step falls due.
@@ -31,19 +32,33 @@ func TestValidateSteps(t *testing.T) {
 	t.Parallel()
 	require.NoError(t, ValidateSteps(DefaultSteps))
 	require.NoError(t, ValidateSteps(nil), "a service may have no reminders")
-	require.NoError(t, ValidateSteps([]Step{{StepSollecito, 10, ChannelEmail}}))
+	require.NoError(t, ValidateSteps([]Step{{Name: StepSollecito, OffsetDays: 10, Channel: ChannelEmail}}))
+	require.NoError(t, ValidateSteps([]Step{
+		{Name: StepCourtesy, OffsetDays: -3, Channels: []reminders.Channel{reminders.ChannelIO, reminders.ChannelEmail}},
+		{Name: StepSollecito, OffsetDays: 15, Channels: []reminders.Channel{reminders.ChannelEmail, reminders.ChannelPEC}},
+		{Name: StepAccertamento, OffsetDays: 60, Channels: []reminders.Channel{reminders.ChannelPEC, reminders.ChannelSEND}},
+		{Name: StepEnforcement, OffsetDays: 120, Channel: ChannelRecord},
+	}))
 	for _, tt := range []struct {
 		steps []Step
 		want  string
 	}{
-		{[]Step{{"warning", 5, ChannelEmail}}, "steps[0].name"},
-		{[]Step{{StepSollecito, 10, ChannelEmail}, {StepCourtesy, -3, ChannelEmail}}, "steps[1].name: courtesy is repeated or out of order"},
-		{[]Step{{StepSollecito, 10, ChannelEmail}, {StepSollecito, 20, ChannelEmail}}, "repeated or out of order"},
-		{[]Step{{StepCourtesy, 2, ChannelEmail}}, "steps[0].offsetDays: a courtesy reminder comes before"},
-		{[]Step{{StepSollecito, 0, ChannelEmail}}, "at least 1 day"},
-		{[]Step{{StepSollecito, 10, ChannelEmail}, {StepAccertamento, 10, ChannelPECOrPost}}, "steps[1].offsetDays: must be later"},
-		{[]Step{{StepAccertamento, 10, ChannelEmail}}, "steps[0].channel"},
-		{[]Step{{StepEnforcement, 4000, ChannelRecord}}, "at most 3650"},
+		{[]Step{{Name: "warning", OffsetDays: 5, Channel: ChannelEmail}}, "steps[0].name"},
+		{[]Step{{Name: StepSollecito, OffsetDays: 10, Channel: ChannelEmail}, {Name: StepCourtesy, OffsetDays: -3, Channel: ChannelEmail}}, "steps[1].name: courtesy is repeated or out of order"},
+		{[]Step{{Name: StepSollecito, OffsetDays: 10, Channel: ChannelEmail}, {Name: StepSollecito, OffsetDays: 20, Channel: ChannelEmail}}, "repeated or out of order"},
+		{[]Step{{Name: StepCourtesy, OffsetDays: 2, Channel: ChannelEmail}}, "steps[0].offsetDays: a courtesy reminder comes before"},
+		{[]Step{{Name: StepSollecito, OffsetDays: 0, Channel: ChannelEmail}}, "at least 1 day"},
+		{[]Step{{Name: StepSollecito, OffsetDays: 10, Channel: ChannelEmail}, {Name: StepAccertamento, OffsetDays: 10, Channel: ChannelPECOrPost}}, "steps[1].offsetDays: must be later"},
+		{[]Step{{Name: StepAccertamento, OffsetDays: 10, Channel: ChannelEmail}}, "steps[0].channel"},
+		{[]Step{{Name: StepEnforcement, OffsetDays: 4000, Channel: ChannelRecord}}, "at most 3650"},
+		{[]Step{{Name: StepCourtesy, OffsetDays: -3, Channels: []reminders.Channel{reminders.ChannelEmail, reminders.ChannelIO}}},
+			"steps[0].channels[1]: io is repeated or out of order"},
+		{[]Step{{Name: StepAccertamento, OffsetDays: 60, Channels: []reminders.Channel{reminders.ChannelEmail, reminders.ChannelPEC}}},
+			"steps[0].channels[0]: email has not the legal weight accertamento needs (notify)"},
+		{[]Step{{Name: StepSollecito, OffsetDays: 15, Channel: ChannelEmail, Channels: []reminders.Channel{reminders.ChannelEmail}}},
+			"steps[0].channel: give channels or channel, not both"},
+		{[]Step{{Name: StepEnforcement, OffsetDays: 120, Channels: []reminders.Channel{reminders.ChannelPEC}}},
+			"steps[0].channels: enforcement sends no message"},
 	} {
 		require.ErrorContains(t, ValidateSteps(tt.steps), tt.want, "%+v", tt.steps)
 	}
@@ -125,9 +140,9 @@ func TestLadderPolicyVersions(t *testing.T) {
 	h := newHarness(t)
 	withUpdateActivities(h)
 	v2 := Policy{ServiceCode: "TARI", Version: 2, Steps: []Step{
-		{StepCourtesy, -5, ChannelEmail},
-		{StepSollecito, 30, ChannelPECOrMail},
-		{StepAccertamento, 90, ChannelPECOrPost},
+		{Name: StepCourtesy, OffsetDays: -5, Channel: ChannelEmail},
+		{Name: StepSollecito, OffsetDays: 30, Channel: ChannelPECOrMail},
+		{Name: StepAccertamento, OffsetDays: 90, Channel: ChannelPECOrPost},
 	}}
 	h.withPolicies(defaultPolicy(1), v2)
 	upgradeAt := rome9(2026, time.December, 20) // after v1's sollecito (15 Dec)

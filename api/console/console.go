@@ -75,6 +75,11 @@ type Deps struct {
 	Campaigns *campaigns.Service
 	// WorkflowURL links a workflow in the Temporal Web UI; nil or "" for no link.
 	WorkflowURL func(workflowID string) string
+	// Debt and DebtorFile are a debt and a debtor's file as the API shows them (api.Server's
+	// ConsoleDebt and ConsoleDebtorFile), for the debt page and the search box;
+	// db.ErrNotFound when there is none.
+	Debt       func(ctx context.Context, iupd string) (any, error)
+	DebtorFile func(ctx context.Context, fiscalCode string) (any, error)
 	// Now is the clock that says what day it is for imports and charts; nil means time.Now.
 	Now func() time.Time
 	Log *slog.Logger
@@ -128,6 +133,8 @@ func New(deps Deps, opts Options) *Console {
 	c.handle("POST /console/campagne/nuova", c.authed(c.importCampaign))
 	c.handle("GET /console/campagne/{id}", c.authed(c.campaignPage))
 	c.handle("POST /console/campagne/{id}/{action}", c.authed(c.campaignAction))
+	c.handle("GET /console/posizioni/{iupd}", c.authed(c.debtPage))
+	c.handle("POST /console/cerca", c.authed(c.search))
 	c.handle("/console/", c.authed(func(w http.ResponseWriter, r *http.Request, s session) {
 		c.errorPage(w, r, &s, http.StatusNotFound, "Pagina non trovata.")
 	}))
@@ -210,6 +217,7 @@ func (c *Console) authed(h func(http.ResponseWriter, *http.Request, session)) ht
 			c.fail(w, r, nil, err)
 			return
 		}
+		r = r.WithContext(context.WithValue(r.Context(), notesKey{}, map[string]string{}))
 		rule, known := access.PageRule(r.Pattern)
 		if audit.Wanted(r.Method, rule) {
 			rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
@@ -349,10 +357,13 @@ func (c *Console) audit(r *http.Request, s session, rec *statusRecorder) {
 		At: c.now(), Actor: s.Principal.Actor(), Role: s.Principal.Role, Action: r.Pattern,
 		Targets: map[string]string{}, IP: c.logins.clientIP(r), Outcome: rec.status,
 	}
-	for _, name := range []string{"id", "action"} {
+	for _, name := range []string{"id", "action", "iupd"} {
 		if v := r.PathValue(name); v != "" {
 			e.Targets[name] = v
 		}
+	}
+	for k, v := range notesOf(r) {
+		e.Targets[k] = v
 	}
 	if r.Method == http.MethodPost {
 		e.Reason = r.PostFormValue("reason")
@@ -360,6 +371,18 @@ func (c *Console) audit(r *http.Request, s session, rec *statusRecorder) {
 	if _, err := (audit.Trail{Pool: c.deps.Pool}).Append(r.Context(), e); err != nil {
 		c.log().Error("audit trail not written", "pattern", r.Pattern, "status", rec.status, "err", err)
 	}
+}
+
+type notesKey struct{}
+
+// notesOf are the targets a page adds to its audit entry (a debtor's pseudonym, never
+// personal data in clear).
+func notesOf(r *http.Request) map[string]string {
+	n, _ := r.Context().Value(notesKey{}).(map[string]string)
+	if n == nil {
+		n = map[string]string{} // outside authed: written to, never read
+	}
+	return n
 }
 
 // auditLogin records a login attempt in the audit trail: who logged in, or, refused, only
@@ -417,7 +440,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, pag
 
 func parseTemplates() map[string]*template.Template {
 	pages := map[string]*template.Template{}
-	for _, page := range []string{"login", "error", "campaigns", "new", "campaign"} {
+	for _, page := range []string{"login", "error", "campaigns", "new", "campaign", "debt", "debtor"} {
 		pages[page] = template.Must(template.New(page).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html"))
 	}
 	return pages

@@ -116,7 +116,8 @@ func (e *env) serve(t *testing.T, opts ...func(*Options)) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	e.con = New(Deps{Pool: e.pool, Config: e.cfg, Campaigns: e.srv.Campaigns, WorkflowURL: e.srv.WorkflowURL, Log: e.srv.Log}, o)
+	e.con = New(Deps{Pool: e.pool, Config: e.cfg, Campaigns: e.srv.Campaigns, WorkflowURL: e.srv.WorkflowURL, Log: e.srv.Log,
+		Debt: e.srv.ConsoleDebt, DebtorFile: e.srv.ConsoleDebtorFile}, o)
 	e.srv.Console = e.con
 	ts := httptest.NewServer(e.srv.Handler())
 	t.Cleanup(ts.Close)
@@ -554,10 +555,10 @@ func TestCampaignPages(t *testing.T) {
 	require.Greater(t, c[0][1], c[3][1], "something was collected over the days")
 	require.Contains(t, svg, "incassati "+collected.Italian()+" euro")
 
-	// The debts, 50 a page, in the order of the file, each linked to its data and workflow.
+	// The debts, 50 a page, in the order of the file, each linked to its page and workflow.
 	rows := regexp.MustCompile(`(?s)<table class="list" id="debiti">.*?</table>`).FindString(p.body)
 	require.Equal(t, 50, strings.Count(rows, "<tr>")-1)
-	require.Contains(t, rows, fmt.Sprintf(`<a href="/v1/debts/C%d-1">`, id))
+	require.Contains(t, rows, fmt.Sprintf(`<a href="/console/posizioni/C%d-1">`, id))
 	require.Contains(t, rows, fmt.Sprintf(`http://temporal.example:8233/namespaces/test-ns/workflows/debt/%s/C%d-1`, e.cfg.Creditor.FiscalCode, id))
 	require.Contains(t, rows, "123,45")
 	require.Contains(t, rows, "31/01/2027")

@@ -143,7 +143,7 @@ func (c *Console) showCampaign(w http.ResponseWriter, r *http.Request, s session
 	}
 	debtPage := make([]debtRow, len(debts))
 	for i, d := range debts {
-		debtPage[i] = debtRow{Debt: d, DebtURL: "/v1/debts/" + url.PathEscape(d.IUPD),
+		debtPage[i] = debtRow{Debt: d, DebtURL: "/console/posizioni/" + url.PathEscape(d.IUPD),
 			WorkflowURL: c.deps.WorkflowURL(workflows.DebtWorkflowID(c.deps.Config.Creditor.FiscalCode, d.IUPD))}
 	}
 	days, err := c.deps.Campaigns.CollectedByDay(ctx, id)
@@ -188,7 +188,7 @@ func finished(status string) bool {
 // debtRow is a line of the campaign page's list of debts.
 type debtRow struct {
 	campaigns.Debt
-	DebtURL     string // GET /v1/debts/{iupd}
+	DebtURL     string // the debt's page
 	WorkflowURL string // its workflow in the Temporal Web UI, or ""
 }
 

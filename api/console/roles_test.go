@@ -47,7 +47,7 @@ func TestConsolePagesByRole(t *testing.T) {
 		require.True(t, ok, "%s has no rule in services/access/rules.go", p)
 	}
 	id := seedCampaign(t, e, "TARI 2026", 3, 0)
-	paths := strings.NewReplacer("{id}", fmt.Sprint(id), "{action}", "pausa", "{$}", "")
+	paths := strings.NewReplacer("{id}", fmt.Sprint(id), "{action}", "pausa", "{$}", "", "{iupd}", "C1-1")
 	for _, role := range access.Roles {
 		t.Run(string(role), func(t *testing.T) {
 			name := "u-" + string(role)
@@ -79,7 +79,7 @@ func TestConsolePagesByRole(t *testing.T) {
 				}
 				checked++
 			}
-			require.Equal(t, 5, checked)
+			require.Equal(t, 7, checked)
 		})
 	}
 }

@@ -94,6 +94,8 @@ type Config struct {
 	// (a debtor's searches then link only within one process's life).
 	AuditKey string
 	SDD      SDD
+	// IO is App IO, and which services send by it.
+	IO IO
 	// TemporalTLS secures the connection to Temporal; TemporalAPIKey authenticates to it
 	// (INCASSO_TEMPORAL_API_KEY, Temporal Cloud's API keys). Worker sizes the worker.
 	TemporalTLS    TemporalTLS
@@ -221,6 +223,9 @@ func FromEnv() (Config, error) {
 		}
 	} else if c.Services, err = ParseServices(env("INCASSO_SERVICES", DefaultServices)); err != nil {
 		errs = append(errs, fmt.Errorf("INCASSO_SERVICES: %w", err))
+	}
+	if c.IO, err = ioFromEnv(c.Services); err != nil {
+		errs = append(errs, err)
 	}
 	return c, errors.Join(errs...)
 }

@@ -18,6 +18,7 @@ var vars = []string{
 	"INCASSO_RETENTION_YEARS", "INCASSO_SERVICES_FILE", "INCASSO_GPD_RECEIPTS_URL", "INCASSO_RECOVERY_EVERY",
 	"INCASSO_RECOVERY_MIN_AGE", "INCASSO_RECOVERY_BATCH", "INCASSO_EC_POSTAL_ACCOUNT",
 	"INCASSO_LADDER_DAY", "INCASSO_PEC_SMTP_ADDR", "INCASSO_PEC_SMTP_USER", "INCASSO_PEC_SMTP_PASSWORD", "INCASSO_PEC_STARTTLS", "INCASSO_PEC_FROM",
+	"INCASSO_IO_URL", "INCASSO_IO_KEYS",
 }
 
 // clearEnv empties every variable FromEnv reads (empty means unset to it), whatever the
@@ -122,6 +123,10 @@ func TestFromEnvRejectsBadVariables(t *testing.T) {
 		{"retention not a number", "INCASSO_RETENTION_YEARS", "five"},
 		{"STARTTLS neither true nor false", "INCASSO_SMTP_STARTTLS", "maybe"},
 		{"postal account with letters", "INCASSO_EC_POSTAL_ACCOUNT", "CC123"},
+		{"IO key of an unknown service", "INCASSO_IO_KEYS", "NOPE=0123456789abcdef0123456789abcdef"},
+		{"IO key without a service", "INCASSO_IO_KEYS", "0123456789abcdef0123456789abcdef"},
+		{"IO service listed twice", "INCASSO_IO_KEYS", "TARI=a,TARI=b"},
+		{"IO service without key", "INCASSO_IO_KEYS", "TARI= "},
 		{"postal account too long", "INCASSO_EC_POSTAL_ACCOUNT", "1234567890123"},
 		{"recovery every zero", "INCASSO_RECOVERY_EVERY", "0s"},
 		{"recovery every not a duration", "INCASSO_RECOVERY_EVERY", "hourly"},
@@ -273,4 +278,22 @@ func TestReadServicesFile(t *testing.T) {
 	}
 	_, err = ReadServicesFile(t.TempDir() + "/missing.json")
 	require.Error(t, err)
+}
+
+// A service is enabled for IO by its key; the errors name the service, never a key.
+func TestFromEnvIOKeys(t *testing.T) {
+	clearEnv(t)
+	c, err := FromEnv()
+	require.NoError(t, err)
+	require.Empty(t, c.IO.Keys, "no service sends by IO unless configured")
+	t.Setenv("INCASSO_IO_KEYS", " TARI=tari-secret-key , MENSA=mensa-secret-key")
+	t.Setenv("INCASSO_IO_URL", "https://api.io.pagopa.it/api/v1")
+	c, err = FromEnv()
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"TARI": "tari-secret-key", "MENSA": "mensa-secret-key"}, c.IO.Keys)
+	require.Equal(t, "https://api.io.pagopa.it/api/v1", c.IO.URL)
+	t.Setenv("INCASSO_IO_KEYS", "TARI=tari-secret-key,NOPE=nope-secret-key")
+	_, err = FromEnv()
+	require.ErrorContains(t, err, "INCASSO_IO_KEYS: service NOPE is not one of the configured services")
+	require.NotContains(t, err.Error(), "secret-key")
 }

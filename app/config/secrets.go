@@ -44,7 +44,7 @@ func (c Config) secrets() []secret {
 // SecretVariables are the variables that carry secrets (or, for DATABASE_URL, may): they belong
 // in a secret store, such as a Kubernetes Secret, never in a ConfigMap or a manifest.
 func SecretVariables() []string {
-	names := []string{"DATABASE_URL", "INCASSO_PAYLOAD_KEYS", "INCASSO_IBAN_KEYS"}
+	names := []string{"DATABASE_URL", "INCASSO_PAYLOAD_KEYS", "INCASSO_IBAN_KEYS", "INCASSO_IO_KEYS"}
 	for _, s := range (Config{}).secrets() {
 		names = append(names, s.variable)
 	}
@@ -72,6 +72,7 @@ func (c Config) CheckProduction() error {
 			errs = append(errs, fmt.Errorf("%s: want at least %d characters (random)", s.variable, MinSecretLength))
 		}
 	}
+	errs = append(errs, c.IO.checkKeys()...)
 	for _, err := range []error{
 		requireRing(c.PayloadKeys, c.PayloadEncryptionOff, "INCASSO_PAYLOAD_KEYS", "INCASSO_PAYLOAD_ENCRYPTION", "what Temporal keeps"),
 		requireRing(c.SDD.IBANKeys, c.SDD.IBANEncryptionOff, "INCASSO_IBAN_KEYS", "INCASSO_IBAN_ENCRYPTION", "the mandates' IBANs"),

@@ -53,6 +53,7 @@ func TestCheckProductionSecrets(t *testing.T) {
 		"dev bank key":      {"INCASSO_BANK_KEY", DevBankKey, "INCASSO_BANK_KEY: is a development secret"},
 		"smtp placeholder":  {"INCASSO_SMTP_PASSWORD", "change-me", "INCASSO_SMTP_PASSWORD: is a development secret"},
 		"pec placeholder":   {"INCASSO_PEC_SMTP_PASSWORD", "change-me", "INCASSO_PEC_SMTP_PASSWORD: is a development secret"},
+		"dev io key":        {"INCASSO_IO_KEYS", "TARI=" + DevIOKey, "INCASSO_IO_KEYS: the key of service TARI is a development secret"},
 		"console key empty": {"INCASSO_CONSOLE_KEY", "", ""}, // random per process: allowed
 		"audit key empty":   {"INCASSO_AUDIT_KEY", "", ""},   // the console key's then
 	} {

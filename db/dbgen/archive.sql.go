@@ -13,7 +13,7 @@ import (
 )
 
 const getArchivedCommunication = `-- name: GetArchivedCommunication :one
-SELECT id, debt_id, dedupe_key, channel, recipient, subject, message_id, raw, sha256, status, created_at, sent_at, retention_until, kind, step, sender, delivered_at, failure FROM communications WHERE id = $1
+SELECT id, debt_id, dedupe_key, channel, recipient, subject, message_id, raw, sha256, status, created_at, sent_at, retention_until, kind, step, sender, delivered_at, failure, io_message_id, answer, answer_sha256 FROM communications WHERE id = $1
 `
 
 func (q *Queries) GetArchivedCommunication(ctx context.Context, id int64) (Communication, error) {
@@ -38,6 +38,9 @@ func (q *Queries) GetArchivedCommunication(ctx context.Context, id int64) (Commu
 		&i.Sender,
 		&i.DeliveredAt,
 		&i.Failure,
+		&i.IoMessageID,
+		&i.Answer,
+		&i.AnswerSha256,
 	)
 	return i, err
 }

@@ -28,8 +28,33 @@ func (q *Queries) ConfirmCommunicationSent(ctx context.Context, arg ConfirmCommu
 	return err
 }
 
+const confirmCommunicationSubmitted = `-- name: ConfirmCommunicationSubmitted :exec
+UPDATE communications SET status = 'SENT', sent_at = $2, io_message_id = $3, answer = $4, answer_sha256 = $5
+WHERE id = $1 AND status IN ('PENDING', 'SENDING', 'UNCONFIRMED')
+`
+
+type ConfirmCommunicationSubmittedParams struct {
+	ID           int64
+	SentAt       pgtype.Timestamptz
+	IoMessageID  pgtype.Text
+	Answer       []byte
+	AnswerSha256 []byte
+}
+
+// App IO accepted the message: its id and IO's exact answer are archived with it.
+func (q *Queries) ConfirmCommunicationSubmitted(ctx context.Context, arg ConfirmCommunicationSubmittedParams) error {
+	_, err := q.db.Exec(ctx, confirmCommunicationSubmitted,
+		arg.ID,
+		arg.SentAt,
+		arg.IoMessageID,
+		arg.Answer,
+		arg.AnswerSha256,
+	)
+	return err
+}
+
 const getCommunicationByDedupeKey = `-- name: GetCommunicationByDedupeKey :one
-SELECT id, debt_id, dedupe_key, channel, recipient, subject, message_id, raw, sha256, status, created_at, sent_at, retention_until, kind, step, sender, delivered_at, failure FROM communications WHERE dedupe_key = $1
+SELECT id, debt_id, dedupe_key, channel, recipient, subject, message_id, raw, sha256, status, created_at, sent_at, retention_until, kind, step, sender, delivered_at, failure, io_message_id, answer, answer_sha256 FROM communications WHERE dedupe_key = $1
 `
 
 func (q *Queries) GetCommunicationByDedupeKey(ctx context.Context, dedupeKey string) (Communication, error) {
@@ -54,8 +79,25 @@ func (q *Queries) GetCommunicationByDedupeKey(ctx context.Context, dedupeKey str
 		&i.Sender,
 		&i.DeliveredAt,
 		&i.Failure,
+		&i.IoMessageID,
+		&i.Answer,
+		&i.AnswerSha256,
 	)
 	return i, err
+}
+
+const getReachedChannel = `-- name: GetReachedChannel :one
+SELECT channel FROM communications
+WHERE debt_id = $1 AND status IN ('SENT', 'UNCONFIRMED') AND channel IN ('io', 'email', 'pec')
+ORDER BY id DESC LIMIT 1
+`
+
+// The channel the debtor was last reached on by a message with content (not a letter).
+func (q *Queries) GetReachedChannel(ctx context.Context, debtID int64) (string, error) {
+	row := q.db.QueryRow(ctx, getReachedChannel, debtID)
+	var channel string
+	err := row.Scan(&channel)
+	return channel, err
 }
 
 const insertCommunication = `-- name: InsertCommunication :exec
@@ -160,6 +202,16 @@ type MarkCommunicationFailedParams struct {
 
 func (q *Queries) MarkCommunicationFailed(ctx context.Context, arg MarkCommunicationFailedParams) error {
 	_, err := q.db.Exec(ctx, markCommunicationFailed, arg.ID, arg.Failure)
+	return err
+}
+
+const markCommunicationPendingAgain = `-- name: MarkCommunicationPendingAgain :exec
+UPDATE communications SET status = 'PENDING' WHERE id = $1 AND status = 'SENDING'
+`
+
+// The service answered that it did not take the message (a 5xx, a 429): it may be sent again.
+func (q *Queries) MarkCommunicationPendingAgain(ctx context.Context, id int64) error {
+	_, err := q.db.Exec(ctx, markCommunicationPendingAgain, id)
 	return err
 }
 

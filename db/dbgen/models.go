@@ -104,6 +104,9 @@ type Communication struct {
 	Sender         string
 	DeliveredAt    pgtype.Timestamptz
 	Failure        string
+	IoMessageID    pgtype.Text
+	Answer         []byte
+	AnswerSha256   []byte
 }
 
 type CommunicationReceipt struct {
@@ -220,6 +223,44 @@ type EscalationPolicy struct {
 	CreatedBy   string
 }
 
+type FdrFlow struct {
+	ID               int64
+	FlowID           string
+	Revision         int32
+	PspID            string
+	EcFiscalCode     string
+	FlowDate         pgtype.Date
+	PublishedAt      pgtype.Timestamptz
+	Regulation       string
+	RegulationDate   pgtype.Date
+	Bic              string
+	DeclaredPayments pgtype.Int8
+	DeclaredSumCents pgtype.Int8
+	Payments         int64
+	SumCents         int64
+	Status           string
+	MalformedReason  pgtype.Text
+	RawJson          string
+	RawSha256        string
+	ReceivedAt       pgtype.Timestamptz
+}
+
+type FdrFlowLine struct {
+	ID            int64
+	FlowID        int64
+	LineIndex     int64
+	Iuv           string
+	Iur           string
+	TransferIndex int16
+	AmountCents   int64
+	PayStatus     string
+	OutcomeCode   int16
+	PayDate       pgtype.Timestamptz
+	ReceiptID     pgtype.Int8
+	ExpectedCents pgtype.Int8
+	Match         string
+}
+
 type Instalment struct {
 	PlanID      int64
 	Seq         int32
@@ -271,6 +312,34 @@ type Receipt struct {
 	Source             string
 	Flag               pgtype.Text
 	FlagDetail         string
+}
+
+type ReceiptReconciliation struct {
+	ReceiptID    int64
+	Status       string
+	Reason       pgtype.Text
+	FlowLineID   pgtype.Int8
+	MatchedAt    pgtype.Timestamptz
+	ReconciledAt pgtype.Timestamptz
+	UpdatedAt    pgtype.Timestamptz
+}
+
+type ReconciliationDifference struct {
+	ID               int64
+	Reason           string
+	Subject          string
+	ReceiptID        pgtype.Int8
+	FdrFlowID        pgtype.Int8
+	FlowLineID       pgtype.Int8
+	ExpectedCents    pgtype.Int8
+	ReportedCents    pgtype.Int8
+	Detail           string
+	DetectedOn       time.Time
+	DetectedAt       pgtype.Timestamptz
+	Resolution       pgtype.Text
+	ResolvedBy       pgtype.Text
+	ResolutionReason pgtype.Text
+	ResolvedAt       pgtype.Timestamptz
 }
 
 type SddCollection struct {

@@ -25,3 +25,18 @@ UPDATE communications SET status = 'UNCONFIRMED' WHERE id = $1 AND status = 'SEN
 
 -- name: MarkCommunicationFailed :exec
 UPDATE communications SET status = 'FAILED', failure = $2 WHERE id = $1 AND status IN ('PENDING', 'SENDING');
+
+-- name: ConfirmCommunicationSubmitted :exec
+-- App IO accepted the message: its id and IO's exact answer are archived with it.
+UPDATE communications SET status = 'SENT', sent_at = $2, io_message_id = $3, answer = $4, answer_sha256 = $5
+WHERE id = $1 AND status IN ('PENDING', 'SENDING', 'UNCONFIRMED');
+
+-- name: MarkCommunicationPendingAgain :exec
+-- The service answered that it did not take the message (a 5xx, a 429): it may be sent again.
+UPDATE communications SET status = 'PENDING' WHERE id = $1 AND status = 'SENDING';
+
+-- name: GetReachedChannel :one
+-- The channel the debtor was last reached on by a message with content (not a letter).
+SELECT channel FROM communications
+WHERE debt_id = $1 AND status IN ('SENT', 'UNCONFIRMED') AND channel IN ('io', 'email', 'pec')
+ORDER BY id DESC LIMIT 1;

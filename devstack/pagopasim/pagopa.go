@@ -1,7 +1,7 @@
 // Package sim simulates the outside systems incasso talks to, on their real wire formats, for
 // `incasso-dev` and the end-to-end tests: pagoPA's GPD services (debt positions and payments
-// receipts) and a PSP paying a notice through the Nodo, which delivers the receipt to the EC
-// with paSendRTV2. Tests script pagoPA's misbehaviour: faults and latency of GPD, receipts
+// receipts), a PSP paying a notice through the Nodo, which delivers the receipt to the EC
+// with paSendRTV2, and the reporting flows (FdR) the PSPs publish the next business day. Tests script pagoPA's misbehaviour: faults and latency of GPD, receipts
 // delivered late, twice or never, for notices the EC does not know.
 package pagopasim
 
@@ -12,6 +12,7 @@ import (
 
 	"incasso/clients/gpd"
 	"incasso/devstack/internal/jsonhttp"
+	"incasso/domain/date"
 	"incasso/domain/pagopa"
 )
 
@@ -36,6 +37,9 @@ type PagoPA struct {
 	paidOptions map[string]bool          // organization/NAV of partial options marked paid
 	receipts    []pagopa.SendRTV2Request // every receipt made, oldest first
 	faults      Faults
+	flows       []*simFlow         // every flow published, every revision, oldest first
+	flowDays    map[date.Date]bool // the days of payments whose flows are published
+	flowSeq     int                // the progressive of the last flow id
 	client      http.Client
 }
 
@@ -57,7 +61,11 @@ func NewPagoPA(subscriptionKey, ecEndpoint, nodeKey, broker, station string) *Pa
 //	POST   GPDBasePath/organizations/{org}/debtpositions/{iupd}/invalidate
 //	POST   GPDBasePath/organizations/{org}/paymentoptions/paids/{nav}
 //	GET    ReceiptsBasePath/payments/{org}/receipts/{iuv}
+//	GET    FdRBasePath/organizations/{org}/fdrs[?publishedGt=&page=&size=]
+//	GET    FdRBasePath/organizations/{org}/fdrs/{fdr}/revisions/{rev}/psps/{psp}[/payments]
 //	POST   /sim/pay/{nav}   a PSP pays the notice (see Pay and the query parameters of pay)
+//	POST   /sim/fdr/publish JSON FlowFaults: the flows of a day's payments, published now
+//	GET    /sim/fdr/flows   every flow published, with its total and remittance information
 //	POST   /sim/faults      JSON Faults: GPD misbehaves from now on
 //	DELETE /sim/faults      GPD behaves again
 func (p *PagoPA) Handler() http.Handler {
@@ -69,7 +77,13 @@ func (p *PagoPA) Handler() http.Handler {
 	mux.HandleFunc("POST "+org+"/debtpositions/{iupd}/invalidate", p.gpd(p.invalidatePosition))
 	mux.HandleFunc("POST "+org+"/paymentoptions/paids/{nav}", p.gpd(p.markPaidOutside))
 	mux.HandleFunc("GET "+ReceiptsBasePath+"/payments/{org}/receipts/{iuv}", p.gpd(p.getReceipt))
+	fdrFlow := FdRBasePath + "/organizations/{org}/fdrs/{fdr}/revisions/{rev}/psps/{psp}"
+	mux.HandleFunc("GET "+FdRBasePath+"/organizations/{org}/fdrs", p.gpd(p.listFlows))
+	mux.HandleFunc("GET "+fdrFlow, p.gpd(p.getFlow))
+	mux.HandleFunc("GET "+fdrFlow+"/payments", p.gpd(p.getPayments))
 	mux.HandleFunc("POST /sim/pay/{nav}", p.pay)
+	mux.HandleFunc("POST /sim/fdr/publish", p.postPublish)
+	mux.HandleFunc("GET /sim/fdr/flows", p.getFlows)
 	mux.HandleFunc("POST /sim/faults", p.postFaults)
 	mux.HandleFunc("DELETE /sim/faults", p.deleteFaults)
 	return mux

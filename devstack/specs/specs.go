@@ -1,4 +1,4 @@
-// Package specs holds the official pagoPA and SEPA specifications incasso is built against
+// Package specs holds the official pagoPA, SEPA and citizen-channel (App IO) specifications incasso is built against
 // (see README.md for each file's source and version), embedded, and validates XML documents
 // against their XSDs with xmllint, so that tests and the bank simulator check what incasso
 // writes against the real schemas. Nothing here reads a path outside the repository.
@@ -20,7 +20,7 @@ import (
 	"testing"
 )
 
-//go:embed pagopa sepa
+//go:embed pagopa sepa citizen
 var files embed.FS
 
 // ErrNoXmllint is returned when xmllint (Debian package libxml2-utils) is not installed.

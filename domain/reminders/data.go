@@ -17,14 +17,6 @@ const (
 	StepAccertamento = "accertamento" // PEC that notifies the accertamento esecutivo (Letter)
 )
 
-// Channels a message actually goes by, once the ladder's channel is resolved for the debtor:
-// "pec_or_mail" becomes ChannelPEC or ChannelEmail, "pec_or_post" ChannelPEC or a Letter
-// printed for registered post, which needs no message.
-const (
-	ChannelEmail = "email" // ordinary e-mail
-	ChannelPEC   = "pec"   // posta elettronica certificata, with legal value
-)
-
 // The law behind the accertamento esecutivo, printed in the letter and in its PEC.
 const (
 	// LegalBasis makes the accertamento an enforceable title without a cartella or ingiunzione.

@@ -29,9 +29,9 @@ var (
 	pages = htmltemplate.Must(htmltemplate.New("").Option("missingkey=error").ParseFS(templateFS, "templates/*.html"))
 )
 
-// stepChannels are the channels each step's message may go by: those the ladder allows,
-// resolved (see ChannelEmail and ChannelPEC).
-var stepChannels = map[string][]string{
+// stepChannels are the channels each step's e-mail or PEC may go by (App IO, SEND and the
+// post have messages of their own).
+var stepChannels = map[string][]Channel{
 	StepCourtesy:     {ChannelEmail},
 	StepSollecito:    {ChannelEmail, ChannelPEC},
 	StepAccertamento: {ChannelPEC},
@@ -58,7 +58,7 @@ type view struct {
 	Appeal             string
 }
 
-func newView(channel string, d Data) view {
+func newView(channel Channel, d Data) view {
 	v := view{
 		PEC:                channel == ChannelPEC,
 		Creditor:           d.CreditorName,
@@ -88,7 +88,7 @@ func newView(channel string, d Data) view {
 //
 // The sollecito says that the pagoPA notice is attached again, the accertamento's PEC that
 // the Letter is attached: the caller attaches them.
-func Render(step, channel string, d Data) (Message, error) {
+func Render(step string, channel Channel, d Data) (Message, error) {
 	channels, ok := stepChannels[step]
 	if !ok || !slices.Contains(channels, channel) {
 		return Message{}, fmt.Errorf("reminders: %w: step %q by channel %q", ErrUnsupported, step, channel)

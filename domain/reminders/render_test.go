@@ -41,9 +41,10 @@ func sample() reminders.Data {
 
 // renderCases are every step with every channel it can go by.
 var renderCases = []struct {
-	step, channel string
-	subject       string
-	phrases       []string // in the text and in the HTML
+	step    string
+	channel reminders.Channel
+	subject string
+	phrases []string // in the text and in the HTML
 }{
 	{reminders.StepCourtesy, reminders.ChannelEmail,
 		"Promemoria: avviso di pagamento in scadenza il 31/12/2026",
@@ -65,7 +66,7 @@ var renderCases = []struct {
 func TestRender(t *testing.T) {
 	t.Parallel()
 	for _, c := range renderCases {
-		t.Run(c.step+"-"+c.channel, func(t *testing.T) {
+		t.Run(c.step+"-"+string(c.channel), func(t *testing.T) {
 			t.Parallel()
 			m, err := reminders.Render(c.step, c.channel, sample())
 			require.NoError(t, err)
@@ -92,7 +93,7 @@ func TestRender(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, m, again)
 
-			golden(t, filepath.Join("testdata", c.step+"-"+c.channel+".golden"),
+			golden(t, filepath.Join("testdata", c.step+"-"+string(c.channel)+".golden"),
 				"Subject: "+m.Subject+"\n\n"+m.Text+"\n"+m.HTML)
 		})
 	}
@@ -139,18 +140,23 @@ func TestRenderEscapesHTML(t *testing.T) {
 
 func TestRenderUnsupported(t *testing.T) {
 	t.Parallel()
-	for _, c := range [][2]string{
+	for _, c := range []struct {
+		step    string
+		channel reminders.Channel
+	}{
 		{reminders.StepCourtesy, reminders.ChannelPEC},
 		{reminders.StepAccertamento, reminders.ChannelEmail},
 		{workflows.StepEnforcement, workflows.ChannelRecord},
 		{reminders.StepSollecito, workflows.ChannelPECOrMail}, // resolve the ladder's channel first
 		{reminders.StepAccertamento, workflows.ChannelPECOrPost},
+		{reminders.StepCourtesy, reminders.ChannelIO}, // App IO has its own message
+		{reminders.StepAccertamento, reminders.ChannelPost},
 		{"", reminders.ChannelEmail},
 		{"diffida", reminders.ChannelEmail},
 		{reminders.StepCourtesy, "sms"},
 	} {
-		_, err := reminders.Render(c[0], c[1], sample())
-		require.ErrorIs(t, err, reminders.ErrUnsupported, "%s by %s", c[0], c[1])
+		_, err := reminders.Render(c.step, c.channel, sample())
+		require.ErrorIs(t, err, reminders.ErrUnsupported, "%s by %s", c.step, c.channel)
 	}
 }
 
@@ -160,7 +166,7 @@ func TestStepNames(t *testing.T) {
 	require.Equal(t, workflows.StepCourtesy, reminders.StepCourtesy)
 	require.Equal(t, workflows.StepSollecito, reminders.StepSollecito)
 	require.Equal(t, workflows.StepAccertamento, reminders.StepAccertamento)
-	require.Equal(t, workflows.ChannelEmail, reminders.ChannelEmail)
+	require.Equal(t, workflows.ChannelEmail, string(reminders.ChannelEmail))
 	for _, s := range workflows.DefaultSteps {
 		if s.Name == workflows.StepEnforcement {
 			continue

@@ -45,15 +45,18 @@ func with(r Rule, more ...Role) Rule {
 // pattern for the console's pages ("GET /console/campagne/{id}"). A route with no line here
 // is refused, and TestEveryRouteHasARule fails.
 var rules = map[string]Rule{
-	"GET /healthz":           open,
-	"GET /readyz":            open,
-	"POST /pagopa/paForNode": open,     // the Nodo's secret, address and certificate: api/node.go
-	"POST /codec/encode":     readOnly, // the payloads hold nothing these roles cannot read through /v1
-	"POST /codec/decode":     readOnly,
-	"OPTIONS /codec/encode":  open, // the CORS preflight, answered before authentication
-	"OPTIONS /codec/decode":  open,
-	"GET /console":           open, // a redirect to /console/
-	"* /console/*":           open, // the console checks its own pages below
+	"GET /healthz":                  open,
+	"GET /readyz":                   open,
+	"POST /pagopa/paForNode":        open,     // the Nodo's secret, address and certificate: api/node.go
+	"POST /codec/encode":            readOnly, // the payloads hold nothing these roles cannot read through /v1
+	"POST /codec/decode":            readOnly,
+	"OPTIONS /codec/encode":         open, // the CORS preflight, answered before authentication
+	"OPTIONS /codec/decode":         open,
+	"GET /console":                  open, // a redirect to /console/
+	"GET /v1/openapi.json":          open, // the contract, and its docs page: public
+	"GET /docs":                     open,
+	"GET /docs/redoc.standalone.js": open,
+	"* /console/*":                  open, // the console checks its own pages below
 
 	"* /v1":                                        open, // the paths no route has: Echo's 404, after authentication
 	"* /v1/*":                                      open,
@@ -109,6 +112,8 @@ var rules = map[string]Rule{
 	"POST /console/campagne/nuova":         finance,
 	"GET /console/campagne/{id}":           personal,
 	"POST /console/campagne/{id}/{action}": finance,
+	"GET /console/posizioni/{iupd}":        personal,
+	"POST /console/cerca":                  personal,
 	"/console/":                            {Roles: anyRole}, // the page not found of a session
 }
 
