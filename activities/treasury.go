@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"incasso/db"
 	"incasso/db/dbgen"
+	"incasso/domain/date"
+	"incasso/domain/target2"
 	"incasso/services/treasury"
 	"incasso/workflows"
 )
@@ -19,7 +22,8 @@ const cursorStatements = "treasury-statements"
 
 // PollTreasuryStatements reads the treasury account's statements (camt.053) after the last
 // one read, stores each (services/treasury) and moves the cursor, then matches every entry
-// still open.
+// still open; what still does not match after INCASSO_TREASURY_GRACE_DAYS business days is
+// recorded as a difference.
 // A statement that cannot be read stops the poll with the reason, so nothing is skipped; one
 // whose MsgId is stored with other content is refused, non-retryable, and nothing of it is
 // stored. It returns the number of entries taken in.
@@ -37,11 +41,14 @@ func (a *SDD) PollTreasuryStatements(ctx context.Context) (int, error) {
 			return entries, fmt.Errorf("bank statements after %q: %w", cursor, err)
 		}
 		if len(docs) == 0 {
-			m, err := intake.Match(ctx)
+			today := date.InRome(time.Now())
+			m, err := intake.Match(ctx, today, target2.AddBusinessDays(today, -a.Config.TreasuryGraceDays))
 			if err != nil {
 				return entries, err
 			}
-			logger(ctx).Info("treasury entries matched", "batches", m.Batches, "batches_of_no_run", m.UnknownRuns, "returns", m.Returns)
+			logger(ctx).Info("treasury entries matched", "batches", m.Batches, "batches_of_no_run", m.UnknownRuns, "returns", m.Returns,
+				"flows", m.Flows, "credits_of_no_flow", m.UnknownFlows, "receipts_reconciled", m.Reconciled,
+				"differences", m.Differences, "differences_closed", m.Superseded)
 			return entries, nil
 		}
 		for _, doc := range docs {

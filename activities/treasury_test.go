@@ -47,6 +47,7 @@ func (sf *sddFixture) entries(t *testing.T) map[string][]string {
 func TestPollTreasuryStatements(t *testing.T) {
 	t.Parallel()
 	sf := newSDDFixture(t)
+	sf.sdd.Config.TreasuryGraceDays = 2
 	pa, _, _ := sf.twoAccepted(t)
 	sf.bankReturn(t, pa.collection.EndToEndID, "AM04", false)
 	sf.control(t, http.MethodPost, "/sim/bank/credits", banksim.Credit{FlowID: "2026-03-16PSP1-S0001", AmountCents: 12050}, http.StatusCreated)
@@ -82,6 +83,33 @@ func TestPollTreasuryStatements(t *testing.T) {
 	var statements int
 	require.NoError(t, sf.pool.QueryRow(context.Background(), `SELECT count(*) FROM treasury_statements`).Scan(&statements))
 	require.Equal(t, 1, statements)
+	require.Empty(t, sf.differences(t), "within the grace, nothing is a difference")
+
+	// Past the grace, the credit of a flow incasso does not have is a difference, once.
+	sf.sdd.Config.TreasuryGraceDays = 0
+	for range 2 {
+		_, err = sf.pollTreasury(t)
+		require.NoError(t, err)
+	}
+	require.Equal(t, []string{"UNKNOWN_FLOW"}, sf.entries(t)["FLOW_CREDIT"])
+	require.Equal(t, []string{"CREDIT_WITHOUT_FLOW credit:2026-03-16PSP1-S0001 12050"}, sf.differences(t))
+}
+
+// differences lists the open differences: reason, subject and amount credited.
+func (sf *sddFixture) differences(t *testing.T) []string {
+	t.Helper()
+	rows, err := sf.pool.Query(context.Background(),
+		`SELECT reason || ' ' || subject || ' ' || coalesce(reported_cents::text, '-') FROM reconciliation_differences WHERE resolution IS NULL ORDER BY id`)
+	require.NoError(t, err)
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		require.NoError(t, rows.Scan(&s))
+		out = append(out, s)
+	}
+	require.NoError(t, rows.Err())
+	return out
 }
 
 // A statement whose MsgId is stored with other content is refused for good, nothing of it

@@ -414,6 +414,7 @@ type TreasuryEntry struct {
 	BatchMsgID    pgtype.Text
 	EndToEndIds   []string
 	RunID         pgtype.Int8
+	FdrFlowID     pgtype.Int8
 	Match         string
 	ExpectedCents pgtype.Int8
 	MatchedAt     pgtype.Timestamptz

@@ -12,6 +12,21 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+const flagTreasuryCreditsWithoutFlow = `-- name: FlagTreasuryCreditsWithoutFlow :execrows
+UPDATE treasury_entries e SET match = 'UNKNOWN_FLOW', matched_at = now()
+WHERE e.kind = 'FLOW_CREDIT' AND e.match = 'PENDING' AND e.booking_date <= $1::date
+    AND NOT EXISTS (SELECT 1 FROM fdr_flows f WHERE f.flow_id = e.flow_id AND f.status = 'MATCHED')
+`
+
+// Flow credits booked on or before the cutoff whose flow incasso does not have.
+func (q *Queries) FlagTreasuryCreditsWithoutFlow(ctx context.Context, cutoff time.Time) (int64, error) {
+	result, err := q.db.Exec(ctx, flagTreasuryCreditsWithoutFlow, cutoff)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const flagUnknownTreasuryBatches = `-- name: FlagUnknownTreasuryBatches :execrows
 UPDATE treasury_entries SET match = 'UNKNOWN_RUN', matched_at = now()
 WHERE kind = 'SDD_BATCH' AND match = 'PENDING'
@@ -161,6 +176,33 @@ func (q *Queries) MatchTreasuryBatches(ctx context.Context) (int64, error) {
 	return result.RowsAffected(), nil
 }
 
+const matchTreasuryFlowCredits = `-- name: MatchTreasuryFlowCredits :execrows
+WITH credited AS (
+    SELECT flow_id, sum(amount_cents)::bigint AS cents FROM treasury_entries
+    WHERE kind = 'FLOW_CREDIT' GROUP BY flow_id
+), open AS (
+    SELECT DISTINCT flow_id FROM treasury_entries
+    WHERE kind = 'FLOW_CREDIT' AND match IN ('PENDING', 'UNKNOWN_FLOW', 'AMOUNT_DIFFERS')
+), flows AS (
+    SELECT f.id, f.flow_id, f.sum_cents FROM fdr_flows f JOIN open o ON o.flow_id = f.flow_id
+    WHERE f.status = 'MATCHED'
+)
+UPDATE treasury_entries e SET fdr_flow_id = f.id, expected_cents = f.sum_cents, matched_at = now(),
+    match = CASE WHEN f.sum_cents = c.cents THEN 'MATCHED' ELSE 'AMOUNT_DIFFERS' END
+FROM flows f JOIN credited c ON c.flow_id = f.flow_id
+WHERE e.kind = 'FLOW_CREDIT' AND e.flow_id = f.flow_id AND e.match IN ('PENDING', 'UNKNOWN_FLOW', 'AMOUNT_DIFFERS')
+`
+
+// Each flow's credits (one booking, or several for a split credit) are matched to the current
+// revision of the flow of their reference: what its lines add up to must be what was credited.
+func (q *Queries) MatchTreasuryFlowCredits(ctx context.Context) (int64, error) {
+	result, err := q.db.Exec(ctx, matchTreasuryFlowCredits)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const matchTreasuryReturns = `-- name: MatchTreasuryReturns :execrows
 UPDATE treasury_entries e SET matched_at = now(), expected_cents = x.cents,
     match = CASE WHEN x.found < cardinality(e.end_to_end_ids) THEN 'UNKNOWN_COLLECTION'
@@ -179,6 +221,93 @@ WHERE e.id = x.id
 // it debits.
 func (q *Queries) MatchTreasuryReturns(ctx context.Context) (int64, error) {
 	result, err := q.db.Exec(ctx, matchTreasuryReturns)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const reconcileReceiptsOfCreditedFlows = `-- name: ReconcileReceiptsOfCreditedFlows :execrows
+UPDATE receipt_reconciliation rr SET status = 'RECONCILED', reconciled_at = now(), updated_at = now()
+FROM fdr_flow_lines l
+WHERE rr.status = 'MATCHED_FLOW' AND l.id = rr.flow_line_id
+    AND EXISTS (SELECT 1 FROM treasury_entries e WHERE e.fdr_flow_id = l.flow_id AND e.match = 'MATCHED')
+`
+
+// A receipt whose flow line is in a flow matched to its credit is reconciled: receipt, flow
+// line and credit agree.
+func (q *Queries) ReconcileReceiptsOfCreditedFlows(ctx context.Context) (int64, error) {
+	result, err := q.db.Exec(ctx, reconcileReceiptsOfCreditedFlows)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const recordTreasuryDifferences = `-- name: RecordTreasuryDifferences :execrows
+INSERT INTO reconciliation_differences (reason, subject, fdr_flow_id, expected_cents, reported_cents, detail, detected_on)
+SELECT d.reason, d.subject, d.fdr_flow_id, d.expected_cents, d.reported_cents, d.detail, $1::date
+FROM (
+    SELECT 'CREDIT_WITHOUT_FLOW' AS reason, 'credit:' || e.flow_id AS subject, NULL::bigint AS fdr_flow_id,
+        NULL::bigint AS expected_cents, sum(e.amount_cents)::bigint AS reported_cents,
+        'flow ' || e.flow_id || ': credited, no reporting flow' AS detail
+    FROM treasury_entries e WHERE e.kind = 'FLOW_CREDIT' AND e.match = 'UNKNOWN_FLOW' GROUP BY e.flow_id
+    UNION ALL
+    SELECT 'CREDIT_AMOUNT_DIFFERS', 'credit:' || e.flow_id, min(e.fdr_flow_id), min(e.expected_cents), sum(e.amount_cents)::bigint,
+        'flow ' || e.flow_id || ': credited amount is not the flow''s total'
+    FROM treasury_entries e WHERE e.kind = 'FLOW_CREDIT' AND e.match = 'AMOUNT_DIFFERS' GROUP BY e.flow_id
+    UNION ALL
+    SELECT 'CREDIT_SPLIT', 'credit:' || e.flow_id, min(e.fdr_flow_id), min(e.expected_cents), sum(e.amount_cents)::bigint,
+        'flow ' || e.flow_id || ': credited in ' || count(*) || ' bookings'
+    FROM treasury_entries e WHERE e.kind = 'FLOW_CREDIT' GROUP BY e.flow_id HAVING count(*) > 1
+    UNION ALL
+    SELECT 'SDD_BOOKING_DIFFERS', 'sdd:' || e.batch_msg_id, NULL, min(e.expected_cents), sum(e.amount_cents)::bigint,
+        'collection file ' || e.batch_msg_id || ': ' || min(e.match)
+    FROM treasury_entries e WHERE e.kind = 'SDD_BATCH' AND e.match IN ('AMOUNT_DIFFERS', 'UNKNOWN_RUN')
+        AND e.booking_date <= $2::date
+    GROUP BY e.batch_msg_id
+    UNION ALL
+    SELECT 'FLOW_WITHOUT_CREDIT', 'flow:' || f.flow_id || '/' || f.revision, f.id, f.sum_cents, NULL,
+        'flow ' || f.flow_id || ': no credit on the treasury account'
+    FROM fdr_flows f
+    WHERE f.status = 'MATCHED' AND f.flow_date <= $2::date
+        AND NOT EXISTS (SELECT 1 FROM treasury_entries e WHERE e.kind = 'FLOW_CREDIT' AND e.flow_id = f.flow_id)
+) d
+ON CONFLICT (reason, subject) DO NOTHING
+`
+
+type RecordTreasuryDifferencesParams struct {
+	DetectedOn time.Time
+	Cutoff     time.Time
+}
+
+// The differences the treasury finds, once per reason and subject: credits of no flow, credits
+// that differ from their flow, flows credited in several bookings, SDD bookings that differ from
+// their run, and flows stored on or before the cutoff that no credit names.
+func (q *Queries) RecordTreasuryDifferences(ctx context.Context, arg RecordTreasuryDifferencesParams) (int64, error) {
+	result, err := q.db.Exec(ctx, recordTreasuryDifferences, arg.DetectedOn, arg.Cutoff)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const supersedeSettledTreasuryDifferences = `-- name: SupersedeSettledTreasuryDifferences :execrows
+UPDATE reconciliation_differences d SET resolution = 'SUPERSEDED', resolved_by = 'incasso',
+    resolution_reason = 'matched on a later reading of the treasury', resolved_at = now()
+WHERE d.resolution IS NULL AND (
+    d.reason IN ('CREDIT_WITHOUT_FLOW', 'CREDIT_AMOUNT_DIFFERS') AND EXISTS (
+        SELECT 1 FROM treasury_entries e WHERE e.kind = 'FLOW_CREDIT' AND d.subject = 'credit:' || e.flow_id AND e.match = 'MATCHED')
+    OR d.reason = 'FLOW_WITHOUT_CREDIT' AND EXISTS (
+        SELECT 1 FROM treasury_entries e WHERE e.kind = 'FLOW_CREDIT' AND e.fdr_flow_id = d.fdr_flow_id)
+    OR d.reason = 'SDD_BOOKING_DIFFERS' AND EXISTS (
+        SELECT 1 FROM treasury_entries e WHERE e.kind = 'SDD_BATCH' AND d.subject = 'sdd:' || e.batch_msg_id AND e.match = 'MATCHED'))
+`
+
+// A difference the treasury raised is closed by incasso when what was missing came: the flow of
+// a credit, a credit of a flow, a run's report that makes its booking match.
+func (q *Queries) SupersedeSettledTreasuryDifferences(ctx context.Context) (int64, error) {
+	result, err := q.db.Exec(ctx, supersedeSettledTreasuryDifferences)
 	if err != nil {
 		return 0, err
 	}

@@ -18,7 +18,10 @@ CREATE INDEX treasury_statements_date ON treasury_statements (statement_date);
 -- Every booked entry of a statement (the bank's reference is unique in it), what kind it is and
 -- how it matched: a flow's credit against the flow of its /PUR/LGPE-RIVERSAMENTO/URI/ reference,
 -- an SDD booking against its collection run (the run's control sum minus its rejects), a return
--- against its collections. The IBAN of the account is not kept here: the raw statement has it.
+-- against its collections. What does not match becomes a difference of
+-- reconciliation_differences (00015) once its grace has passed: CREDIT_WITHOUT_FLOW,
+-- CREDIT_AMOUNT_DIFFERS, CREDIT_SPLIT (subject 'credit:<flow id>'), FLOW_WITHOUT_CREDIT
+-- ('flow:<flow id>/<revision>'), SDD_BOOKING_DIFFERS ('sdd:<file MsgId>'). The IBAN of the account is not kept here: the raw statement has it.
 CREATE TABLE treasury_entries (
     id             bigserial PRIMARY KEY,
     statement_id   bigint      NOT NULL REFERENCES treasury_statements (id),
@@ -31,8 +34,9 @@ CREATE TABLE treasury_entries (
     batch_msg_id   text        CHECK (length(batch_msg_id) BETWEEN 1 AND 35),
     end_to_end_ids text[]      NOT NULL DEFAULT '{}',
     run_id         bigint      REFERENCES sdd_runs (id),
+    fdr_flow_id    bigint      REFERENCES fdr_flows (id), -- the revision of the flow it matched
     match          text        NOT NULL DEFAULT 'PENDING'
-                   CHECK (match IN ('PENDING', 'MATCHED', 'AMOUNT_DIFFERS', 'UNKNOWN_RUN', 'UNKNOWN_COLLECTION', 'NOT_RECONCILED')),
+                   CHECK (match IN ('PENDING', 'MATCHED', 'AMOUNT_DIFFERS', 'UNKNOWN_RUN', 'UNKNOWN_COLLECTION', 'UNKNOWN_FLOW', 'NOT_RECONCILED')),
     expected_cents bigint,
     matched_at     timestamptz,
     UNIQUE (statement_id, ref),

@@ -1,8 +1,10 @@
 // Package treasury takes in the treasury account's statements (camt.053) and matches what
 // they book: each SDD collection file's credit to its run (the run's collections less those
 // the bank rejected, in one booking or several), each return's debit to the collections it
-// names, and each pagoPA flow's credit (by its /PUR/LGPE-RIVERSAMENTO/URI/ reference) to its
-// reporting flow. A statement is stored once per MsgId with its raw XML and hash: the same
+// names, and each pagoPA flow's credit (by its /PUR/LGPE-RIVERSAMENTO/URI/ reference, in one
+// booking or several) to the current revision of its reporting flow (fdr_flows); the
+// receipts of a flow so matched are RECONCILED. What does not match after a grace becomes a
+// difference the finance office resolves (reconciliation_differences). A statement is stored once per MsgId with its raw XML and hash: the same
 // statement again changes nothing, the same MsgId with other content is refused and nothing
 // of it is stored. Matching runs again on every intake over what is still open, so a credit
 // booked before its flow or its run's report arrived is matched when they do.
@@ -20,6 +22,7 @@ import (
 
 	"incasso/db"
 	"incasso/db/dbgen"
+	"incasso/domain/date"
 	"incasso/domain/sepa/camt053"
 )
 
@@ -39,9 +42,11 @@ type Result struct {
 	Resent  bool // the statement was stored already: nothing new
 }
 
-// Matched counts the entries matching moved on.
+// Matched counts what matching moved on: entries matched (or found to differ), receipts
+// reconciled, differences recorded and closed.
 type Matched struct {
-	Batches, UnknownRuns, Returns int64
+	Batches, UnknownRuns, Returns, Flows, UnknownFlows int64
+	Reconciled, Differences, Superseded                int64
 }
 
 // Take parses data, a camt.053, and stores it with its entries unless it is stored already.
@@ -107,9 +112,20 @@ func entryRows(id int64, entries []camt053.Entry) []dbgen.InsertTreasuryEntriesP
 }
 
 // Match matches every entry still open: those stored since, and those that did not match
-// before (a run whose report came later, a return recorded since).
-func (in *Intake) Match(ctx context.Context) (m Matched, err error) {
-	q := dbgen.New(in.Pool)
+// before (a run whose report came later, a return recorded since, a flow stored since). The
+// receipts whose flow is matched to its credit become RECONCILED. What booked on or before
+// cutoff still does not match, and the flows of a date on or before cutoff that no credit
+// names, are recorded as differences detected today, once each; a difference settled since
+// is closed (SUPERSEDED). It runs in one transaction.
+func (in *Intake) Match(ctx context.Context, today, cutoff date.Date) (m Matched, err error) {
+	err = db.InTx(ctx, in.Pool, func(q *dbgen.Queries) error {
+		m, err = match(ctx, q, today, cutoff)
+		return err
+	})
+	return m, err
+}
+
+func match(ctx context.Context, q *dbgen.Queries, today, cutoff date.Date) (m Matched, err error) {
 	if m.Batches, err = q.MatchTreasuryBatches(ctx); err != nil {
 		return m, fmt.Errorf("match SDD bookings: %w", err)
 	}
@@ -118,6 +134,21 @@ func (in *Intake) Match(ctx context.Context) (m Matched, err error) {
 	}
 	if m.Returns, err = q.MatchTreasuryReturns(ctx); err != nil {
 		return m, fmt.Errorf("match returns: %w", err)
+	}
+	if m.Flows, err = q.MatchTreasuryFlowCredits(ctx); err != nil {
+		return m, fmt.Errorf("match flow credits: %w", err)
+	}
+	if m.UnknownFlows, err = q.FlagTreasuryCreditsWithoutFlow(ctx, cutoff.Time()); err != nil {
+		return m, fmt.Errorf("flag credits of no flow: %w", err)
+	}
+	if m.Reconciled, err = q.ReconcileReceiptsOfCreditedFlows(ctx); err != nil {
+		return m, fmt.Errorf("reconcile receipts: %w", err)
+	}
+	if m.Superseded, err = q.SupersedeSettledTreasuryDifferences(ctx); err != nil {
+		return m, fmt.Errorf("close settled differences: %w", err)
+	}
+	if m.Differences, err = q.RecordTreasuryDifferences(ctx, dbgen.RecordTreasuryDifferencesParams{DetectedOn: today.Time(), Cutoff: cutoff.Time()}); err != nil {
+		return m, fmt.Errorf("record differences: %w", err)
 	}
 	return m, nil
 }
