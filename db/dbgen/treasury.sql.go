@@ -88,6 +88,124 @@ func (q *Queries) InsertTreasuryStatement(ctx context.Context, arg InsertTreasur
 	return id, err
 }
 
+const listAccountingReconciled = `-- name: ListAccountingReconciled :many
+SELECT x.channel, x.service_code, x.taxonomy, x.beneficiary, count(*)::bigint AS payments, sum(x.cents)::bigint AS amount_cents
+FROM (
+    SELECT 'PAGOPA' AS channel, coalesce(dp.service_code, '') AS service_code,
+        coalesce(t.transfer->>'transferCategory', '')::text AS taxonomy, coalesce(t.transfer->>'fiscalCodePA', '')::text AS beneficiary,
+        l.amount_cents AS cents
+    FROM receipt_reconciliation rr
+    JOIN receipts r ON r.id = rr.receipt_id
+    JOIN fdr_flow_lines l ON l.id = rr.flow_line_id
+    LEFT JOIN debt_positions dp ON dp.id = r.debt_id
+    LEFT JOIN LATERAL (
+        SELECT tr.transfer FROM jsonb_array_elements(r.transfers) AS tr(transfer)
+        WHERE tr.transfer->>'idTransfer' = l.transfer_index::text LIMIT 1
+    ) t ON true
+    WHERE rr.status = 'RECONCILED' AND l.flow_id IN (
+        SELECT e.fdr_flow_id FROM treasury_entries e
+        WHERE e.kind = 'FLOW_CREDIT' AND e.match = 'MATCHED'
+        GROUP BY e.fdr_flow_id HAVING max(e.booking_date) = $1::date)
+    UNION ALL
+    SELECT 'SDD', dp.service_code, ''::text, ''::text, c.amount_cents
+    FROM sdd_collections c
+    JOIN instalment_plans p ON p.id = c.plan_id
+    JOIN debt_positions dp ON dp.id = p.debt_id
+    WHERE c.status = 'ACCEPTED' AND c.run_id IN (
+        SELECT e.run_id FROM treasury_entries e
+        WHERE e.kind = 'SDD_BATCH' AND e.match = 'MATCHED'
+        GROUP BY e.run_id HAVING max(e.booking_date) = $1::date)
+) x
+GROUP BY x.channel, x.service_code, x.taxonomy, x.beneficiary
+ORDER BY x.channel, x.service_code, x.taxonomy, x.beneficiary
+`
+
+type ListAccountingReconciledRow struct {
+	Channel     string
+	ServiceCode string
+	Taxonomy    string
+	Beneficiary string
+	Payments    int64
+	AmountCents int64
+}
+
+// What the treasury's entries booked on a day reconciled, for the accounting system: the
+// receipts RECONCILED through a flow credited that day, by service, taxonomy and beneficiary
+// (the receipt's transfer that the flow line reports), and the collections of the SDD files
+// credited that day that were not rejected, returned or refunded, by service.
+func (q *Queries) ListAccountingReconciled(ctx context.Context, day time.Time) ([]ListAccountingReconciledRow, error) {
+	rows, err := q.db.Query(ctx, listAccountingReconciled, day)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListAccountingReconciledRow{}
+	for rows.Next() {
+		var i ListAccountingReconciledRow
+		if err := rows.Scan(
+			&i.Channel,
+			&i.ServiceCode,
+			&i.Taxonomy,
+			&i.Beneficiary,
+			&i.Payments,
+			&i.AmountCents,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listOpenDifferences = `-- name: ListOpenDifferences :many
+SELECT d.id, d.reason, d.subject, d.expected_cents, d.reported_cents, d.detail, d.detected_on
+FROM reconciliation_differences d
+WHERE d.resolution IS NULL AND d.detected_on <= $1::date
+ORDER BY d.detected_on, d.id
+`
+
+type ListOpenDifferencesRow struct {
+	ID            int64
+	Reason        string
+	Subject       string
+	ExpectedCents pgtype.Int8
+	ReportedCents pgtype.Int8
+	Detail        string
+	DetectedOn    time.Time
+}
+
+// The differences still open that were detected on or before a day, oldest first.
+func (q *Queries) ListOpenDifferences(ctx context.Context, day time.Time) ([]ListOpenDifferencesRow, error) {
+	rows, err := q.db.Query(ctx, listOpenDifferences, day)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListOpenDifferencesRow{}
+	for rows.Next() {
+		var i ListOpenDifferencesRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Reason,
+			&i.Subject,
+			&i.ExpectedCents,
+			&i.ReportedCents,
+			&i.Detail,
+			&i.DetectedOn,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listTreasuryEntriesByDate = `-- name: ListTreasuryEntriesByDate :many
 SELECT e.id, e.ref, e.kind, e.amount_cents, e.credit, e.booking_date, e.flow_id, e.batch_msg_id,
     e.end_to_end_ids, e.run_id, e.match, e.expected_cents, s.msg_id AS statement_msg_id

@@ -137,3 +137,45 @@ WHERE d.resolution IS NULL AND (
         SELECT 1 FROM treasury_entries e WHERE e.kind = 'FLOW_CREDIT' AND e.fdr_flow_id = d.fdr_flow_id)
     OR d.reason = 'SDD_BOOKING_DIFFERS' AND EXISTS (
         SELECT 1 FROM treasury_entries e WHERE e.kind = 'SDD_BATCH' AND d.subject = 'sdd:' || e.batch_msg_id AND e.match = 'MATCHED'));
+
+-- name: ListAccountingReconciled :many
+-- What the treasury's entries booked on a day reconciled, for the accounting system: the
+-- receipts RECONCILED through a flow credited that day, by service, taxonomy and beneficiary
+-- (the receipt's transfer that the flow line reports), and the collections of the SDD files
+-- credited that day that were not rejected, returned or refunded, by service.
+SELECT x.channel, x.service_code, x.taxonomy, x.beneficiary, count(*)::bigint AS payments, sum(x.cents)::bigint AS amount_cents
+FROM (
+    SELECT 'PAGOPA' AS channel, coalesce(dp.service_code, '') AS service_code,
+        coalesce(t.transfer->>'transferCategory', '')::text AS taxonomy, coalesce(t.transfer->>'fiscalCodePA', '')::text AS beneficiary,
+        l.amount_cents AS cents
+    FROM receipt_reconciliation rr
+    JOIN receipts r ON r.id = rr.receipt_id
+    JOIN fdr_flow_lines l ON l.id = rr.flow_line_id
+    LEFT JOIN debt_positions dp ON dp.id = r.debt_id
+    LEFT JOIN LATERAL (
+        SELECT tr.transfer FROM jsonb_array_elements(r.transfers) AS tr(transfer)
+        WHERE tr.transfer->>'idTransfer' = l.transfer_index::text LIMIT 1
+    ) t ON true
+    WHERE rr.status = 'RECONCILED' AND l.flow_id IN (
+        SELECT e.fdr_flow_id FROM treasury_entries e
+        WHERE e.kind = 'FLOW_CREDIT' AND e.match = 'MATCHED'
+        GROUP BY e.fdr_flow_id HAVING max(e.booking_date) = sqlc.arg(day)::date)
+    UNION ALL
+    SELECT 'SDD', dp.service_code, ''::text, ''::text, c.amount_cents
+    FROM sdd_collections c
+    JOIN instalment_plans p ON p.id = c.plan_id
+    JOIN debt_positions dp ON dp.id = p.debt_id
+    WHERE c.status = 'ACCEPTED' AND c.run_id IN (
+        SELECT e.run_id FROM treasury_entries e
+        WHERE e.kind = 'SDD_BATCH' AND e.match = 'MATCHED'
+        GROUP BY e.run_id HAVING max(e.booking_date) = sqlc.arg(day)::date)
+) x
+GROUP BY x.channel, x.service_code, x.taxonomy, x.beneficiary
+ORDER BY x.channel, x.service_code, x.taxonomy, x.beneficiary;
+
+-- name: ListOpenDifferences :many
+-- The differences still open that were detected on or before a day, oldest first.
+SELECT d.id, d.reason, d.subject, d.expected_cents, d.reported_cents, d.detail, d.detected_on
+FROM reconciliation_differences d
+WHERE d.resolution IS NULL AND d.detected_on <= sqlc.arg(day)::date
+ORDER BY d.detected_on, d.id;

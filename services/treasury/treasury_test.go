@@ -22,6 +22,11 @@ var day = date.Date{Year: 2026, Month: time.March, Day: 17}
 // flow stores a reporting flow whose lines report a receipt each (of unknown notices: the
 // treasury does not look at the debt), matched as the FdR intake matches them.
 func flow(t *testing.T, pool *pgxpool.Pool, flowID string, amounts ...money.Cents) []int64 {
+	return flowOf(t, pool, flowID, "80000000000", amounts...)
+}
+
+// flowOf is flow whose transfers go to the beneficiary (fiscal code of the entity).
+func flowOf(t *testing.T, pool *pgxpool.Pool, flowID, beneficiary string, amounts ...money.Cents) []int64 {
 	t.Helper()
 	ctx := context.Background()
 	var sum money.Cents
@@ -36,8 +41,9 @@ func flow(t *testing.T, pool *pgxpool.Pool, flowID string, amounts ...money.Cent
 	for i, a := range amounts {
 		var rid, lid int64
 		iuv := fmt.Sprintf("%05d%02d", fid, i)
-		require.NoError(t, pool.QueryRow(ctx, `INSERT INTO receipts (receipt_id, nav, amount_cents, outcome, psp_id, psp_name, channel_id, raw_xml, flag)
-			VALUES ($1, '3' || $2, $3, 'OK', 'PSP1', 'PSP', 'CH', '<x/>', 'UNKNOWN_NOTICE') RETURNING id`, "IUR"+iuv, iuv, int64(a)).Scan(&rid))
+		transfers := fmt.Sprintf(`[{"idTransfer":"1","amountCents":%d,"fiscalCodePA":%q,"transferCategory":"9/0101002IM/"}]`, a, beneficiary)
+		require.NoError(t, pool.QueryRow(ctx, `INSERT INTO receipts (receipt_id, nav, amount_cents, outcome, psp_id, psp_name, channel_id, raw_xml, flag, transfers)
+			VALUES ($1, '3' || $2, $3, 'OK', 'PSP1', 'PSP', 'CH', '<x/>', 'UNKNOWN_NOTICE', $4) RETURNING id`, "IUR"+iuv, iuv, int64(a), transfers).Scan(&rid))
 		require.NoError(t, pool.QueryRow(ctx, `INSERT INTO fdr_flow_lines (flow_id, line_index, iuv, iur, transfer_index, amount_cents, pay_status, outcome_code, receipt_id, match)
 			VALUES ($1, $2, $3, $4, 1, $5, 'EXECUTED', 0, $6, 'MATCHED') RETURNING id`, fid, i+1, iuv, "IUR"+iuv, int64(a), rid).Scan(&lid))
 		_, err := pool.Exec(ctx, `UPDATE receipt_reconciliation SET status = 'MATCHED_FLOW', flow_line_id = $2, matched_at = now() WHERE receipt_id = $1`, rid, lid)
@@ -49,11 +55,17 @@ func flow(t *testing.T, pool *pgxpool.Pool, flowID string, amounts ...money.Cent
 
 func statement(t *testing.T, msgID string, entries ...camt053.Entry) []byte {
 	t.Helper()
-	s := camt053.Statement{MsgID: msgID, Created: day.EndIn(date.Rome), ID: "STM-" + day.String(),
-		IBAN: "IT60X0542811101000000123456", Date: day, Entries: entries}
+	return statementOn(t, msgID, day, entries...)
+}
+
+// statementOn is the statement msgID of the day on, of the entries booked that day.
+func statementOn(t *testing.T, msgID string, on date.Date, entries ...camt053.Entry) []byte {
+	t.Helper()
+	s := camt053.Statement{MsgID: msgID, Created: on.EndIn(date.Rome), ID: "STM-" + on.String(),
+		IBAN: "IT60X0542811101000000123456", Date: on, Entries: entries}
 	for i := range s.Entries {
 		s.Entries[i].Ref = fmt.Sprintf("BK%d", i+1)
-		s.Entries[i].BookingDate = day
+		s.Entries[i].BookingDate = on
 		s.Closing += s.Entries[i].Amount
 	}
 	var buf bytes.Buffer
@@ -89,7 +101,7 @@ func TestFlowCredits(t *testing.T) {
 	ctx := context.Background()
 	pool, _ := testdb.New(t)
 	paid := flow(t, pool, "2026-03-16PSP1-S0001", 10000, 2050)
-	split := flow(t, pool, "2026-03-16PSP2-S0001", 7500)
+	split := flowOf(t, pool, "2026-03-16PSP2-S0001", "01234567890", 7500)
 	missing := flow(t, pool, "2026-03-16PSP3-S0001", 3000)
 	short := flow(t, pool, "2026-03-16PSP4-S0001", 4000)
 	data := statement(t, "STM-1", credit("2026-03-16PSP1-S0001", 12050),
@@ -134,13 +146,32 @@ func TestFlowCredits(t *testing.T) {
 	// The missing credit comes the next day: the difference is closed by incasso.
 	next := day
 	next.Day++
-	_, err = in.Take(ctx, statement(t, "STM-2", credit("2026-03-16PSP3-S0001", 3000)))
+	_, err = in.Take(ctx, statementOn(t, "STM-2", next, credit("2026-03-16PSP3-S0001", 3000)))
 	require.NoError(t, err)
 	m, err = in.Match(ctx, next, day)
 	require.NoError(t, err)
 	require.Equal(t, int64(1), m.Superseded)
 	require.Equal(t, []string{"RECONCILED"}, status(missing))
 	require.Equal(t, want[:2], column(t, pool, differences))
+
+	// The accounting export of each day, and what is still open.
+	var csv bytes.Buffer
+	n, err := in.Accounting(ctx, day, &csv)
+	require.NoError(t, err)
+	require.Equal(t, 2, n)
+	require.Equal(t, "data_accredito;canale;servizio;tassonomia;beneficiario;pagamenti;importo_centesimi\r\n"+
+		"2026-03-17;PAGOPA;;9/0101002IM/;01234567890;1;7500\r\n"+
+		"2026-03-17;PAGOPA;;9/0101002IM/;80000000000;2;12050\r\n", csv.String())
+	csv.Reset()
+	_, err = in.Accounting(ctx, next, &csv)
+	require.NoError(t, err)
+	require.Contains(t, csv.String(), "\r\n2026-03-18;PAGOPA;;9/0101002IM/;80000000000;1;3000\r\n")
+	csv.Reset()
+	n, err = in.Open(ctx, next, &csv)
+	require.NoError(t, err)
+	require.Equal(t, 2, n)
+	require.Contains(t, csv.String(), ";CREDIT_AMOUNT_DIFFERS;credit:2026-03-16PSP4-S0001;4000;3999;")
+	require.Contains(t, csv.String(), ";CREDIT_SPLIT;credit:2026-03-16PSP2-S0001;7500;7500;")
 }
 
 // A credit of a flow incasso does not have waits for it until the cutoff, then is a
