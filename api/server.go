@@ -20,6 +20,7 @@ import (
 	"incasso/services/audit"
 	"incasso/services/campaigns"
 	"incasso/services/receipts"
+	"incasso/services/treasury"
 )
 
 // temporalClient is the part of the Temporal client the API uses.
@@ -115,6 +116,8 @@ func (s *Server) Handler() *echo.Echo {
 	v1.POST("/campaigns/:id/cancel", s.cancelCampaign)
 	v1.POST("/campaigns/:id/withdraw", s.withdrawCampaign)
 	v1.GET("/receipts/flagged", s.listFlaggedReceipts)
+	v1.GET("/reconciliation/accounting.csv", s.accountingFile("contabilita", (*treasury.Intake).Accounting))
+	v1.GET("/reconciliation/open.csv", s.accountingFile("aperti", (*treasury.Intake).Open))
 	v1.GET("/communications", s.listCommunications)
 	v1.POST("/communications/search", s.searchCommunications)
 	v1.GET("/communications/:id", s.getCommunicationFile) // {id}.eml, or {id}.pdf for a letter

@@ -93,6 +93,8 @@ var rules = map[string]Rule{
 	"POST /v1/campaigns/:id/cancel":                finance,
 	"POST /v1/campaigns/:id/withdraw":              finance,
 	"GET /v1/receipts/flagged":                     personal,
+	"GET /v1/reconciliation/accounting.csv":        readOnly, // totals by service, taxonomy and entity: no one's data
+	"GET /v1/reconciliation/open.csv":              readOnly, // reason codes, amounts and incasso's ids
 	"GET /v1/communications":                       personal,
 	"POST /v1/communications/search":               personal,
 	"GET /v1/communications/:id":                   personal,
