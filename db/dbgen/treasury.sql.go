@@ -206,64 +206,6 @@ func (q *Queries) ListOpenDifferences(ctx context.Context, day time.Time) ([]Lis
 	return items, nil
 }
 
-const listTreasuryEntriesByDate = `-- name: ListTreasuryEntriesByDate :many
-SELECT e.id, e.ref, e.kind, e.amount_cents, e.credit, e.booking_date, e.flow_id, e.batch_msg_id,
-    e.end_to_end_ids, e.run_id, e.match, e.expected_cents, s.msg_id AS statement_msg_id
-FROM treasury_entries e JOIN treasury_statements s ON s.id = e.statement_id
-WHERE e.booking_date = $1
-ORDER BY e.id
-`
-
-type ListTreasuryEntriesByDateRow struct {
-	ID             int64
-	Ref            string
-	Kind           string
-	AmountCents    int64
-	Credit         bool
-	BookingDate    time.Time
-	FlowID         pgtype.Text
-	BatchMsgID     pgtype.Text
-	EndToEndIds    []string
-	RunID          pgtype.Int8
-	Match          string
-	ExpectedCents  pgtype.Int8
-	StatementMsgID string
-}
-
-func (q *Queries) ListTreasuryEntriesByDate(ctx context.Context, bookingDate time.Time) ([]ListTreasuryEntriesByDateRow, error) {
-	rows, err := q.db.Query(ctx, listTreasuryEntriesByDate, bookingDate)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []ListTreasuryEntriesByDateRow{}
-	for rows.Next() {
-		var i ListTreasuryEntriesByDateRow
-		if err := rows.Scan(
-			&i.ID,
-			&i.Ref,
-			&i.Kind,
-			&i.AmountCents,
-			&i.Credit,
-			&i.BookingDate,
-			&i.FlowID,
-			&i.BatchMsgID,
-			&i.EndToEndIds,
-			&i.RunID,
-			&i.Match,
-			&i.ExpectedCents,
-			&i.StatementMsgID,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const matchTreasuryBatches = `-- name: MatchTreasuryBatches :execrows
 WITH expected AS (
     SELECT r.id AS run_id, r.msg_id,
@@ -362,6 +304,65 @@ func (q *Queries) ReconcileReceiptsOfCreditedFlows(ctx context.Context) (int64, 
 	return result.RowsAffected(), nil
 }
 
+const reconciliationByService = `-- name: ReconciliationByService :many
+SELECT coalesce(dp.service_code, '')::text AS service_code,
+    count(*)::bigint AS receipts, sum(r.amount_cents)::bigint AS receipts_cents,
+    count(*) FILTER (WHERE rr.status IN ('MATCHED_FLOW', 'RECONCILED'))::bigint AS in_flows,
+    coalesce(sum(l.amount_cents) FILTER (WHERE rr.status IN ('MATCHED_FLOW', 'RECONCILED')), 0)::bigint AS in_flows_cents,
+    count(*) FILTER (WHERE rr.status = 'RECONCILED')::bigint AS reconciled,
+    coalesce(sum(l.amount_cents) FILTER (WHERE rr.status = 'RECONCILED'), 0)::bigint AS reconciled_cents,
+    count(*) FILTER (WHERE rr.status = 'DIFFERENCE')::bigint AS differences
+FROM receipts r
+JOIN receipt_reconciliation rr ON rr.receipt_id = r.id
+LEFT JOIN fdr_flow_lines l ON l.id = rr.flow_line_id
+LEFT JOIN debt_positions dp ON dp.id = r.debt_id
+WHERE (coalesce(r.paid_at, r.received_at) AT TIME ZONE 'Europe/Rome')::date = $1::date
+GROUP BY 1
+ORDER BY 1
+`
+
+type ReconciliationByServiceRow struct {
+	ServiceCode     string
+	Receipts        int64
+	ReceiptsCents   int64
+	InFlows         int64
+	InFlowsCents    int64
+	Reconciled      int64
+	ReconciledCents int64
+	Differences     int64
+}
+
+// The receipts paid on a day (in Rome) by service: how many, how much, how many a flow line
+// reported and for how much, how many are reconciled with the credit and how many differ.
+func (q *Queries) ReconciliationByService(ctx context.Context, day time.Time) ([]ReconciliationByServiceRow, error) {
+	rows, err := q.db.Query(ctx, reconciliationByService, day)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ReconciliationByServiceRow{}
+	for rows.Next() {
+		var i ReconciliationByServiceRow
+		if err := rows.Scan(
+			&i.ServiceCode,
+			&i.Receipts,
+			&i.ReceiptsCents,
+			&i.InFlows,
+			&i.InFlowsCents,
+			&i.Reconciled,
+			&i.ReconciledCents,
+			&i.Differences,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const recordTreasuryDifferences = `-- name: RecordTreasuryDifferences :execrows
 INSERT INTO reconciliation_differences (reason, subject, fdr_flow_id, expected_cents, reported_cents, detail, detected_on)
 SELECT d.reason, d.subject, d.fdr_flow_id, d.expected_cents, d.reported_cents, d.detail, $1::date
@@ -430,6 +431,46 @@ func (q *Queries) SupersedeSettledTreasuryDifferences(ctx context.Context) (int6
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const treasuryEntriesByMatch = `-- name: TreasuryEntriesByMatch :many
+SELECT kind, match, count(*)::bigint AS entries, sum(amount_cents)::bigint AS amount_cents
+FROM treasury_entries WHERE booking_date = $1
+GROUP BY kind, match
+ORDER BY kind, match
+`
+
+type TreasuryEntriesByMatchRow struct {
+	Kind        string
+	Match       string
+	Entries     int64
+	AmountCents int64
+}
+
+// The entries booked on a day, by kind and match.
+func (q *Queries) TreasuryEntriesByMatch(ctx context.Context, bookingDate time.Time) ([]TreasuryEntriesByMatchRow, error) {
+	rows, err := q.db.Query(ctx, treasuryEntriesByMatch, bookingDate)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []TreasuryEntriesByMatchRow{}
+	for rows.Next() {
+		var i TreasuryEntriesByMatchRow
+		if err := rows.Scan(
+			&i.Kind,
+			&i.Match,
+			&i.Entries,
+			&i.AmountCents,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const treasuryStatementHash = `-- name: TreasuryStatementHash :one

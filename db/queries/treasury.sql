@@ -52,12 +52,6 @@ FROM (
 ) x
 WHERE e.id = x.id;
 
--- name: ListTreasuryEntriesByDate :many
-SELECT e.id, e.ref, e.kind, e.amount_cents, e.credit, e.booking_date, e.flow_id, e.batch_msg_id,
-    e.end_to_end_ids, e.run_id, e.match, e.expected_cents, s.msg_id AS statement_msg_id
-FROM treasury_entries e JOIN treasury_statements s ON s.id = e.statement_id
-WHERE e.booking_date = $1
-ORDER BY e.id;
 
 -- name: MatchTreasuryFlowCredits :execrows
 -- Each flow's credits (one booking, or several for a split credit) are matched to the current
@@ -179,3 +173,28 @@ SELECT d.id, d.reason, d.subject, d.expected_cents, d.reported_cents, d.detail, 
 FROM reconciliation_differences d
 WHERE d.resolution IS NULL AND d.detected_on <= sqlc.arg(day)::date
 ORDER BY d.detected_on, d.id;
+
+-- name: ReconciliationByService :many
+-- The receipts paid on a day (in Rome) by service: how many, how much, how many a flow line
+-- reported and for how much, how many are reconciled with the credit and how many differ.
+SELECT coalesce(dp.service_code, '')::text AS service_code,
+    count(*)::bigint AS receipts, sum(r.amount_cents)::bigint AS receipts_cents,
+    count(*) FILTER (WHERE rr.status IN ('MATCHED_FLOW', 'RECONCILED'))::bigint AS in_flows,
+    coalesce(sum(l.amount_cents) FILTER (WHERE rr.status IN ('MATCHED_FLOW', 'RECONCILED')), 0)::bigint AS in_flows_cents,
+    count(*) FILTER (WHERE rr.status = 'RECONCILED')::bigint AS reconciled,
+    coalesce(sum(l.amount_cents) FILTER (WHERE rr.status = 'RECONCILED'), 0)::bigint AS reconciled_cents,
+    count(*) FILTER (WHERE rr.status = 'DIFFERENCE')::bigint AS differences
+FROM receipts r
+JOIN receipt_reconciliation rr ON rr.receipt_id = r.id
+LEFT JOIN fdr_flow_lines l ON l.id = rr.flow_line_id
+LEFT JOIN debt_positions dp ON dp.id = r.debt_id
+WHERE (coalesce(r.paid_at, r.received_at) AT TIME ZONE 'Europe/Rome')::date = sqlc.arg(day)::date
+GROUP BY 1
+ORDER BY 1;
+
+-- name: TreasuryEntriesByMatch :many
+-- The entries booked on a day, by kind and match.
+SELECT kind, match, count(*)::bigint AS entries, sum(amount_cents)::bigint AS amount_cents
+FROM treasury_entries WHERE booking_date = $1
+GROUP BY kind, match
+ORDER BY kind, match;

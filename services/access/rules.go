@@ -116,6 +116,7 @@ var rules = map[string]Rule{
 	"POST /console/campagne/{id}/{action}": finance,
 	"GET /console/posizioni/{iupd}":        personal,
 	"POST /console/cerca":                  personal,
+	"GET /console/riconciliazione":         readOnly,         // totals, reason codes and incasso's ids
 	"/console/":                            {Roles: anyRole}, // the page not found of a session
 }
 
