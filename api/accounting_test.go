@@ -12,8 +12,8 @@ import (
 
 	"incasso/db/dbgen"
 	"incasso/domain/date"
-	"incasso/domain/sepa/camt053"
 	"incasso/domain/pagopa"
+	"incasso/domain/sepa/camt053"
 	"incasso/services/treasury"
 )
 
