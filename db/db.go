@@ -46,6 +46,20 @@ func Open(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
+// GrantApplicationRole gives the application's role, which owns nothing, what the API and
+// the worker do on every table (migration 00020); run as the owner after migrating.
+func GrantApplicationRole(ctx context.Context, databaseURL, role string) error {
+	pool, err := Open(ctx, databaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := dbgen.New(pool).GrantApplicationRole(ctx, role); err != nil {
+		return fmt.Errorf("grant the application role: %w", err)
+	}
+	return nil
+}
+
 // Migrate applies every migration not yet applied to the database at databaseURL.
 func Migrate(ctx context.Context, databaseURL string, log *slog.Logger) error {
 	cfg, err := pgx.ParseConfig(databaseURL)

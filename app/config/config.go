@@ -93,7 +93,11 @@ type Config struct {
 	// least 32 characters); empty means INCASSO_CONSOLE_KEY, else a random key per process
 	// (a debtor's searches then link only within one process's life).
 	AuditKey string
-	SDD      SDD
+	// DBAppRole is the database role the API and the worker connect with
+	// (INCASSO_DB_APP_ROLE, e.g. incasso_app): `incasso migrate`, run as the tables' owner,
+	// then grants it only what the application does (migration 00020). Empty: no grants.
+	DBAppRole string
+	SDD       SDD
 	// IO is App IO, and which services send by it.
 	IO IO
 	// TemporalTLS secures the connection to Temporal; TemporalAPIKey authenticates to it
@@ -163,6 +167,7 @@ func FromEnv() (Config, error) {
 		PECFrom:         env("INCASSO_PEC_FROM", "protocollo@pec.comune.example.it"),
 		ConsoleKey:      os.Getenv("INCASSO_CONSOLE_KEY"),
 		AuditKey:        os.Getenv("INCASSO_AUDIT_KEY"),
+		DBAppRole:       os.Getenv("INCASSO_DB_APP_ROLE"),
 	}
 	var errs []error
 	var err error
@@ -195,6 +200,9 @@ func FromEnv() (Config, error) {
 	}
 	if k := c.ConsoleKey; k != "" && len(k) < 32 {
 		errs = append(errs, errors.New("INCASSO_CONSOLE_KEY: want at least 32 characters (random)"))
+	}
+	if r := c.DBAppRole; r != "" && !roleNamePattern.MatchString(r) {
+		errs = append(errs, errors.New("INCASSO_DB_APP_ROLE: want a role name of lower-case letters, digits and _, starting with a letter"))
 	}
 	if k := c.AuditKey; k != "" && len(k) < 32 {
 		errs = append(errs, errors.New("INCASSO_AUDIT_KEY: want at least 32 characters (random)"))
@@ -274,6 +282,7 @@ var (
 	taxonomyPattern      = regexp.MustCompile(`^[0-9]/[0-9]{7}[A-Z]{2}/$`)
 	ecFiscalCodePattern  = regexp.MustCompile(`^[0-9]{11}$`)
 	postalAccountPattern = regexp.MustCompile(`^[0-9]{1,12}$`)
+	roleNamePattern      = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
 )
 
 // validate checks every service: a unique code, 1 to 5 beneficiaries whose shares make the

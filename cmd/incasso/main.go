@@ -81,6 +81,12 @@ func run(ctx context.Context, cmd string, args []string, log *slog.Logger) error
 		if err := db.Migrate(ctx, cfg.DatabaseURL, log); err != nil {
 			return err
 		}
+		if cfg.DBAppRole != "" {
+			if err := db.GrantApplicationRole(ctx, cfg.DatabaseURL, cfg.DBAppRole); err != nil {
+				return err
+			}
+			log.Info("application role granted", "role", cfg.DBAppRole)
+		}
 		d, err := app.Connect(ctx, cfg, log)
 		if err != nil {
 			return err

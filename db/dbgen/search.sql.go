@@ -42,15 +42,26 @@ WHERE d.ec_fiscal_code = $1
        OR ($17::text = 'updated' AND (d.updated_at, d.id) > ($20::timestamptz, $16))
        OR ($17::text = '-updated' AND (d.updated_at, d.id) < ($20::timestamptz, $16)))
 ORDER BY
-    CASE WHEN $17::text = 'due' THEN d.due_date END,
-    CASE WHEN $17::text = '-due' THEN d.due_date END DESC,
-    CASE WHEN $17::text = 'amount' THEN d.amount_cents END,
-    CASE WHEN $17::text = '-amount' THEN d.amount_cents END DESC,
-    CASE WHEN $17::text = 'updated' THEN d.updated_at END,
-    CASE WHEN $17::text = '-updated' THEN d.updated_at END DESC,
+    -- sort_matches (the filter matches few debts) sorts by an expression no index has, so the
+    -- planner reads the matches by the filters' indexes and keeps the first rows in a top-N
+    -- sort. Otherwise it may walk the sort's index until enough rows pass the filter, quick
+    -- when many do, but through most of the table when the filter's column follows the sort's
+    -- (debts issued in a month all fall due some weeks later).
+    CASE WHEN $17::text = 'due' AND NOT $21::boolean THEN d.due_date END,
+    CASE WHEN $17::text = 'due' AND $21::boolean THEN d.due_date + 0 END,
+    CASE WHEN $17::text = '-due' AND NOT $21::boolean THEN d.due_date END DESC,
+    CASE WHEN $17::text = '-due' AND $21::boolean THEN d.due_date + 0 END DESC,
+    CASE WHEN $17::text = 'amount' AND NOT $21::boolean THEN d.amount_cents END,
+    CASE WHEN $17::text = 'amount' AND $21::boolean THEN d.amount_cents + 0 END,
+    CASE WHEN $17::text = '-amount' AND NOT $21::boolean THEN d.amount_cents END DESC,
+    CASE WHEN $17::text = '-amount' AND $21::boolean THEN d.amount_cents + 0 END DESC,
+    CASE WHEN $17::text = 'updated' AND NOT $21::boolean THEN d.updated_at END,
+    CASE WHEN $17::text = 'updated' AND $21::boolean THEN d.updated_at + interval '0' END,
+    CASE WHEN $17::text = '-updated' AND NOT $21::boolean THEN d.updated_at END DESC,
+    CASE WHEN $17::text = '-updated' AND $21::boolean THEN d.updated_at + interval '0' END DESC,
     CASE WHEN $17::text IN ('due', 'amount', 'updated') THEN d.id END,
     d.id DESC
-LIMIT $21
+LIMIT $22
 `
 
 type SearchDebtsParams struct {
@@ -74,6 +85,7 @@ type SearchDebtsParams struct {
 	AfterDue      pgtype.Date
 	AfterAmount   pgtype.Int8
 	AfterUpdated  pgtype.Timestamptz
+	SortMatches   bool
 	MaxRows       int32
 }
 
@@ -120,6 +132,7 @@ func (q *Queries) SearchDebts(ctx context.Context, arg SearchDebtsParams) ([]Sea
 		arg.AfterDue,
 		arg.AfterAmount,
 		arg.AfterUpdated,
+		arg.SortMatches,
 		arg.MaxRows,
 	)
 	if err != nil {

@@ -38,12 +38,23 @@ WHERE d.ec_fiscal_code = @ec_fiscal_code
        OR (@sort::text = 'updated' AND (d.updated_at, d.id) > (sqlc.narg(after_updated)::timestamptz, sqlc.narg(after_id)))
        OR (@sort::text = '-updated' AND (d.updated_at, d.id) < (sqlc.narg(after_updated)::timestamptz, sqlc.narg(after_id))))
 ORDER BY
-    CASE WHEN @sort::text = 'due' THEN d.due_date END,
-    CASE WHEN @sort::text = '-due' THEN d.due_date END DESC,
-    CASE WHEN @sort::text = 'amount' THEN d.amount_cents END,
-    CASE WHEN @sort::text = '-amount' THEN d.amount_cents END DESC,
-    CASE WHEN @sort::text = 'updated' THEN d.updated_at END,
-    CASE WHEN @sort::text = '-updated' THEN d.updated_at END DESC,
+    -- sort_matches (the filter matches few debts) sorts by an expression no index has, so the
+    -- planner reads the matches by the filters' indexes and keeps the first rows in a top-N
+    -- sort. Otherwise it may walk the sort's index until enough rows pass the filter, quick
+    -- when many do, but through most of the table when the filter's column follows the sort's
+    -- (debts issued in a month all fall due some weeks later).
+    CASE WHEN @sort::text = 'due' AND NOT @sort_matches::boolean THEN d.due_date END,
+    CASE WHEN @sort::text = 'due' AND @sort_matches::boolean THEN d.due_date + 0 END,
+    CASE WHEN @sort::text = '-due' AND NOT @sort_matches::boolean THEN d.due_date END DESC,
+    CASE WHEN @sort::text = '-due' AND @sort_matches::boolean THEN d.due_date + 0 END DESC,
+    CASE WHEN @sort::text = 'amount' AND NOT @sort_matches::boolean THEN d.amount_cents END,
+    CASE WHEN @sort::text = 'amount' AND @sort_matches::boolean THEN d.amount_cents + 0 END,
+    CASE WHEN @sort::text = '-amount' AND NOT @sort_matches::boolean THEN d.amount_cents END DESC,
+    CASE WHEN @sort::text = '-amount' AND @sort_matches::boolean THEN d.amount_cents + 0 END DESC,
+    CASE WHEN @sort::text = 'updated' AND NOT @sort_matches::boolean THEN d.updated_at END,
+    CASE WHEN @sort::text = 'updated' AND @sort_matches::boolean THEN d.updated_at + interval '0' END,
+    CASE WHEN @sort::text = '-updated' AND NOT @sort_matches::boolean THEN d.updated_at END DESC,
+    CASE WHEN @sort::text = '-updated' AND @sort_matches::boolean THEN d.updated_at + interval '0' END DESC,
     CASE WHEN @sort::text IN ('due', 'amount', 'updated') THEN d.id END,
     d.id DESC
 LIMIT @max_rows;
