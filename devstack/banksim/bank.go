@@ -7,8 +7,9 @@
 //
 // The treasury account's statement (camt.053) books each collection file's credit, in one
 // entry of the collections not rejected, on the day its report is ready; each return or
-// refund as a debit; and the pagoPA flows' credit transfers a test asks for, with the faults
-// of a credit split in several bookings (or one never made). A day's statement is published
+// refund as a debit; and each pagoPA flow's credit transfer, for the flows of Config.Flows
+// (under `make run`, those the pagoPA simulator published) and those a test asks for, with
+// the faults of a credit split in several bookings or never made. A day's statement is published
 // when asked (POST /sim/bank/statements), the balance carried from one to the next.
 //
 // Rejects are decided when a file arrives, first by the scripted rules (POST /sim/bank/rules),
@@ -44,8 +45,11 @@ type Config struct {
 	RejectRates map[string]float64 // reason code -> probability, e.g. {"AM04": 0.1}
 	APIKey      string             // the bearer token callers must present; "" accepts any non-empty one
 	IBAN        string             // the treasury account of the statements; "" means a fixed Italian one
-	Now         func() time.Time   // the clock, for tests; nil means time.Now
-	Logger      *slog.Logger       // nil means slog.Default()
+	// Flows are the pagoPA flows the PSPs credit (the pagoPA simulator's, with their totals):
+	// each is credited once, on the day of the first statement after it appears; nil: none.
+	Flows  func() []Credit
+	Now    func() time.Time // the clock, for tests; nil means time.Now
+	Logger *slog.Logger     // nil means slog.Default()
 }
 
 // Bank is the simulated bank. It is safe for concurrent use.
@@ -64,6 +68,7 @@ type Bank struct {
 	pending       []camt053.Entry // entries of the next statement
 	balance       money.Cents     // of the treasury account after the last statement
 	refs          int             // entry references given
+	credited      map[string]bool // the flows credited (or never to be: a fault), by id
 }
 
 // New returns a bank that has received nothing.
@@ -77,7 +82,7 @@ func New(cfg Config) *Bank {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Bank{cfg: cfg, rates: sortedRates(cfg.RejectRates), files: map[string]*file{}, txs: map[string]*tx{}}
+	return &Bank{cfg: cfg, rates: sortedRates(cfg.RejectRates), files: map[string]*file{}, txs: map[string]*tx{}, credited: map[string]bool{}}
 }
 
 // Handler serves the bank's API, which needs "Authorization: Bearer <key>", and the /sim/
@@ -105,7 +110,8 @@ func New(cfg Config) *Bank {
 //	GET    /sim/bank/files                JSON []FileSummary, in order of arrival
 //	POST   /sim/bank/credits              JSON Credit: a PSP transfers a pagoPA flow, 201
 //	                                      {"refs":["<entry reference>",...]}
-//	POST   /sim/bank/statements           JSON CloseDay: publish the statement of a day, 201
+//	POST   /sim/bank/statements           JSON CloseDay: credit the flows not credited yet (but
+//	                                      for the faults) and publish the statement of a day, 201
 //	                                      {"id":"<statement id>"}
 //
 // Errors are JSON {"error":"..."}.

@@ -29,9 +29,13 @@ type Credit struct {
 }
 
 // CloseDay asks the bank to publish the statement of Date: every booking not yet stated
-// whose booking date is Date or earlier.
+// whose booking date is Date or earlier. First it credits, booked on Date, every flow of
+// Config.Flows it has not credited yet, but for the faults: the flows of Missing are never
+// credited (a missing credit), those of Split are credited in two bookings (a split credit).
 type CloseDay struct {
-	Date date.Date `json:"date"`
+	Date    date.Date `json:"date"`
+	Missing []string  `json:"missing,omitempty"`
+	Split   []string  `json:"split,omitempty"`
 }
 
 // book adds e to the entries of the next statement, with the bank's next reference. The
@@ -58,6 +62,14 @@ func (b *Bank) postCredit(w http.ResponseWriter, r *http.Request) {
 	day := date.InRome(b.cfg.Now())
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.cfg.Logger.Info("bank: flow credited", "flowId", c.FlowID, "cents", int64(c.AmountCents), "bookings", parts)
+	jsonhttp.Write(w, http.StatusCreated, map[string][]string{"refs": b.credit(c, day)})
+}
+
+// credit books c on day, in c.Split bookings, and returns their references. The caller
+// holds b.mu.
+func (b *Bank) credit(c Credit, day date.Date) []string {
+	parts := max(c.Split, 1)
 	var refs []string
 	share := c.AmountCents / money.Cents(parts)
 	for i := range parts {
@@ -66,10 +78,32 @@ func (b *Bank) postCredit(w http.ResponseWriter, r *http.Request) {
 			amount = c.AmountCents - share*money.Cents(parts-1)
 		}
 		refs = append(refs, b.book(camt053.Entry{Kind: camt053.FlowCredit, Amount: amount, Credit: true, BookingDate: day,
-			Remittance: remittance, FlowID: c.FlowID}))
+			Remittance: camt053.FlowPrefix + c.FlowID, FlowID: c.FlowID}))
 	}
-	b.cfg.Logger.Info("bank: flow credited", "flowId", c.FlowID, "cents", int64(c.AmountCents), "bookings", parts)
-	jsonhttp.Write(w, http.StatusCreated, map[string][]string{"refs": refs})
+	b.credited[c.FlowID] = true
+	return refs
+}
+
+// creditFlows credits on c.Date every flow of Config.Flows not credited yet, with c's
+// faults. The caller holds b.mu.
+func (b *Bank) creditFlows(c CloseDay) {
+	if b.cfg.Flows == nil {
+		return
+	}
+	for _, f := range b.cfg.Flows() {
+		switch {
+		case b.credited[f.FlowID] || f.AmountCents < 1:
+		case slices.Contains(c.Missing, f.FlowID):
+			b.credited[f.FlowID] = true
+			b.cfg.Logger.Info("bank: flow never credited (fault)", "flowId", f.FlowID)
+		default:
+			f.Split = 1
+			if slices.Contains(c.Split, f.FlowID) && f.AmountCents >= 2 {
+				f.Split = 2
+			}
+			b.credit(f, c.Date)
+		}
+	}
 }
 
 // bookCollection books the credit of the collections of f that were not rejected, on the
@@ -99,6 +133,7 @@ func (b *Bank) postCloseDay(w http.ResponseWriter, r *http.Request) {
 	now := b.cfg.Now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.creditFlows(c)
 	id := fmt.Sprintf("%012d", len(b.statements)+1)
 	s := camt053.Statement{MsgID: "STM" + id, Created: now, ID: "STM-" + c.Date.String(), IBAN: b.iban(), Date: c.Date, Opening: b.balance}
 	var rest []camt053.Entry

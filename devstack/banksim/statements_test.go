@@ -81,3 +81,32 @@ func TestStatements(t *testing.T) {
 	require.Equal(t, "2026-03-17PSP1-S0001", next.Entries[0].FlowID)
 	require.NotEqual(t, s.MsgID, next.MsgID)
 }
+
+// The flows of Config.Flows are credited once, on the first statement after they appear,
+// but for the faults: a missing credit never comes, a split credit comes in two bookings.
+func TestStatementsCreditFlows(t *testing.T) {
+	t.Parallel()
+	clk := fakeclock.New(time.Date(2026, 3, 17, 10, 0, 0, 0, date.Rome))
+	flows := []banksim.Credit{{FlowID: "F-1", AmountCents: 1000}, {FlowID: "F-2", AmountCents: 2000}, {FlowID: "F-3", AmountCents: 3001}}
+	url, gw := testBank(t, banksim.Config{Now: clk.Now, Flows: func() []banksim.Credit { return flows }})
+	day := date.Date{Year: 2026, Month: time.March, Day: 17}
+	call(t, "POST", url+"/sim/bank/statements", banksim.CloseDay{Date: day, Missing: []string{"F-2"}, Split: []string{"F-3"}}, http.StatusCreated)
+	flows = append(flows, banksim.Credit{FlowID: "F-4", AmountCents: 400})
+	day.Day++
+	call(t, "POST", url+"/sim/bank/statements", banksim.CloseDay{Date: day}, http.StatusCreated)
+
+	docs, err := gw.Statements(context.Background(), "", 0)
+	require.NoError(t, err)
+	require.Len(t, docs, 2)
+	credits := func(xml []byte) map[string][]money.Cents {
+		s, err := camt053.Parse(xml)
+		require.NoError(t, err)
+		out := map[string][]money.Cents{}
+		for _, e := range s.Entries {
+			out[e.FlowID] = append(out[e.FlowID], e.Amount)
+		}
+		return out
+	}
+	require.Equal(t, map[string][]money.Cents{"F-1": {1000}, "F-3": {1500, 1501}}, credits(docs[0].XML))
+	require.Equal(t, map[string][]money.Cents{"F-4": {400}}, credits(docs[1].XML), "each flow once; the missing one never")
+}
