@@ -7,10 +7,12 @@ TEMPORAL_VERSION      := v1.5.1
 SQLC_VERSION          := v1.31.1
 STATICCHECK_VERSION   := v0.8.2
 WORKFLOWCHECK_VERSION := v0.6.0
+OAPI_CODEGEN_VERSION  := v2.8.2
 
 BIN   := $(CURDIR)/bin
 TOOLS := $(BIN)/temporal-$(TEMPORAL_VERSION) $(BIN)/sqlc-$(SQLC_VERSION) \
-         $(BIN)/staticcheck-$(STATICCHECK_VERSION) $(BIN)/workflowcheck-$(WORKFLOWCHECK_VERSION)
+         $(BIN)/staticcheck-$(STATICCHECK_VERSION) $(BIN)/workflowcheck-$(WORKFLOWCHECK_VERSION) \
+         $(BIN)/oapi-codegen-$(OAPI_CODEGEN_VERSION)
 # Debian packages: xmllint validates XML against the XSDs in devstack/specs (the bank simulator
 # of `make run` needs it too); the tests also read the notices' PDF and codes, and drive the web
 # console in a browser.
@@ -52,6 +54,9 @@ $(BIN)/staticcheck-%:
 $(BIN)/workflowcheck-%:
 	GOBIN=$(BIN)/.build go install go.temporal.io/sdk/contrib/tools/workflowcheck@$*
 	mv $(BIN)/.build/workflowcheck $@ && ln -sf $(notdir $@) $(BIN)/workflowcheck
+$(BIN)/oapi-codegen-%:
+	GOBIN=$(BIN)/.build go install github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen@$*
+	mv $(BIN)/.build/oapi-codegen $@ && ln -sf $(notdir $@) $(BIN)/oapi-codegen
 
 .PHONY: build
 build: ## build ./bin/incasso (production: API, worker, CLI) and ./bin/incasso-dev (the stack with its simulators)
@@ -65,16 +70,22 @@ run: tools run-debs build ## run the whole stack here: Temporal dev server + UI,
 run-debs: # install xmllint for the bank simulator, when missing and we may
 	$(call install-debs,$(RUN_CMDS),$(RUN_DEBS))
 
+# The client of the API that `incasso campaign` uses, generated from the contract.
+API_SPEC   := api/openapi.yaml
+API_CLIENT := clients/incassoapi/client.gen.go
+OAPI_GEN    = $(BIN)/oapi-codegen -config clients/incassoapi/oapi-codegen.yaml
+
 .PHONY: generate
-generate: tools ## regenerate the sqlc query code from db/queries
+generate: tools ## regenerate the sqlc query code from db/queries, and the API client from api/openapi.yaml
 	cd db && $(BIN)/sqlc generate
+	$(OAPI_GEN) -o $(API_CLIENT) $(API_SPEC)
 
 .PHONY: test-debs
 test-debs: # install the Debian packages the tests need, when missing and we may
 	$(call install-debs,$(TEST_CMDS),$(TEST_DEBS))
 
 .PHONY: lint
-lint: tools ## gofmt, go vet, staticcheck, workflowcheck, sqlc diff and vet; nothing outside the repository is read
+lint: tools ## gofmt, go vet, staticcheck, workflowcheck, sqlc diff and vet, the API client up to date; nothing outside the repository is read
 	@! git grep -n '\.\./shared' -- ':!*.md' || (echo "the lines above read a path outside the repository"; exit 1)
 	@! git grep -nE '\.(SetDebtStatus|MarkDebtPaid|CancelDebt)\(' -- '*.go' ':!*_test.go' ':!db/dbgen/' ':!services/debts/status.go' || (echo "the lines above write a debt's status: services/debts (status.go) is its one writer"; exit 1)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1)
@@ -82,6 +93,8 @@ lint: tools ## gofmt, go vet, staticcheck, workflowcheck, sqlc diff and vet; not
 	$(BIN)/staticcheck ./...
 	$(BIN)/workflowcheck ./workflows/...
 	cd db && $(BIN)/sqlc diff && $(BIN)/sqlc vet
+	@gen=$$(mktemp) && $(OAPI_GEN) -o $$gen $(API_SPEC) && cmp -s $$gen $(API_CLIENT); ok=$$?; rm -f $$gen; \
+	  test $$ok = 0 || (echo "$(API_CLIENT) is not what $(API_SPEC) generates: make generate"; exit 1)
 
 .PHONY: test
 test: tools test-debs lint ## run every test, including the end-to-end test on a real Temporal dev server and PostgreSQL

@@ -249,7 +249,7 @@ func TestImportCampaignBodyLimits(t *testing.T) {
 	req.ContentLength = big
 	req.Header = e.authHeader()
 	req.Header.Set("Content-Type", "text/csv")
-	resp, err = http.DefaultClient.Do(req)
+	resp, err = e.client.Do(req)
 	require.NoError(t, err)
 	body, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()

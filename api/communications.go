@@ -22,6 +22,7 @@ import (
 	"incasso/db/dbgen"
 	"incasso/domain/date"
 	"incasso/domain/fiscalcode"
+	"incasso/domain/pec"
 	"incasso/services/debts"
 )
 
@@ -421,9 +422,9 @@ func (s *Server) getCommunicationReceiptFile(c echo.Context) error {
 	return s.serveArchived(c, "pec receipt", r.ID, r.Raw, r.Sha256, "message/rfc822", fmt.Sprintf("receipt-%d-%s.eml", r.ID, r.Kind))
 }
 
-// addCommunicationReceipt records a PEC receipt the PEC gateway received for a message: its
-// kind comes from the X-Ricevuta header, and a delivery receipt dates the delivery. The same
-// receipt again is answered with the stored one.
+// addCommunicationReceipt records a PEC receipt the PEC gateway received for a message, read
+// by readPECReceipt; a delivery receipt dates the delivery, from which the legal clock runs.
+// The same receipt again is answered with the stored one.
 func (s *Server) addCommunicationReceipt(c echo.Context) error {
 	m, err := s.communicationOutline(c)
 	if err != nil {
@@ -439,19 +440,9 @@ func (s *Server) addCommunicationReceipt(c echo.Context) error {
 	if err != nil {
 		return err // the body limit's 413, or a broken connection
 	}
-	msg, err := mail.ReadMessage(bytes.NewReader(raw))
-	if err != nil {
-		return invalid([]FieldError{{Field: "body", Message: "not an Internet message (RFC 5322)"}})
-	}
-	kind, ok := pecReceiptKinds[strings.ToLower(strings.TrimSpace(msg.Header.Get("X-Ricevuta")))]
-	if !ok {
-		return invalid([]FieldError{{Field: "X-Ricevuta", Message: "the PEC header X-Ricevuta must be accettazione, avvenuta-consegna, non-accettazione, errore-consegna or mancata-consegna"}})
-	}
-	var deliveredAt time.Time
-	if kind == "avvenuta-consegna" {
-		if deliveredAt, err = msg.Header.Date(); err != nil {
-			return invalid([]FieldError{{Field: "Date", Message: "a delivery receipt needs a valid Date header"}})
-		}
+	kind, deliveredAt, fe := s.readPECReceipt(raw, m.MessageID)
+	if fe != nil {
+		return invalid([]FieldError{*fe})
 	}
 	sum := sha256.Sum256(raw)
 	var rc dbgen.CommunicationReceipt
@@ -489,4 +480,45 @@ func (s *Server) addCommunicationReceipt(c echo.Context) error {
 	s.Log.Info("PEC receipt recorded", "communication_id", m.ID, "receipt_id", rc.ID, "kind", kind)
 	c.Response().Header().Set(echo.HeaderLocation, out.Links["eml"])
 	return c.JSON(http.StatusCreated, out)
+}
+
+// readPECReceipt says what a PEC receipt for the message messageID says: its kind and, for a
+// delivery, when. With the PEC providers' certificates (PECProviders, INCASSO_PEC_PROVIDERS)
+// only a receipt a provider signed about this very message is believed, and what it says is
+// read from its signed daticert.xml; its envelope, which anyone on the way may alter, is not.
+// Without them (development), the X-Ricevuta and Date headers are taken at their word.
+func (s *Server) readPECReceipt(raw []byte, messageID string) (kind string, deliveredAt time.Time, fe *FieldError) {
+	if s.PECProviders == nil {
+		msg, err := mail.ReadMessage(bytes.NewReader(raw))
+		if err != nil {
+			return "", time.Time{}, &FieldError{Field: "body", Message: "not an Internet message (RFC 5322)"}
+		}
+		kind, ok := pecReceiptKinds[strings.ToLower(strings.TrimSpace(msg.Header.Get("X-Ricevuta")))]
+		if !ok {
+			return "", time.Time{}, &FieldError{Field: "X-Ricevuta", Message: "the PEC header X-Ricevuta must be accettazione, avvenuta-consegna, non-accettazione, errore-consegna or mancata-consegna"}
+		}
+		if kind == "avvenuta-consegna" {
+			if deliveredAt, err = msg.Header.Date(); err != nil {
+				return "", time.Time{}, &FieldError{Field: "Date", Message: "a delivery receipt needs a valid Date header"}
+			}
+		}
+		return kind, deliveredAt, nil
+	}
+	r, err := pec.Verify(raw, s.PECProviders, s.Now())
+	switch {
+	case errors.Is(err, pec.ErrNoDaticert) || errors.Is(err, pec.ErrDaticert):
+		return "", time.Time{}, &FieldError{Field: "daticert.xml", Message: err.Error()}
+	case err != nil:
+		return "", time.Time{}, &FieldError{Field: "body", Message: "not a receipt signed by a trusted PEC provider: " + err.Error()}
+	}
+	if r.MessageID != strings.Trim(messageID, "<>") {
+		return "", time.Time{}, &FieldError{Field: "daticert.xml", Message: "msgid: the receipt is about another message"}
+	}
+	if kind, ok := pecReceiptKinds[r.Kind]; ok {
+		if kind == "avvenuta-consegna" {
+			deliveredAt = r.At
+		}
+		return kind, deliveredAt, nil
+	}
+	return "", time.Time{}, &FieldError{Field: "daticert.xml", Message: "tipo " + r.Kind + " is not a receipt incasso records (accettazione, avvenuta-consegna, non-accettazione, errore-consegna)"}
 }

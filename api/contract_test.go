@@ -65,8 +65,9 @@ func TestContractHasEveryRoute(t *testing.T) {
 }
 
 // Every operation has an id (the generated client's method names), a summary, a tag and,
-// when it takes a body, an example of it; every error of /v1 is a problem+json, and
-// every /v1 operation but the contract itself says what an unauthenticated call gets.
+// when it takes a body, an example of it; every error of /v1 is a problem+json, every /v1
+// operation but the contract itself says what an unauthenticated call gets, and every POST
+// and PUT what a body over the limit gets.
 func TestContractIsComplete(t *testing.T) {
 	t.Parallel()
 	doc, err := OpenAPI()
@@ -98,6 +99,9 @@ func TestContractIsComplete(t *testing.T) {
 			if strings.HasPrefix(path, "/v1/") && path != openAPIPath {
 				require.NotNil(t, op.Responses.Value("401"), "%s: no 401", where)
 				require.NotNil(t, op.Responses.Value("403"), "%s: no 403", where)
+			}
+			if method == http.MethodPost || method == http.MethodPut { // limitBody: a body, wanted or not
+				require.NotNil(t, op.Responses.Value("413"), "%s: no 413", where)
 			}
 		}
 	}

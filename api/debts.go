@@ -293,11 +293,22 @@ func (s *Server) debtResponse(ctx context.Context, d dbgen.DebtPosition) (DebtRe
 	if u := s.workflowURL(id); u != "" {
 		r.Links["workflow"] = u
 	}
+	states, err := q.ListReceiptReconciliationByDebt(ctx, pgtype.Int8{Int64: d.ID, Valid: true})
+	if err != nil {
+		return DebtResponse{}, err
+	}
+	byReceipt := make(map[int64]*ReceiptReconciliation, len(states))
+	for _, st := range states {
+		byReceipt[st.ReceiptID] = &ReceiptReconciliation{Status: st.Status, Reason: st.Reason.String, FlowID: st.FlowID.String,
+			FlowRevision: st.Revision.Int32, MatchedAt: timePtr(st.MatchedAt), ReconciledAt: timePtr(st.ReconciledAt)}
+	}
 	for _, rc := range receipts {
 		if rc.Outcome == "OK" {
 			r.PaidCents += money.Cents(rc.AmountCents)
 		}
-		r.Receipts = append(r.Receipts, receiptOf(rc))
+		view := receiptOf(rc)
+		view.Reconciliation = byReceipt[rc.ID]
+		r.Receipts = append(r.Receipts, view)
 	}
 	for _, ch := range changes {
 		r.Changes = append(r.Changes, Change{

@@ -192,7 +192,7 @@ func TestCreateDebtConcurrentSameIUPD(t *testing.T) {
 				return
 			}
 			hreq.Header = e.authHeader()
-			resp, err := http.DefaultClient.Do(hreq)
+			resp, err := e.client.Do(hreq)
 			if err != nil {
 				errs[i] = err
 				return

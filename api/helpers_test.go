@@ -20,6 +20,7 @@ import (
 
 	"incasso/app/config"
 	"incasso/db/dbgen"
+	"incasso/devstack/contracttest"
 	"incasso/devstack/specs"
 	"incasso/devstack/testdb"
 	"incasso/domain/pagopa"
@@ -170,6 +171,9 @@ type testEnv struct {
 	pecKey string // the PEC gateway's key
 	logs   *syncBuffer
 	now    atomic.Int64 // unix nanoseconds returned by srv.Now
+	// client is for the requests a test sends from goroutines of its own, where do cannot
+	// fail the test: what they break of the contract fails it when it ends.
+	client *http.Client
 }
 
 // newEnv starts a server; opts change it before it starts serving.
@@ -201,6 +205,11 @@ func newEnv(t *testing.T, opts ...func(*Server)) *testEnv {
 	ts := httptest.NewServer(env.srv.Handler())
 	t.Cleanup(ts.Close)
 	env.url = ts.URL
+	checker, err := contract()
+	require.NoError(t, err)
+	transport := &contracttest.Transport{Checker: checker}
+	env.client = &http.Client{Transport: transport}
+	t.Cleanup(func() { require.Empty(t, transport.Mismatches()) })
 
 	env.apiKey = env.addClient(t, "tributi", apiclients.Grant{Role: access.Finance})
 	env.pecKey = env.addClient(t, "pec", apiclients.Grant{Role: access.PECGateway})
@@ -209,7 +218,8 @@ func newEnv(t *testing.T, opts ...func(*Server)) *testEnv {
 
 func (e *testEnv) setNow(t time.Time) { e.now.Store(t.UnixNano()) }
 
-// do sends a request and returns the response with its body read.
+// do sends a request and returns the response with its body read, both checked against
+// the contract, api/openapi.yaml (checkContract).
 func (e *testEnv) do(t *testing.T, method, path string, body io.Reader, header http.Header) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, e.url+path, body)
@@ -219,11 +229,21 @@ func (e *testEnv) do(t *testing.T, method, path string, body io.Reader, header h
 			req.Header.Add(k, v)
 		}
 	}
+	return e.send(t, req)
+}
+
+// send sends req and returns the response with its body read, both checked against the
+// contract.
+func (e *testEnv) send(t *testing.T, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
+	call, err := contracttest.Keep(req)
+	require.NoError(t, err)
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
+	checkContract(t, call, resp, b)
 	return resp, b
 }
 

@@ -104,7 +104,7 @@ func TestBodyLimitOnEveryRoute(t *testing.T) {
 				req.Header.Set("Authorization", "Bearer "+e.apiKey)
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("X-Node-Key", testNodeKey)
-				resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+				resp, err := (&http.Client{Timeout: 30 * time.Second, Transport: e.client.Transport}).Do(req)
 				require.NoError(t, err)
 				body, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()

@@ -386,7 +386,7 @@ func TestPutPolicyConcurrent(t *testing.T) {
 				return
 			}
 			req.Header = e.authHeader()
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := e.client.Do(req)
 			if err != nil {
 				answers[i].err = err
 				return

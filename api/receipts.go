@@ -32,6 +32,8 @@ type Receipt struct {
 	FlagDetail         string          `json:"flagDetail,omitempty"`
 	ReceivedAt         time.Time       `json:"receivedAt"`
 	IUPD               string          `json:"iupd,omitempty"` // in the list of flagged receipts
+	// Reconciliation is the receipt's state against the reporting flows (a paid receipt's).
+	Reconciliation *ReceiptReconciliation `json:"reconciliation,omitempty"`
 }
 
 func receiptOf(rc dbgen.Receipt) Receipt {

@@ -5,6 +5,7 @@ package api
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -60,7 +61,10 @@ type Server struct {
 	// Trace, when set, makes a span of every request (package app/tracing).
 	Trace echo.MiddlewareFunc
 
-	auditKey []byte // keys the pseudonyms of the audit trail
+	// PECProviders are the certificates of the PEC providers whose signed receipts are
+	// believed (INCASSO_PEC_PROVIDERS); nil believes a receipt's headers (development).
+	PECProviders *x509.CertPool
+	auditKey     []byte // keys the pseudonyms of the audit trail
 }
 
 // Handler returns the Echo instance with every route.
@@ -116,6 +120,10 @@ func (s *Server) Handler() *echo.Echo {
 	v1.POST("/campaigns/:id/cancel", s.cancelCampaign)
 	v1.POST("/campaigns/:id/withdraw", s.withdrawCampaign)
 	v1.GET("/receipts/flagged", s.listFlaggedReceipts)
+	v1.POST("/receipts/flagged/:receiptId/resolve", s.resolveFlaggedReceipt)
+	v1.GET("/reconciliation/differences", s.listDifferences)
+	v1.POST("/reconciliation/differences/:id/resolve", s.resolveDifference)
+	v1.POST("/reconciliation/fdr-runs", s.runFdRIntake)
 	v1.GET("/reconciliation/accounting.csv", s.accountingFile("contabilita", (*treasury.Intake).Accounting))
 	v1.GET("/reconciliation/open.csv", s.accountingFile("aperti", (*treasury.Intake).Open))
 	v1.GET("/communications", s.listCommunications)

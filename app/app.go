@@ -25,6 +25,7 @@ import (
 	"incasso/app/metrics"
 	"incasso/app/tracing"
 	"incasso/clients/bankgw"
+	"incasso/clients/fdr"
 	"incasso/clients/gpd"
 	"incasso/clients/mail"
 	"incasso/db"
@@ -32,6 +33,7 @@ import (
 	"incasso/services/apiclients"
 	"incasso/services/campaigns"
 	"incasso/services/receipts"
+	"incasso/services/reconciliation"
 	"incasso/worker"
 	"incasso/workflows"
 )
@@ -156,7 +158,7 @@ func RunWorker(ctx context.Context, d *Deps) error {
 	// more than a day ago and never started is an operator's to look at.
 	healer := &activities.Healer{Pool: d.Pool, Temporal: d.Temporal, TaskQueue: cfg.TaskQueue,
 		MinAge: cfg.RecoveryMinAge, MaxAge: 24 * time.Hour, Batch: cfg.RecoveryBatch}
-	for _, ensure := range []func(context.Context, client.Client, config.Config) error{EnsureRecoverySchedule, EnsurePurgeSchedule, EnsureNotificationsSchedule} {
+	for _, ensure := range []func(context.Context, client.Client, config.Config) error{EnsureRecoverySchedule, EnsurePurgeSchedule, EnsureNotificationsSchedule, EnsureFdRSchedule} {
 		if err := ensure(ctx, d.Temporal, cfg); err != nil {
 			if ctx.Err() != nil {
 				return nil // stopped while starting
@@ -180,8 +182,13 @@ func RunWorker(ctx context.Context, d *Deps) error {
 		Pool: d.Pool, Bank: bankgw.NewHTTP(cfg.SDD.BankURL, cfg.SDD.BankKey, time.Minute, bankgw.WithTransport(d.Metrics.Transport("bank", nil))), Temporal: d.Temporal,
 		Creditor: cfg.Creditor, Config: cfg.SDD,
 	}
+	fdrIntake := &activities.FdR{Log: d.Log.With("component", "fdr"), Intake: &reconciliation.Intake{
+		Pool: d.Pool, FdR: fdr.New(cfg.FdR.URL, cfg.FdR.Key, time.Minute, fdr.WithTransport(d.Metrics.Transport("fdr", nil))),
+		Receipts: &reconciliation.GPDReceipts{GPD: recovery.GPD, Recorder: recovery.Recorder}, Organization: cfg.Creditor.FiscalCode,
+	}}
 	w := worker.New(d.Temporal, cfg.TaskQueue, workerOptions(cfg.Worker), worker.Activities{
 		Debts: debts, Recovery: recovery, Healer: healer, Archive: archive, Campaigns: campaigns, Plans: plans, SDD: sdd,
+		FdR: fdrIntake,
 	})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
@@ -204,9 +211,16 @@ func RunAPI(ctx context.Context, d *Deps, ln net.Listener, temporalUIURL string)
 		TemporalUIURL: temporalUIURL, Log: d.Log.With("component", "api"),
 		ObserveRequest: d.Metrics.ObserveRequest, Trace: d.Tracing.Middleware(),
 	}
+	if f := d.Config.PECProviders; f != "" {
+		var err error
+		if srv.PECProviders, err = certPool("INCASSO_PEC_PROVIDERS", f); err != nil {
+			return err
+		}
+	}
 	if err := d.Metrics.Register(&metrics.State{
 		Pool: d.Pool, Temporal: d.Temporal, Unreported: 24 * time.Hour, Log: d.Log.With("component", "metrics"),
-		Schedules: []string{workflows.ReceiptRecoveryScheduleID, workflows.ArchivePurgeScheduleID, workflows.BankNotificationsScheduleID},
+		Schedules: []string{workflows.ReceiptRecoveryScheduleID, workflows.ArchivePurgeScheduleID, workflows.BankNotificationsScheduleID,
+			workflows.FdRIntakeScheduleID},
 	}); err != nil {
 		return err
 	}

@@ -11,6 +11,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"incasso/app/config"
+	"incasso/domain/date"
+	"incasso/services/reconciliation"
 	"incasso/workflows"
 )
 
@@ -72,4 +74,23 @@ func EnsureNotificationsSchedule(ctx context.Context, c client.Client, cfg confi
 	}
 	return ensureSchedule(ctx, c, workflows.BankNotificationsScheduleID, spec, action,
 		"incasso: read returns and refunds of direct debits from the bank")
+}
+
+// EnsureFdRSchedule creates the Temporal Schedule of the reporting-flow intake, every day at
+// INCASSO_FDR_HOUR in Rome, or brings the existing one to this spec.
+func EnsureFdRSchedule(ctx context.Context, c client.Client, cfg config.Config) error {
+	spec := client.ScheduleSpec{
+		Calendars: []client.ScheduleCalendarSpec{{
+			Hour: []client.ScheduleRange{{Start: cfg.FdR.Hour}}, Minute: []client.ScheduleRange{{Start: 0}},
+			Second: []client.ScheduleRange{{Start: 0}}, Comment: "every day at INCASSO_FDR_HOUR Europe/Rome",
+		}},
+		TimeZoneName: "Europe/Rome",
+	}
+	action := &client.ScheduleWorkflowAction{
+		ID: workflows.FdRIntakeScheduleID, Workflow: workflows.FdRIntake, TaskQueue: cfg.TaskQueue,
+		Args:                     []any{reconciliation.IntakeInput(cfg.FdR, date.Date{})},
+		WorkflowExecutionTimeout: 6 * time.Hour,
+	}
+	return ensureSchedule(ctx, c, workflows.FdRIntakeScheduleID, spec, action,
+		"incasso: read the reporting flows (FdR) published for the comune and match them to the receipts")
 }

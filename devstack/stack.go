@@ -115,6 +115,7 @@ func Start(ctx context.Context, d *app.Deps, addrs Addrs, temporalUIURL string, 
 	cfg := &d.Config
 	cfg.GPDURL = s.PagoPASimURL + pagopasim.GPDBasePath
 	cfg.GPDReceiptsURL = s.PagoPASimURL + pagopasim.ReceiptsBasePath
+	cfg.FdR.URL, cfg.FdR.Key = s.PagoPASimURL+pagopasim.FdRBasePath, cfg.GPDKey
 	// The sink speaks plain SMTP on 127.0.0.1: STARTTLS, on by default, is turned off here.
 	cfg.SMTPAddr, cfg.SMTPUser, cfg.SMTPPassword, cfg.SMTPStartTLS = s.SMTPAddr, "", "", false
 	cfg.PECSMTPAddr, cfg.PECSMTPUser, cfg.PECSMTPPassword, cfg.PECStartTLS = pecAddr.String(), "", "", false

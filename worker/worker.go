@@ -19,6 +19,7 @@ type Activities struct {
 	Campaigns *activities.Campaigns
 	Plans     *activities.Plans
 	SDD       *activities.SDD
+	FdR       *activities.FdR
 }
 
 // New returns a worker for taskQueue, sized by opts, with every workflow and activity
@@ -29,7 +30,7 @@ func New(c client.Client, taskQueue string, opts worker.Options, a Activities) w
 	for _, wf := range workflows.All() {
 		w.RegisterWorkflow(wf)
 	}
-	for _, act := range []any{a.Debts, a.Recovery, a.Healer, a.Archive, a.Campaigns, a.Plans, a.SDD} {
+	for _, act := range []any{a.Debts, a.Recovery, a.Healer, a.Archive, a.Campaigns, a.Plans, a.SDD, a.FdR} {
 		w.RegisterActivity(act)
 	}
 	return w

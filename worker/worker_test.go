@@ -24,6 +24,9 @@ func TestActivityNamesExist(t *testing.T) {
 			workflows.ActivityLaunchRows, workflows.ActivitySetCampaignStatus, workflows.ActivityWithdrawDebts,
 		},
 		reflect.TypeOf(&activities.Archive{}): {workflows.ActivityPurgeArchive},
+		reflect.TypeOf(&activities.FdR{}): {
+			workflows.ActivityListPendingFlows, workflows.ActivityIntakeFlow, workflows.ActivityFlagMissingFlowLines,
+		},
 	} {
 		for _, name := range names {
 			_, ok := typ.MethodByName(name)

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"go.temporal.io/sdk/workflow"
+
+	"incasso/domain/date"
 )
 
 // The activities the workflows call, one interface per struct of dependencies in package
@@ -68,6 +70,13 @@ type RecoveryActivities interface {
 // HealActivities sweep up what a crash left half done between the database and the workflows.
 type HealActivities interface {
 	HealDebts(ctx context.Context) (HealResult, error)
+}
+
+// FdRActivities read the reporting flows (FdR) and match them to the receipts.
+type FdRActivities interface {
+	ListPendingFlows(ctx context.Context, in FdRIntakeInput) ([]FdRFlowRef, error)
+	IntakeFlow(ctx context.Context, ref FdRFlowRef, day date.Date) (FdRFlowOutcome, error)
+	FlagMissingFlowLines(ctx context.Context, in FdRIntakeInput) (int64, error)
 }
 
 // ArchiveActivities delete the messages past their retention.

@@ -23,6 +23,7 @@ func TestActivityNamesMatchTheContract(t *testing.T) {
 	for _, iface := range []reflect.Type{
 		reflect.TypeFor[DebtActivities](), reflect.TypeFor[PlanActivities](), reflect.TypeFor[SDDActivities](),
 		reflect.TypeFor[CampaignActivities](), reflect.TypeFor[RecoveryActivities](), reflect.TypeFor[HealActivities](), reflect.TypeFor[ArchiveActivities](),
+		reflect.TypeFor[FdRActivities](),
 	} {
 		for i := range iface.NumMethod() {
 			require.NotContains(t, methods, iface.Method(i).Name, "an activity name is declared twice")

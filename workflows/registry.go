@@ -5,5 +5,5 @@ package workflows
 // each one in testdata.
 func All() []any {
 	return []any{Debt, ReceiptRecovery, ArchivePurge, Campaign, CampaignWithdraw,
-		InstalmentPlan, CollectionRun, BankNotifications}
+		InstalmentPlan, CollectionRun, BankNotifications, FdRIntake}
 }

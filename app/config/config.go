@@ -81,7 +81,11 @@ type Config struct {
 	PECSMTPPassword string // INCASSO_PEC_SMTP_PASSWORD
 	PECStartTLS     bool   // INCASSO_PEC_STARTTLS, true unless set to false
 	PECFrom         string // INCASSO_PEC_FROM
-	RetentionYears  int    // INCASSO_RETENTION_YEARS, years of keeping every message
+	// PECProviders is a PEM file of the PEC providers' certificates (the roots of their
+	// signing chains, from AgID's public list of providers) whose signed receipts are
+	// believed (INCASSO_PEC_PROVIDERS); required in production.
+	PECProviders   string
+	RetentionYears int // INCASSO_RETENTION_YEARS, years of keeping every message
 	// LadderDay compresses the reminder ladder's days to this length, for demos and tests
 	// (INCASSO_LADDER_DAY, e.g. 2s); zero, the default, means calendar days.
 	LadderDay time.Duration
@@ -98,6 +102,7 @@ type Config struct {
 	// then grants it only what the application does (migration 00020). Empty: no grants.
 	DBAppRole string
 	SDD       SDD
+	FdR       FdR
 	// IO is App IO, and which services send by it.
 	IO IO
 	// TemporalTLS secures the connection to Temporal; TemporalAPIKey authenticates to it
@@ -165,6 +170,7 @@ func FromEnv() (Config, error) {
 		PECSMTPUser:     os.Getenv("INCASSO_PEC_SMTP_USER"),
 		PECSMTPPassword: os.Getenv("INCASSO_PEC_SMTP_PASSWORD"),
 		PECFrom:         env("INCASSO_PEC_FROM", "protocollo@pec.comune.example.it"),
+		PECProviders:    os.Getenv("INCASSO_PEC_PROVIDERS"),
 		ConsoleKey:      os.Getenv("INCASSO_CONSOLE_KEY"),
 		AuditKey:        os.Getenv("INCASSO_AUDIT_KEY"),
 		DBAppRole:       os.Getenv("INCASSO_DB_APP_ROLE"),
@@ -223,6 +229,9 @@ func FromEnv() (Config, error) {
 		errs = append(errs, fmt.Errorf("INCASSO_EC_IBAN: %w", err))
 	}
 	if c.SDD, err = sddFromEnv(c.Creditor); err != nil {
+		errs = append(errs, err)
+	}
+	if c.FdR, err = fdrFromEnv(c.GPDKey); err != nil {
 		errs = append(errs, err)
 	}
 	if file := os.Getenv("INCASSO_SERVICES_FILE"); file != "" {

@@ -73,6 +73,9 @@ func (c Config) CheckProduction() error {
 		}
 	}
 	errs = append(errs, c.IO.checkKeys()...)
+	if c.PECProviders == "" {
+		errs = append(errs, errors.New("INCASSO_PEC_PROVIDERS: required: the PEC providers' certificates, without which a forged delivery receipt would start the legal clock"))
+	}
 	for _, err := range []error{
 		requireRing(c.PayloadKeys, c.PayloadEncryptionOff, "INCASSO_PAYLOAD_KEYS", "INCASSO_PAYLOAD_ENCRYPTION", "what Temporal keeps"),
 		requireRing(c.SDD.IBANKeys, c.SDD.IBANEncryptionOff, "INCASSO_IBAN_KEYS", "INCASSO_IBAN_ENCRYPTION", "the mandates' IBANs"),

@@ -20,6 +20,7 @@ func productionSecrets(t *testing.T) {
 		require.NoError(t, err)
 		t.Setenv(v, keys)
 	}
+	t.Setenv("INCASSO_PEC_PROVIDERS", "/etc/incasso/pec-providers.pem")
 }
 
 func TestCheckProductionRefusesDevelopmentSecrets(t *testing.T) {
@@ -35,6 +36,7 @@ func TestCheckProductionRefusesDevelopmentSecrets(t *testing.T) {
 		require.NotContains(t, err.Error(), secret, "an error never prints the secret")
 	}
 	require.NotContains(t, err.Error(), "INCASSO_CONSOLE_KEY", "the console key may be left empty")
+	require.Contains(t, err.Error(), "INCASSO_PEC_PROVIDERS: required", "a forged PEC receipt would start the legal clock")
 
 	c.Dev = true
 	require.NoError(t, c.CheckProduction(), "the development stack runs with them")

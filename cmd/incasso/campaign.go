@@ -9,12 +9,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"incasso/clients/incassoapi"
 )
 
 // Exit codes of `incasso campaign`, for scripts (documented in README.md).
@@ -42,11 +43,10 @@ exit codes: 0 done (status --follow: COMPLETED), 1 request failed, 2 refused (42
             3 status --follow: CANCELLED or WITHDRAWN, 64 usage
 `
 
-// campaignCLI talks to the REST API for `incasso campaign`.
+// campaignCLI talks to the REST API for `incasso campaign`, through the client generated
+// from the API's contract (clients/incassoapi).
 type campaignCLI struct {
-	baseURL  string
-	apiKey   string
-	http     *http.Client
+	api      *incassoapi.ClientWithResponses
 	stdout   io.Writer
 	stderr   io.Writer
 	tty      bool          // stdout is a terminal: --follow redraws one line in place
@@ -64,19 +64,33 @@ func runCampaign(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 		return exitOK
 	}
-	c := &campaignCLI{
-		baseURL: strings.TrimRight(envOr("INCASSO_API_URL", "http://127.0.0.1:8080"), "/"),
-		http:    &http.Client{Timeout: 10 * time.Minute}, // a large import takes a while
-		stdout:  stdout, stderr: stderr, tty: isTerminal(stdout),
-		interval: time.Second, giveUp: time.Minute,
-	}
 	key, err := apiKeyFromEnv()
 	if err != nil {
 		fmt.Fprintln(stderr, "incasso campaign:", err)
 		return exitUsage
 	}
-	c.apiKey = key
+	httpClient := &http.Client{Timeout: 10 * time.Minute} // a large import takes a while
+	api, err := newAPIClient(envOr("INCASSO_API_URL", "http://127.0.0.1:8080"), key, httpClient)
+	if err != nil {
+		fmt.Fprintln(stderr, "incasso campaign: INCASSO_API_URL:", err)
+		return exitUsage
+	}
+	c := &campaignCLI{
+		api: api, stdout: stdout, stderr: stderr, tty: isTerminal(stdout),
+		interval: time.Second, giveUp: time.Minute,
+	}
 	return c.run(ctx, args)
+}
+
+// newAPIClient is the generated client of the API at baseURL, sending the key with every request.
+func newAPIClient(baseURL, key string, httpClient *http.Client) (*incassoapi.ClientWithResponses, error) {
+	return incassoapi.NewClientWithResponses(strings.TrimRight(baseURL, "/"),
+		incassoapi.WithHTTPClient(httpClient),
+		incassoapi.WithRequestEditorFn(func(_ context.Context, req *http.Request) error {
+			req.Header.Set("Authorization", "Bearer "+key)
+			req.Header.Set("Accept", "application/json")
+			return nil
+		}))
 }
 
 // apiKeyFromEnv is INCASSO_API_KEY, else the development key `make run` keeps in the data dir.
@@ -182,35 +196,10 @@ func (c *campaignCLI) campaignID(s string) (int64, bool) {
 	return id, true
 }
 
-// campaignView is the part of GET /v1/campaigns/{id} (api.CampaignProgress) the CLI shows.
-type campaignView struct {
-	ID             int64  `json:"id"`
-	Name           string `json:"name"`
-	Status         string `json:"status"`
-	StartRate      int    `json:"startRate"`
-	WithdrawReason string `json:"withdrawReason"`
-	Rows           int64  `json:"rows"`
-	RejectedRows   int    `json:"rejectedRows"`
-	Started        int64  `json:"started"`
-	Errors         int64  `json:"errors"`
-	Debts          struct {
-		Created   int64 `json:"created"`
-		Issued    int64 `json:"issued"`
-		Overdue   int64 `json:"overdue"`
-		Paid      int64 `json:"paid"`
-		Cancelled int64 `json:"cancelled"`
-	} `json:"debts"`
-	Amounts struct {
-		IssuedCents      int64 `json:"issuedCents"`
-		CollectedCents   int64 `json:"collectedCents"`
-		OutstandingCents int64 `json:"outstandingCents"`
-	} `json:"amounts"`
-}
-
 // finished reports whether a campaign will launch no more debts.
-func (v campaignView) finished() bool {
+func finished(v incassoapi.Campaign) bool {
 	switch v.Status {
-	case "COMPLETED", "CANCELLED", "WITHDRAWN":
+	case incassoapi.CampaignStatusCOMPLETED, incassoapi.CampaignStatusCANCELLED, incassoapi.CampaignStatusWITHDRAWN:
 		return true
 	}
 	return false
@@ -231,35 +220,19 @@ type problemView struct {
 	} `json:"errors"`
 }
 
-// do sends a request and returns the status and body; an error means no answer.
-func (c *campaignCLI) do(ctx context.Context, method, path, contentType string, body io.Reader) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, method, c.baseURL+path, body)
-	if err != nil {
-		return 0, nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.apiKey)
-	req.Header.Set("Accept", "application/json")
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return resp.StatusCode, nil, fmt.Errorf("read the answer: %w", err)
-	}
-	return resp.StatusCode, data, nil
+// apiAnswer is what the generated client returns of every call: the status and the body.
+type apiAnswer interface {
+	StatusCode() int
+	GetBody() []byte
 }
 
-// fail prints an error answer (or the lack of one) and returns its exit code.
-func (c *campaignCLI) fail(what string, status int, body []byte, err error) int {
+// fail prints an error answer (or the lack of one: err) and returns its exit code.
+func (c *campaignCLI) fail(what string, resp apiAnswer, err error) int {
 	if err != nil {
 		fmt.Fprintf(c.stderr, "incasso campaign %s: %v\n", what, err)
 		return exitFailed
 	}
+	status, body := resp.StatusCode(), resp.GetBody()
 	var p problemView
 	msg := strings.TrimSpace(string(body))
 	if json.Unmarshal(body, &p) == nil && (p.Detail != "" || p.Title != "") {
@@ -320,83 +293,65 @@ func (c *campaignCLI) importFile(ctx context.Context, path, name string, validOn
 	if strings.EqualFold(filepath.Ext(path), ".json") {
 		contentType = "application/json"
 	}
-	q := url.Values{"name": {name}, "filename": {filepath.Base(path)}}
+	params := &incassoapi.ImportCampaignParams{Name: &name, Filename: ptr(filepath.Base(path))}
 	if validOnly {
-		q.Set("validOnly", "true")
+		params.ValidOnly = ptr(true)
 	}
-	status, body, err := c.do(ctx, http.MethodPost, "/v1/campaigns?"+q.Encode(), contentType, f)
-	if err != nil || status != http.StatusCreated {
-		return c.fail("import", status, body, err)
+	resp, err := c.api.ImportCampaignWithBodyWithResponse(ctx, params, contentType, f)
+	if err != nil || resp.JSON201 == nil {
+		return c.fail("import", resp, err)
 	}
-	var created struct { // api.CampaignImport
-		CampaignID int64 `json:"campaignId"`
-		ValidRows  int   `json:"validRows"`
-		Rejected   int   `json:"rejectedRows"`
+	created := resp.JSON201
+	if created.CampaignId == nil {
+		return c.fail("import", resp, errors.New("unexpected answer: no campaignId"))
 	}
-	if err := json.Unmarshal(body, &created); err != nil || created.CampaignID == 0 {
-		if err == nil {
-			err = errors.New("no campaignId")
-		}
-		return c.fail("import", status, body, fmt.Errorf("unexpected answer: %w", err))
+	id := *created.CampaignId
+	fmt.Fprintln(c.stdout, id)
+	fmt.Fprintf(c.stderr, "campaign %d %q imported: %d rows", id, name, created.ValidRows)
+	if created.RejectedRows > 0 {
+		fmt.Fprintf(c.stderr, ", %d invalid rows left out", created.RejectedRows)
 	}
-	fmt.Fprintln(c.stdout, created.CampaignID)
-	fmt.Fprintf(c.stderr, "campaign %d %q imported: %d rows", created.CampaignID, name, created.ValidRows)
-	if created.Rejected > 0 {
-		fmt.Fprintf(c.stderr, ", %d invalid rows left out", created.Rejected)
-	}
-	fmt.Fprintf(c.stderr, "; launch it with: incasso campaign launch %d\n", created.CampaignID)
+	fmt.Fprintf(c.stderr, "; launch it with: incasso campaign launch %d\n", id)
 	return exitOK
 }
+
+func ptr[T any](v T) *T { return &v }
 
 // launch asks the API to launch the campaign, at rate debts per second when rate > 0.
 func (c *campaignCLI) launch(ctx context.Context, id int64, rate int) int {
-	var body io.Reader
-	contentType := ""
+	var resp *incassoapi.LaunchCampaignResponse
+	var err error
 	if rate > 0 {
-		body, contentType = strings.NewReader(fmt.Sprintf(`{"rate":%d}`, rate)), "application/json"
+		resp, err = c.api.LaunchCampaignWithResponse(ctx, id, incassoapi.LaunchRequest{Rate: &rate})
+	} else { // no body: the campaign's start rate
+		resp, err = c.api.LaunchCampaignWithBodyWithResponse(ctx, id, "", nil)
 	}
-	status, data, err := c.do(ctx, http.MethodPost, fmt.Sprintf("/v1/campaigns/%d/launch", id), contentType, body)
-	if err != nil || status != http.StatusAccepted && status != http.StatusOK {
-		return c.fail("launch", status, data, err)
+	if err != nil || resp.JSON202 == nil {
+		return c.fail("launch", resp, err)
 	}
-	var v campaignView
-	if err := json.Unmarshal(data, &v); err != nil {
-		return c.fail("launch", status, data, fmt.Errorf("unexpected answer: %w", err))
-	}
+	v := resp.JSON202
 	if rate == 0 {
 		rate = v.StartRate
 	}
-	fmt.Fprintf(c.stdout, "campaign %d %q launching at %d debts/s: %s, %d/%d started\n", v.ID, v.Name, rate, v.Status, v.Started, v.Rows)
-	fmt.Fprintf(c.stderr, "follow it with: incasso campaign status %d --follow\n", v.ID)
+	fmt.Fprintf(c.stdout, "campaign %d %q launching at %d debts/s: %s, %d/%d started\n", v.Id, v.Name, rate, v.Status, v.Started, v.Rows)
+	fmt.Fprintf(c.stderr, "follow it with: incasso campaign status %d --follow\n", v.Id)
 	return exitOK
-}
-
-// get reads the campaign's progress; raw is the JSON as the API sent it.
-func (c *campaignCLI) get(ctx context.Context, id int64) (v campaignView, raw []byte, status int, err error) {
-	status, raw, err = c.do(ctx, http.MethodGet, fmt.Sprintf("/v1/campaigns/%d", id), "", nil)
-	if err != nil || status != http.StatusOK {
-		return v, raw, status, err
-	}
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return v, raw, status, fmt.Errorf("unexpected answer: %w", err)
-	}
-	return v, raw, status, nil
 }
 
 // status prints the campaign's progress once.
 func (c *campaignCLI) status(ctx context.Context, id int64, asJSON bool) int {
-	v, raw, status, err := c.get(ctx, id)
-	if err != nil || status != http.StatusOK {
-		return c.fail("status", status, raw, err)
+	resp, err := c.api.GetCampaignWithResponse(ctx, id)
+	if err != nil || resp.JSON200 == nil {
+		return c.fail("status", resp, err)
 	}
 	if asJSON {
-		c.stdout.Write(append(bytes.TrimSpace(raw), '\n'))
+		c.stdout.Write(append(bytes.TrimSpace(resp.Body), '\n'))
 		return exitOK
 	}
-	w := c.stdout
-	fmt.Fprintf(w, "campaign %d %q: %s\n", v.ID, v.Name, v.Status)
-	if v.WithdrawReason != "" {
-		fmt.Fprintf(w, "  withdrawn:   %s\n", v.WithdrawReason)
+	v, w := resp.JSON200, c.stdout
+	fmt.Fprintf(w, "campaign %d %q: %s\n", v.Id, v.Name, v.Status)
+	if v.WithdrawReason != nil {
+		fmt.Fprintf(w, "  withdrawn:   %s\n", *v.WithdrawReason)
 	}
 	fmt.Fprintf(w, "  rows:        %d (%d left out at import)\n", v.Rows, v.RejectedRows)
 	fmt.Fprintf(w, "  started:     %d/%d  %s\n", v.Started, v.Rows, bar(v.Started, v.Rows, barWidth))
@@ -422,40 +377,41 @@ func (c *campaignCLI) follow(ctx context.Context, id int64, asJSON bool) int {
 		}
 	}
 	for {
-		v, raw, status, err := c.get(ctx, id)
+		resp, err := c.api.GetCampaignWithResponse(ctx, id)
 		switch {
 		case ctx.Err() != nil:
 			endLine()
 			return exitFailed
-		case err == nil && status == http.StatusOK:
+		case err == nil && resp.JSON200 != nil:
 			failingSince = time.Time{}
+			v := *resp.JSON200
 			switch {
 			case asJSON:
-				c.stdout.Write(append(bytes.TrimSpace(raw), '\n'))
+				c.stdout.Write(append(bytes.TrimSpace(resp.Body), '\n'))
 			case c.tty:
 				fmt.Fprintf(c.stdout, "\r%s\x1b[K", progressLine(v))
 				drawn = true
 			default:
 				fmt.Fprintln(c.stdout, progressLine(v))
 			}
-			if v.finished() {
+			if finished(v) {
 				endLine()
-				if v.Status == "COMPLETED" {
+				if v.Status == incassoapi.CampaignStatusCOMPLETED {
 					return exitOK
 				}
 				return exitStopped
 			}
-		case err != nil || status >= 500:
+		case err != nil || resp.StatusCode() >= 500:
 			if failingSince.IsZero() {
 				failingSince = time.Now()
 			}
 			if time.Since(failingSince) >= c.giveUp {
 				endLine()
-				return c.fail("status", status, raw, err)
+				return c.fail("status", resp, err)
 			}
 		default: // 401, 404...: retrying will not help
 			endLine()
-			return c.fail("status", status, raw, err)
+			return c.fail("status", resp, err)
 		}
 		select {
 		case <-ctx.Done():
@@ -469,7 +425,7 @@ func (c *campaignCLI) follow(ctx context.Context, id int64, asJSON bool) int {
 const barWidth = 20
 
 // progressLine is one line of --follow: the debts started and paid against the rows.
-func progressLine(v campaignView) string {
+func progressLine(v incassoapi.Campaign) string {
 	return fmt.Sprintf("started %s %*d/%d %3d%%   paid %s %*d/%d %3d%%   %s",
 		bar(v.Started, v.Rows, barWidth), digits(v.Rows), v.Started, v.Rows, percent(v.Started, v.Rows),
 		bar(v.Debts.Paid, v.Rows, barWidth), digits(v.Rows), v.Debts.Paid, v.Rows, percent(v.Debts.Paid, v.Rows),

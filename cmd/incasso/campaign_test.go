@@ -311,17 +311,19 @@ func answer(status string, rows, started, paid int64) func(w http.ResponseWriter
 	return func(w http.ResponseWriter) { writeJSON(w, http.StatusOK, progress(status, rows, started, paid)) }
 }
 
-func testCLI(api *fakeAPI, tty bool) (*campaignCLI, *bytes.Buffer, *bytes.Buffer) {
+func testCLI(t *testing.T, api *fakeAPI, tty bool) (*campaignCLI, *bytes.Buffer, *bytes.Buffer) {
 	var out, errOut bytes.Buffer
+	client, err := newAPIClient(api.srv.URL, "ik_test", api.srv.Client())
+	require.NoError(t, err)
 	return &campaignCLI{
-		baseURL: api.srv.URL, apiKey: "ik_test", http: api.srv.Client(), stdout: &out, stderr: &errOut,
+		api: client, stdout: &out, stderr: &errOut,
 		tty: tty, interval: time.Millisecond, giveUp: time.Second,
 	}, &out, &errOut
 }
 
 func TestFollowPrintsOneLinePerPollWhenNotATerminal(t *testing.T) {
 	api := sequenceAPI(t, answer("READY", 10, 0, 0), answer("RUNNING", 10, 4, 0), answer("RUNNING", 10, 10, 1), answer("COMPLETED", 10, 10, 2))
-	c, out, _ := testCLI(api, false)
+	c, out, _ := testCLI(t, api, false)
 	require.Equal(t, exitOK, c.run(context.Background(), []string{"status", "7", "--follow"}))
 	require.Equal(t,
 		"started [....................]  0/10   0%   paid [....................]  0/10   0%   READY\n"+
@@ -334,7 +336,7 @@ func TestFollowPrintsOneLinePerPollWhenNotATerminal(t *testing.T) {
 
 func TestFollowRedrawsInPlaceOnATerminal(t *testing.T) {
 	api := sequenceAPI(t, answer("RUNNING", 4, 1, 0), answer("RUNNING", 4, 2, 0), answer("CANCELLED", 4, 2, 1))
-	c, out, _ := testCLI(api, true)
+	c, out, _ := testCLI(t, api, true)
 	require.Equal(t, exitStopped, c.run(context.Background(), []string{"status", "7", "--follow"}))
 	got := out.String()
 	require.Equal(t, 3, strings.Count(got, "\r"), "%q", got)
@@ -344,7 +346,7 @@ func TestFollowRedrawsInPlaceOnATerminal(t *testing.T) {
 }
 
 func TestFollowWithdrawnExits3(t *testing.T) {
-	c, _, _ := testCLI(sequenceAPI(t, answer("WITHDRAWN", 4, 4, 0)), false)
+	c, _, _ := testCLI(t, sequenceAPI(t, answer("WITHDRAWN", 4, 4, 0)), false)
 	require.Equal(t, exitStopped, c.run(context.Background(), []string{"status", "--follow", "7"}))
 }
 
@@ -353,12 +355,12 @@ func TestFollowRidesOutAnAPIRestart(t *testing.T) {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"title": "Service Unavailable", "status": 503})
 	}
 	api := sequenceAPI(t, answer("RUNNING", 4, 1, 0), unavailable, unavailable, answer("COMPLETED", 4, 4, 0))
-	c, out, _ := testCLI(api, false)
+	c, out, _ := testCLI(t, api, false)
 	require.Equal(t, exitOK, c.run(context.Background(), []string{"status", "7", "--follow"}))
 	require.Equal(t, 2, strings.Count(out.String(), "\n"))
 
 	// Down for longer than giveUp: exit 1.
-	c, _, errOut := testCLI(sequenceAPI(t, answer("RUNNING", 4, 1, 0), unavailable), false)
+	c, _, errOut := testCLI(t, sequenceAPI(t, answer("RUNNING", 4, 1, 0), unavailable), false)
 	c.giveUp = 20 * time.Millisecond
 	require.Equal(t, exitFailed, c.run(context.Background(), []string{"status", "7", "--follow"}))
 	require.Contains(t, errOut.String(), "503 Service Unavailable")
@@ -367,13 +369,13 @@ func TestFollowRidesOutAnAPIRestart(t *testing.T) {
 	notFound := func(w http.ResponseWriter) {
 		writeJSON(w, http.StatusNotFound, map[string]any{"title": "Not Found", "status": 404, "detail": "no campaign with this id"})
 	}
-	c, _, _ = testCLI(sequenceAPI(t, notFound), false)
+	c, _, _ = testCLI(t, sequenceAPI(t, notFound), false)
 	c.giveUp = time.Hour
 	require.Equal(t, exitFailed, c.run(context.Background(), []string{"status", "7", "--follow"}))
 }
 
 func TestFollowStopsWithTheContext(t *testing.T) {
-	c, out, _ := testCLI(sequenceAPI(t, answer("RUNNING", 4, 1, 0)), true)
+	c, out, _ := testCLI(t, sequenceAPI(t, answer("RUNNING", 4, 1, 0)), true)
 	c.interval = 10 * time.Millisecond
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()

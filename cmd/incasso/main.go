@@ -8,6 +8,7 @@
 //	incasso audit ...      verify the audit trail's hash chain; purge entries over 10 years old
 //	incasso rekey-ibans    seal every mandate's IBAN with the newest key of INCASSO_IBAN_KEYS
 //	incasso campaign ...   import, launch and follow campaigns through the REST API
+//	incasso fdr run        run the reporting-flow (FdR) intake of a day now
 //
 // Configuration comes from environment variables: see README.md. The whole stack with its
 // simulators, for development, is the separate command incasso-dev (make run).
@@ -21,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"incasso/app"
 	"incasso/app/config"
@@ -45,6 +47,8 @@ commands:
                  (after adding a key; IBANs stored in clear before are sealed too)
   campaign       import FILE --name NAME [--valid-only] | launch ID [--rate N] | status ID [--follow]:
                  campaigns through the REST API (incasso campaign help)
+  fdr run [--date YYYY-MM-DD]   read and match the reporting flows (FdR) of a day now, as the
+                 daily schedule does, and print the result (a day run again changes nothing)
 `
 
 func main() {
@@ -109,6 +113,13 @@ func run(ctx context.Context, cmd string, args []string, log *slog.Logger) error
 		}
 	case "rekey-ibans":
 		return rekeyIBANs(ctx, cfg, log)
+	case "fdr":
+		d, err := app.Connect(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		return fdrCommand(ctx, cfg, d.Temporal, args, time.Now(), os.Stdout)
 	case "api":
 		if err := cfg.CheckProduction(); err != nil {
 			return err

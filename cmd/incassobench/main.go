@@ -16,7 +16,8 @@
 // BENCH_LAUNCH_DEBTS (10000), BENCH_LAUNCH_RATE (1000), BENCH_LAUNCH_TIMEOUT (10m: past it the
 // launch figures are what was reached by then), BENCH_SDD_TRANSACTIONS (100000),
 // BENCH_PLAN_DAY (40ms), BENCH_PLAN_TIMEOUT (10m), BENCH_SEARCH_DEBTS (1000000),
-// BENCH_SEARCH_RUNS (100), BENCH_ONLY (e.g. "sdd,plan"; all by default).
+// BENCH_SEARCH_RUNS (100), BENCH_FDR_PAYMENTS (100000), BENCH_ONLY (e.g. "sdd,plan"; all by
+// default).
 //
 // Two more measures, for SEPA Direct Debit:
 //   - sdd: the time and peak memory to write a pain.008 of BENCH_SDD_TRANSACTIONS transactions;
@@ -25,7 +26,8 @@
 //     Temporal actions it cost, counted from the recorded histories.
 //
 // And one for the one database of positions (search.go): search, debtor's file and exports on
-// BENCH_SEARCH_DEBTS positions loaded by COPY.
+// BENCH_SEARCH_DEBTS positions loaded by COPY; and one for reconciliation (fdr.go): a
+// reporting flow of BENCH_FDR_PAYMENTS payments read by pages and matched to its receipts.
 package main
 
 import (
@@ -98,7 +100,8 @@ type settings struct {
 	planTimeout   time.Duration
 	searchDebts   int    // positions loaded for the search bench
 	searchRuns    int    // requests per measure of the search bench
-	only          string // the benches to run, comma-separated: sdd, plan, import, launch, search
+	fdrPayments   int    // payments of the reporting flow matched
+	only          string // the benches to run, comma-separated: sdd, plan, import, launch, search, fdr
 }
 
 // runs tells whether the bench named is to run.
@@ -149,6 +152,9 @@ func loadSettings() (settings, error) {
 		return s, err
 	}
 	if s.searchRuns, err = envInt("BENCH_SEARCH_RUNS", 100); err != nil {
+		return s, err
+	}
+	if s.fdrPayments, err = envInt("BENCH_FDR_PAYMENTS", 100_000); err != nil {
 		return s, err
 	}
 	s.planDay, s.planTimeout = 40*time.Millisecond, 10*time.Minute
@@ -209,6 +215,7 @@ func run(ctx context.Context) error {
 		{"import", func() error { return benchImport(ctx, s, server, tmp, log, t) }},
 		{"launch", func() error { return benchLaunch(ctx, s, server, tmp, log, t) }},
 		{"search", func() error { return benchSearch(ctx, s, server, log, t) }},
+		{"fdr", func() error { return benchFdR(ctx, s, server, t) }},
 	}
 	for _, b := range benches {
 		if !s.runs(b.name) {

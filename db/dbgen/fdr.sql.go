@@ -12,6 +12,35 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+const countFdrLinesByMatch = `-- name: CountFdrLinesByMatch :many
+SELECT match, count(*) AS lines FROM fdr_flow_lines WHERE flow_id = $1 GROUP BY match ORDER BY match
+`
+
+type CountFdrLinesByMatchRow struct {
+	Match string
+	Lines int64
+}
+
+func (q *Queries) CountFdrLinesByMatch(ctx context.Context, flowID int64) ([]CountFdrLinesByMatchRow, error) {
+	rows, err := q.db.Query(ctx, countFdrLinesByMatch, flowID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []CountFdrLinesByMatchRow{}
+	for rows.Next() {
+		var i CountFdrLinesByMatchRow
+		if err := rows.Scan(&i.Match, &i.Lines); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const flagReceiptsWithoutFlowLine = `-- name: FlagReceiptsWithoutFlowLine :execrows
 WITH late AS (
     SELECT rr.receipt_id, r.amount_cents, r.nav FROM receipt_reconciliation rr JOIN receipts r ON r.id = rr.receipt_id
@@ -51,8 +80,9 @@ type GetFdrFlowParams struct {
 	Revision int32
 }
 
-// Reporting flows (FdR) and their lines. The lines of a flow are loaded with COPY into
-// fdr_flow_lines (services/fdr) and matched here in sets, one statement each.
+// Reporting flows (FdR) and their lines. The lines of a flow are matched to their receipts a
+// page at a time and loaded with COPY into fdr_flow_lines (services/reconciliation); what
+// follows from the matches is done here in sets, one statement each.
 func (q *Queries) GetFdrFlow(ctx context.Context, arg GetFdrFlowParams) (FdrFlow, error) {
 	row := q.db.QueryRow(ctx, getFdrFlow, arg.FlowID, arg.Revision)
 	var i FdrFlow
@@ -182,69 +212,46 @@ func (q *Queries) ListFdrFlowsPublished(ctx context.Context, flowDate pgtype.Dat
 }
 
 const listFdrLinesWithoutReceipt = `-- name: ListFdrLinesWithoutReceipt :many
-SELECT DISTINCT l.iuv FROM fdr_flow_lines l
-WHERE l.flow_id = $1 AND l.receipt_id IS NULL AND l.match IN ('NO_RECEIPT', 'NO_RPT')
-ORDER BY l.iuv
+SELECT id, iuv, iur, transfer_index, amount_cents, pay_status FROM fdr_flow_lines
+WHERE flow_id = $1 AND receipt_id IS NULL AND match IN ('NO_RECEIPT', 'NO_RPT')
+ORDER BY line_index
 `
 
+type ListFdrLinesWithoutReceiptRow struct {
+	ID            int64
+	Iuv           string
+	Iur           string
+	TransferIndex int16
+	AmountCents   int64
+	PayStatus     string
+}
+
 // The lines that reported a payment incasso has no receipt of: the intake asks GPD for them.
-func (q *Queries) ListFdrLinesWithoutReceipt(ctx context.Context, flowID int64) ([]string, error) {
+func (q *Queries) ListFdrLinesWithoutReceipt(ctx context.Context, flowID int64) ([]ListFdrLinesWithoutReceiptRow, error) {
 	rows, err := q.db.Query(ctx, listFdrLinesWithoutReceipt, flowID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []string{}
+	items := []ListFdrLinesWithoutReceiptRow{}
 	for rows.Next() {
-		var iuv string
-		if err := rows.Scan(&iuv); err != nil {
+		var i ListFdrLinesWithoutReceiptRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Iuv,
+			&i.Iur,
+			&i.TransferIndex,
+			&i.AmountCents,
+			&i.PayStatus,
+		); err != nil {
 			return nil, err
 		}
-		items = append(items, iuv)
+		items = append(items, i)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	return items, nil
-}
-
-const markUnmatchedFdrLines = `-- name: MarkUnmatchedFdrLines :exec
-UPDATE fdr_flow_lines SET match = CASE pay_status WHEN 'REVOKED' THEN 'REVOKED'
-    WHEN 'NO_RPT' THEN 'NO_RPT' WHEN 'STAND_IN_NO_RPT' THEN 'NO_RPT' ELSE 'NO_RECEIPT' END
-WHERE flow_id = $1 AND match = 'PENDING'
-`
-
-// Lines no receipt answers: a payment reported without receipt (NO_RPT, STAND_IN_NO_RPT), a
-// revocation, or a receipt incasso does not have.
-func (q *Queries) MarkUnmatchedFdrLines(ctx context.Context, flowID int64) error {
-	_, err := q.db.Exec(ctx, markUnmatchedFdrLines, flowID)
-	return err
-}
-
-const matchFdrLines = `-- name: MatchFdrLines :execrows
-WITH m AS (
-    SELECT l.id, r.id AS receipt_id,
-        coalesce((SELECT (t ->> 'amountCents')::bigint FROM jsonb_array_elements(r.transfers) t
-                  WHERE t ->> 'idTransfer' = l.transfer_index::text LIMIT 1), r.amount_cents) AS expected
-    FROM fdr_flow_lines l
-    JOIN receipts r ON r.receipt_id = l.iur AND substr(r.nav, 2) = l.iuv AND r.outcome = 'OK'
-    WHERE l.flow_id = $1 AND l.match IN ('PENDING', 'NO_RECEIPT', 'NO_RPT')
-)
-UPDATE fdr_flow_lines l SET receipt_id = m.receipt_id, expected_cents = m.expected,
-    match = CASE WHEN l.pay_status = 'REVOKED' THEN 'REVOKED'
-                 WHEN l.amount_cents <> m.expected THEN 'AMOUNT_DIFFERS'
-                 ELSE 'MATCHED' END
-FROM m WHERE l.id = m.id
-`
-
-// Each line of the flow to its receipt by IUV and IUR (the receipt id), the amount compared with
-// the receipt's transfer of the line's index (the whole receipt when it kept no transfers).
-func (q *Queries) MatchFdrLines(ctx context.Context, flowID int64) (int64, error) {
-	result, err := q.db.Exec(ctx, matchFdrLines, flowID)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
 }
 
 const matchReceiptsToFdrLines = `-- name: MatchReceiptsToFdrLines :execrows
@@ -256,14 +263,14 @@ WITH matched AS (
       AND rr.status IN ('UNMATCHED', 'DIFFERENCE') AND (rr.status = 'UNMATCHED' OR rr.reason = 'NO_FLOW_LINE')
     RETURNING rr.receipt_id
 )
-UPDATE reconciliation_differences d SET resolution = 'SUPERSEDED', resolved_by = $1,
+UPDATE reconciliation_differences d SET resolution = 'SUPERSEDED', resolved_by = $1::text,
     resolution_reason = 'the flow line arrived late', resolved_at = now()
 FROM matched
 WHERE d.receipt_id = matched.receipt_id AND d.reason = 'NO_FLOW_LINE' AND d.resolution IS NULL
 `
 
 type MatchReceiptsToFdrLinesParams struct {
-	Actor  pgtype.Text
+	Actor  string
 	FlowID int64
 }
 
@@ -275,6 +282,46 @@ func (q *Queries) MatchReceiptsToFdrLines(ctx context.Context, arg MatchReceipts
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const receiptsForFdrLines = `-- name: ReceiptsForFdrLines :many
+SELECT id, receipt_id, substr(nav, 2)::text AS iuv, amount_cents, transfers FROM receipts
+WHERE receipt_id = ANY($1::text[]) AND outcome = 'OK'
+`
+
+type ReceiptsForFdrLinesRow struct {
+	ID          int64
+	ReceiptID   string
+	Iuv         string
+	AmountCents int64
+	Transfers   []byte
+}
+
+// The paid receipts of a page of flow lines, by IUR (the receipt id): one lookup per page.
+func (q *Queries) ReceiptsForFdrLines(ctx context.Context, iurs []string) ([]ReceiptsForFdrLinesRow, error) {
+	rows, err := q.db.Query(ctx, receiptsForFdrLines, iurs)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ReceiptsForFdrLinesRow{}
+	for rows.Next() {
+		var i ReceiptsForFdrLinesRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.ReceiptID,
+			&i.Iuv,
+			&i.AmountCents,
+			&i.Transfers,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const recordFdrLineDifferences = `-- name: RecordFdrLineDifferences :execrows
@@ -343,14 +390,14 @@ WITH released AS (
     WHERE l.id = rr.flow_line_id AND l.flow_id = ANY($2::bigint[]) AND rr.status <> 'RECONCILED'
     RETURNING rr.receipt_id
 )
-UPDATE reconciliation_differences d SET resolution = 'SUPERSEDED', resolved_by = $1,
+UPDATE reconciliation_differences d SET resolution = 'SUPERSEDED', resolved_by = $1::text,
     resolution_reason = 'replaced by a later revision of the flow', resolved_at = now()
 WHERE d.resolution IS NULL AND (d.fdr_flow_id = ANY($2::bigint[])
     OR d.flow_line_id IN (SELECT id FROM fdr_flow_lines WHERE flow_id = ANY($2::bigint[])))
 `
 
 type ReleaseSupersededMatchesParams struct {
-	Actor   pgtype.Text
+	Actor   string
 	FlowIds []int64
 }
 
@@ -378,6 +425,27 @@ func (q *Queries) SetFdrFlowTotals(ctx context.Context, arg SetFdrFlowTotalsPara
 		arg.Payments,
 		arg.SumCents,
 		arg.RawSha256,
+	)
+	return err
+}
+
+const setFdrLineMatch = `-- name: SetFdrLineMatch :exec
+UPDATE fdr_flow_lines SET receipt_id = $2, expected_cents = $3, match = $4 WHERE id = $1
+`
+
+type SetFdrLineMatchParams struct {
+	ID            int64
+	ReceiptID     pgtype.Int8
+	ExpectedCents pgtype.Int8
+	Match         string
+}
+
+func (q *Queries) SetFdrLineMatch(ctx context.Context, arg SetFdrLineMatchParams) error {
+	_, err := q.db.Exec(ctx, setFdrLineMatch,
+		arg.ID,
+		arg.ReceiptID,
+		arg.ExpectedCents,
+		arg.Match,
 	)
 	return err
 }

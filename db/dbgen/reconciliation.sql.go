@@ -12,30 +12,20 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-const getReconciliationDifference = `-- name: GetReconciliationDifference :one
-SELECT id, reason, subject, receipt_id, fdr_flow_id, flow_line_id, expected_cents, reported_cents, detail, detected_on, detected_at, resolution, resolved_by, resolution_reason, resolved_at FROM reconciliation_differences WHERE id = $1
+const getReceiptFlag = `-- name: GetReceiptFlag :one
+SELECT id, receipt_id, flag FROM receipts WHERE receipt_id = $1
 `
 
-func (q *Queries) GetReconciliationDifference(ctx context.Context, id int64) (ReconciliationDifference, error) {
-	row := q.db.QueryRow(ctx, getReconciliationDifference, id)
-	var i ReconciliationDifference
-	err := row.Scan(
-		&i.ID,
-		&i.Reason,
-		&i.Subject,
-		&i.ReceiptID,
-		&i.FdrFlowID,
-		&i.FlowLineID,
-		&i.ExpectedCents,
-		&i.ReportedCents,
-		&i.Detail,
-		&i.DetectedOn,
-		&i.DetectedAt,
-		&i.Resolution,
-		&i.ResolvedBy,
-		&i.ResolutionReason,
-		&i.ResolvedAt,
-	)
+type GetReceiptFlagRow struct {
+	ID        int64
+	ReceiptID string
+	Flag      pgtype.Text
+}
+
+func (q *Queries) GetReceiptFlag(ctx context.Context, receiptID string) (GetReceiptFlagRow, error) {
+	row := q.db.QueryRow(ctx, getReceiptFlag, receiptID)
+	var i GetReceiptFlagRow
+	err := row.Scan(&i.ID, &i.ReceiptID, &i.Flag)
 	return i, err
 }
 
@@ -96,14 +86,16 @@ LEFT JOIN receipts r ON r.id = d.receipt_id
 LEFT JOIN debt_positions dp ON dp.id = r.debt_id
 LEFT JOIN fdr_flows f ON f.id = d.fdr_flow_id
 WHERE d.id < $1::bigint
-  AND ($2::boolean OR d.resolution IS NULL)
-  AND ($3::text IS NULL OR d.reason = $3)
+  AND ($2::bigint IS NULL OR d.id = $2)
+  AND ($3::boolean OR d.resolution IS NULL)
+  AND ($4::text IS NULL OR d.reason = $4)
 ORDER BY d.id DESC
-LIMIT $4
+LIMIT $5
 `
 
 type ListReconciliationDifferencesParams struct {
 	BeforeID        int64
+	OnlyID          pgtype.Int8
 	IncludeResolved bool
 	Reason          pgtype.Text
 	MaxRows         int32
@@ -131,10 +123,12 @@ type ListReconciliationDifferencesRow struct {
 	FdrRevision      pgtype.Int4
 }
 
-// Differences newest first by keyset on id; open ones only unless include_resolved.
+// Differences newest first by keyset on id; open ones only unless include_resolved; only_id
+// reads one.
 func (q *Queries) ListReconciliationDifferences(ctx context.Context, arg ListReconciliationDifferencesParams) ([]ListReconciliationDifferencesRow, error) {
 	rows, err := q.db.Query(ctx, listReconciliationDifferences,
 		arg.BeforeID,
+		arg.OnlyID,
 		arg.IncludeResolved,
 		arg.Reason,
 		arg.MaxRows,
@@ -201,44 +195,29 @@ func (q *Queries) OpenReceiptFlagDifference(ctx context.Context, id int64) (int6
 }
 
 const resolveReconciliationDifference = `-- name: ResolveReconciliationDifference :one
-UPDATE reconciliation_differences SET resolution = $2, resolved_by = $3, resolution_reason = $4, resolved_at = now()
-WHERE id = $1 AND resolution IS NULL
-RETURNING id, reason, subject, receipt_id, fdr_flow_id, flow_line_id, expected_cents, reported_cents, detail, detected_on, detected_at, resolution, resolved_by, resolution_reason, resolved_at
+UPDATE reconciliation_differences SET resolution = $1::text, resolved_by = $2::text,
+    resolution_reason = $3::text, resolved_at = now()
+WHERE id = $4 AND resolution IS NULL
+RETURNING id
 `
 
 type ResolveReconciliationDifferenceParams struct {
-	ID               int64
-	Resolution       pgtype.Text
-	ResolvedBy       pgtype.Text
-	ResolutionReason pgtype.Text
+	Resolution string
+	Actor      string
+	Reason     string
+	ID         int64
 }
 
 // Resolves an open difference; a resolved one returns no row (the caller tells apart the same
 // resolution again from a conflicting one).
-func (q *Queries) ResolveReconciliationDifference(ctx context.Context, arg ResolveReconciliationDifferenceParams) (ReconciliationDifference, error) {
+func (q *Queries) ResolveReconciliationDifference(ctx context.Context, arg ResolveReconciliationDifferenceParams) (int64, error) {
 	row := q.db.QueryRow(ctx, resolveReconciliationDifference,
-		arg.ID,
 		arg.Resolution,
-		arg.ResolvedBy,
-		arg.ResolutionReason,
+		arg.Actor,
+		arg.Reason,
+		arg.ID,
 	)
-	var i ReconciliationDifference
-	err := row.Scan(
-		&i.ID,
-		&i.Reason,
-		&i.Subject,
-		&i.ReceiptID,
-		&i.FdrFlowID,
-		&i.FlowLineID,
-		&i.ExpectedCents,
-		&i.ReportedCents,
-		&i.Detail,
-		&i.DetectedOn,
-		&i.DetectedAt,
-		&i.Resolution,
-		&i.ResolvedBy,
-		&i.ResolutionReason,
-		&i.ResolvedAt,
-	)
-	return i, err
+	var id int64
+	err := row.Scan(&id)
+	return id, err
 }

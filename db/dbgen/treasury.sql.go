@@ -241,8 +241,9 @@ WITH credited AS (
     SELECT flow_id, sum(amount_cents)::bigint AS cents FROM treasury_entries
     WHERE kind = 'FLOW_CREDIT' GROUP BY flow_id
 ), open AS (
-    SELECT DISTINCT flow_id FROM treasury_entries
-    WHERE kind = 'FLOW_CREDIT' AND match IN ('PENDING', 'UNKNOWN_FLOW', 'AMOUNT_DIFFERS')
+    SELECT DISTINCT e.flow_id FROM treasury_entries e
+    WHERE e.kind = 'FLOW_CREDIT' AND (e.match IN ('PENDING', 'UNKNOWN_FLOW', 'AMOUNT_DIFFERS')
+        OR e.fdr_flow_id IN (SELECT id FROM fdr_flows WHERE status = 'SUPERSEDED'))
 ), flows AS (
     SELECT f.id, f.flow_id, f.sum_cents FROM fdr_flows f JOIN open o ON o.flow_id = f.flow_id
     WHERE f.status = 'MATCHED'
@@ -250,11 +251,13 @@ WITH credited AS (
 UPDATE treasury_entries e SET fdr_flow_id = f.id, expected_cents = f.sum_cents, matched_at = now(),
     match = CASE WHEN f.sum_cents = c.cents THEN 'MATCHED' ELSE 'AMOUNT_DIFFERS' END
 FROM flows f JOIN credited c ON c.flow_id = f.flow_id
-WHERE e.kind = 'FLOW_CREDIT' AND e.flow_id = f.flow_id AND e.match IN ('PENDING', 'UNKNOWN_FLOW', 'AMOUNT_DIFFERS')
+WHERE e.kind = 'FLOW_CREDIT' AND e.flow_id = f.flow_id
+    AND (e.fdr_flow_id IS DISTINCT FROM f.id OR e.match IN ('PENDING', 'UNKNOWN_FLOW', 'AMOUNT_DIFFERS'))
 `
 
 // Each flow's credits (one booking, or several for a split credit) are matched to the current
 // revision of the flow of their reference: what its lines add up to must be what was credited.
+// Credits matched to a revision a later one superseded are matched again, to the later one.
 func (q *Queries) MatchTreasuryFlowCredits(ctx context.Context) (int64, error) {
 	result, err := q.db.Exec(ctx, matchTreasuryFlowCredits)
 	if err != nil {

@@ -1,5 +1,6 @@
--- Reporting flows (FdR) and their lines. The lines of a flow are loaded with COPY into
--- fdr_flow_lines (services/fdr) and matched here in sets, one statement each.
+-- Reporting flows (FdR) and their lines. The lines of a flow are matched to their receipts a
+-- page at a time and loaded with COPY into fdr_flow_lines (services/reconciliation); what
+-- follows from the matches is done here in sets, one statement each.
 
 -- name: GetFdrFlow :one
 SELECT * FROM fdr_flows WHERE flow_id = $1 AND revision = $2;
@@ -32,40 +33,24 @@ WITH released AS (
     WHERE l.id = rr.flow_line_id AND l.flow_id = ANY(sqlc.arg(flow_ids)::bigint[]) AND rr.status <> 'RECONCILED'
     RETURNING rr.receipt_id
 )
-UPDATE reconciliation_differences d SET resolution = 'SUPERSEDED', resolved_by = sqlc.arg(actor),
+UPDATE reconciliation_differences d SET resolution = 'SUPERSEDED', resolved_by = sqlc.arg(actor)::text,
     resolution_reason = 'replaced by a later revision of the flow', resolved_at = now()
 WHERE d.resolution IS NULL AND (d.fdr_flow_id = ANY(sqlc.arg(flow_ids)::bigint[])
     OR d.flow_line_id IN (SELECT id FROM fdr_flow_lines WHERE flow_id = ANY(sqlc.arg(flow_ids)::bigint[])));
 
--- name: MatchFdrLines :execrows
--- Each line of the flow to its receipt by IUV and IUR (the receipt id), the amount compared with
--- the receipt's transfer of the line's index (the whole receipt when it kept no transfers).
-WITH m AS (
-    SELECT l.id, r.id AS receipt_id,
-        coalesce((SELECT (t ->> 'amountCents')::bigint FROM jsonb_array_elements(r.transfers) t
-                  WHERE t ->> 'idTransfer' = l.transfer_index::text LIMIT 1), r.amount_cents) AS expected
-    FROM fdr_flow_lines l
-    JOIN receipts r ON r.receipt_id = l.iur AND substr(r.nav, 2) = l.iuv AND r.outcome = 'OK'
-    WHERE l.flow_id = sqlc.arg(flow_id) AND l.match IN ('PENDING', 'NO_RECEIPT', 'NO_RPT')
-)
-UPDATE fdr_flow_lines l SET receipt_id = m.receipt_id, expected_cents = m.expected,
-    match = CASE WHEN l.pay_status = 'REVOKED' THEN 'REVOKED'
-                 WHEN l.amount_cents <> m.expected THEN 'AMOUNT_DIFFERS'
-                 ELSE 'MATCHED' END
-FROM m WHERE l.id = m.id;
-
--- name: MarkUnmatchedFdrLines :exec
--- Lines no receipt answers: a payment reported without receipt (NO_RPT, STAND_IN_NO_RPT), a
--- revocation, or a receipt incasso does not have.
-UPDATE fdr_flow_lines SET match = CASE pay_status WHEN 'REVOKED' THEN 'REVOKED'
-    WHEN 'NO_RPT' THEN 'NO_RPT' WHEN 'STAND_IN_NO_RPT' THEN 'NO_RPT' ELSE 'NO_RECEIPT' END
-WHERE flow_id = $1 AND match = 'PENDING';
+-- name: ReceiptsForFdrLines :many
+-- The paid receipts of a page of flow lines, by IUR (the receipt id): one lookup per page.
+SELECT id, receipt_id, substr(nav, 2)::text AS iuv, amount_cents, transfers FROM receipts
+WHERE receipt_id = ANY(sqlc.arg(iurs)::text[]) AND outcome = 'OK';
 
 -- name: ListFdrLinesWithoutReceipt :many
 -- The lines that reported a payment incasso has no receipt of: the intake asks GPD for them.
-SELECT DISTINCT l.iuv FROM fdr_flow_lines l
-WHERE l.flow_id = $1 AND l.receipt_id IS NULL AND l.match IN ('NO_RECEIPT', 'NO_RPT')
-ORDER BY l.iuv;
+SELECT id, iuv, iur, transfer_index, amount_cents, pay_status FROM fdr_flow_lines
+WHERE flow_id = $1 AND receipt_id IS NULL AND match IN ('NO_RECEIPT', 'NO_RPT')
+ORDER BY line_index;
+
+-- name: SetFdrLineMatch :exec
+UPDATE fdr_flow_lines SET receipt_id = $2, expected_cents = $3, match = $4 WHERE id = $1;
 
 -- name: MatchReceiptsToFdrLines :execrows
 -- The receipts the flow's matched lines report become MATCHED_FLOW (a RECONCILED one stays), and
@@ -78,7 +63,7 @@ WITH matched AS (
       AND rr.status IN ('UNMATCHED', 'DIFFERENCE') AND (rr.status = 'UNMATCHED' OR rr.reason = 'NO_FLOW_LINE')
     RETURNING rr.receipt_id
 )
-UPDATE reconciliation_differences d SET resolution = 'SUPERSEDED', resolved_by = sqlc.arg(actor),
+UPDATE reconciliation_differences d SET resolution = 'SUPERSEDED', resolved_by = sqlc.arg(actor)::text,
     resolution_reason = 'the flow line arrived late', resolved_at = now()
 FROM matched
 WHERE d.receipt_id = matched.receipt_id AND d.reason = 'NO_FLOW_LINE' AND d.resolution IS NULL;
@@ -126,3 +111,6 @@ FROM late WHERE rr.receipt_id = late.receipt_id;
 -- The flows stored for a day, for the simulator's and the treasury's totals.
 SELECT id, flow_id, revision, psp_id, flow_date, status, payments, sum_cents, declared_sum_cents, malformed_reason
 FROM fdr_flows WHERE flow_date = $1 ORDER BY flow_id, revision;
+
+-- name: CountFdrLinesByMatch :many
+SELECT match, count(*) AS lines FROM fdr_flow_lines WHERE flow_id = $1 GROUP BY match ORDER BY match;

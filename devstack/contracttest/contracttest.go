@@ -1,6 +1,8 @@
-// Package contracttest puts a simulator behind a validator of pagoPA's OpenAPI specs (kept in
-// devstack/specs), for the contract tests of the clients: every request a client sends must
-// match its operation in the spec, and so must every answer of the simulator.
+// Package contracttest checks HTTP traffic against OpenAPI documents with kin-openapi's
+// validator. Serve puts a simulator behind pagoPA's specs (kept in devstack/specs), for the
+// contract tests of the clients: every request a client sends must match its operation in the
+// spec, and so must every answer of the simulator. A Checker (checker.go) checks the requests
+// a test sends to incasso's own API and the answers it gets against api/openapi.yaml.
 package contracttest
 
 import (

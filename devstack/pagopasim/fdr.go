@@ -34,6 +34,11 @@ type FlowFaults struct {
 	SecondRevision bool `json:"secondRevision,omitempty"`
 	// DaysLate publishes the flows that many business days after the usual next business day.
 	DaysLate int `json:"daysLate,omitempty"`
+	// BadTotals declares in each flow's header one payment and one cent more than its lines:
+	// a malformed flow.
+	BadTotals bool `json:"badTotals,omitempty"`
+	// PSP, when set, publishes (or revises) the flows of that PSP only.
+	PSP string `json:"psp,omitempty"`
 }
 
 // PublishedFlow is a flow the simulator published, with what its PSP credits the comune.
@@ -62,17 +67,20 @@ type fdrPayment struct {
 
 type simFlow struct {
 	PublishedFlow
-	paidOn   date.Date
-	payments []fdrPayment
+	badTotals bool
+	paidOn    date.Date
+	payments  []fdrPayment // as published
+	correct   []fdrPayment // what a corrected revision publishes
 }
 
 // ErrInvalidFlowFaults is returned by PublishFlows for faults it cannot apply.
 var ErrInvalidFlowFaults = errors.New("invalid flow faults")
 
 // PublishFlows publishes now the flows of the payments made on f.Date (in Rome): one per
-// organization and PSP, a line per transfer to the organization, with f's faults. A day
-// published already is not published again (its flows are returned), unless a second
-// revision is asked for.
+// organization and PSP, a line per transfer to the organization, with f's faults, and returns
+// them; of f.PSP only, when set. A PSP's flow of a day is published once: payments made after
+// it go unreported. When a flow of the day is published already, f.SecondRevision publishes
+// instead a corrected revision of each.
 func (p *PagoPA) PublishFlows(f FlowFaults) ([]PublishedFlow, error) {
 	if f.Date.IsZero() || f.DaysLate < 0 || f.DaysLate > 30 {
 		return nil, fmt.Errorf("%w: date is required and daysLate must be 0 to 30", ErrInvalidFlowFaults)
@@ -95,19 +103,12 @@ func (p *PagoPA) Flows() []PublishedFlow {
 
 // publish makes the flows of f.Date; the caller holds p.mu.
 func (p *PagoPA) publish(f FlowFaults) []PublishedFlow {
-	if p.flowDays == nil {
-		p.flowDays = map[date.Date]bool{}
+	if p.flowsOf == nil {
+		p.flowsOf = map[string]bool{}
 	}
-	if p.flowDays[f.Date] && !f.SecondRevision {
-		var out []PublishedFlow
-		for _, fl := range p.flows {
-			if fl.paidOn == f.Date {
-				out = append(out, fl.PublishedFlow)
-			}
-		}
-		return out
+	if f.SecondRevision && p.flowsOf[f.Date.String()] {
+		return p.revise(f)
 	}
-	p.flowDays[f.Date] = true
 	flowDate := target2.AddBusinessDays(f.Date, 1+f.DaysLate)
 	published := time.Date(flowDate.Year, flowDate.Month, flowDate.Day, 6, 0, 0, 0, date.Rome)
 	groups := map[[2]string][]fdrPayment{} // by organization and PSP
@@ -119,6 +120,9 @@ func (p *PagoPA) publish(f FlowFaults) []PublishedFlow {
 			continue
 		}
 		k := [2]string{rc.IDPA, r.IDPSP}
+		if p.flowsOf[f.Date.String()+"/"+k[0]+"/"+k[1]] || (f.PSP != "" && f.PSP != k[1]) {
+			continue // that PSP's flow of the day is published, or not asked for
+		}
 		for _, t := range r.Transfers {
 			if cmp.Or(t.FiscalCodePA, rc.IDPA) != rc.IDPA {
 				continue
@@ -133,29 +137,33 @@ func (p *PagoPA) publish(f FlowFaults) []PublishedFlow {
 	}
 	var out []PublishedFlow
 	for _, k := range keys {
+		p.flowsOf[f.Date.String()], p.flowsOf[f.Date.String()+"/"+k[0]+"/"+k[1]] = true, true
 		lines := groups[k]
 		p.flowSeq++
 		id := fmt.Sprintf("%s%s-%07d", flowDate, k[1], p.flowSeq)
+		faults := f
 		faulty := slices.Clone(lines)
-		if f.MissingLine && len(faulty) > 1 {
+		if faults.MissingLine && len(faulty) > 1 {
 			faulty = faulty[:len(faulty)-1]
 		}
-		if f.WrongAmountCents != 0 {
+		if faults.WrongAmountCents != 0 {
 			c, _ := money.ParseDecimal(string(faulty[0].Pay))
-			faulty[0].Pay = json.RawMessage((c + f.WrongAmountCents).Decimal())
+			faulty[0].Pay = json.RawMessage((c + faults.WrongAmountCents).Decimal())
 		}
-		out = append(out, p.addFlow(id, k, 1, f.Date, flowDate, published, faulty))
+		out = append(out, p.addFlow(id, k, 1, f.Date, flowDate, published, faulty, lines))
+		p.flows[len(p.flows)-1].badTotals = faults.BadTotals
 		if f.SecondRevision {
-			out = append(out, p.addFlow(id, k, 2, f.Date, flowDate, published.Add(time.Hour), lines))
+			out = append(out, p.addFlow(id, k, 2, f.Date, flowDate, published.Add(time.Hour), lines, lines))
 		}
 	}
 	return out
 }
 
 // addFlow stores a revision of a flow; the caller holds p.mu.
-func (p *PagoPA) addFlow(id string, k [2]string, rev int64, paidOn, flowDate date.Date, published time.Time, lines []fdrPayment) PublishedFlow {
+func (p *PagoPA) addFlow(id string, k [2]string, rev int64, paidOn, flowDate date.Date, published time.Time, lines, correct []fdrPayment) PublishedFlow {
 	fl := &simFlow{PublishedFlow: PublishedFlow{FlowID: id, PSPID: k[1], Organization: k[0], Revision: rev, FlowDate: flowDate,
 		Published: published, Payments: len(lines), Remittance: RemittancePrefix + id}, paidOn: paidOn, payments: make([]fdrPayment, len(lines))}
+	fl.correct = correct
 	for i, l := range lines {
 		l.Index = int64(i + 1)
 		c, _ := money.ParseDecimal(string(l.Pay))
@@ -166,14 +174,43 @@ func (p *PagoPA) addFlow(id string, k [2]string, rev int64, paidOn, flowDate dat
 	return fl.PublishedFlow
 }
 
-// publishDue publishes, as the PSPs do the next business day, the flows of the days with
-// payments whose publication day has come; the caller holds p.mu.
+// revise publishes, for f.SecondRevision, a corrected revision of the latest revision of each
+// flow of f.Date (of f.PSP, if set); it returns the day's flows. The caller holds p.mu.
+func (p *PagoPA) revise(f FlowFaults) []PublishedFlow {
+	latest := map[string]*simFlow{}
+	var order []string
+	for _, fl := range p.flows {
+		if fl.paidOn != f.Date {
+			continue
+		}
+		if latest[fl.FlowID] == nil {
+			order = append(order, fl.FlowID)
+		}
+		if cur := latest[fl.FlowID]; cur == nil || fl.Revision > cur.Revision {
+			latest[fl.FlowID] = fl
+		}
+	}
+	var out []PublishedFlow
+	for _, id := range order {
+		fl := latest[id]
+		if f.SecondRevision && (f.PSP == "" || f.PSP == fl.PSPID) {
+			next := p.addFlow(id, [2]string{fl.Organization, fl.PSPID}, fl.Revision+1, f.Date, fl.FlowDate, fl.Published.Add(time.Hour), fl.correct, fl.correct)
+			out = append(out, next)
+			continue
+		}
+		out = append(out, fl.PublishedFlow)
+	}
+	return out
+}
+
+// publishDue publishes, as the PSPs do the next business day, the flows not published yet of
+// the days with payments whose publication day has come; the caller holds p.mu.
 func (p *PagoPA) publishDue(now time.Time) {
 	today := date.InRome(now)
 	seen := map[date.Date]bool{}
 	for _, rc := range p.receipts {
 		paid, err := time.ParseInLocation("2006-01-02T15:04:05", rc.Receipt.PaymentDateTime, date.Rome)
-		if d := date.InRome(paid); err == nil && !seen[d] && !p.flowDays[d] && !today.Before(target2.AddBusinessDays(d, 1)) {
+		if d := date.InRome(paid); err == nil && !seen[d] && !today.Before(target2.AddBusinessDays(d, 1)) {
 			seen[d] = true
 		}
 	}
@@ -256,7 +293,10 @@ func (p *PagoPA) getFlow(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	total := json.RawMessage(fl.TotalCents.Decimal())
+	total, count := json.RawMessage(fl.TotalCents.Decimal()), fl.Payments
+	if fl.badTotals {
+		count, total = count+1, json.RawMessage((fl.TotalCents + 1).Decimal())
+	}
 	jsonhttp.Write(w, http.StatusOK, map[string]any{
 		"status": "PUBLISHED", "revision": fl.Revision, "created": fl.Published, "updated": fl.Published,
 		"fdr": fl.FlowID, "fdrDate": fl.FlowDate.Time(), "regulation": "SCT-" + fl.FlowID, "regulationDate": fl.FlowDate.String(),
@@ -264,7 +304,7 @@ func (p *PagoPA) getFlow(w http.ResponseWriter, r *http.Request) {
 		"sender": map[string]any{"type": "LEGAL_PERSON", "id": "SELBIT2B", "pspId": fl.PSPID, "pspName": pspCompanyName,
 			"pspBrokerId": fl.PSPID, "channelId": pspChannel},
 		"receiver":            map[string]any{"id": "APPBIT2B", "organizationId": fl.Organization, "organizationName": "Ente"},
-		"computedTotPayments": fl.Payments, "computedSumPayments": total, "totPayments": fl.Payments, "sumPayments": total,
+		"computedTotPayments": count, "computedSumPayments": total, "totPayments": count, "sumPayments": total,
 	})
 }
 

@@ -12,7 +12,6 @@ import (
 
 	"incasso/clients/gpd"
 	"incasso/devstack/internal/jsonhttp"
-	"incasso/domain/date"
 	"incasso/domain/pagopa"
 )
 
@@ -37,9 +36,9 @@ type PagoPA struct {
 	paidOptions map[string]bool          // organization/NAV of partial options marked paid
 	receipts    []pagopa.SendRTV2Request // every receipt made, oldest first
 	faults      Faults
-	flows       []*simFlow         // every flow published, every revision, oldest first
-	flowDays    map[date.Date]bool // the days of payments whose flows are published
-	flowSeq     int                // the progressive of the last flow id
+	flows       []*simFlow      // every flow published, every revision, oldest first
+	flowsOf     map[string]bool // day, and day/organization/PSP, of the flows published
+	flowSeq     int             // the progressive of the last flow id
 	client      http.Client
 }
 

@@ -62,6 +62,9 @@ type Payment struct {
 	// Duplicates is how many times the same receipt is pushed again after the first push, up
 	// to MaxDuplicates.
 	Duplicates int
+	// PSP is the id of the PSP that collects (and reports it in its flow), when not the
+	// simulator's usual one.
+	PSP string
 }
 
 // Push is the EC's answer to one paSendRTV2.
@@ -122,8 +125,8 @@ func (p *PagoPA) receipt(pay Payment) (pagopa.SendRTV2Request, error) {
 	if _, err := pagopa.ParseNAV(pay.NAV); err != nil {
 		return none, fmt.Errorf("%w: %w", ErrInvalidPayment, err)
 	}
-	if pay.Duplicates < 0 || pay.Duplicates > MaxDuplicates || pay.Amount < 0 {
-		return none, fmt.Errorf("%w: duplicates must be 0 to %d and the amount >= 0", ErrInvalidPayment, MaxDuplicates)
+	if pay.Duplicates < 0 || pay.Duplicates > MaxDuplicates || pay.Amount < 0 || len(pay.PSP) > 20 {
+		return none, fmt.Errorf("%w: duplicates must be 0 to %d, the amount >= 0 and the PSP id at most 20 characters", ErrInvalidPayment, MaxDuplicates)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -201,7 +204,7 @@ func newReceipt(org string, pay Payment, pos *gpd.Position) pagopa.ReceiptV2 {
 	now := time.Now().In(date.Rome)
 	r := pagopa.ReceiptV2{
 		ReceiptID: pay.ReceiptID, NoticeNumber: pay.NAV, FiscalCode: org, Outcome: "OK", CreditorReferenceID: pay.NAV[1:],
-		IDPSP: pspID, PSPCompanyName: pspCompanyName, IDChannel: pspChannel, ChannelDescription: pspChannelDesc,
+		IDPSP: cmp.Or(pay.PSP, pspID), PSPCompanyName: pspCompanyName, IDChannel: pspChannel, ChannelDescription: pspChannelDesc,
 		PaymentMethod: pspMethod, Fee: pspFee.Decimal(),
 		PaymentDateTime: now.Format("2006-01-02T15:04:05"), ApplicationDate: now.Format("2006-01-02"),
 		TransferDate: now.AddDate(0, 0, 1).Format("2006-01-02"),
@@ -233,10 +236,10 @@ func newReceipt(org string, pay Payment, pos *gpd.Position) pagopa.ReceiptV2 {
 }
 
 // pay is POST /sim/pay/{nav}; the query sets the other fields of Payment: organization,
-// amount (cents), receiptId, early=1, deliver=false, duplicate=N.
+// amount (cents), receiptId, early=1, deliver=false, duplicate=N, psp.
 func (p *PagoPA) pay(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	pay := Payment{NAV: r.PathValue("nav"), Organization: q.Get("organization"), ReceiptID: q.Get("receiptId")}
+	pay := Payment{NAV: r.PathValue("nav"), Organization: q.Get("organization"), ReceiptID: q.Get("receiptId"), PSP: q.Get("psp")}
 	var errs []error
 	if s := q.Get("amount"); s != "" {
 		cents, err := strconv.ParseInt(s, 10, 64)

@@ -1,5 +1,5 @@
 // Package testcerts makes real X.509 certificates for tests: a certificate authority, server
-// certificates for 127.0.0.1 and localhost, and client certificates, as PEM files in the
+// certificates for 127.0.0.1 and localhost, client certificates and email signers, as PEM files in the
 // test's temporary directory and as crypto/tls values. Keys are ECDSA P-256; certificates last
 // one hour.
 package testcerts
@@ -78,6 +78,14 @@ func (ca *CA) Client(t testing.TB, name string) Pair {
 	t.Helper()
 	tmpl := template(t, name)
 	tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+	return ca.sign(t, name, tmpl)
+}
+
+// Signer makes a certificate that signs email (S/MIME), as a PEC provider's does.
+func (ca *CA) Signer(t testing.TB, name string) Pair {
+	t.Helper()
+	tmpl := template(t, name)
+	tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}
 	return ca.sign(t, name, tmpl)
 }
 

@@ -219,3 +219,26 @@ func TestRefusedStatements(t *testing.T) {
 	require.Equal(t, []string{"STM-1"}, column(t, pool, `SELECT msg_id FROM treasury_statements`))
 	require.Equal(t, []string{"500"}, column(t, pool, `SELECT amount_cents::text FROM treasury_entries`))
 }
+
+// A credit split over two days' statements: the first part differs from the flow until the
+// second comes, then both match and the receipt is reconciled.
+func TestCreditSplitOverTwoDays(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, _ := testdb.New(t)
+	receipts := flow(t, pool, "2026-03-16PSP1-S0001", 1000)
+	in := treasury.Intake{Pool: pool}
+	_, err := in.Take(ctx, statement(t, "STM-1", credit("2026-03-16PSP1-S0001", 600)))
+	require.NoError(t, err)
+	_, err = in.Match(ctx, day, date.Date{})
+	require.NoError(t, err)
+	require.Equal(t, []string{"AMOUNT_DIFFERS"}, column(t, pool, `SELECT match FROM treasury_entries`))
+	next := day
+	next.Day++
+	_, err = in.Take(ctx, statementOn(t, "STM-2", next, credit("2026-03-16PSP1-S0001", 400)))
+	require.NoError(t, err)
+	_, err = in.Match(ctx, next, date.Date{})
+	require.NoError(t, err)
+	require.Equal(t, []string{"MATCHED", "MATCHED"}, column(t, pool, `SELECT match FROM treasury_entries ORDER BY id`))
+	require.Equal(t, []string{"RECONCILED"}, column(t, pool, `SELECT status FROM receipt_reconciliation WHERE receipt_id = $1`, receipts[0]))
+}
