@@ -136,6 +136,7 @@ func New(deps Deps, opts Options) *Console {
 	c.handle("GET /console/posizioni/{iupd}", c.authed(c.debtPage))
 	c.handle("POST /console/cerca", c.authed(c.search))
 	c.handle("GET /console/riconciliazione", c.authed(c.reconciliationPage))
+	c.handle("POST /console/riconciliazione/differenze/{id}", c.authed(c.resolveDifference))
 	c.handle("/console/", c.authed(func(w http.ResponseWriter, r *http.Request, s session) {
 		c.errorPage(w, r, &s, http.StatusNotFound, "Pagina non trovata.")
 	}))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -59,4 +60,29 @@ func TestReconciliationPage(t *testing.T) {
 	}
 	require.Contains(t, b.get(t, "/console/riconciliazione?giorno=2026-03-18").body, "Nessuna ricevuta pagata in questo giorno.")
 	require.Equal(t, http.StatusBadRequest, b.get(t, "/console/riconciliazione?giorno=17/03/2026").status)
+
+	// The auditor may not resolve; a finance user resolves with a reason, which is required.
+	var diff int64
+	require.NoError(t, e.pool.QueryRow(ctx, `SELECT id FROM reconciliation_differences WHERE reason = 'FLOW_WITHOUT_CREDIT'`).Scan(&diff))
+	resolve := fmt.Sprintf("/console/riconciliazione/differenze/%d", diff)
+	form := url.Values{"csrf": {b.csrf(t)}, "giorno": {"2026-03-17"}, "resolution": {"WRITTEN_OFF"}, "reason": {"PSP chiuso"}}
+	require.Equal(t, http.StatusForbidden, b.post(t, resolve, form).status)
+	e.addUser(t, "franco", access.Finance)
+	f := e.browser(t)
+	require.Equal(t, http.StatusSeeOther, f.loginUser(t, "franco", password).status)
+	form.Set("csrf", f.csrf(t))
+	form.Set("reason", " ")
+	p = f.post(t, resolve, form)
+	require.Equal(t, http.StatusUnprocessableEntity, p.status)
+	require.Contains(t, p.body, `id="errore"`)
+	form.Set("reason", "PSP chiuso")
+	p = f.post(t, resolve, form)
+	require.Equal(t, http.StatusSeeOther, p.status, p.body)
+	require.Equal(t, "/console/riconciliazione?esito=risolta&giorno=2026-03-17", p.header.Get("Location"))
+	var resolution, by string
+	require.NoError(t, e.pool.QueryRow(ctx, `SELECT resolution, resolved_by FROM reconciliation_differences WHERE id = $1`, diff).Scan(&resolution, &by))
+	require.Equal(t, []string{"WRITTEN_OFF", "user:franco"}, []string{resolution, by})
+	p = f.get(t, "/console/riconciliazione?giorno=2026-03-17&esito=risolta")
+	require.Contains(t, p.body, "Differenza risolta.")
+	require.Contains(t, p.body, "Nessuna differenza aperta.")
 }

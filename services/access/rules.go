@@ -107,21 +107,22 @@ var rules = map[string]Rule{
 	"GET /v1/communications/:id/receipts/:rid":        personal,
 	"GET /v1/audit":                                   {Roles: []Role{Auditor, Admin}, PersonalData: true},
 
-	"GET /console/static/":                 open,
-	"GET /console/{$}":                     open, // a redirect to the campaigns, which check
-	"GET /console/login":                   open,
-	"POST /console/login":                  open,
-	"GET /console/logout":                  open,
-	"POST /console/logout":                 open,
-	"GET /console/campagne":                readOnly,
-	"GET /console/campagne/nuova":          finance,
-	"POST /console/campagne/nuova":         finance,
-	"GET /console/campagne/{id}":           personal,
-	"POST /console/campagne/{id}/{action}": finance,
-	"GET /console/posizioni/{iupd}":        personal,
-	"POST /console/cerca":                  personal,
-	"GET /console/riconciliazione":         readOnly,         // totals, reason codes and incasso's ids
-	"/console/":                            {Roles: anyRole}, // the page not found of a session
+	"GET /console/static/":                          open,
+	"GET /console/{$}":                              open, // a redirect to the campaigns, which check
+	"GET /console/login":                            open,
+	"POST /console/login":                           open,
+	"GET /console/logout":                           open,
+	"POST /console/logout":                          open,
+	"GET /console/campagne":                         readOnly,
+	"GET /console/campagne/nuova":                   finance,
+	"POST /console/campagne/nuova":                  finance,
+	"GET /console/campagne/{id}":                    personal,
+	"POST /console/campagne/{id}/{action}":          finance,
+	"GET /console/posizioni/{iupd}":                 personal,
+	"POST /console/cerca":                           personal,
+	"GET /console/riconciliazione":                  readOnly, // totals, reason codes and incasso's ids
+	"POST /console/riconciliazione/differenze/{id}": finance,
+	"/console/":                                     {Roles: anyRole}, // the page not found of a session
 }
 
 // RuleOf returns the rule of an Echo route, by method and pattern as registered ("GET",
