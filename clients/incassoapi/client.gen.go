@@ -1511,6 +1511,9 @@ type WithdrawRequest struct {
 	Reason string `json:"reason"`
 }
 
+// AccountingDate defines model for AccountingDate.
+type AccountingDate = openapi_types.Date
+
 // Before defines model for Before.
 type Before = int64
 
@@ -1964,6 +1967,18 @@ type ListFlaggedReceiptsParams struct {
 
 	// Before the cursor of the following page, from the previous page's `next` link
 	Before *Before `form:"before,omitempty" json:"before,omitempty"`
+}
+
+// GetAccountingExportParams defines parameters for GetAccountingExport.
+type GetAccountingExportParams struct {
+	// Date the day, as YYYY-MM-DD (the booking date of the treasury's credits)
+	Date AccountingDate `form:"date" json:"date"`
+}
+
+// GetOpenDifferencesParams defines parameters for GetOpenDifferences.
+type GetOpenDifferencesParams struct {
+	// Date the day, as YYYY-MM-DD (the booking date of the treasury's credits)
+	Date AccountingDate `form:"date" json:"date"`
 }
 
 // ImportCampaignJSONRequestBody defines body for ImportCampaign for application/json ContentType.
@@ -2698,6 +2713,25 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/receipts/flagged (the `ListFlaggedReceipts` operationId).
 	ListFlaggedReceipts(ctx context.Context, params *ListFlaggedReceiptsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAccountingExport The day's reconciled amounts, for the accounting system
+	//
+	// What the treasury's entries booked on `date` reconciled: one row per channel (PAGOPA, SDD),
+	// service, taxonomy and beneficiary (the entity's fiscal code), with the number of payments
+	// and their amount in cents. CSV with `;`, CRLF, formulas made inert. Roles: finance,
+	// operator, auditor.
+	//
+	// Corresponds with GET /v1/reconciliation/accounting.csv (the `GetAccountingExport` operationId).
+	GetAccountingExport(ctx context.Context, params *GetAccountingExportParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetOpenDifferences The differences still open on a day, for the accounting system
+	//
+	// The differences detected on or before `date` and not resolved, oldest first: reason
+	// code, subject (incasso's ids), expected and reported cents, detail. CSV like the
+	// accounting export. Roles: finance, operator, auditor.
+	//
+	// Corresponds with GET /v1/reconciliation/open.csv (the `GetOpenDifferences` operationId).
+	GetOpenDifferences(ctx context.Context, params *GetOpenDifferencesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // Healthz Liveness: the process answers
@@ -3788,6 +3822,45 @@ func (c *Client) GetPolicyVersion(ctx context.Context, service Service, version 
 // Corresponds with GET /v1/receipts/flagged (the `ListFlaggedReceipts` operationId).
 func (c *Client) ListFlaggedReceipts(ctx context.Context, params *ListFlaggedReceiptsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListFlaggedReceiptsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAccountingExport The day's reconciled amounts, for the accounting system
+//
+// What the treasury's entries booked on `date` reconciled: one row per channel (PAGOPA, SDD),
+// service, taxonomy and beneficiary (the entity's fiscal code), with the number of payments
+// and their amount in cents. CSV with `;`, CRLF, formulas made inert. Roles: finance,
+// operator, auditor.
+//
+// Corresponds with GET /v1/reconciliation/accounting.csv (the `GetAccountingExport` operationId).
+func (c *Client) GetAccountingExport(ctx context.Context, params *GetAccountingExportParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAccountingExportRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetOpenDifferences The differences still open on a day, for the accounting system
+//
+// The differences detected on or before `date` and not resolved, oldest first: reason
+// code, subject (incasso's ids), expected and reported cents, detail. CSV like the
+// accounting export. Roles: finance, operator, auditor.
+//
+// Corresponds with GET /v1/reconciliation/open.csv (the `GetOpenDifferences` operationId).
+func (c *Client) GetOpenDifferences(ctx context.Context, params *GetOpenDifferencesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetOpenDifferencesRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6443,6 +6516,106 @@ func NewListFlaggedReceiptsRequest(server string, params *ListFlaggedReceiptsPar
 	return req, nil
 }
 
+// NewGetAccountingExportRequest constructs an http.Request for the GetAccountingExport method
+func NewGetAccountingExportRequest(server string, params *GetAccountingExportParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/reconciliation/accounting.csv")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "date", params.Date, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetOpenDifferencesRequest constructs an http.Request for the GetOpenDifferences method
+func NewGetOpenDifferencesRequest(server string, params *GetOpenDifferencesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/reconciliation/open.csv")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "date", params.Date, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -7060,6 +7233,29 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/receipts/flagged (the `ListFlaggedReceipts` operationId).
 	ListFlaggedReceiptsWithResponse(ctx context.Context, params *ListFlaggedReceiptsParams, reqEditors ...RequestEditorFn) (*ListFlaggedReceiptsResponse, error)
+
+	// GetAccountingExportWithResponse The day's reconciled amounts, for the accounting system
+	//
+	// What the treasury's entries booked on `date` reconciled: one row per channel (PAGOPA, SDD),
+	// service, taxonomy and beneficiary (the entity's fiscal code), with the number of payments
+	// and their amount in cents. CSV with `;`, CRLF, formulas made inert. Roles: finance,
+	// operator, auditor.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/reconciliation/accounting.csv (the `GetAccountingExport` operationId).
+	GetAccountingExportWithResponse(ctx context.Context, params *GetAccountingExportParams, reqEditors ...RequestEditorFn) (*GetAccountingExportResponse, error)
+
+	// GetOpenDifferencesWithResponse The differences still open on a day, for the accounting system
+	//
+	// The differences detected on or before `date` and not resolved, oldest first: reason
+	// code, subject (incasso's ids), expected and reported cents, detail. CSV like the
+	// accounting export. Roles: finance, operator, auditor.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/reconciliation/open.csv (the `GetOpenDifferences` operationId).
+	GetOpenDifferencesWithResponse(ctx context.Context, params *GetOpenDifferencesParams, reqEditors ...RequestEditorFn) (*GetOpenDifferencesResponse, error)
 }
 
 type HealthzResponse struct {
@@ -11563,6 +11759,186 @@ func (r ListFlaggedReceiptsResponse) ContentType() string {
 	return ""
 }
 
+// GetAccountingExportResponse200Headers the declared response headers of an HTTP 200 response for GetAccountingExport
+type GetAccountingExportResponse200Headers struct {
+	ContentDisposition *string
+}
+
+// GetAccountingExportResponse401Headers the declared response headers of an HTTP 401 response for GetAccountingExport
+type GetAccountingExportResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetAccountingExportResponse429Headers the declared response headers of an HTTP 429 response for GetAccountingExport
+type GetAccountingExportResponse429Headers struct {
+	RetryAfter *string
+}
+
+type GetAccountingExportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationFailed
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetAccountingExportResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetAccountingExportResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetAccountingExportResponse429Headers
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetAccountingExportResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetAccountingExportResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetAccountingExportResponse) GetApplicationproblemJSON422() *ValidationFailed {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetAccountingExportResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetAccountingExportResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAccountingExportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAccountingExportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAccountingExportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAccountingExportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetOpenDifferencesResponse200Headers the declared response headers of an HTTP 200 response for GetOpenDifferences
+type GetOpenDifferencesResponse200Headers struct {
+	ContentDisposition *string
+}
+
+// GetOpenDifferencesResponse401Headers the declared response headers of an HTTP 401 response for GetOpenDifferences
+type GetOpenDifferencesResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetOpenDifferencesResponse429Headers the declared response headers of an HTTP 429 response for GetOpenDifferences
+type GetOpenDifferencesResponse429Headers struct {
+	RetryAfter *string
+}
+
+type GetOpenDifferencesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationFailed
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetOpenDifferencesResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetOpenDifferencesResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetOpenDifferencesResponse429Headers
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetOpenDifferencesResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetOpenDifferencesResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetOpenDifferencesResponse) GetApplicationproblemJSON422() *ValidationFailed {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetOpenDifferencesResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetOpenDifferencesResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetOpenDifferencesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetOpenDifferencesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetOpenDifferencesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetOpenDifferencesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // HealthzWithResponse Liveness: the process answers
 //
 // Returns a wrapper object for the known response body format(s).
@@ -12483,6 +12859,41 @@ func (c *ClientWithResponses) ListFlaggedReceiptsWithResponse(ctx context.Contex
 		return nil, err
 	}
 	return ParseListFlaggedReceiptsResponse(rsp)
+}
+
+// GetAccountingExportWithResponse The day's reconciled amounts, for the accounting system
+//
+// What the treasury's entries booked on `date` reconciled: one row per channel (PAGOPA, SDD),
+// service, taxonomy and beneficiary (the entity's fiscal code), with the number of payments
+// and their amount in cents. CSV with `;`, CRLF, formulas made inert. Roles: finance,
+// operator, auditor.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/reconciliation/accounting.csv (the `GetAccountingExport` operationId).
+func (c *ClientWithResponses) GetAccountingExportWithResponse(ctx context.Context, params *GetAccountingExportParams, reqEditors ...RequestEditorFn) (*GetAccountingExportResponse, error) {
+	rsp, err := c.GetAccountingExport(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAccountingExportResponse(rsp)
+}
+
+// GetOpenDifferencesWithResponse The differences still open on a day, for the accounting system
+//
+// The differences detected on or before `date` and not resolved, oldest first: reason
+// code, subject (incasso's ids), expected and reported cents, detail. CSV like the
+// accounting export. Roles: finance, operator, auditor.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/reconciliation/open.csv (the `GetOpenDifferences` operationId).
+func (c *ClientWithResponses) GetOpenDifferencesWithResponse(ctx context.Context, params *GetOpenDifferencesParams, reqEditors ...RequestEditorFn) (*GetOpenDifferencesResponse, error) {
+	rsp, err := c.GetOpenDifferences(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetOpenDifferencesResponse(rsp)
 }
 
 // ParseHealthzResponse parses an HTTP response from a HealthzWithResponse call
@@ -16761,6 +17172,180 @@ func ParseListFlaggedReceiptsResponse(rsp *http.Response) (*ListFlaggedReceiptsR
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers ListFlaggedReceiptsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetAccountingExportResponse parses an HTTP response from a GetAccountingExportWithResponse call
+func ParseGetAccountingExportResponse(rsp *http.Response) (*GetAccountingExportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAccountingExportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetAccountingExportResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetAccountingExportResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetAccountingExportResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetOpenDifferencesResponse parses an HTTP response from a GetOpenDifferencesWithResponse call
+func ParseGetOpenDifferencesResponse(rsp *http.Response) (*GetOpenDifferencesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetOpenDifferencesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetOpenDifferencesResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetOpenDifferencesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetOpenDifferencesResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
