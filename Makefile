@@ -87,7 +87,7 @@ test-debs: # install the Debian packages the tests need, when missing and we may
 .PHONY: lint
 lint: tools ## gofmt, go vet, staticcheck, workflowcheck, sqlc diff and vet, the API client up to date; nothing outside the repository is read
 	@! git grep -n '\.\./shared' -- ':!*.md' || (echo "the lines above read a path outside the repository"; exit 1)
-	@! git grep -nE '\.(SetDebtStatus|MarkDebtPaid|CancelDebt)\(' -- '*.go' ':!*_test.go' ':!db/dbgen/' ':!services/debts/status.go' || (echo "the lines above write a debt's status: services/debts (status.go) is its one writer"; exit 1)
+	@! git grep -nE '\.(SetDebtStatus|MarkDebtPaid|CancelDebt)\(' -- '*.go' ':!*_test.go' ':!db/dbgen/' ':!clients/incassoapi/' ':!services/debts/status.go' || (echo "the lines above write a debt's status: services/debts (status.go) is its one writer"; exit 1)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1)
 	go vet ./...
 	$(BIN)/staticcheck ./...

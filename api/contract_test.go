@@ -66,8 +66,8 @@ func TestContractHasEveryRoute(t *testing.T) {
 
 // Every operation has an id (the generated client's method names), a summary, a tag and,
 // when it takes a body, an example of it; every error of /v1 is a problem+json, every /v1
-// operation but the contract itself says what an unauthenticated call gets, and every POST
-// and PUT what a body over the limit gets.
+// operation but the contract itself says what an unauthenticated call gets, every one what
+// the rate limit answers, and every POST and PUT what a body over the limit gets.
 func TestContractIsComplete(t *testing.T) {
 	t.Parallel()
 	doc, err := OpenAPI()
@@ -100,7 +100,8 @@ func TestContractIsComplete(t *testing.T) {
 				require.NotNil(t, op.Responses.Value("401"), "%s: no 401", where)
 				require.NotNil(t, op.Responses.Value("403"), "%s: no 403", where)
 			}
-			if method == http.MethodPost || method == http.MethodPut { // limitBody: a body, wanted or not
+			require.NotNil(t, op.Responses.Value("429"), "%s: no 429", where) // limitIP: every route
+			if method == http.MethodPost || method == http.MethodPut {        // limitBody: a body, wanted or not
 				require.NotNil(t, op.Responses.Value("413"), "%s: no 413", where)
 			}
 		}

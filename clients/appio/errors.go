@@ -13,7 +13,7 @@ var (
 	// ErrNoProfile is a 404 of the profile check: the citizen is not on App IO.
 	ErrNoProfile = errors.New("no App IO profile")
 	// ErrUnauthorized is a 401 or 403: the service's API key is wrong or not allowed to.
-	ErrUnauthorized = errors.New("App IO refused the service's key")
+	ErrUnauthorized = errors.New("the service's key was refused by App IO")
 	// ErrRejected is another 4xx but 429 (a 400: the message is invalid): retrying will not help.
 	ErrRejected = errors.New("request rejected by App IO")
 	// ErrNotEnabled is a call for an incasso service that has no IO key.

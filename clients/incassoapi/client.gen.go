@@ -196,6 +196,27 @@ func (e DebtorType) Valid() bool {
 	}
 }
 
+// Defines values for DifferenceResolutionResolution.
+const (
+	DifferenceResolutionResolutionACCEPTED        DifferenceResolutionResolution = "ACCEPTED"
+	DifferenceResolutionResolutionREFUNDREQUESTED DifferenceResolutionResolution = "REFUND_REQUESTED"
+	DifferenceResolutionResolutionWRITTENOFF      DifferenceResolutionResolution = "WRITTEN_OFF"
+)
+
+// Valid indicates whether the value is a known member of the DifferenceResolutionResolution enum.
+func (e DifferenceResolutionResolution) Valid() bool {
+	switch e {
+	case DifferenceResolutionResolutionACCEPTED:
+		return true
+	case DifferenceResolutionResolutionREFUNDREQUESTED:
+		return true
+	case DifferenceResolutionResolutionWRITTENOFF:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PECReceiptKind.
 const (
 	Accettazione     PECReceiptKind = "accettazione"
@@ -265,6 +286,51 @@ func (e ReceiptOutcome) Valid() bool {
 	case KO:
 		return true
 	case OK:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReceiptReconciliationStatus.
+const (
+	DIFFERENCE  ReceiptReconciliationStatus = "DIFFERENCE"
+	MATCHEDFLOW ReceiptReconciliationStatus = "MATCHED_FLOW"
+	RECONCILED  ReceiptReconciliationStatus = "RECONCILED"
+	UNMATCHED   ReceiptReconciliationStatus = "UNMATCHED"
+)
+
+// Valid indicates whether the value is a known member of the ReceiptReconciliationStatus enum.
+func (e ReceiptReconciliationStatus) Valid() bool {
+	switch e {
+	case DIFFERENCE:
+		return true
+	case MATCHEDFLOW:
+		return true
+	case RECONCILED:
+		return true
+	case UNMATCHED:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ResolveRequestResolution.
+const (
+	ResolveRequestResolutionACCEPTED        ResolveRequestResolution = "ACCEPTED"
+	ResolveRequestResolutionREFUNDREQUESTED ResolveRequestResolution = "REFUND_REQUESTED"
+	ResolveRequestResolutionWRITTENOFF      ResolveRequestResolution = "WRITTEN_OFF"
+)
+
+// Valid indicates whether the value is a known member of the ResolveRequestResolution enum.
+func (e ResolveRequestResolution) Valid() bool {
+	switch e {
+	case ResolveRequestResolutionACCEPTED:
+		return true
+	case ResolveRequestResolutionREFUNDREQUESTED:
+		return true
+	case ResolveRequestResolutionWRITTENOFF:
 		return true
 	default:
 		return false
@@ -1156,6 +1222,45 @@ type DebtorPosition struct {
 	WorkflowId string `json:"workflowId"`
 }
 
+// Difference a difference between a receipt and the reporting flows
+type Difference struct {
+	Detail *string `json:"detail,omitempty"`
+
+	// DetectedOn a date, YYYY-MM-DD
+	DetectedOn Date `json:"detectedOn"`
+
+	// ExpectedCents an amount in euro cents (12345 is 123,45 euro)
+	ExpectedCents *Cents  `json:"expectedCents,omitempty"`
+	FlowId        *string `json:"flowId,omitempty"`
+	FlowRevision  *int    `json:"flowRevision,omitempty"`
+	Id            int64   `json:"id"`
+	Iupd          *string `json:"iupd,omitempty"`
+
+	// Reason NO_RECEIPT a flow line without a receipt; AMOUNT_DIFFERS the line's amount is not the receipt's; REVOKED the payment revoked; NO_RPT paid without receipt, none found; NO_FLOW_LINE a receipt no flow reported in time; MALFORMED_FLOW a flow that cannot be read; RECEIPT_FLAGGED a flagged receipt under review
+	Reason    string  `json:"reason"`
+	ReceiptId *string `json:"receiptId,omitempty"`
+
+	// ReportedCents an amount in euro cents (12345 is 123,45 euro)
+	ReportedCents *Cents `json:"reportedCents,omitempty"`
+	Resolution    *struct {
+		At time.Time `json:"at"`
+
+		// By who settled it
+		By         string                         `json:"by"`
+		Reason     string                         `json:"reason"`
+		Resolution DifferenceResolutionResolution `json:"resolution"`
+	} `json:"resolution,omitempty"`
+}
+
+// DifferenceResolutionResolution defines model for Difference.Resolution.Resolution.
+type DifferenceResolutionResolution string
+
+// Differences defines model for Differences.
+type Differences struct {
+	Differences []Difference `json:"differences"`
+	Next        *string      `json:"next,omitempty"`
+}
+
 // EnforcementExport an export of hand-overs to enforced collection (affidamenti)
 type EnforcementExport struct {
 	CreatedAt time.Time `json:"createdAt"`
@@ -1176,6 +1281,44 @@ type EnforcementExport struct {
 type EnforcementExports struct {
 	Exports []EnforcementExport `json:"exports"`
 	Next    *string             `json:"next,omitempty"`
+}
+
+// FdRRun a run of the FdR intake
+type FdRRun struct {
+	// Result the run's outcome (its fields carry the workflow's Go names)
+	Result *struct {
+		// Date a date, YYYY-MM-DD
+		Date Date `json:"Date"`
+
+		// Failed flows whose intake failed after its retries: the next run retries them
+		Failed *[]string `json:"Failed"`
+		Flows  *[]struct {
+			FlowID string `json:"FlowID"`
+
+			// Lines the flow's lines by outcome: MATCHED, AMOUNT_DIFFERS, NO_RECEIPT...
+			Lines *map[string]int `json:"Lines"`
+
+			// Malformed the reason a malformed flow was kept
+			Malformed string `json:"Malformed"`
+
+			// Recovered receipts asked of pagoPA and recorded
+			Recovered int `json:"Recovered"`
+			Revision  int `json:"Revision"`
+
+			// Stored false: stored before, nothing changed
+			Stored bool `json:"Stored"`
+		} `json:"Flows"`
+
+		// LateReceipts receipts newly flagged NO_FLOW_LINE
+		LateReceipts int `json:"LateReceipts"`
+	} `json:"result,omitempty"`
+	WorkflowId string `json:"workflowId"`
+}
+
+// FdRRunRequest defines model for FdRRunRequest.
+type FdRRunRequest struct {
+	// Date the day, YYYY-MM-DD, not in the future; default today
+	Date *string `json:"date,omitempty"`
 }
 
 // FieldError defines model for FieldError.
@@ -1414,6 +1557,9 @@ type Receipt struct {
 	ReceiptId  string    `json:"receiptId"`
 	ReceivedAt time.Time `json:"receivedAt"`
 
+	// Reconciliation a paid receipt's state against the reporting flows (rendicontazione)
+	Reconciliation *ReceiptReconciliation `json:"reconciliation,omitempty"`
+
 	// Source how it came: the Nodo's paSendRTV2, or the recovery from GPD
 	Source string `json:"source"`
 
@@ -1423,6 +1569,36 @@ type Receipt struct {
 
 // ReceiptOutcome defines model for Receipt.Outcome.
 type ReceiptOutcome string
+
+// ReceiptReconciliation a paid receipt's state against the reporting flows (rendicontazione)
+type ReceiptReconciliation struct {
+	// FlowId the reporting flow (identificativo flusso)
+	FlowId       *string    `json:"flowId,omitempty"`
+	FlowRevision *int       `json:"flowRevision,omitempty"`
+	MatchedAt    *time.Time `json:"matchedAt,omitempty"`
+
+	// Reason the difference's reason code
+	Reason       *string    `json:"reason,omitempty"`
+	ReconciledAt *time.Time `json:"reconciledAt,omitempty"`
+
+	// Status UNMATCHED no flow line yet; MATCHED_FLOW reported by a flow; RECONCILED settled; DIFFERENCE a difference to settle
+	Status ReceiptReconciliationStatus `json:"status"`
+}
+
+// ReceiptReconciliationStatus UNMATCHED no flow line yet; MATCHED_FLOW reported by a flow; RECONCILED settled; DIFFERENCE a difference to settle
+type ReceiptReconciliationStatus string
+
+// ResolveRequest defines model for ResolveRequest.
+type ResolveRequest struct {
+	// Reason why (motivazione), kept in the audit trail
+	Reason string `json:"reason"`
+
+	// Resolution ACCEPTED the difference is right as it is; REFUND_REQUESTED the money goes back to the payer (rimborso); WRITTEN_OFF written off the books (stralcio)
+	Resolution ResolveRequestResolution `json:"resolution"`
+}
+
+// ResolveRequestResolution ACCEPTED the difference is right as it is; REFUND_REQUESTED the money goes back to the payer (rimborso); WRITTEN_OFF written off the books (stralcio)
+type ResolveRequestResolution string
 
 // SearchRequest a search of debts; every filter optional
 type SearchRequest struct {
@@ -1594,6 +1770,9 @@ type CommunicationsPage = Communications
 
 // Conflict An RFC 9457 problem detail.
 type Conflict = Problem
+
+// DifferenceAnswer a difference between a receipt and the reporting flows
+type DifferenceAnswer = Difference
 
 // Forbidden An RFC 9457 problem detail.
 type Forbidden = Problem
@@ -1975,6 +2154,21 @@ type GetAccountingExportParams struct {
 	Date AccountingDate `form:"date" json:"date"`
 }
 
+// ListDifferencesParams defines parameters for ListDifferences.
+type ListDifferencesParams struct {
+	// Reason one reason code (see Difference.reason)
+	Reason *string `form:"reason,omitempty" json:"reason,omitempty"`
+
+	// Resolved the resolved differences instead of the open ones
+	Resolved *bool `form:"resolved,omitempty" json:"resolved,omitempty"`
+
+	// Limit at most this many (1 to 500, default 50)
+	Limit *Limit500 `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Before the cursor of the following page, from the previous page's `next` link
+	Before *Before `form:"before,omitempty" json:"before,omitempty"`
+}
+
 // GetOpenDifferencesParams defines parameters for GetOpenDifferences.
 type GetOpenDifferencesParams struct {
 	// Date the day, as YYYY-MM-DD (the booking date of the treasury's credits)
@@ -2025,6 +2219,15 @@ type ExportDebtsJSONLByBodyJSONRequestBody = SearchRequest
 
 // PutPolicyJSONRequestBody defines body for PutPolicy for application/json ContentType.
 type PutPolicyJSONRequestBody = PolicyRequest
+
+// ResolveFlaggedReceiptJSONRequestBody defines body for ResolveFlaggedReceipt for application/json ContentType.
+type ResolveFlaggedReceiptJSONRequestBody = ResolveRequest
+
+// ResolveDifferenceJSONRequestBody defines body for ResolveDifference for application/json ContentType.
+type ResolveDifferenceJSONRequestBody = ResolveRequest
+
+// RunFdRIntakeJSONRequestBody defines body for RunFdRIntake for application/json ContentType.
+type RunFdRIntakeJSONRequestBody = FdRRunRequest
 
 // Getter for additional properties for ImportCampaignMultipartBody. Returns the specified
 // element and whether it was found
@@ -2714,6 +2917,28 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/receipts/flagged (the `ListFlaggedReceipts` operationId).
 	ListFlaggedReceipts(ctx context.Context, params *ListFlaggedReceiptsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ResolveFlaggedReceiptWithBody Settle the review of a flagged receipt
+	//
+	// Opens a difference of reason RECEIPT_FLAGGED for the receipt (once) and resolves it as
+	// asked: the same resolution again answers it as it is, another one is a 409. Audited
+	// with the reason. Role: finance.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/receipts/flagged/{receiptId}/resolve (the `ResolveFlaggedReceipt` operationId).
+	ResolveFlaggedReceiptWithBody(ctx context.Context, receiptId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResolveFlaggedReceipt Settle the review of a flagged receipt
+	//
+	// Opens a difference of reason RECEIPT_FLAGGED for the receipt (once) and resolves it as
+	// asked: the same resolution again answers it as it is, another one is a 409. Audited
+	// with the reason. Role: finance.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/receipts/flagged/{receiptId}/resolve (the `ResolveFlaggedReceipt` operationId).
+	ResolveFlaggedReceipt(ctx context.Context, receiptId string, body ResolveFlaggedReceiptJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetAccountingExport The day's reconciled amounts, for the accounting system
 	//
 	// What the treasury's entries booked on `date` reconciled: one row per channel (PAGOPA, SDD),
@@ -2723,6 +2948,53 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/reconciliation/accounting.csv (the `GetAccountingExport` operationId).
 	GetAccountingExport(ctx context.Context, params *GetAccountingExportParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListDifferences The differences between receipts and reporting flows, newest first
+	//
+	// The open ones unless `resolved=true`. Roles: finance, operator, auditor.
+	//
+	// Corresponds with GET /v1/reconciliation/differences (the `ListDifferences` operationId).
+	ListDifferences(ctx context.Context, params *ListDifferencesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResolveDifferenceWithBody Settle a difference (accepted, refund requested, written off)
+	//
+	// The same resolution again answers the difference as it is; another one is a 409. Audited with the reason. Role: finance.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/reconciliation/differences/{id}/resolve (the `ResolveDifference` operationId).
+	ResolveDifferenceWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResolveDifference Settle a difference (accepted, refund requested, written off)
+	//
+	// The same resolution again answers the difference as it is; another one is a 409. Audited with the reason. Role: finance.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/reconciliation/differences/{id}/resolve (the `ResolveDifference` operationId).
+	ResolveDifference(ctx context.Context, id int64, body ResolveDifferenceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RunFdRIntakeWithBody Run a day's intake of the reporting flows (FdR) now
+	//
+	// Starts the day's intake (the one the daily schedule runs) and waits up to 20 s for
+	// it: 200 with its outcome, or 202 with the workflow to follow when it takes longer. The
+	// same day again reads only what is new. Role: finance.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/reconciliation/fdr-runs (the `RunFdRIntake` operationId).
+	RunFdRIntakeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RunFdRIntake Run a day's intake of the reporting flows (FdR) now
+	//
+	// Starts the day's intake (the one the daily schedule runs) and waits up to 20 s for
+	// it: 200 with its outcome, or 202 with the workflow to follow when it takes longer. The
+	// same day again reads only what is new. Role: finance.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/reconciliation/fdr-runs (the `RunFdRIntake` operationId).
+	RunFdRIntake(ctx context.Context, body RunFdRIntakeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetOpenDifferences The differences still open on a day, for the accounting system
 	//
@@ -3832,6 +4104,48 @@ func (c *Client) ListFlaggedReceipts(ctx context.Context, params *ListFlaggedRec
 	return c.Client.Do(req)
 }
 
+// ResolveFlaggedReceiptWithBody Settle the review of a flagged receipt
+//
+// Opens a difference of reason RECEIPT_FLAGGED for the receipt (once) and resolves it as
+// asked: the same resolution again answers it as it is, another one is a 409. Audited
+// with the reason. Role: finance.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/receipts/flagged/{receiptId}/resolve (the `ResolveFlaggedReceipt` operationId).
+func (c *Client) ResolveFlaggedReceiptWithBody(ctx context.Context, receiptId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResolveFlaggedReceiptRequestWithBody(c.Server, receiptId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResolveFlaggedReceipt Settle the review of a flagged receipt
+//
+// Opens a difference of reason RECEIPT_FLAGGED for the receipt (once) and resolves it as
+// asked: the same resolution again answers it as it is, another one is a 409. Audited
+// with the reason. Role: finance.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/receipts/flagged/{receiptId}/resolve (the `ResolveFlaggedReceipt` operationId).
+func (c *Client) ResolveFlaggedReceipt(ctx context.Context, receiptId string, body ResolveFlaggedReceiptJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResolveFlaggedReceiptRequest(c.Server, receiptId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetAccountingExport The day's reconciled amounts, for the accounting system
 //
 // What the treasury's entries booked on `date` reconciled: one row per channel (PAGOPA, SDD),
@@ -3842,6 +4156,103 @@ func (c *Client) ListFlaggedReceipts(ctx context.Context, params *ListFlaggedRec
 // Corresponds with GET /v1/reconciliation/accounting.csv (the `GetAccountingExport` operationId).
 func (c *Client) GetAccountingExport(ctx context.Context, params *GetAccountingExportParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetAccountingExportRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListDifferences The differences between receipts and reporting flows, newest first
+//
+// The open ones unless `resolved=true`. Roles: finance, operator, auditor.
+//
+// Corresponds with GET /v1/reconciliation/differences (the `ListDifferences` operationId).
+func (c *Client) ListDifferences(ctx context.Context, params *ListDifferencesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListDifferencesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResolveDifferenceWithBody Settle a difference (accepted, refund requested, written off)
+//
+// The same resolution again answers the difference as it is; another one is a 409. Audited with the reason. Role: finance.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/reconciliation/differences/{id}/resolve (the `ResolveDifference` operationId).
+func (c *Client) ResolveDifferenceWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResolveDifferenceRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResolveDifference Settle a difference (accepted, refund requested, written off)
+//
+// The same resolution again answers the difference as it is; another one is a 409. Audited with the reason. Role: finance.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/reconciliation/differences/{id}/resolve (the `ResolveDifference` operationId).
+func (c *Client) ResolveDifference(ctx context.Context, id int64, body ResolveDifferenceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResolveDifferenceRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RunFdRIntakeWithBody Run a day's intake of the reporting flows (FdR) now
+//
+// Starts the day's intake (the one the daily schedule runs) and waits up to 20 s for
+// it: 200 with its outcome, or 202 with the workflow to follow when it takes longer. The
+// same day again reads only what is new. Role: finance.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/reconciliation/fdr-runs (the `RunFdRIntake` operationId).
+func (c *Client) RunFdRIntakeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRunFdRIntakeRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RunFdRIntake Run a day's intake of the reporting flows (FdR) now
+//
+// Starts the day's intake (the one the daily schedule runs) and waits up to 20 s for
+// it: 200 with its outcome, or 202 with the workflow to follow when it takes longer. The
+// same day again reads only what is new. Role: finance.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/reconciliation/fdr-runs (the `RunFdRIntake` operationId).
+func (c *Client) RunFdRIntake(ctx context.Context, body RunFdRIntakeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRunFdRIntakeRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6516,6 +6927,53 @@ func NewListFlaggedReceiptsRequest(server string, params *ListFlaggedReceiptsPar
 	return req, nil
 }
 
+// NewResolveFlaggedReceiptRequest calls the generic ResolveFlaggedReceipt builder with application/json body
+func NewResolveFlaggedReceiptRequest(server string, receiptId string, body ResolveFlaggedReceiptJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewResolveFlaggedReceiptRequestWithBody(server, receiptId, "application/json", bodyReader)
+}
+
+// NewResolveFlaggedReceiptRequestWithBody constructs an http.Request for the ResolveFlaggedReceipt method, with any body, and a specified content type
+func NewResolveFlaggedReceiptRequestWithBody(server string, receiptId string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "receiptId", receiptId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/receipts/flagged/%s/resolve", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetAccountingExportRequest constructs an http.Request for the GetAccountingExport method
 func NewGetAccountingExportRequest(server string, params *GetAccountingExportParams) (*http.Request, error) {
 	var err error
@@ -6562,6 +7020,183 @@ func NewGetAccountingExportRequest(server string, params *GetAccountingExportPar
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewListDifferencesRequest constructs an http.Request for the ListDifferences method
+func NewListDifferencesRequest(server string, params *ListDifferencesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/reconciliation/differences")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Reason != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "reason", *params.Reason, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Resolved != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "resolved", *params.Resolved, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Before != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "before", *params.Before, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewResolveDifferenceRequest calls the generic ResolveDifference builder with application/json body
+func NewResolveDifferenceRequest(server string, id int64, body ResolveDifferenceJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewResolveDifferenceRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewResolveDifferenceRequestWithBody constructs an http.Request for the ResolveDifference method, with any body, and a specified content type
+func NewResolveDifferenceRequestWithBody(server string, id int64, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/reconciliation/differences/%s/resolve", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRunFdRIntakeRequest calls the generic RunFdRIntake builder with application/json body
+func NewRunFdRIntakeRequest(server string, body RunFdRIntakeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRunFdRIntakeRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewRunFdRIntakeRequestWithBody constructs an http.Request for the RunFdRIntake method, with any body, and a specified content type
+func NewRunFdRIntakeRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/reconciliation/fdr-runs")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -7234,6 +7869,28 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/receipts/flagged (the `ListFlaggedReceipts` operationId).
 	ListFlaggedReceiptsWithResponse(ctx context.Context, params *ListFlaggedReceiptsParams, reqEditors ...RequestEditorFn) (*ListFlaggedReceiptsResponse, error)
 
+	// ResolveFlaggedReceiptWithBodyWithResponse Settle the review of a flagged receipt
+	//
+	// Opens a difference of reason RECEIPT_FLAGGED for the receipt (once) and resolves it as
+	// asked: the same resolution again answers it as it is, another one is a 409. Audited
+	// with the reason. Role: finance.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/receipts/flagged/{receiptId}/resolve (the `ResolveFlaggedReceipt` operationId).
+	ResolveFlaggedReceiptWithBodyWithResponse(ctx context.Context, receiptId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResolveFlaggedReceiptResponse, error)
+
+	// ResolveFlaggedReceiptWithResponse Settle the review of a flagged receipt
+	//
+	// Opens a difference of reason RECEIPT_FLAGGED for the receipt (once) and resolves it as
+	// asked: the same resolution again answers it as it is, another one is a 409. Audited
+	// with the reason. Role: finance.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/receipts/flagged/{receiptId}/resolve (the `ResolveFlaggedReceipt` operationId).
+	ResolveFlaggedReceiptWithResponse(ctx context.Context, receiptId string, body ResolveFlaggedReceiptJSONRequestBody, reqEditors ...RequestEditorFn) (*ResolveFlaggedReceiptResponse, error)
+
 	// GetAccountingExportWithResponse The day's reconciled amounts, for the accounting system
 	//
 	// What the treasury's entries booked on `date` reconciled: one row per channel (PAGOPA, SDD),
@@ -7245,6 +7902,55 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/reconciliation/accounting.csv (the `GetAccountingExport` operationId).
 	GetAccountingExportWithResponse(ctx context.Context, params *GetAccountingExportParams, reqEditors ...RequestEditorFn) (*GetAccountingExportResponse, error)
+
+	// ListDifferencesWithResponse The differences between receipts and reporting flows, newest first
+	//
+	// The open ones unless `resolved=true`. Roles: finance, operator, auditor.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/reconciliation/differences (the `ListDifferences` operationId).
+	ListDifferencesWithResponse(ctx context.Context, params *ListDifferencesParams, reqEditors ...RequestEditorFn) (*ListDifferencesResponse, error)
+
+	// ResolveDifferenceWithBodyWithResponse Settle a difference (accepted, refund requested, written off)
+	//
+	// The same resolution again answers the difference as it is; another one is a 409. Audited with the reason. Role: finance.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/reconciliation/differences/{id}/resolve (the `ResolveDifference` operationId).
+	ResolveDifferenceWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResolveDifferenceResponse, error)
+
+	// ResolveDifferenceWithResponse Settle a difference (accepted, refund requested, written off)
+	//
+	// The same resolution again answers the difference as it is; another one is a 409. Audited with the reason. Role: finance.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/reconciliation/differences/{id}/resolve (the `ResolveDifference` operationId).
+	ResolveDifferenceWithResponse(ctx context.Context, id int64, body ResolveDifferenceJSONRequestBody, reqEditors ...RequestEditorFn) (*ResolveDifferenceResponse, error)
+
+	// RunFdRIntakeWithBodyWithResponse Run a day's intake of the reporting flows (FdR) now
+	//
+	// Starts the day's intake (the one the daily schedule runs) and waits up to 20 s for
+	// it: 200 with its outcome, or 202 with the workflow to follow when it takes longer. The
+	// same day again reads only what is new. Role: finance.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/reconciliation/fdr-runs (the `RunFdRIntake` operationId).
+	RunFdRIntakeWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RunFdRIntakeResponse, error)
+
+	// RunFdRIntakeWithResponse Run a day's intake of the reporting flows (FdR) now
+	//
+	// Starts the day's intake (the one the daily schedule runs) and waits up to 20 s for
+	// it: 200 with its outcome, or 202 with the workflow to follow when it takes longer. The
+	// same day again reads only what is new. Role: finance.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/reconciliation/fdr-runs (the `RunFdRIntake` operationId).
+	RunFdRIntakeWithResponse(ctx context.Context, body RunFdRIntakeJSONRequestBody, reqEditors ...RequestEditorFn) (*RunFdRIntakeResponse, error)
 
 	// GetOpenDifferencesWithResponse The differences still open on a day, for the accounting system
 	//
@@ -7258,6 +7964,11 @@ type ClientWithResponsesInterface interface {
 	GetOpenDifferencesWithResponse(ctx context.Context, params *GetOpenDifferencesParams, reqEditors ...RequestEditorFn) (*GetOpenDifferencesResponse, error)
 }
 
+// HealthzResponse429Headers the declared response headers of an HTTP 429 response for Healthz
+type HealthzResponse429Headers struct {
+	RetryAfter *string
+}
+
 type HealthzResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -7265,6 +7976,10 @@ type HealthzResponse struct {
 	JSON200 *struct {
 		Status Healthz200JSONResponseBodyStatus `json:"status"`
 	}
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *HealthzResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -7272,6 +7987,11 @@ func (r HealthzResponse) GetJSON200() *struct {
 	Status Healthz200JSONResponseBodyStatus `json:"status"`
 } {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r HealthzResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetBody returns the raw response body bytes
@@ -11759,6 +12479,124 @@ func (r ListFlaggedReceiptsResponse) ContentType() string {
 	return ""
 }
 
+// ResolveFlaggedReceiptResponse401Headers the declared response headers of an HTTP 401 response for ResolveFlaggedReceipt
+type ResolveFlaggedReceiptResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ResolveFlaggedReceiptResponse429Headers the declared response headers of an HTTP 429 response for ResolveFlaggedReceipt
+type ResolveFlaggedReceiptResponse429Headers struct {
+	RetryAfter *string
+}
+
+type ResolveFlaggedReceiptResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DifferenceAnswer
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationFailed
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ResolveFlaggedReceiptResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ResolveFlaggedReceiptResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ResolveFlaggedReceiptResponse) GetJSON200() *DifferenceAnswer {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ResolveFlaggedReceiptResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ResolveFlaggedReceiptResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ResolveFlaggedReceiptResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ResolveFlaggedReceiptResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ResolveFlaggedReceiptResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ResolveFlaggedReceiptResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ResolveFlaggedReceiptResponse) GetApplicationproblemJSON422() *ValidationFailed {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ResolveFlaggedReceiptResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ResolveFlaggedReceiptResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ResolveFlaggedReceiptResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ResolveFlaggedReceiptResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ResolveFlaggedReceiptResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ResolveFlaggedReceiptResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetAccountingExportResponse200Headers the declared response headers of an HTTP 200 response for GetAccountingExport
 type GetAccountingExportResponse200Headers struct {
 	ContentDisposition *string
@@ -11843,6 +12681,332 @@ func (r GetAccountingExportResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetAccountingExportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListDifferencesResponse401Headers the declared response headers of an HTTP 401 response for ListDifferences
+type ListDifferencesResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListDifferencesResponse429Headers the declared response headers of an HTTP 429 response for ListDifferences
+type ListDifferencesResponse429Headers struct {
+	RetryAfter *string
+}
+
+type ListDifferencesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Differences
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationFailed
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListDifferencesResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListDifferencesResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListDifferencesResponse) GetJSON200() *Differences {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListDifferencesResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListDifferencesResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListDifferencesResponse) GetApplicationproblemJSON422() *ValidationFailed {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListDifferencesResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListDifferencesResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListDifferencesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListDifferencesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListDifferencesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListDifferencesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ResolveDifferenceResponse401Headers the declared response headers of an HTTP 401 response for ResolveDifference
+type ResolveDifferenceResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ResolveDifferenceResponse429Headers the declared response headers of an HTTP 429 response for ResolveDifference
+type ResolveDifferenceResponse429Headers struct {
+	RetryAfter *string
+}
+
+type ResolveDifferenceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DifferenceAnswer
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationFailed
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ResolveDifferenceResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ResolveDifferenceResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ResolveDifferenceResponse) GetJSON200() *DifferenceAnswer {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ResolveDifferenceResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ResolveDifferenceResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ResolveDifferenceResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ResolveDifferenceResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ResolveDifferenceResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ResolveDifferenceResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ResolveDifferenceResponse) GetApplicationproblemJSON422() *ValidationFailed {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ResolveDifferenceResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ResolveDifferenceResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ResolveDifferenceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ResolveDifferenceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ResolveDifferenceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ResolveDifferenceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RunFdRIntakeResponse401Headers the declared response headers of an HTTP 401 response for RunFdRIntake
+type RunFdRIntakeResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RunFdRIntakeResponse429Headers the declared response headers of an HTTP 429 response for RunFdRIntake
+type RunFdRIntakeResponse429Headers struct {
+	RetryAfter *string
+}
+
+type RunFdRIntakeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FdRRun
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *FdRRun
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationFailed
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RunFdRIntakeResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RunFdRIntakeResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RunFdRIntakeResponse) GetJSON200() *FdRRun {
+	return r.JSON200
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r RunFdRIntakeResponse) GetJSON202() *FdRRun {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RunFdRIntakeResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RunFdRIntakeResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RunFdRIntakeResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r RunFdRIntakeResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RunFdRIntakeResponse) GetApplicationproblemJSON422() *ValidationFailed {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r RunFdRIntakeResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RunFdRIntakeResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RunFdRIntakeResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RunFdRIntakeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RunFdRIntakeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RunFdRIntakeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RunFdRIntakeResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -12861,6 +14025,40 @@ func (c *ClientWithResponses) ListFlaggedReceiptsWithResponse(ctx context.Contex
 	return ParseListFlaggedReceiptsResponse(rsp)
 }
 
+// ResolveFlaggedReceiptWithBodyWithResponse Settle the review of a flagged receipt
+//
+// Opens a difference of reason RECEIPT_FLAGGED for the receipt (once) and resolves it as
+// asked: the same resolution again answers it as it is, another one is a 409. Audited
+// with the reason. Role: finance.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/receipts/flagged/{receiptId}/resolve (the `ResolveFlaggedReceipt` operationId).
+func (c *ClientWithResponses) ResolveFlaggedReceiptWithBodyWithResponse(ctx context.Context, receiptId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResolveFlaggedReceiptResponse, error) {
+	rsp, err := c.ResolveFlaggedReceiptWithBody(ctx, receiptId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResolveFlaggedReceiptResponse(rsp)
+}
+
+// ResolveFlaggedReceiptWithResponse Settle the review of a flagged receipt
+//
+// Opens a difference of reason RECEIPT_FLAGGED for the receipt (once) and resolves it as
+// asked: the same resolution again answers it as it is, another one is a 409. Audited
+// with the reason. Role: finance.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/receipts/flagged/{receiptId}/resolve (the `ResolveFlaggedReceipt` operationId).
+func (c *ClientWithResponses) ResolveFlaggedReceiptWithResponse(ctx context.Context, receiptId string, body ResolveFlaggedReceiptJSONRequestBody, reqEditors ...RequestEditorFn) (*ResolveFlaggedReceiptResponse, error) {
+	rsp, err := c.ResolveFlaggedReceipt(ctx, receiptId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResolveFlaggedReceiptResponse(rsp)
+}
+
 // GetAccountingExportWithResponse The day's reconciled amounts, for the accounting system
 //
 // What the treasury's entries booked on `date` reconciled: one row per channel (PAGOPA, SDD),
@@ -12877,6 +14075,85 @@ func (c *ClientWithResponses) GetAccountingExportWithResponse(ctx context.Contex
 		return nil, err
 	}
 	return ParseGetAccountingExportResponse(rsp)
+}
+
+// ListDifferencesWithResponse The differences between receipts and reporting flows, newest first
+//
+// The open ones unless `resolved=true`. Roles: finance, operator, auditor.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/reconciliation/differences (the `ListDifferences` operationId).
+func (c *ClientWithResponses) ListDifferencesWithResponse(ctx context.Context, params *ListDifferencesParams, reqEditors ...RequestEditorFn) (*ListDifferencesResponse, error) {
+	rsp, err := c.ListDifferences(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListDifferencesResponse(rsp)
+}
+
+// ResolveDifferenceWithBodyWithResponse Settle a difference (accepted, refund requested, written off)
+//
+// The same resolution again answers the difference as it is; another one is a 409. Audited with the reason. Role: finance.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/reconciliation/differences/{id}/resolve (the `ResolveDifference` operationId).
+func (c *ClientWithResponses) ResolveDifferenceWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResolveDifferenceResponse, error) {
+	rsp, err := c.ResolveDifferenceWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResolveDifferenceResponse(rsp)
+}
+
+// ResolveDifferenceWithResponse Settle a difference (accepted, refund requested, written off)
+//
+// The same resolution again answers the difference as it is; another one is a 409. Audited with the reason. Role: finance.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/reconciliation/differences/{id}/resolve (the `ResolveDifference` operationId).
+func (c *ClientWithResponses) ResolveDifferenceWithResponse(ctx context.Context, id int64, body ResolveDifferenceJSONRequestBody, reqEditors ...RequestEditorFn) (*ResolveDifferenceResponse, error) {
+	rsp, err := c.ResolveDifference(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResolveDifferenceResponse(rsp)
+}
+
+// RunFdRIntakeWithBodyWithResponse Run a day's intake of the reporting flows (FdR) now
+//
+// Starts the day's intake (the one the daily schedule runs) and waits up to 20 s for
+// it: 200 with its outcome, or 202 with the workflow to follow when it takes longer. The
+// same day again reads only what is new. Role: finance.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/reconciliation/fdr-runs (the `RunFdRIntake` operationId).
+func (c *ClientWithResponses) RunFdRIntakeWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RunFdRIntakeResponse, error) {
+	rsp, err := c.RunFdRIntakeWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRunFdRIntakeResponse(rsp)
+}
+
+// RunFdRIntakeWithResponse Run a day's intake of the reporting flows (FdR) now
+//
+// Starts the day's intake (the one the daily schedule runs) and waits up to 20 s for
+// it: 200 with its outcome, or 202 with the workflow to follow when it takes longer. The
+// same day again reads only what is new. Role: finance.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/reconciliation/fdr-runs (the `RunFdRIntake` operationId).
+func (c *ClientWithResponses) RunFdRIntakeWithResponse(ctx context.Context, body RunFdRIntakeJSONRequestBody, reqEditors ...RequestEditorFn) (*RunFdRIntakeResponse, error) {
+	rsp, err := c.RunFdRIntake(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRunFdRIntakeResponse(rsp)
 }
 
 // GetOpenDifferencesWithResponse The differences still open on a day, for the accounting system
@@ -12919,6 +14196,26 @@ func ParseHealthzResponse(rsp *http.Response) (*HealthzResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers HealthzResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -17185,6 +18482,118 @@ func ParseListFlaggedReceiptsResponse(rsp *http.Response) (*ListFlaggedReceiptsR
 	return response, nil
 }
 
+// ParseResolveFlaggedReceiptResponse parses an HTTP response from a ResolveFlaggedReceiptWithResponse call
+func ParseResolveFlaggedReceiptResponse(rsp *http.Response) (*ResolveFlaggedReceiptResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ResolveFlaggedReceiptResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DifferenceAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ResolveFlaggedReceiptResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ResolveFlaggedReceiptResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetAccountingExportResponse parses an HTTP response from a GetAccountingExportWithResponse call
 func ParseGetAccountingExportResponse(rsp *http.Response) (*GetAccountingExportResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -17259,6 +18668,314 @@ func ParseGetAccountingExportResponse(rsp *http.Response) (*GetAccountingExportR
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers GetAccountingExportResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListDifferencesResponse parses an HTTP response from a ListDifferencesWithResponse call
+func ParseListDifferencesResponse(rsp *http.Response) (*ListDifferencesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListDifferencesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Differences
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListDifferencesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListDifferencesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseResolveDifferenceResponse parses an HTTP response from a ResolveDifferenceWithResponse call
+func ParseResolveDifferenceResponse(rsp *http.Response) (*ResolveDifferenceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ResolveDifferenceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DifferenceAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ResolveDifferenceResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ResolveDifferenceResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRunFdRIntakeResponse parses an HTTP response from a RunFdRIntakeWithResponse call
+func ParseRunFdRIntakeResponse(rsp *http.Response) (*RunFdRIntakeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RunFdRIntakeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FdRRun
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest FdRRun
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RunFdRIntakeResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RunFdRIntakeResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
