@@ -1,6 +1,7 @@
 -- +goose Up
 -- The treasury account's statements (camt.053) as the bank sent them: one row per MsgId, kept
--- forever with the raw XML and its SHA-256 (the same MsgId with another hash is refused).
+-- forever with the raw XML and its SHA-256 (the same MsgId with another hash is refused),
+-- unaltered and undeletable (trigger).
 CREATE TABLE treasury_statements (
     id             bigserial PRIMARY KEY,
     msg_id         text        NOT NULL UNIQUE CHECK (length(msg_id) BETWEEN 1 AND 35),
@@ -14,6 +15,15 @@ CREATE TABLE treasury_statements (
     received_at    timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX treasury_statements_date ON treasury_statements (statement_date);
+-- +goose StatementBegin
+CREATE FUNCTION treasury_statements_kept() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'treasury statements are kept as the bank sent them: % refused', TG_OP;
+END
+$$;
+-- +goose StatementEnd
+CREATE TRIGGER treasury_statements_kept BEFORE UPDATE OR DELETE ON treasury_statements
+    FOR EACH ROW EXECUTE FUNCTION treasury_statements_kept();
 
 -- Every booked entry of a statement (the bank's reference is unique in it), what kind it is and
 -- how it matched: a flow's credit against the flow of its /PUR/LGPE-RIVERSAMENTO/URI/ reference,
@@ -50,3 +60,4 @@ CREATE INDEX treasury_entries_open ON treasury_entries (booking_date) WHERE matc
 -- +goose Down
 DROP TABLE treasury_entries;
 DROP TABLE treasury_statements;
+DROP FUNCTION treasury_statements_kept();

@@ -217,6 +217,10 @@ func TestRefusedStatements(t *testing.T) {
 	require.ErrorAs(t, err, &ce)
 	require.Equal(t, "Stmt/Bal[CLBD]", ce.Path)
 	require.Equal(t, []string{"STM-1"}, column(t, pool, `SELECT msg_id FROM treasury_statements`))
+	for _, sql := range []string{`UPDATE treasury_statements SET raw_xml = 'x'`, `DELETE FROM treasury_statements`} {
+		_, err = pool.Exec(ctx, sql)
+		require.ErrorContains(t, err, "treasury statements are kept as the bank sent them", sql)
+	}
 	require.Equal(t, []string{"500"}, column(t, pool, `SELECT amount_cents::text FROM treasury_entries`))
 }
 
