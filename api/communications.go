@@ -50,8 +50,12 @@ type ArchivedCommunication struct {
 // CommunicationLinks lead to the archived bytes (an .eml, or a .pdf for a letter) and to the
 // PEC receipts.
 type CommunicationLinks struct {
+	// EML is the archived message as sent: {id}.eml, {id}.pdf for a letter, {id}.json for an
+	// App IO message (the exact request submitted to IO).
 	EML      string `json:"eml"`
 	Receipts string `json:"receipts"`
+	// Answer is App IO's exact answer to the message, {id}.answer.json, once IO took it.
+	Answer string `json:"answer,omitempty"`
 }
 
 // Communications is a page of GET /v1/communications, newest first.
@@ -79,6 +83,7 @@ type PECReceipts struct {
 const (
 	channelPEC  = "pec"
 	channelPost = "post"
+	channelIO   = "io"
 	// headerContentSHA256 carries the hex SHA-256 of the bytes served, as archived.
 	headerContentSHA256 = "X-Content-SHA256"
 )
@@ -283,11 +288,14 @@ func (s *Server) answerCommunications(c echo.Context, q communicationsQuery) err
 
 func communicationLinks(id int64, channel string) CommunicationLinks {
 	self := "/v1/communications/" + strconv.FormatInt(id, 10)
-	ext := ".eml"
-	if channel == channelPost {
-		ext = ".pdf"
+	links := CommunicationLinks{EML: self + ".eml", Receipts: self + "/receipts"}
+	switch channel {
+	case channelPost:
+		links.EML = self + ".pdf"
+	case channelIO:
+		links.EML, links.Answer = self+".json", self+".answer.json"
 	}
-	return CommunicationLinks{EML: self + ext, Receipts: self + "/receipts"}
+	return links
 }
 
 // idWithExtension reads "123.eml" (or another of exts) as 123 and the extension; anything
@@ -342,24 +350,44 @@ func sendFile(c echo.Context, status int, contentType, filename string, raw, sum
 	return c.Blob(status, contentType, raw)
 }
 
-// getCommunicationFile serves the archived bytes of a message: the .eml as sent, or the PDF
-// of a letter.
+// getCommunicationFile serves the archived bytes of a message: the .eml as sent, the PDF of
+// a letter, or the JSON request of an App IO message and IO's answer to it.
 func (s *Server) getCommunicationFile(c echo.Context) error {
-	id, ext, err := idWithExtension(c.Param("id"), ".eml", ".pdf")
+	id, ext, err := idWithExtension(c.Param("id"), ".answer.json", ".eml", ".pdf", ".json")
 	if err != nil {
 		return err
 	}
 	m, err := dbgen.New(s.Pool).GetArchivedCommunication(c.Request().Context(), id)
-	if err = db.NotFound(err); errors.Is(err, db.ErrNotFound) || (err == nil && ext == ".pdf" && m.Channel != channelPost) {
+	if err = db.NotFound(err); errors.Is(err, db.ErrNotFound) || (err == nil && !hasFile(m, ext)) {
 		return problem(http.StatusNotFound, "no such communication")
 	} else if err != nil {
 		return fmt.Errorf("load communication %d: %w", id, err)
 	}
-	contentType, filename := "message/rfc822", safeFilename(m.MessageID)+".eml"
-	if m.Channel == channelPost {
-		contentType, filename = "application/pdf", safeFilename(m.MessageID)+".pdf"
+	name := safeFilename(m.MessageID)
+	switch {
+	case m.Channel == channelPost:
+		return s.serveArchived(c, "communication", m.ID, m.Raw, m.Sha256, "application/pdf", name+".pdf")
+	case ext == ".json":
+		return s.serveArchived(c, "communication", m.ID, m.Raw, m.Sha256, "application/json", name+".json")
+	case ext == ".answer.json":
+		return s.serveArchived(c, "communication answer", m.ID, m.Answer, m.AnswerSha256, "application/json", name+".answer.json")
 	}
-	return s.serveArchived(c, "communication", m.ID, m.Raw, m.Sha256, contentType, filename)
+	return s.serveArchived(c, "communication", m.ID, m.Raw, m.Sha256, "message/rfc822", name+".eml")
+}
+
+// hasFile tells whether the message m has an archived file with the extension: an .eml (a
+// letter's PDF too, by its older link), a .pdf for a letter, the .json request of an App IO
+// message and, once IO answered, its .answer.json.
+func hasFile(m dbgen.Communication, ext string) bool {
+	switch ext {
+	case ".pdf":
+		return m.Channel == channelPost
+	case ".json":
+		return m.Channel == channelIO
+	case ".answer.json":
+		return m.Channel == channelIO && m.Answer != nil
+	}
+	return m.Channel != channelIO
 }
 
 func (s *Server) communicationOutline(c echo.Context) (dbgen.GetCommunicationOutlineRow, error) {

@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"incasso/db/dbgen"
+	"incasso/domain/reminders"
 	"incasso/workflows"
 )
 
@@ -61,7 +62,8 @@ var (
 	}
 	policyV2 = []workflows.Step{
 		{Name: workflows.StepSollecito, OffsetDays: 20, Channel: workflows.ChannelPECOrMail},
-		{Name: workflows.StepAccertamento, OffsetDays: 45, Channel: workflows.ChannelPECOrPost},
+		// A step with its channels, cheapest first, kept as given.
+		{Name: workflows.StepAccertamento, OffsetDays: 45, Channels: []reminders.Channel{reminders.ChannelPEC, reminders.ChannelPost}},
 		{Name: workflows.StepEnforcement, OffsetDays: 150, Channel: workflows.ChannelRecord},
 	}
 )
@@ -167,6 +169,10 @@ func TestPutPolicyValidation(t *testing.T) {
 		"empty name":              {s("", 10, "email")},
 		"enforcement by email":    {s("enforcement", 120, "email")},
 		"valid then invalid last": {s("courtesy", -3, "email"), s("sollecito", 15, "pec_or_mail"), s("enforcement", 10, "record")},
+		"accertamento by email": {{Name: "accertamento", OffsetDays: 60,
+			Channels: []reminders.Channel{reminders.ChannelEmail, reminders.ChannelPEC}}},
+		"channels out of order": {{Name: "courtesy", OffsetDays: -3,
+			Channels: []reminders.Channel{reminders.ChannelEmail, reminders.ChannelIO}}},
 	}
 	for name, steps := range invalid {
 		t.Run(name, func(t *testing.T) {

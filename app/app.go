@@ -24,6 +24,7 @@ import (
 	"incasso/app/config"
 	"incasso/app/metrics"
 	"incasso/app/tracing"
+	"incasso/clients/appio"
 	"incasso/clients/bankgw"
 	"incasso/clients/fdr"
 	"incasso/clients/gpd"
@@ -148,6 +149,9 @@ func RunWorker(ctx context.Context, d *Deps) error {
 		}),
 		Creditor: cfg.Creditor, Services: cfg.Services, MailFrom: cfg.MailFrom, PECFrom: cfg.PECFrom,
 		RetentionYears: cfg.RetentionYears, LadderDay: cfg.LadderDay,
+	}
+	if len(cfg.IO.Keys) > 0 {
+		debts.IO = appio.New(cfg.IO.URL, cfg.IO.Keys, 30*time.Second, appio.WithTransport(d.Metrics.Transport("appio", nil)))
 	}
 	recovery := &activities.Recovery{
 		Pool: d.Pool, GPD: gpd.NewReceipts(cfg.GPDReceiptsURL, cfg.GPDKey, 30*time.Second, measured),

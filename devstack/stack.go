@@ -17,6 +17,7 @@ import (
 	"incasso/app/config"
 	"incasso/db"
 	"incasso/devstack/banksim"
+	"incasso/devstack/iosim"
 	"incasso/devstack/mailsink"
 	"incasso/devstack/pagopasim"
 	"incasso/devstack/specs"
@@ -44,7 +45,10 @@ type Stack struct {
 	Sink                                      *mailsink.Sink
 	PagoPA                                    *pagopasim.PagoPA
 	Bank                                      *banksim.Bank
-	Deps                                      *app.Deps
+	// IO is the App IO simulator, on the simulators' listener: it knows the services of the
+	// configuration's IO keys (incasso-dev enables TARI with config.DevIOKey).
+	IO   *iosim.IO
+	Deps *app.Deps
 
 	wg   sync.WaitGroup
 	mu   sync.Mutex
@@ -78,7 +82,7 @@ func Configure(cfg *config.Config) error {
 
 // Start migrates the database, starts the SMTP sink, the pagoPA simulator, the worker and
 // the API wired to each other, and returns once they all listen. They stop when ctx is done;
-// Wait returns then. The configuration's GPD, SMTP and PEC settings are replaced by the simulators'.
+// Wait returns then. The configuration's GPD, SMTP, PEC and App IO settings are replaced by the simulators'.
 func Start(ctx context.Context, d *app.Deps, addrs Addrs, temporalUIURL string, log *slog.Logger) (*Stack, error) {
 	if err := specs.CheckValidator(); err != nil {
 		return nil, fmt.Errorf("the bank simulator validates every file it receives against its XSD: %w", err)
@@ -124,8 +128,16 @@ func Start(ctx context.Context, d *app.Deps, addrs Addrs, temporalUIURL string, 
 	cfg.SDD.BankURL = s.PagoPASimURL
 	s.Bank = banksim.New(banksim.Config{Delay: addrs.BankDelay, Seed: addrs.BankSeed, RejectRates: addrs.BankRejectRates, APIKey: cfg.SDD.BankKey,
 		Flows: flowCredits(s.PagoPA), Logger: log.With("component", "banksim")})
+	cfg.IO.URL = s.PagoPASimURL + iosim.BasePath
+	ioServices := map[string]string{}
+	for service, key := range cfg.IO.Keys {
+		ioServices[key] = service
+	}
+	s.IO = iosim.New(ioServices)
 	sims := http.NewServeMux()
 	sims.Handle("/", s.PagoPA.Handler())
+	sims.Handle("/io/", s.IO.Handler())
+	sims.Handle("/sim/io/", s.IO.Handler())
 	sims.Handle("/bank/", s.Bank.Handler())
 	sims.Handle("/sim/bank/", s.Bank.Handler())
 

@@ -222,6 +222,14 @@ func TestDebtFromRESTToPaid(t *testing.T) {
 	res := e.pay(t, unknown.String(), "?organization="+e.stack.Deps.Config.Creditor.FiscalCode)
 	require.Equal(t, pagopa.FaultUnknownPayment, res.FaultCode)
 
+	// The debtor gets the quietanza by email, the channel the notice reached them on.
+	waitCtx, cancel = context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	quietanza, err := e.stack.Sink.WaitFor(waitCtx, func(m mailsink.Message) bool { return strings.HasPrefix(m.Subject, "Quietanza di pagamento") })
+	require.NoError(t, err)
+	require.Equal(t, []string{"mario.rossi@example.it"}, quietanza.To)
+	require.Contains(t, string(quietanza.Raw), paid.ReceiptID)
+
 	// What happened shows in /metrics: the state from the database, the API's requests, the
 	// calls to GPD and the SDK's own metrics.
 	m := scrape(t, e.stack.MetricsURL)
@@ -231,7 +239,7 @@ func TestDebtFromRESTToPaid(t *testing.T) {
 	require.Equal(t, 1.0, m.value(t, "incasso_receipts_total", `source="PUSH"`, `outcome="OK"`, `flag=""`))
 	require.Equal(t, 1.0, m.value(t, "incasso_receipts_total", `flag="UNKNOWN_NOTICE"`))
 	require.Equal(t, 1.0, m.value(t, "incasso_documents_total", `kind="notice"`))
-	require.Equal(t, 1.0, m.value(t, "incasso_messages", `channel="email"`, `status="SENT"`))
+	require.Equal(t, 2.0, m.value(t, "incasso_messages", `channel="email"`, `status="SENT"`), "the notice and the quietanza")
 	require.Equal(t, 1.0, m.value(t, "incasso_api_requests_total", `method="POST"`, `route="/v1/debts"`, `status="201"`))
 	require.Equal(t, 1.0, m.value(t, "incasso_api_requests_total", `method="GET"`, `route="/v1/debts/:iupd"`, `status="401"`))
 	require.Positive(t, m.value(t, "incasso_upstream_request_duration_seconds_count", `service="gpd"`, `outcome="2xx"`))

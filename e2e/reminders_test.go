@@ -31,7 +31,8 @@ type archivedView struct {
 		MessageID string `json:"messageId"`
 		SHA256    string `json:"sha256"`
 		Links     struct {
-			EML string `json:"eml"`
+			EML    string `json:"eml"`
+			Answer string `json:"answer"`
 		} `json:"links"`
 	} `json:"communications"`
 }
@@ -130,7 +131,8 @@ func TestReminderLadder(t *testing.T) {
 	require.Equal(t, map[string]string{"notice": "email/SENT", "courtesy": "email/SENT", "sollecito": "email/SENT", "accertamento": "post/PRINT"},
 		steps(e.archive(t, "LAD-POST")))
 	time.Sleep(2 * time.Second) // past the paid debt's sollecito day
-	require.Equal(t, map[string]string{"notice": "email/SENT", "courtesy": "email/SENT"}, steps(e.archive(t, "LAD-PAID")))
+	require.Equal(t, map[string]string{"notice": "email/SENT", "courtesy": "email/SENT", "receipt": "email/SENT"}, steps(e.archive(t, "LAD-PAID")),
+		"after the payment only its quietanza")
 
 	// What the archive keeps is what the SMTP server received, byte for byte.
 	sent := map[string][]byte{} // by Message-ID

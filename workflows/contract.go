@@ -30,6 +30,7 @@ type DebtActivities interface {
 	ChangePosition(ctx context.Context, in ChangeInput) error
 	LoadPolicy(ctx context.Context, debtID int64) (Policy, error)
 	SendReminder(ctx context.Context, in StepInput) error
+	SendReceipt(ctx context.Context, debtID int64, receiptID string) error
 }
 
 // PlanActivities run an instalment plan.

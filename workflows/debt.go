@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -45,6 +46,7 @@ const (
 	ActivitySendCancellation = "SendCancellation"
 	ActivityChangePosition   = "ChangePosition"
 	ActivityIssueNotice      = "IssueNotice"
+	ActivitySendReceipt      = "SendReceipt"
 )
 
 // MaxReasonLength is the most characters a reason for a cancel or a change may have.
@@ -501,10 +503,16 @@ func (w *debtWorkflow) change(ctx workflow.Context, req ChangeRequest) (ChangeRe
 }
 
 // paid records the end of the debt. The receipts themselves were stored by whoever received
-// them; the first one settles the debt and later ones (re-deliveries) are only logged.
+// them; the first one settles the debt and later ones (re-deliveries) are only logged. Debts
+// since version "quietanza" then send the debtor the receipt of the payment.
 func (w *debtWorkflow) paid(ctx workflow.Context) (DebtResult, error) {
 	if err := w.setStatus(ctx, StatusPaid); err != nil {
 		return DebtResult{}, err
+	}
+	if workflow.GetVersion(ctx, "quietanza", workflow.DefaultVersion, 1) == 1 {
+		if err := w.sendReceipt(ctx); err != nil {
+			return DebtResult{}, err
+		}
 	}
 	var later ReceiptSignal
 	for w.receipts.ReceiveAsync(&later) {
@@ -527,6 +535,20 @@ func (w *debtWorkflow) setStatus(ctx workflow.Context, status DebtStatus) error 
 	w.status = status
 	if err := workflow.UpsertTypedSearchAttributes(ctx, status.SearchAttribute()); err != nil {
 		return fmt.Errorf("upsert DebtStatus: %w", err)
+	}
+	return nil
+}
+
+// sendReceipt sends the debtor the quietanza of the payment, by the channel they were reached
+// on. A message refused for good is archived as failed: the debt is paid all the same.
+func (w *debtWorkflow) sendReceipt(ctx workflow.Context) error {
+	actx := withSummary(workflow.WithActivityOptions(ctx, reminderOptions), "Send the receipt (quietanza) to the debtor")
+	_, err := run(actx, call2(DebtActivities.SendReceipt, w.in.DebtID, w.receiptID))
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.Type() == ErrTypeMailRejected {
+		workflow.GetLogger(ctx).Warn("receipt refused by the mail server or App IO")
+	} else if err != nil {
+		return fmt.Errorf("send receipt: %w", err)
 	}
 	return nil
 }

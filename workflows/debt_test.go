@@ -55,6 +55,7 @@ func standInSetStatus(context.Context, int64, DebtStatus) error { return nil }
 func standInIssueNotice(context.Context, int64) error           { return nil }
 func standInLoadPolicy(context.Context, int64) (Policy, error)  { return Policy{}, nil }
 func standInSendReminder(context.Context, StepInput) error      { return nil }
+func standInSendReceipt(context.Context, int64, string) error   { return nil }
 
 // reminder is one SendReminder call, with the workflow time it happened at.
 type reminder struct {
@@ -94,6 +95,8 @@ type harness struct {
 	policyLoads   int
 	reminders     []reminder
 	reminderErr   error    // what SendReminder returns
+	receiptsSent  []string // the receipt ids SendReceipt was called with
+	receiptErr    error    // what SendReceipt returns
 	ladderUpserts []string // LadderStep values upserted
 }
 
@@ -120,6 +123,7 @@ func newHarness(t *testing.T) *harness {
 	env.RegisterActivityWithOptions(standInIssueNotice, activity.RegisterOptions{Name: ActivityIssueNotice})
 	env.RegisterActivityWithOptions(standInLoadPolicy, activity.RegisterOptions{Name: ActivityLoadPolicy})
 	env.RegisterActivityWithOptions(standInSendReminder, activity.RegisterOptions{Name: ActivitySendReminder})
+	env.RegisterActivityWithOptions(standInSendReceipt, activity.RegisterOptions{Name: ActivitySendReceipt})
 	// The starter sets these on start; the workflow upserts DebtStatus from then on.
 	require.NoError(t, env.SetTypedSearchAttributesOnStart(temporal.NewSearchAttributes(
 		StatusCreated.SearchAttribute(),
@@ -185,6 +189,13 @@ func newHarness(t *testing.T) *harness {
 			defer h.mu.Unlock()
 			h.reminders = append(h.reminders, reminder{Step: in.Step.Name, Version: in.PolicyVersion, At: now.UTC()})
 			return h.reminderErr
+		}).Maybe()
+	env.OnActivity(ActivitySendReceipt, mock.Anything, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, _ int64, receiptID string) error {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.receiptsSent = append(h.receiptsSent, receiptID)
+			return h.receiptErr
 		}).Maybe()
 	env.OnActivity(ActivitySetStatus, mock.Anything, mock.Anything, mock.Anything).Return(setStatus).
 		AfterFn(func() time.Duration { return h.setStatusTakes })

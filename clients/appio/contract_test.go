@@ -1,123 +1,33 @@
 package appio_test
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi2"
-	"github.com/getkin/kin-openapi/openapi2conv"
-	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/stretchr/testify/require"
-	"sigs.k8s.io/yaml"
 
 	"incasso/clients/appio"
+	"incasso/devstack/contracttest"
 	"incasso/devstack/iosim"
-	"incasso/devstack/specs"
 )
 
 const (
 	tariKey  = "io-key-tari-0123456789abcdef0123"
 	mensaKey = "io-key-mensa-0123456789abcdef012"
 	citizen  = "RSSMRA80A01H501U" // has a profile, takes TARI, turned MENSA off
-	stranger = "VRDGPP70C15F205Q" // no profile
+	stranger = "VRDGPP70C15F205N" // no profile
 )
 
-// contract is the simulator behind a validator: every request must match the App IO spec,
-// and so must every answer of the simulator.
-type contract struct {
-	url string
-	mu  sync.Mutex
-	bad []string
-}
-
-func (c *contract) errorf(format string, args ...any) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.bad = append(c.bad, fmt.Sprintf(format, args...))
-}
-
-func (c *contract) mismatches() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]string(nil), c.bad...)
-}
-
-// ioRouter loads the IO spec (Swagger 2.0, converted to OpenAPI 3) and routes it at url.
-func ioRouter(t *testing.T, url string) (*openapi3.T, routers.Router) {
+// serveContract serves the simulator behind the App IO spec, at url + iosim.BasePath, with
+// the request bodies left as the client sent them (it archives their exact bytes).
+func serveContract(t *testing.T, sim http.Handler) (*contracttest.Server, string) {
 	t.Helper()
-	data, err := specs.Read("citizen", "io-services.yaml")
-	require.NoError(t, err)
-	jsonData, err := yaml.YAMLToJSON(data)
-	require.NoError(t, err)
-	var doc2 openapi2.T
-	require.NoError(t, doc2.UnmarshalJSON(jsonData))
-	doc, err := openapi2conv.ToV3(&doc2)
-	require.NoError(t, err)
-	doc.Servers = openapi3.Servers{{URL: url}}
-	router, err := gorillamux.NewRouter(doc)
-	require.NoError(t, err)
-	return doc, router
-}
-
-func serveContract(t *testing.T, sim http.Handler) *contract {
-	t.Helper()
-	srv := httptest.NewUnstartedServer(nil)
-	ct := &contract{url: "http://" + srv.Listener.Addr().String() + iosim.BasePath}
-	_, router := ioRouter(t, ct.url)
-	// SkipSettingDefaults: the simulator must see the exact bytes the client sent.
-	opts := &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true, AuthenticationFunc: anyKey, SkipSettingDefaults: true}
-	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		route, params, err := router.FindRoute(r)
-		if err != nil {
-			ct.errorf("%s %s: no operation of the spec: %v", r.Method, r.URL.Path, err)
-			http.Error(w, err.Error(), http.StatusNotFound)
-			return
-		}
-		in := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route, Options: opts}
-		if err := openapi3filter.ValidateRequest(r.Context(), in); err != nil {
-			ct.errorf("%s %s: request breaks the spec: %v", r.Method, r.URL.Path, err)
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		rec := httptest.NewRecorder()
-		sim.ServeHTTP(rec, r)
-		err = openapi3filter.ValidateResponse(r.Context(), &openapi3filter.ResponseValidationInput{
-			RequestValidationInput: in, Status: rec.Code, Header: rec.Header(),
-			Body: io.NopCloser(bytes.NewReader(rec.Body.Bytes())), Options: opts,
-		})
-		if err != nil {
-			ct.errorf("%s %s: the simulator's answer %d breaks the spec: %v", r.Method, r.URL.Path, rec.Code, err)
-		}
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.Code)
-		_, _ = w.Write(rec.Body.Bytes())
+	ct := contracttest.ServeWith(t, sim, contracttest.ServeOptions{
+		Specs: map[string]string{iosim.BasePath: "citizen/io-services.yaml"}, ExactBodies: true,
 	})
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return ct
-}
-
-// anyKey accepts the SubscriptionKey scheme when the header is there: the simulator itself
-// tells a known key from an unknown one.
-func anyKey(_ context.Context, in *openapi3filter.AuthenticationInput) error {
-	s := in.SecurityScheme
-	if s.Type == "apiKey" && s.In == "header" && in.RequestValidationInput.Request.Header.Get(s.Name) != "" {
-		return nil
-	}
-	return errors.New("no " + in.SecuritySchemeName)
+	return ct, ct.URL + iosim.BasePath
 }
 
 func newSim() *iosim.IO {
@@ -144,14 +54,14 @@ func TestContract(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	sim := newSim()
-	ct := serveContract(t, sim.Handler())
-	c := appio.New(ct.url, map[string]string{"TARI": tariKey, "MENSA": mensaKey, "IMU": "unknown-key"}, 5*time.Second)
+	ct, url := serveContract(t, sim.Handler())
+	c := appio.New(url, map[string]string{"TARI": tariKey, "MENSA": mensaKey, "IMU": "unknown-key"}, 5*time.Second)
 	require.True(t, c.Enabled("TARI"))
 	require.False(t, c.Enabled("SALA"))
 	require.Equal(t, []string{"IMU", "MENSA", "TARI"}, c.Services())
 
 	p, err := c.Profile(ctx, "TARI", citizen)
-	require.NoError(t, err, "%v", ct.mismatches())
+	require.NoError(t, err, "%v", ct.Mismatches())
 	require.True(t, p.SenderAllowed)
 	p, err = c.Profile(ctx, "MENSA", citizen)
 	require.NoError(t, err)
@@ -167,7 +77,7 @@ func TestContract(t *testing.T) {
 	body, err := payment().Body()
 	require.NoError(t, err)
 	sent, err := c.Submit(ctx, "TARI", body)
-	require.NoError(t, err, "%v", ct.mismatches())
+	require.NoError(t, err, "%v", ct.Mismatches())
 	require.Len(t, sent.ID, 26)
 	require.JSONEq(t, `{"id":"`+sent.ID+`"}`, string(sent.Answer))
 
@@ -199,17 +109,17 @@ func TestContract(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, sim.MessagesTo(citizen), 2)
 
-	require.Empty(t, ct.mismatches())
+	require.Empty(t, ct.Mismatches())
 }
 
 // TestContractCatchesMismatches proves the validator is not vacuous: a message the spec
 // refuses (a subject too short, bypassing Message.Body's checks) is reported.
 func TestContractCatchesMismatches(t *testing.T) {
 	t.Parallel()
-	ct := serveContract(t, newSim().Handler())
-	c := appio.New(ct.url, map[string]string{"TARI": tariKey}, 5*time.Second)
+	ct, url := serveContract(t, newSim().Handler())
+	c := appio.New(url, map[string]string{"TARI": tariKey}, 5*time.Second)
 	_, err := c.Submit(context.Background(), "TARI", []byte(`{"fiscal_code":"`+citizen+`","content":{"subject":"short","markdown":"x"}}`))
 	require.ErrorIs(t, err, appio.ErrRejected)
-	require.NotEmpty(t, ct.mismatches())
-	require.Contains(t, ct.mismatches()[0], "request breaks the spec")
+	require.NotEmpty(t, ct.Mismatches())
+	require.Contains(t, ct.Mismatches()[0], "request breaks the spec")
 }

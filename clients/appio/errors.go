@@ -11,7 +11,7 @@ import (
 // Errors a caller tells apart. A *StatusError wraps the first three with the HTTP status.
 var (
 	// ErrNoProfile is a 404 of the profile check: the citizen is not on App IO.
-	ErrNoProfile = errors.New("no App IO profile")
+	ErrNoProfile = errors.New("no profile on App IO")
 	// ErrUnauthorized is a 401 or 403: the service's API key is wrong or not allowed to.
 	ErrUnauthorized = errors.New("the service's key was refused by App IO")
 	// ErrRejected is another 4xx but 429 (a 400: the message is invalid): retrying will not help.

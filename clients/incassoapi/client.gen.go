@@ -715,7 +715,10 @@ type ArchivedCommunication struct {
 	Iupd        string     `json:"iupd"`
 	Kind        string     `json:"kind"`
 	Links       struct {
-		// Eml the bytes sent (.eml, or .pdf for a letter)
+		// Answer App IO's answer to the message (.answer.json), once IO took it
+		Answer *string `json:"answer,omitempty"`
+
+		// Eml the bytes sent (.eml, .pdf for a letter, .json for an App IO message)
 		Eml      string `json:"eml"`
 		Receipts string `json:"receipts"`
 	} `json:"links"`
@@ -9380,6 +9383,8 @@ type GetCommunicationFileResponse429Headers struct {
 type GetCommunicationFileResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *map[string]interface{}
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -9396,6 +9401,11 @@ type GetCommunicationFileResponse struct {
 	Headers401 *GetCommunicationFileResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetCommunicationFileResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCommunicationFileResponse) GetJSON200() *map[string]interface{} {
+	return r.JSON200
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -15495,6 +15505,13 @@ func ParseGetCommunicationFileResponse(rsp *http.Response) (*GetCommunicationFil
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest map[string]interface{}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15529,6 +15546,9 @@ func ParseGetCommunicationFileResponse(rsp *http.Response) (*GetCommunicationFil
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (message/rfc822) unsupported
 
 	}
 

@@ -111,6 +111,9 @@ func runDev(ctx context.Context, log *slog.Logger) error {
 	if err := app.RegisterSearchAttributes(ctx, d.Temporal, cfg.TemporalNamespace); err != nil {
 		return err
 	}
+	if len(d.Config.IO.Keys) == 0 { // TARI sends by App IO, to the simulator
+		d.Config.IO.Keys = map[string]string{"TARI": config.DevIOKey}
+	}
 	stack, err := devstack.Start(ctx, d, devstack.Addrs{
 		API: cfg.APIAddr, PagoPASim: "127.0.0.1:8090", SMTP: "127.0.0.1:1025", PECSMTP: "127.0.0.1:1026", MailUI: "127.0.0.1:8025",
 		Metrics: envOr("INCASSO_METRICS_ADDR", "127.0.0.1:9464"),
@@ -132,6 +135,8 @@ func runDev(ctx context.Context, log *slog.Logger) error {
 	if err := users.Add(ctx, dbgen.New(d.Pool), "dev", access.Finance, password); err != nil {
 		return err
 	}
+	// The debtor of the example below has an App IO profile: TARI's notices reach them there.
+	stack.IO.AddProfile(demoFiscalCode)
 	printWelcome(stack, key, password)
 	return stack.Wait()
 }
@@ -189,6 +194,9 @@ func devSecret(dataDir, name string, create func() (string, error)) (string, err
 	return secret, os.WriteFile(path, []byte(secret+"\n"), 0o600)
 }
 
+// demoFiscalCode is the debtor of the welcome's example debt, who has an App IO profile.
+const demoFiscalCode = "RSSMRA85T10A562S"
+
 func printWelcome(s *devstack.Stack, key, password string) {
 	due := time.Now().AddDate(0, 1, 0).Format("2006-01-02")
 	fmt.Printf(`
@@ -199,6 +207,8 @@ incasso is running. Ctrl-C stops everything.
   REST API            %s  (API key: %s)
   pagoPA simulator    %s  (pay a notice: curl -X POST %s/sim/pay/<noticeNumber>)
   Bank simulator      %s/bank/  (SEPA direct debit; what it received: %s/sim/bank/files)
+  App IO simulator    %s/sim/io/messages  (TARI sends by IO; %s has a profile; give one:
+                      curl -X POST %s/sim/io/profiles -d '{"fiscalCode":"..."}')
   Mail sink (web)     %s  (SMTP on %s)
   Metrics             %s  (Prometheus)
 
@@ -208,14 +218,15 @@ Create a debt:
     -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \
     -d '{"iupd":"TARI-2026-0001","serviceCode":"TARI","amountCents":12345,"dueDate":"%s",
          "description":"TARI 2026 rata unica",
-         "debtor":{"type":"F","fiscalCode":"RSSMRA85T10A562S","fullName":"Mario Rossi","email":"mario.rossi@example.it"}}'
+         "debtor":{"type":"F","fiscalCode":"%s","fullName":"Mario Rossi","email":"mario.rossi@example.it"}}'
 
 Then read it:  curl -s -H 'Authorization: Bearer %s' %s/v1/debts/TARI-2026-0001
 
 Or load a campaign of 1,000 debts in the console: docs/examples/campagna-tari-2026.csv
 Pay it in instalments by SEPA direct debit: README, "Instalment plans by SEPA direct debit".
 
-`, temporalUIURL, s.APIURL, password, s.APIURL, key, s.PagoPASimURL, s.PagoPASimURL, s.PagoPASimURL, s.PagoPASimURL, s.MailUIURL, s.SMTPAddr, s.MetricsURL, s.APIURL, key, due, key, s.APIURL)
+`, temporalUIURL, s.APIURL, password, s.APIURL, key, s.PagoPASimURL, s.PagoPASimURL, s.PagoPASimURL, s.PagoPASimURL,
+		s.PagoPASimURL, demoFiscalCode, s.PagoPASimURL, s.MailUIURL, s.SMTPAddr, s.MetricsURL, s.APIURL, key, due, demoFiscalCode, key, s.APIURL)
 }
 
 func envOr(name, def string) string {
