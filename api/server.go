@@ -21,6 +21,7 @@ import (
 	"incasso/services/audit"
 	"incasso/services/campaigns"
 	"incasso/services/receipts"
+	"incasso/services/treasury"
 )
 
 // temporalClient is the part of the Temporal client the API uses.
@@ -124,6 +125,8 @@ func (s *Server) Handler() *echo.Echo {
 	v1.GET("/reconciliation/differences", s.listDifferences)
 	v1.POST("/reconciliation/differences/:id/resolve", s.resolveDifference)
 	v1.POST("/reconciliation/fdr-runs", s.runFdRIntake)
+	v1.GET("/reconciliation/accounting.csv", s.accountingFile("contabilita", (*treasury.Intake).Accounting))
+	v1.GET("/reconciliation/open.csv", s.accountingFile("aperti", (*treasury.Intake).Open))
 	v1.GET("/communications", s.listCommunications)
 	v1.POST("/communications/search", s.searchCommunications)
 	v1.GET("/communications/:id", s.getCommunicationFile) // {id}.eml, or {id}.pdf for a letter

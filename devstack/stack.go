@@ -135,7 +135,7 @@ func Start(ctx context.Context, d *app.Deps, addrs Addrs, temporalUIURL string, 
 	// The bank shares the simulators' listener, under /bank/ and /sim/bank/.
 	cfg.SDD.BankURL = s.PagoPASimURL
 	s.Bank = banksim.New(banksim.Config{Delay: addrs.BankDelay, Seed: addrs.BankSeed, RejectRates: addrs.BankRejectRates, APIKey: cfg.SDD.BankKey,
-		Logger: log.With("component", "banksim")})
+		Flows: flowCredits(s.PagoPA), Logger: log.With("component", "banksim")})
 	cfg.IO.URL = s.PagoPASimURL + iosim.BasePath
 	ioServices := map[string]string{}
 	for service, key := range cfg.IO.Keys {
@@ -215,4 +215,22 @@ func (s *Stack) Wait() error {
 		return s.errs[0]
 	}
 	return nil
+}
+
+// flowCredits are the credits of the flows the pagoPA simulator published: each flow's total,
+// as its latest revision reports it (a revision corrects the report, not the transfer).
+func flowCredits(p *pagopasim.PagoPA) func() []banksim.Credit {
+	return func() []banksim.Credit {
+		var out []banksim.Credit
+		index := map[string]int{}
+		for _, f := range p.Flows() { // oldest first: a later revision replaces the earlier
+			if i, ok := index[f.FlowID]; ok {
+				out[i].AmountCents = f.TotalCents
+				continue
+			}
+			index[f.FlowID] = len(out)
+			out = append(out, banksim.Credit{FlowID: f.FlowID, AmountCents: f.TotalCents})
+		}
+		return out
+	}
 }

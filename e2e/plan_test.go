@@ -47,10 +47,12 @@ type planView struct {
 // 300 ms) against the simulated bank: the first collection is rejected AM04 (insufficient
 // funds) and presented again with a new EndToEndId; every instalment is pre-notified,
 // collected, final after D+5 business days and marked paid in GPD, and the debt ends PAID.
-// Every pain.008 sent is valid against the XSD.
+// Every pain.008 sent is valid against the XSD. The day's treasury statement then matches
+// each file's booking to its run (checkTreasury).
 func TestInstalmentPlanBySDD(t *testing.T) {
 	e := start(t, func(c *config.Config) {
 		c.SDD.Day, c.SDD.PrenotifyDays, c.SDD.ReportPoll = 300*time.Millisecond, 2, 100*time.Millisecond
+		c.SDD.TreasuryGraceDays = 0
 	})
 	ctx := context.Background()
 	debt := e.createDebt(t, "PLAN-1", 300_00)
@@ -165,4 +167,8 @@ func TestInstalmentPlanBySDD(t *testing.T) {
 	e.waitMail(t, func(m mailsink.Message) bool { return strings.HasPrefix(m.Subject, "Addebito SEPA della rata 3") })
 	e.recordHistory(t, workflows.PlanWorkflowID(e.stack.Deps.Config.Creditor.FiscalCode, "PLAN-1"), "plan_am04_then_paid")
 	e.recordHistory(t, debt.WorkflowID, "debt_paid_in_instalments")
+
+	// The treasury's statement of the day: the three files collected are credited and matched
+	// to their runs (the first, rejected, credited nothing).
+	e.checkTreasury(t, 3)
 }

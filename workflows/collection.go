@@ -23,6 +23,7 @@ const (
 	ActivityFetchStatusReport = "FetchStatusReport"
 	ActivityNotifyPlans       = "NotifyPlans"
 	ActivityPollBank          = "PollBankNotifications"
+	ActivityPollTreasury      = "PollTreasuryStatements"
 )
 
 // CollectionRunInput starts the run of one account and collection date.
@@ -106,12 +107,28 @@ func CollectionRun(ctx workflow.Context, in CollectionRunInput) (CollectionRunRe
 // BankNotificationsScheduleID is the ID of the Schedule that runs BankNotifications.
 const BankNotificationsScheduleID = "bank-notifications"
 
+// versionTreasuryStatements is the version of BankNotifications that reads the treasury
+// account's statements after the notifications.
+const versionTreasuryStatements = "treasury-statements"
+
 // BankNotifications reads the bank's notifications (camt.054) of returns and refunds since
-// the last run, records them and tells each plan. A Temporal Schedule runs it.
+// the last run, records them and tells each plan; from version treasury-statements on, it
+// then reads the treasury account's statements (camt.053) and matches their entries. A
+// Temporal Schedule runs it. It returns the number of returns and refunds recorded.
 func BankNotifications(ctx workflow.Context) (int, error) {
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+	opts := workflow.ActivityOptions{
 		StartToCloseTimeout: 10 * time.Minute, HeartbeatTimeout: time.Minute, Summary: "Read returns and refunds from the bank",
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 10 * time.Second, MaximumInterval: 5 * time.Minute, MaximumAttempts: 5},
-	})
-	return run(ctx, call0(SDDActivities.PollBankNotifications))
+	}
+	returns, err := run(workflow.WithActivityOptions(ctx, opts), call0(SDDActivities.PollBankNotifications))
+	if err != nil || workflow.GetVersion(ctx, versionTreasuryStatements, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return returns, err
+	}
+	opts.Summary = "Read the treasury account's statements and match their entries"
+	entries, err := run(workflow.WithActivityOptions(ctx, opts), call0(SDDActivities.PollTreasuryStatements))
+	if err != nil {
+		return returns, fmt.Errorf("treasury statements: %w", err)
+	}
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("%d returns and refunds recorded; %d statement entries taken in.", returns, entries))
+	return returns, nil
 }

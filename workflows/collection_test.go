@@ -163,7 +163,8 @@ func TestCollectionRunAfterCutoff(t *testing.T) {
 	}
 }
 
-// BankNotifications reads the bank's returns once per scheduled run, retried at most 5 times.
+// BankNotifications reads the bank's returns once per scheduled run, retried at most 5 times,
+// then the treasury's statements.
 func TestBankNotifications(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
@@ -180,6 +181,9 @@ func TestBankNotifications(t *testing.T) {
 			env := newPlanEnv(t, testPlanStart)
 			env.RegisterWorkflow(BankNotifications)
 			env.RegisterActivityWithOptions(func(context.Context) (int, error) { return 0, nil }, activity.RegisterOptions{Name: ActivityPollBank})
+			env.RegisterActivityWithOptions(func(context.Context) (int, error) { return 0, nil }, activity.RegisterOptions{Name: ActivityPollTreasury})
+			treasury := 0
+			env.OnActivity(ActivityPollTreasury, mock.Anything).Return(func(context.Context) (int, error) { treasury++; return 7, nil })
 			var attempts []int32
 			env.OnActivity(ActivityPollBank, mock.Anything).Return(func(ctx context.Context) (int, error) {
 				a := activity.GetInfo(ctx).Attempt
@@ -194,12 +198,14 @@ func TestBankNotifications(t *testing.T) {
 			require.Len(t, attempts, min(int(tt.fails)+1, 5))
 			if tt.err {
 				require.Error(t, env.GetWorkflowError())
+				require.Zero(t, treasury, "no statement read after the notifications failed")
 				return
 			}
 			require.NoError(t, env.GetWorkflowError())
 			var n int
 			require.NoError(t, env.GetWorkflowResult(&n))
 			require.Equal(t, 4, n)
+			require.Equal(t, 1, treasury, "the statements are read once, after the notifications")
 		})
 	}
 }

@@ -54,6 +54,7 @@ type SDDActivities interface {
 	FetchStatusReport(ctx context.Context, ref RunRef) (RunOutcome, error)
 	NotifyPlans(ctx context.Context, ref RunRef) (int, error)
 	PollBankNotifications(ctx context.Context) (int, error)
+	PollTreasuryStatements(ctx context.Context) (int, error)
 }
 
 // CampaignActivities launch and withdraw campaigns.

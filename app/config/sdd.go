@@ -40,6 +40,10 @@ type SDD struct {
 	// refund notifications are read (INCASSO_SDD_NOTIFICATIONS_EVERY).
 	ReportPoll         time.Duration
 	NotificationsEvery time.Duration
+	// TreasuryGraceDays is how many TARGET2 business days a flow's credit, a flow or a
+	// collection file's booking may wait for what matches it before it is a difference
+	// (INCASSO_TREASURY_GRACE_DAYS).
+	TreasuryGraceDays int
 	// ReasonsFile overrides the reason-code policy (INCASSO_SDD_REASONS_FILE, JSON).
 	ReasonsFile string
 	// Eligibility says how many instalments an amount may have: DOMAIN.md's table, or the
@@ -100,6 +104,9 @@ func sddFromEnv(creditor Creditor) (SDD, error) {
 	}
 	if s.NotificationsEvery, err = time.ParseDuration(env("INCASSO_SDD_NOTIFICATIONS_EVERY", "1h")); err != nil || s.NotificationsEvery < time.Second {
 		errs = append(errs, errors.New("INCASSO_SDD_NOTIFICATIONS_EVERY: want a duration of at least 1s"))
+	}
+	if s.TreasuryGraceDays, err = strconv.Atoi(env("INCASSO_TREASURY_GRACE_DAYS", "2")); err != nil || s.TreasuryGraceDays < 0 || s.TreasuryGraceDays > 30 {
+		errs = append(errs, errors.New("INCASSO_TREASURY_GRACE_DAYS: want 0 to 30 business days"))
 	}
 	if s.InterestBasisPoints, err = strconv.Atoi(env("INCASSO_INSTALMENT_INTEREST_BP", "0")); err != nil || s.InterestBasisPoints < 0 || s.InterestBasisPoints > 2000 {
 		errs = append(errs, errors.New("INCASSO_INSTALMENT_INTEREST_BP: want 0 to 2000 basis points a year"))

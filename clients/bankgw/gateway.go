@@ -1,11 +1,12 @@
 // Package bankgw is incasso's channel to the creditor's bank for SEPA Direct Debit: it hands
 // over pain.008 collection files, fetches their pain.002 status reports and reads the camt.054
-// notifications of returns and refunds. Gateway is what incasso needs from any bank; HTTP is a
+// notifications of returns and refunds, and the account statements (camt.053) that
+// reconciliation matches the money against. Gateway is what incasso needs from any bank; HTTP is a
 // generic corporate-banking REST profile, the one package banksim simulates. Other profiles
 // (CBI, EBICS) would be other implementations of Gateway.
 //
-// The gateway moves documents and does not read them: packages sepa/pain008, sepa/pain002
-// and sepa/camt054 write and parse them.
+// The gateway moves documents and does not read them: packages sepa/pain008, sepa/pain002,
+// sepa/camt054 and sepa/camt053 write and parse them.
 package bankgw
 
 import (
@@ -26,6 +27,9 @@ type Gateway interface {
 	// ("" = from the start), oldest first, at most limit. The ID of the last one is the
 	// cursor of the next call.
 	Notifications(ctx context.Context, after string, limit int) ([]Document, error)
+	// Statements returns the camt.053 statements of the treasury account published after the
+	// cursor after, paged as Notifications.
+	Statements(ctx context.Context, after string, limit int) ([]Document, error)
 }
 
 // Document is one document the bank published, with the ID that orders it.

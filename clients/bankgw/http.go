@@ -25,6 +25,7 @@ const maxAnswer = 256 << 20
 //	                                         with other content, 400 or 413 refused
 //	GET  /bank/sdd/reports/{msgId}           200 the pain.002, 202 not ready (Retry-After), 404 unknown
 //	GET  /bank/notifications?after=&limit=   200 {"notifications":[{"id":"...","xml":"<base64>"}]}
+//	GET  /bank/statements?after=&limit=      200 {"statements":[{"id":"...","xml":"<base64>"}]}
 //
 // Every request carries "Authorization: Bearer <apiKey>"; errors carry {"error":"..."}. Each
 // call makes one attempt: a network error, a 5xx or a 429 is a StatusError that is
@@ -110,7 +111,17 @@ func (c *HTTP) StatusReport(ctx context.Context, msgID string) ([]byte, error) {
 // Notifications returns the camt.054 documents published after the cursor after, oldest
 // first, at most limit of them; limit <= 0 lets the bank choose how many.
 func (c *HTTP) Notifications(ctx context.Context, after string, limit int) ([]Document, error) {
-	const op = "notifications"
+	return c.documents(ctx, "notifications", after, limit)
+}
+
+// Statements returns the camt.053 statements published after the cursor after, oldest
+// first, at most limit of them; limit <= 0 lets the bank choose how many.
+func (c *HTTP) Statements(ctx context.Context, after string, limit int) ([]Document, error) {
+	return c.documents(ctx, "statements", after, limit)
+}
+
+// documents reads a page of GET /bank/<kind>, whose answer lists them under kind.
+func (c *HTTP) documents(ctx context.Context, kind, after string, limit int) ([]Document, error) {
 	q := url.Values{}
 	if after != "" {
 		q.Set("after", after)
@@ -118,25 +129,23 @@ func (c *HTTP) Notifications(ctx context.Context, after string, limit int) ([]Do
 	if limit > 0 {
 		q.Set("limit", strconv.Itoa(limit))
 	}
-	path := "/bank/notifications"
+	path := "/bank/" + kind
 	if len(q) > 0 {
 		path += "?" + q.Encode()
 	}
-	a, err := c.core.Do(ctx, httpcore.Call{Op: op, Method: http.MethodGet, Path: path, Header: http.Header{"Accept": {"application/json"}}})
+	a, err := c.core.Do(ctx, httpcore.Call{Op: kind, Method: http.MethodGet, Path: path, Header: http.Header{"Accept": {"application/json"}}})
 	if err != nil {
 		return nil, err
 	}
-	var page struct {
-		Notifications []struct {
-			ID  string `json:"id"`
-			XML []byte `json:"xml"` // base64 in JSON
-		} `json:"notifications"`
+	var page map[string][]struct {
+		ID  string `json:"id"`
+		XML []byte `json:"xml"` // base64 in JSON
 	}
 	if err := json.Unmarshal(a.Body, &page); err != nil {
-		return nil, fmt.Errorf("bank %s: decode response: %w", op, err)
+		return nil, fmt.Errorf("bank %s: decode response: %w", kind, err)
 	}
-	docs := make([]Document, len(page.Notifications))
-	for i, n := range page.Notifications {
+	docs := make([]Document, len(page[kind]))
+	for i, n := range page[kind] {
 		docs[i] = Document{ID: n.ID, XML: n.XML}
 	}
 	return docs, nil

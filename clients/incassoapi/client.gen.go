@@ -2080,6 +2080,9 @@ type WithdrawRequest struct {
 	Reason string `json:"reason"`
 }
 
+// AccountingDate defines model for AccountingDate.
+type AccountingDate = openapi_types.Date
+
 // Before defines model for Before.
 type Before = int64
 
@@ -2569,6 +2572,12 @@ type ListFlaggedReceiptsParams struct {
 	Before *Before `form:"before,omitempty" json:"before,omitempty"`
 }
 
+// GetAccountingExportParams defines parameters for GetAccountingExport.
+type GetAccountingExportParams struct {
+	// Date the day, as YYYY-MM-DD (the booking date of the treasury's credits)
+	Date AccountingDate `form:"date" json:"date"`
+}
+
 // ListDifferencesParams defines parameters for ListDifferences.
 type ListDifferencesParams struct {
 	// Reason one reason code (see Difference.reason)
@@ -2582,6 +2591,12 @@ type ListDifferencesParams struct {
 
 	// Before the cursor of the following page, from the previous page's `next` link
 	Before *Before `form:"before,omitempty" json:"before,omitempty"`
+}
+
+// GetOpenDifferencesParams defines parameters for GetOpenDifferences.
+type GetOpenDifferencesParams struct {
+	// Date the day, as YYYY-MM-DD (the booking date of the treasury's credits)
+	Date AccountingDate `form:"date" json:"date"`
 }
 
 // CreateWebhookParams defines parameters for CreateWebhook.
@@ -3435,6 +3450,16 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/receipts/flagged/{receiptId}/resolve (the `ResolveFlaggedReceipt` operationId).
 	ResolveFlaggedReceipt(ctx context.Context, receiptId string, body ResolveFlaggedReceiptJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetAccountingExport The day's reconciled amounts, for the accounting system
+	//
+	// What the treasury's entries booked on `date` reconciled: one row per channel (PAGOPA, SDD),
+	// service, taxonomy and beneficiary (the entity's fiscal code), with the number of payments
+	// and their amount in cents. CSV with `;`, CRLF, formulas made inert. Roles: finance,
+	// operator, auditor.
+	//
+	// Corresponds with GET /v1/reconciliation/accounting.csv (the `GetAccountingExport` operationId).
+	GetAccountingExport(ctx context.Context, params *GetAccountingExportParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListDifferences The differences between receipts and reporting flows, newest first
 	//
 	// The open ones unless `resolved=true`. Roles: finance, operator, auditor.
@@ -3481,6 +3506,15 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/reconciliation/fdr-runs (the `RunFdRIntake` operationId).
 	RunFdRIntake(ctx context.Context, body RunFdRIntakeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetOpenDifferences The differences still open on a day, for the accounting system
+	//
+	// The differences detected on or before `date` and not resolved, oldest first: reason
+	// code, subject (incasso's ids), expected and reported cents, detail. CSV like the
+	// accounting export. Roles: finance, operator, auditor.
+	//
+	// Corresponds with GET /v1/reconciliation/open.csv (the `GetOpenDifferences` operationId).
+	GetOpenDifferences(ctx context.Context, params *GetOpenDifferencesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListWebhooks The webhook endpoints
 	//
@@ -4775,6 +4809,26 @@ func (c *Client) ResolveFlaggedReceipt(ctx context.Context, receiptId string, bo
 	return c.Client.Do(req)
 }
 
+// GetAccountingExport The day's reconciled amounts, for the accounting system
+//
+// What the treasury's entries booked on `date` reconciled: one row per channel (PAGOPA, SDD),
+// service, taxonomy and beneficiary (the entity's fiscal code), with the number of payments
+// and their amount in cents. CSV with `;`, CRLF, formulas made inert. Roles: finance,
+// operator, auditor.
+//
+// Corresponds with GET /v1/reconciliation/accounting.csv (the `GetAccountingExport` operationId).
+func (c *Client) GetAccountingExport(ctx context.Context, params *GetAccountingExportParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAccountingExportRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListDifferences The differences between receipts and reporting flows, newest first
 //
 // The open ones unless `resolved=true`. Roles: finance, operator, auditor.
@@ -4862,6 +4916,25 @@ func (c *Client) RunFdRIntakeWithBody(ctx context.Context, contentType string, b
 // Corresponds with POST /v1/reconciliation/fdr-runs (the `RunFdRIntake` operationId).
 func (c *Client) RunFdRIntake(ctx context.Context, body RunFdRIntakeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRunFdRIntakeRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetOpenDifferences The differences still open on a day, for the accounting system
+//
+// The differences detected on or before `date` and not resolved, oldest first: reason
+// code, subject (incasso's ids), expected and reported cents, detail. CSV like the
+// accounting export. Roles: finance, operator, auditor.
+//
+// Corresponds with GET /v1/reconciliation/open.csv (the `GetOpenDifferences` operationId).
+func (c *Client) GetOpenDifferences(ctx context.Context, params *GetOpenDifferencesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetOpenDifferencesRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -7864,6 +7937,56 @@ func NewResolveFlaggedReceiptRequestWithBody(server string, receiptId string, co
 	return req, nil
 }
 
+// NewGetAccountingExportRequest constructs an http.Request for the GetAccountingExport method
+func NewGetAccountingExportRequest(server string, params *GetAccountingExportParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/reconciliation/accounting.csv")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "date", params.Date, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListDifferencesRequest constructs an http.Request for the ListDifferences method
 func NewListDifferencesRequest(server string, params *ListDifferencesParams) (*http.Request, error) {
 	var err error
@@ -8037,6 +8160,56 @@ func NewRunFdRIntakeRequestWithBody(server string, contentType string, body io.R
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetOpenDifferencesRequest constructs an http.Request for the GetOpenDifferences method
+func NewGetOpenDifferencesRequest(server string, params *GetOpenDifferencesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/reconciliation/open.csv")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "date", params.Date, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -9097,6 +9270,18 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/receipts/flagged/{receiptId}/resolve (the `ResolveFlaggedReceipt` operationId).
 	ResolveFlaggedReceiptWithResponse(ctx context.Context, receiptId string, body ResolveFlaggedReceiptJSONRequestBody, reqEditors ...RequestEditorFn) (*ResolveFlaggedReceiptResponse, error)
 
+	// GetAccountingExportWithResponse The day's reconciled amounts, for the accounting system
+	//
+	// What the treasury's entries booked on `date` reconciled: one row per channel (PAGOPA, SDD),
+	// service, taxonomy and beneficiary (the entity's fiscal code), with the number of payments
+	// and their amount in cents. CSV with `;`, CRLF, formulas made inert. Roles: finance,
+	// operator, auditor.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/reconciliation/accounting.csv (the `GetAccountingExport` operationId).
+	GetAccountingExportWithResponse(ctx context.Context, params *GetAccountingExportParams, reqEditors ...RequestEditorFn) (*GetAccountingExportResponse, error)
+
 	// ListDifferencesWithResponse The differences between receipts and reporting flows, newest first
 	//
 	// The open ones unless `resolved=true`. Roles: finance, operator, auditor.
@@ -9145,6 +9330,17 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/reconciliation/fdr-runs (the `RunFdRIntake` operationId).
 	RunFdRIntakeWithResponse(ctx context.Context, body RunFdRIntakeJSONRequestBody, reqEditors ...RequestEditorFn) (*RunFdRIntakeResponse, error)
+
+	// GetOpenDifferencesWithResponse The differences still open on a day, for the accounting system
+	//
+	// The differences detected on or before `date` and not resolved, oldest first: reason
+	// code, subject (incasso's ids), expected and reported cents, detail. CSV like the
+	// accounting export. Roles: finance, operator, auditor.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/reconciliation/open.csv (the `GetOpenDifferences` operationId).
+	GetOpenDifferencesWithResponse(ctx context.Context, params *GetOpenDifferencesParams, reqEditors ...RequestEditorFn) (*GetOpenDifferencesResponse, error)
 
 	// ListWebhooksWithResponse The webhook endpoints
 	//
@@ -14101,6 +14297,96 @@ func (r ResolveFlaggedReceiptResponse) ContentType() string {
 	return ""
 }
 
+// GetAccountingExportResponse200Headers the declared response headers of an HTTP 200 response for GetAccountingExport
+type GetAccountingExportResponse200Headers struct {
+	ContentDisposition *string
+}
+
+// GetAccountingExportResponse401Headers the declared response headers of an HTTP 401 response for GetAccountingExport
+type GetAccountingExportResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetAccountingExportResponse429Headers the declared response headers of an HTTP 429 response for GetAccountingExport
+type GetAccountingExportResponse429Headers struct {
+	RetryAfter *string
+}
+
+type GetAccountingExportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationFailed
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetAccountingExportResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetAccountingExportResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetAccountingExportResponse429Headers
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetAccountingExportResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetAccountingExportResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetAccountingExportResponse) GetApplicationproblemJSON422() *ValidationFailed {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetAccountingExportResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetAccountingExportResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAccountingExportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAccountingExportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAccountingExportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAccountingExportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListDifferencesResponse401Headers the declared response headers of an HTTP 401 response for ListDifferences
 type ListDifferencesResponse401Headers struct {
 	WWWAuthenticate *string
@@ -14421,6 +14707,96 @@ func (r RunFdRIntakeResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RunFdRIntakeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetOpenDifferencesResponse200Headers the declared response headers of an HTTP 200 response for GetOpenDifferences
+type GetOpenDifferencesResponse200Headers struct {
+	ContentDisposition *string
+}
+
+// GetOpenDifferencesResponse401Headers the declared response headers of an HTTP 401 response for GetOpenDifferences
+type GetOpenDifferencesResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetOpenDifferencesResponse429Headers the declared response headers of an HTTP 429 response for GetOpenDifferences
+type GetOpenDifferencesResponse429Headers struct {
+	RetryAfter *string
+}
+
+type GetOpenDifferencesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationFailed
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetOpenDifferencesResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetOpenDifferencesResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetOpenDifferencesResponse429Headers
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetOpenDifferencesResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetOpenDifferencesResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetOpenDifferencesResponse) GetApplicationproblemJSON422() *ValidationFailed {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetOpenDifferencesResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetOpenDifferencesResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetOpenDifferencesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetOpenDifferencesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetOpenDifferencesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetOpenDifferencesResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -16264,6 +16640,24 @@ func (c *ClientWithResponses) ResolveFlaggedReceiptWithResponse(ctx context.Cont
 	return ParseResolveFlaggedReceiptResponse(rsp)
 }
 
+// GetAccountingExportWithResponse The day's reconciled amounts, for the accounting system
+//
+// What the treasury's entries booked on `date` reconciled: one row per channel (PAGOPA, SDD),
+// service, taxonomy and beneficiary (the entity's fiscal code), with the number of payments
+// and their amount in cents. CSV with `;`, CRLF, formulas made inert. Roles: finance,
+// operator, auditor.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/reconciliation/accounting.csv (the `GetAccountingExport` operationId).
+func (c *ClientWithResponses) GetAccountingExportWithResponse(ctx context.Context, params *GetAccountingExportParams, reqEditors ...RequestEditorFn) (*GetAccountingExportResponse, error) {
+	rsp, err := c.GetAccountingExport(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAccountingExportResponse(rsp)
+}
+
 // ListDifferencesWithResponse The differences between receipts and reporting flows, newest first
 //
 // The open ones unless `resolved=true`. Roles: finance, operator, auditor.
@@ -16341,6 +16735,23 @@ func (c *ClientWithResponses) RunFdRIntakeWithResponse(ctx context.Context, body
 		return nil, err
 	}
 	return ParseRunFdRIntakeResponse(rsp)
+}
+
+// GetOpenDifferencesWithResponse The differences still open on a day, for the accounting system
+//
+// The differences detected on or before `date` and not resolved, oldest first: reason
+// code, subject (incasso's ids), expected and reported cents, detail. CSV like the
+// accounting export. Roles: finance, operator, auditor.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/reconciliation/open.csv (the `GetOpenDifferences` operationId).
+func (c *ClientWithResponses) GetOpenDifferencesWithResponse(ctx context.Context, params *GetOpenDifferencesParams, reqEditors ...RequestEditorFn) (*GetOpenDifferencesResponse, error) {
+	rsp, err := c.GetOpenDifferences(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetOpenDifferencesResponse(rsp)
 }
 
 // ListWebhooksWithResponse The webhook endpoints
@@ -21130,6 +21541,93 @@ func ParseResolveFlaggedReceiptResponse(rsp *http.Response) (*ResolveFlaggedRece
 	return response, nil
 }
 
+// ParseGetAccountingExportResponse parses an HTTP response from a GetAccountingExportWithResponse call
+func ParseGetAccountingExportResponse(rsp *http.Response) (*GetAccountingExportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAccountingExportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetAccountingExportResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetAccountingExportResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetAccountingExportResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListDifferencesResponse parses an HTTP response from a ListDifferencesWithResponse call
 func ParseListDifferencesResponse(rsp *http.Response) (*ListDifferencesResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -21425,6 +21923,93 @@ func ParseRunFdRIntakeResponse(rsp *http.Response) (*RunFdRIntakeResponse, error
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers RunFdRIntakeResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetOpenDifferencesResponse parses an HTTP response from a GetOpenDifferencesWithResponse call
+func ParseGetOpenDifferencesResponse(rsp *http.Response) (*GetOpenDifferencesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetOpenDifferencesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetOpenDifferencesResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetOpenDifferencesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetOpenDifferencesResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

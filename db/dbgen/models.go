@@ -482,6 +482,37 @@ type SendNotification struct {
 	RetentionUntil time.Time
 }
 
+type TreasuryEntry struct {
+	ID            int64
+	StatementID   int64
+	Ref           string
+	Kind          string
+	AmountCents   int64
+	Credit        bool
+	BookingDate   time.Time
+	FlowID        pgtype.Text
+	BatchMsgID    pgtype.Text
+	EndToEndIds   []string
+	RunID         pgtype.Int8
+	FdrFlowID     pgtype.Int8
+	Match         string
+	ExpectedCents pgtype.Int8
+	MatchedAt     pgtype.Timestamptz
+}
+
+type TreasuryStatement struct {
+	ID            int64
+	MsgID         string
+	StatementRef  string
+	StatementDate time.Time
+	OpeningCents  int64
+	ClosingCents  int64
+	Entries       int32
+	RawXml        []byte
+	RawSha256     []byte
+	ReceivedAt    pgtype.Timestamptz
+}
+
 type WebhookAttempt struct {
 	ID          int64
 	DeliveryID  int64

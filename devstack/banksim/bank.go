@@ -5,6 +5,13 @@
 // rejected by mandate, whole files rejected, rejects drawn at configured rates, returns and
 // refunds on demand.
 //
+// The treasury account's statement (camt.053) books each collection file's credit, in one
+// entry of the collections not rejected, on the day its report is ready; each return or
+// refund as a debit; and each pagoPA flow's credit transfer, for the flows of Config.Flows
+// (under `make run`, those the pagoPA simulator published) and those a test asks for, with
+// the faults of a credit split in several bookings or never made. A day's statement is published
+// when asked (POST /sim/bank/statements), the balance carried from one to the next.
+//
 // Rejects are decided when a file arrives, first by the scripted rules (POST /sim/bank/rules),
 // then by Config.RejectRates: a transaction is rejected with the first code, in sorted order,
 // whose rate exceeds a number in [0,1) drawn from a hash of the seed, its EndToEndId and the
@@ -26,6 +33,8 @@ import (
 	"time"
 
 	"incasso/devstack/internal/jsonhttp"
+	"incasso/domain/money"
+	"incasso/domain/sepa/camt053"
 )
 
 // Config is the behaviour of the simulated bank. The zero value is a bank that accepts
@@ -35,8 +44,12 @@ type Config struct {
 	Seed        int64              // seed of the reject draws, for reproducible rejects
 	RejectRates map[string]float64 // reason code -> probability, e.g. {"AM04": 0.1}
 	APIKey      string             // the bearer token callers must present; "" accepts any non-empty one
-	Now         func() time.Time   // the clock, for tests; nil means time.Now
-	Logger      *slog.Logger       // nil means slog.Default()
+	IBAN        string             // the treasury account of the statements; "" means a fixed Italian one
+	// Flows are the pagoPA flows the PSPs credit (the pagoPA simulator's, with their totals):
+	// each is credited once, on the day of the first statement after it appears; nil: none.
+	Flows  func() []Credit
+	Now    func() time.Time // the clock, for tests; nil means time.Now
+	Logger *slog.Logger     // nil means slog.Default()
 }
 
 // Bank is the simulated bank. It is safe for concurrent use.
@@ -50,7 +63,12 @@ type Bank struct {
 	txs           map[string]*tx   // by EndToEndId, the latest transaction with it
 	rules         []Rule
 	fileRejects   FileReject
-	notifications []notification // oldest first
+	notifications []notification  // oldest first
+	statements    []notification  // camt.053, oldest first
+	pending       []camt053.Entry // entries of the next statement
+	balance       money.Cents     // of the treasury account after the last statement
+	refs          int             // entry references given
+	credited      map[string]bool // the flows credited (or never to be: a fault), by id
 }
 
 // New returns a bank that has received nothing.
@@ -64,7 +82,7 @@ func New(cfg Config) *Bank {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Bank{cfg: cfg, rates: sortedRates(cfg.RejectRates), files: map[string]*file{}, txs: map[string]*tx{}}
+	return &Bank{cfg: cfg, rates: sortedRates(cfg.RejectRates), files: map[string]*file{}, txs: map[string]*tx{}, credited: map[string]bool{}}
 }
 
 // Handler serves the bank's API, which needs "Authorization: Bearer <key>", and the /sim/
@@ -81,6 +99,8 @@ func New(cfg Config) *Bank {
 //	                                      the camt.054 published after id after, oldest first,
 //	                                      at most limit (default 100, at most 1000); ids are
 //	                                      zero-padded so that they sort
+//	GET    /bank/statements?after=&limit= 200 {"statements":[{"id":"...","xml":"<base64>"}]},
+//	                                      the camt.053 of the treasury account, paged the same way
 //	POST   /sim/bank/rules                JSON Rule: reject the next transactions of a mandate
 //	DELETE /sim/bank/rules                forget every rule and pending file reject
 //	POST   /sim/bank/file-reject          JSON FileReject: reject the next whole files
@@ -88,6 +108,11 @@ func New(cfg Config) *Bank {
 //	                                      {"id":"<notification id>"}; 404 unknown transaction,
 //	                                      409 rejected, not collected yet or already returned
 //	GET    /sim/bank/files                JSON []FileSummary, in order of arrival
+//	POST   /sim/bank/credits              JSON Credit: a PSP transfers a pagoPA flow, 201
+//	                                      {"refs":["<entry reference>",...]}
+//	POST   /sim/bank/statements           JSON CloseDay: credit the flows not credited yet (but
+//	                                      for the faults) and publish the statement of a day, 201
+//	                                      {"id":"<statement id>"}
 //
 // Errors are JSON {"error":"..."}.
 func (b *Bank) Handler() http.Handler {
@@ -95,11 +120,14 @@ func (b *Bank) Handler() http.Handler {
 	mux.HandleFunc("POST /bank/sdd/files", b.auth(b.submit))
 	mux.HandleFunc("GET /bank/sdd/reports/{msgId}", b.auth(b.report))
 	mux.HandleFunc("GET /bank/notifications", b.auth(b.listNotifications))
+	mux.HandleFunc("GET /bank/statements", b.auth(b.listStatements))
 	mux.HandleFunc("POST /sim/bank/rules", b.postRule)
 	mux.HandleFunc("DELETE /sim/bank/rules", b.deleteRules)
 	mux.HandleFunc("POST /sim/bank/file-reject", b.postFileReject)
 	mux.HandleFunc("POST /sim/bank/returns", b.postReturn)
 	mux.HandleFunc("GET /sim/bank/files", b.listFiles)
+	mux.HandleFunc("POST /sim/bank/credits", b.postCredit)
+	mux.HandleFunc("POST /sim/bank/statements", b.postCloseDay)
 	return mux
 }
 

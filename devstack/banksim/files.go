@@ -161,6 +161,7 @@ func (b *Bank) receive(doc pain008.File, name string, sum [sha256.Size]byte) (*f
 	}
 	f.reason = b.takeFileReject()
 	txs := map[string]*tx{}
+	var accepted money.Cents
 	for _, batch := range doc.PaymentInfos {
 		st := pain002.PaymentInfoStatus{OriginalPmtInfID: batch.ID}
 		for _, t := range batch.Transactions {
@@ -171,6 +172,7 @@ func (b *Bank) receive(doc pain008.File, name string, sum [sha256.Size]byte) (*f
 			}
 			txs[t.EndToEndID] = &tx{file: f, amount: t.Amount, rejected: code != ""}
 			if code == "" {
+				accepted += t.Amount
 				continue
 			}
 			f.rejected++
@@ -196,6 +198,11 @@ func (b *Bank) receive(doc pain008.File, name string, sum [sha256.Size]byte) (*f
 	for id, t := range txs {
 		b.txs[id] = t
 	}
+	pmtInfID := "" // the file's one payment information, if it has one
+	if len(doc.PaymentInfos) == 1 {
+		pmtInfID = doc.PaymentInfos[0].ID
+	}
+	b.bookCollection(f, accepted, pmtInfID)
 	return f, nil
 }
 

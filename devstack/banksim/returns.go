@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
-	"slices"
-	"sort"
-	"strconv"
 
 	"incasso/devstack/internal/jsonhttp"
 	"incasso/domain/date"
@@ -21,7 +18,7 @@ type Return struct {
 	Refund     bool   `json:"refund,omitempty"`
 }
 
-// notification is a published camt.054.
+// notification is a published document: a camt.054, or a camt.053 statement.
 type notification struct {
 	id  string // zero-padded sequence number, so that ids sort
 	xml []byte
@@ -72,34 +69,8 @@ func (b *Bank) postReturn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t.returned = true
+	b.bookReturn(ret.EndToEndID, t.amount, now)
 	b.notifications = append(b.notifications, notification{id: id, xml: buf.Bytes()})
 	b.cfg.Logger.Info("bank: return published", "notification", id, "msgId", t.file.msgID, "reason", ret.Reason, "refund", ret.Refund)
 	jsonhttp.Write(w, http.StatusCreated, map[string]string{"id": id})
-}
-
-func (b *Bank) listNotifications(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	limit := defaultLimit
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > maxLimit {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("limit must be 1 to %d", maxLimit))
-			return
-		}
-		limit = n
-	}
-	after := q.Get("after")
-	b.mu.Lock()
-	i := sort.Search(len(b.notifications), func(i int) bool { return b.notifications[i].id > after })
-	page := slices.Clone(b.notifications[i:min(i+limit, len(b.notifications))])
-	b.mu.Unlock()
-	type item struct {
-		ID  string `json:"id"`
-		XML []byte `json:"xml"` // base64 in JSON
-	}
-	items := make([]item, len(page))
-	for i, n := range page {
-		items[i] = item{ID: n.id, XML: n.xml}
-	}
-	jsonhttp.Write(w, http.StatusOK, map[string][]item{"notifications": items})
 }

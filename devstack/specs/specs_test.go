@@ -13,7 +13,7 @@ func TestReadEveryListedFile(t *testing.T) {
 	for _, name := range []string{
 		"pagopa/paForNode.wsdl", "pagopa/paForNode.xsd", "pagopa/sac-common-types-1.0.xsd",
 		"pagopa/gpd-debt-positions-v1.json", "pagopa/gpd-payments-receipts.json", "pagopa/fdr-organization.json",
-		"sepa/pain.008.001.08.xsd", "sepa/pain.008.001.02.xsd", "sepa/pain.002.001.11.xsd", "sepa/camt.054.001.08.xsd",
+		"sepa/pain.008.001.08.xsd", "sepa/pain.008.001.02.xsd", "sepa/pain.002.001.11.xsd", "sepa/camt.054.001.08.xsd", "sepa/camt.053.001.08.xsd",
 	} {
 		data, err := specs.Read(name)
 		require.NoError(t, err, name)

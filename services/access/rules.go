@@ -97,6 +97,8 @@ var rules = map[string]Rule{
 	"GET /v1/reconciliation/differences":              readOnly, // codes, amounts, IUVs: no one's name
 	"POST /v1/reconciliation/differences/:id/resolve": finance,
 	"POST /v1/reconciliation/fdr-runs":                finance,
+	"GET /v1/reconciliation/accounting.csv":           readOnly, // totals by service, taxonomy and entity: no one's data
+	"GET /v1/reconciliation/open.csv":                 readOnly, // reason codes, amounts and incasso's ids
 	"GET /v1/communications":                          personal,
 	"POST /v1/communications/search":                  personal,
 	"GET /v1/communications/:id":                      personal,
@@ -117,20 +119,22 @@ var rules = map[string]Rule{
 	"GET /v1/webhooks/:id/deliveries":                   with(readOnly, Integration),
 	"POST /v1/webhooks/:id/deliveries/:delivery/replay": with(finance, Operator, Integration),
 
-	"GET /console/static/":                 open,
-	"GET /console/{$}":                     open, // a redirect to the campaigns, which check
-	"GET /console/login":                   open,
-	"POST /console/login":                  open,
-	"GET /console/logout":                  open,
-	"POST /console/logout":                 open,
-	"GET /console/campagne":                readOnly,
-	"GET /console/campagne/nuova":          finance,
-	"POST /console/campagne/nuova":         finance,
-	"GET /console/campagne/{id}":           personal,
-	"POST /console/campagne/{id}/{action}": finance,
-	"GET /console/posizioni/{iupd}":        personal,
-	"POST /console/cerca":                  personal,
-	"/console/":                            {Roles: anyRole}, // the page not found of a session
+	"GET /console/static/":                          open,
+	"GET /console/{$}":                              open, // a redirect to the campaigns, which check
+	"GET /console/login":                            open,
+	"POST /console/login":                           open,
+	"GET /console/logout":                           open,
+	"POST /console/logout":                          open,
+	"GET /console/campagne":                         readOnly,
+	"GET /console/campagne/nuova":                   finance,
+	"POST /console/campagne/nuova":                  finance,
+	"GET /console/campagne/{id}":                    personal,
+	"POST /console/campagne/{id}/{action}":          finance,
+	"GET /console/posizioni/{iupd}":                 personal,
+	"POST /console/cerca":                           personal,
+	"GET /console/riconciliazione":                  readOnly, // totals, reason codes and incasso's ids
+	"POST /console/riconciliazione/differenze/{id}": finance,
+	"/console/":                                     {Roles: anyRole}, // the page not found of a session
 }
 
 // RuleOf returns the rule of an Echo route, by method and pattern as registered ("GET",
