@@ -95,7 +95,7 @@ func (s *Statement) readBalances(bals []xBalance) error {
 		if tp != openingBooked && tp != closingBooked {
 			continue
 		}
-		c, err := b.Amt.cents(path + "/Amt")
+		c, err := cents(b.Amt, path+"/Amt")
 		if err != nil {
 			return err
 		}
@@ -110,7 +110,7 @@ func (s *Statement) readBalances(bals []xBalance) error {
 			s.Opening, opening = c, true
 			continue
 		}
-		if s.Date, err = b.Dt.date(path + "/Dt"); err != nil {
+		if s.Date, err = day(b.Dt, path+"/Dt"); err != nil {
 			return err
 		}
 		s.Closing, closing = c, true
@@ -134,7 +134,7 @@ func (x xEntry) entry(path string) (e Entry, booked bool, err error) {
 		return Entry{}, false, nil
 	}
 	e = Entry{Ref: trim(x.AcctSvcrRef), Kind: Other}
-	if e.Amount, err = x.Amt.cents(path + "/Amt"); err != nil {
+	if e.Amount, err = cents(x.Amt, path+"/Amt"); err != nil {
 		return Entry{}, false, err
 	}
 	switch ind := trim(x.CdtDbtInd); ind {
@@ -144,7 +144,7 @@ func (x xEntry) entry(path string) (e Entry, booked bool, err error) {
 	default:
 		return Entry{}, false, &Error{path + "/CdtDbtInd", fmt.Sprintf("is %q, not CRDT or DBIT", ind)}
 	}
-	if e.BookingDate, err = x.BookgDt.date(path + "/BookgDt"); err != nil {
+	if e.BookingDate, err = day(x.BookgDt, path+"/BookgDt"); err != nil {
 		return Entry{}, false, err
 	}
 	var txs []xTx
@@ -207,13 +207,13 @@ func balance(tp string, c money.Cents, day date.Date) xBalance {
 	if c < 0 {
 		ind, c = "DBIT", -c
 	}
-	return xBalance{Tp: tp, Amt: xAmount{Ccy: "EUR", Value: c.Decimal()}, CdtDbtInd: ind, Dt: xDate{Dt: day.String()}}
+	return xBalance{Tp: tp, Amt: isoxml.Euro(c), CdtDbtInd: ind, Dt: isoxml.Date{Dt: day.String()}}
 }
 
 // xml is the entry e as written.
 func (e Entry) xml() xEntry {
-	amount := xAmount{Ccy: "EUR", Value: e.Amount.Decimal()}
-	x := xEntry{Amt: amount, CdtDbtInd: "DBIT", Sts: xStatus{Cd: "BOOK"}, BookgDt: xDate{Dt: e.BookingDate.String()},
+	amount := isoxml.Euro(e.Amount)
+	x := xEntry{Amt: amount, CdtDbtInd: "DBIT", Sts: xStatus{Cd: "BOOK"}, BookgDt: isoxml.Date{Dt: e.BookingDate.String()},
 		AcctSvcrRef: e.Ref, Domain: payments, Family: issued, SubFamily: sepaTransfer}
 	if e.Credit {
 		x.CdtDbtInd, x.Family = "CRDT", received
@@ -268,16 +268,16 @@ type xStatement struct {
 
 type xBalance struct {
 	Tp        string `xml:"Tp>CdOrPrtry>Cd"`
-	Amt       xAmount
+	Amt       isoxml.Amount
 	CdtDbtInd string
-	Dt        xDate
+	Dt        isoxml.Date
 }
 
 type xEntry struct {
-	Amt         xAmount
+	Amt         isoxml.Amount
 	CdtDbtInd   string
 	Sts         xStatus
-	BookgDt     xDate
+	BookgDt     isoxml.Date
 	AcctSvcrRef string     `xml:",omitempty"`
 	Domain      string     `xml:"BkTxCd>Domn>Cd"`
 	Family      string     `xml:"BkTxCd>Domn>Fmly>Cd"`
@@ -291,11 +291,6 @@ type xStatus struct {
 	Cd   string `xml:",omitempty"`
 }
 
-type xDate struct {
-	Dt   string `xml:",omitempty"`
-	DtTm string `xml:",omitempty"`
-}
-
 type xDetails struct {
 	Btch *xBatch `xml:",omitempty"`
 	Txs  []xTx   `xml:"TxDtls"`
@@ -307,43 +302,28 @@ type xBatch struct {
 }
 
 type xTx struct {
-	EndToEndId string   `xml:"Refs>EndToEndId,omitempty"`
-	Amt        *xAmount `xml:",omitempty"`
-	CdtDbtInd  string   `xml:",omitempty"`
-	Ustrd      []string `xml:"RmtInf>Ustrd,omitempty"`
-}
-
-type xAmount struct {
-	Ccy   string `xml:"Ccy,attr"`
-	Value string `xml:",chardata"`
+	EndToEndId string         `xml:"Refs>EndToEndId,omitempty"`
+	Amt        *isoxml.Amount `xml:",omitempty"`
+	CdtDbtInd  string         `xml:",omitempty"`
+	Ustrd      []string       `xml:"RmtInf>Ustrd,omitempty"`
 }
 
 // cents reads an amount of euro, with two decimals, of the element at path.
-func (a xAmount) cents(path string) (money.Cents, error) {
-	if a.Ccy != "EUR" {
-		return 0, &Error{path + "/@Ccy", fmt.Sprintf("is %q, not EUR", a.Ccy)}
-	}
-	c, err := money.ParseDecimal(trim(a.Value))
-	if err != nil {
-		return 0, &Error{path, "is not an amount with two decimals"}
+func cents(a isoxml.Amount, path string) (money.Cents, error) {
+	c, p := a.Cents()
+	if p.What != "" {
+		return 0, &Error{path + p.Sub, p.What}
 	}
 	return c, nil
 }
 
-// date reads a date, Dt or DtTm (its day in Rome), of the element at path.
-func (d xDate) date(path string) (date.Date, error) {
-	if dt := trim(d.Dt); dt != "" {
-		day, err := date.Parse(dt)
-		if err != nil {
-			return date.Date{}, &Error{path + "/Dt", "is not a date"}
-		}
-		return day, nil
+// day reads a date, Dt or DtTm (its day in Rome), of the element at path.
+func day(d isoxml.Date, path string) (date.Date, error) {
+	v, p := d.Day()
+	if p.What != "" {
+		return date.Date{}, &Error{path + p.Sub, p.What}
 	}
-	t, err := isoxml.ParseDateTime(trim(d.DtTm))
-	if err != nil {
-		return date.Date{}, &Error{path, "is missing or not a date (Dt) or a date and time (DtTm)"}
-	}
-	return date.InRome(t), nil
+	return v, nil
 }
 
 func trim(s string) string { return strings.TrimSpace(s) }

@@ -77,11 +77,11 @@ func (e xEntry) returns(path string, seen map[string]bool) ([]Return, error) {
 	if ind := trim(e.CdtDbtInd); ind != "DBIT" {
 		return nil, &Error{path + "/CdtDbtInd", fmt.Sprintf("is %q: a return or refund is DBIT", ind)}
 	}
-	total, err := e.Amt.cents(path + "/Amt")
+	total, err := cents(e.Amt, path+"/Amt")
 	if err != nil {
 		return nil, err
 	}
-	booked, err := e.BookgDt.date(path + "/BookgDt")
+	booked, err := day(e.BookgDt, path+"/BookgDt")
 	if err != nil {
 		return nil, err
 	}
@@ -98,9 +98,9 @@ func (e xEntry) returns(path string, seen map[string]bool) ([]Return, error) {
 		amount := total
 		switch {
 		case t.Amt != nil:
-			amount, err = t.Amt.cents(tpath + "/Amt")
+			amount, err = cents(*t.Amt, tpath+"/Amt")
 		case t.TxAmt != nil:
-			amount, err = t.TxAmt.cents(tpath + "/AmtDtls/TxAmt/Amt")
+			amount, err = cents(*t.TxAmt, tpath+"/AmtDtls/TxAmt/Amt")
 		case len(e.Txs) > 1:
 			err = &Error{tpath + "/Amt", "is missing, and the entry has several transactions"}
 		}
@@ -139,9 +139,9 @@ func Write(w io.Writer, n Notification) error {
 		if r.Refund {
 			sub = reversal
 		}
-		amount := xAmount{Ccy: "EUR", Value: r.Amount.Decimal()}
+		amount := isoxml.Euro(r.Amount)
 		acct.Entries = append(acct.Entries, xEntry{
-			Amt: amount, CdtDbtInd: "DBIT", Sts: xStatus{Cd: "BOOK"}, BookgDt: xDate{Dt: r.BookingDate.String()},
+			Amt: amount, CdtDbtInd: "DBIT", Sts: xStatus{Cd: "BOOK"}, BookgDt: isoxml.Date{Dt: r.BookingDate.String()},
 			Domain: domain, Family: family, SubFamily: sub,
 			Txs: []xTx{{EndToEndId: r.EndToEndID, Amt: &amount, CdtDbtInd: "DBIT", Reason: r.Reason}},
 		})
@@ -172,10 +172,10 @@ type xAccount struct {
 }
 
 type xEntry struct {
-	Amt       xAmount
+	Amt       isoxml.Amount
 	CdtDbtInd string
 	Sts       xStatus
-	BookgDt   xDate
+	BookgDt   isoxml.Date
 	Domain    string `xml:"BkTxCd>Domn>Cd"`
 	Family    string `xml:"BkTxCd>Domn>Fmly>Cd"`
 	SubFamily string `xml:"BkTxCd>Domn>Fmly>SubFmlyCd"`
@@ -188,50 +188,30 @@ type xStatus struct {
 	Cd   string `xml:",omitempty"`
 }
 
-type xDate struct {
-	Dt   string `xml:",omitempty"`
-	DtTm string `xml:",omitempty"`
-}
-
 type xTx struct {
-	EndToEndId string   `xml:"Refs>EndToEndId"`
-	Amt        *xAmount `xml:",omitempty"`
-	CdtDbtInd  string   `xml:",omitempty"`
-	TxAmt      *xAmount `xml:"AmtDtls>TxAmt>Amt,omitempty"`
-	Reason     string   `xml:"RtrInf>Rsn>Cd"`
-}
-
-type xAmount struct {
-	Ccy   string `xml:"Ccy,attr"`
-	Value string `xml:",chardata"`
+	EndToEndId string         `xml:"Refs>EndToEndId"`
+	Amt        *isoxml.Amount `xml:",omitempty"`
+	CdtDbtInd  string         `xml:",omitempty"`
+	TxAmt      *isoxml.Amount `xml:"AmtDtls>TxAmt>Amt,omitempty"`
+	Reason     string         `xml:"RtrInf>Rsn>Cd"`
 }
 
 // cents reads an amount of euro, with two decimals, of the element at path.
-func (a xAmount) cents(path string) (money.Cents, error) {
-	if a.Ccy != "EUR" {
-		return 0, &Error{path + "/@Ccy", fmt.Sprintf("is %q, not EUR", a.Ccy)}
-	}
-	c, err := money.ParseDecimal(trim(a.Value))
-	if err != nil {
-		return 0, &Error{path, "is not an amount with two decimals"}
+func cents(a isoxml.Amount, path string) (money.Cents, error) {
+	c, p := a.Cents()
+	if p.What != "" {
+		return 0, &Error{path + p.Sub, p.What}
 	}
 	return c, nil
 }
 
-// date reads a booking date, Dt or DtTm (its day in Rome), of the element at path.
-func (d xDate) date(path string) (date.Date, error) {
-	if dt := trim(d.Dt); dt != "" {
-		day, err := date.Parse(dt)
-		if err != nil {
-			return date.Date{}, &Error{path + "/Dt", "is not a date"}
-		}
-		return day, nil
+// day reads a date, Dt or DtTm (its day in Rome), of the element at path.
+func day(d isoxml.Date, path string) (date.Date, error) {
+	v, p := d.Day()
+	if p.What != "" {
+		return date.Date{}, &Error{path + p.Sub, p.What}
 	}
-	t, err := isoxml.ParseDateTime(trim(d.DtTm))
-	if err != nil {
-		return date.Date{}, &Error{path, "is missing or not a date (Dt) or a date and time (DtTm)"}
-	}
-	return date.InRome(t), nil
+	return v, nil
 }
 
 func trim(s string) string { return strings.TrimSpace(s) }

@@ -1,8 +1,8 @@
 // Package isoxml holds what the readers and writers of ISO 20022 messages (pain.008,
-// pain.002, camt.054) share: the namespaces of their versions, decoding the one Document
-// element of a file (its size, root and namespace checked) and encoding one, reading an
-// ISODateTime, and the checks of identifiers, reason codes, dates and times that the
-// messages have in common.
+// pain.002, camt.054, camt.053) share: the namespaces of their versions, decoding the one
+// Document element of a file (its size, root and namespace checked) and encoding one, reading
+// an ISODateTime, an amount in euro and a date given either way, and the checks of
+// identifiers, reason codes, dates and times that the messages have in common.
 package isoxml
 
 import (
@@ -11,12 +11,61 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 	"unicode/utf8"
 
 	"incasso/domain/chars"
 	"incasso/domain/date"
+	"incasso/domain/money"
 )
+
+// Problem is what is wrong with an element read: Sub names the part of it at fault ("/@Ccy",
+// "/Dt"), empty for the element itself; the zero Problem is none.
+type Problem struct{ Sub, What string }
+
+// Amount is an amount with its currency (ActiveOrHistoricCurrencyAndAmount).
+type Amount struct {
+	Ccy   string `xml:"Ccy,attr"`
+	Value string `xml:",chardata"`
+}
+
+// Euro is the Amount of c euro cents.
+func Euro(c money.Cents) Amount { return Amount{Ccy: "EUR", Value: c.Decimal()} }
+
+// Cents reads an amount of euro with two decimals.
+func (a Amount) Cents() (money.Cents, Problem) {
+	if a.Ccy != "EUR" {
+		return 0, Problem{"/@Ccy", fmt.Sprintf("is %q, not EUR", a.Ccy)}
+	}
+	c, err := money.ParseDecimal(strings.TrimSpace(a.Value))
+	if err != nil {
+		return 0, Problem{"", "is not an amount with two decimals"}
+	}
+	return c, Problem{}
+}
+
+// Date is a date given as a date (Dt) or a date and time (DtTm), as bookings are.
+type Date struct {
+	Dt   string `xml:",omitempty"`
+	DtTm string `xml:",omitempty"`
+}
+
+// Day reads the date, or the day in Rome of the date and time.
+func (d Date) Day() (date.Date, Problem) {
+	if dt := strings.TrimSpace(d.Dt); dt != "" {
+		day, err := date.Parse(dt)
+		if err != nil {
+			return date.Date{}, Problem{"/Dt", "is not a date"}
+		}
+		return day, Problem{}
+	}
+	t, err := ParseDateTime(strings.TrimSpace(d.DtTm))
+	if err != nil {
+		return date.Date{}, Problem{"", "is missing or not a date (Dt) or a date and time (DtTm)"}
+	}
+	return date.InRome(t), Problem{}
+}
 
 // MaxSize is the largest file Message.Decode reads, 64 MiB.
 const MaxSize = 64 << 20
