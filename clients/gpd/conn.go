@@ -1,11 +1,7 @@
 package gpd
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -43,23 +39,7 @@ func newConn(baseURL, subscriptionKey string, timeout time.Duration, opts []Opti
 
 // json sends in (if not nil) as JSON and decodes a successful answer into out (if not nil).
 func (c *conn) json(ctx context.Context, op, method, path string, in, out any) error {
-	call := httpcore.Call{Op: op, Method: method, Path: path, Header: http.Header{"Accept": {"application/json"}}}
-	if in != nil {
-		body, err := json.Marshal(in)
-		if err != nil {
-			return fmt.Errorf("gpd %s: %w", op, err)
-		}
-		call.Header.Set("Content-Type", "application/json")
-		call.Body, call.Size = func() io.Reader { return bytes.NewReader(body) }, int64(len(body))
-	}
-	a, err := c.core.Do(ctx, call)
-	if err != nil || out == nil {
-		return err
-	}
-	if err := json.Unmarshal(a.Body, out); err != nil {
-		return fmt.Errorf("gpd %s: decode response: %w", op, err)
-	}
-	return nil
+	return c.core.DoJSON(ctx, httpcore.Call{Op: op, Method: method, Path: path}, in, out)
 }
 
 // get returns the body of a successful answer to a GET of path.

@@ -251,7 +251,7 @@ func TestTransportFailuresAreNotRejected(t *testing.T) {
 	}))
 	t.Cleanup(garbage.Close)
 	_, err = gpd.New(garbage.URL, testKey, time.Second).Get(ctx, testOrg, "X")
-	require.ErrorContains(t, err, "decode response")
+	require.ErrorContains(t, err, "decode answer")
 }
 
 // recorded is one request a recording handler saw.

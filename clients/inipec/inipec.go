@@ -8,12 +8,10 @@
 package inipec
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -197,26 +195,11 @@ func (c *Client) client(authorization string) *httpcore.Client {
 
 // doJSON sends in (if not nil) as JSON and decodes the answer into out.
 func doJSON(ctx context.Context, core *httpcore.Client, op, method, path string, in, out any, scope string) error {
-	call := httpcore.Call{Op: op, Method: method, Path: path, Header: http.Header{"Accept": {"application/json"}}}
+	call := httpcore.Call{Op: op, Method: method, Path: path, Header: http.Header{}}
 	if scope != "" {
 		call.Header.Set("scope", scope)
 	}
-	if in != nil {
-		body, err := json.Marshal(in)
-		if err != nil {
-			return fmt.Errorf("inipec %s: %w", op, err)
-		}
-		call.Header.Set("Content-Type", "application/json")
-		call.Body, call.Size = func() io.Reader { return bytes.NewReader(body) }, int64(len(body))
-	}
-	a, err := core.Do(ctx, call)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(a.Body, out); err != nil {
-		return fmt.Errorf("inipec %s: decode answer: %w", op, err)
-	}
-	return nil
+	return core.DoJSON(ctx, call, in, out)
 }
 
 func kind(status int) error {

@@ -311,23 +311,7 @@ func (c *Client) DownloadLegalFact(ctx context.Context, iun, key string) (LegalF
 
 // json sends in (if not nil) as JSON and decodes a successful answer into out.
 func (c *Client) json(ctx context.Context, op, method, path string, in, out any) error {
-	call := httpcore.Call{Op: op, Method: method, Path: path, Header: http.Header{"Accept": {"application/json"}}}
-	if in != nil {
-		body, err := json.Marshal(in)
-		if err != nil {
-			return fmt.Errorf("send %s: %w", op, err)
-		}
-		call.Header.Set("Content-Type", "application/json")
-		call.Body, call.Size = func() io.Reader { return bytes.NewReader(body) }, int64(len(body))
-	}
-	a, err := c.api.Do(ctx, call)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(a.Body, out); err != nil {
-		return fmt.Errorf("send %s: decode answer: %w", op, err)
-	}
-	return nil
+	return c.api.DoJSON(ctx, httpcore.Call{Op: op, Method: method, Path: path}, in, out)
 }
 
 func kind(status int) error {
