@@ -408,22 +408,22 @@ func (e ReceiptOutcome) Valid() bool {
 
 // Defines values for ReceiptReconciliationStatus.
 const (
-	DIFFERENCE  ReceiptReconciliationStatus = "DIFFERENCE"
-	MATCHEDFLOW ReceiptReconciliationStatus = "MATCHED_FLOW"
-	RECONCILED  ReceiptReconciliationStatus = "RECONCILED"
-	UNMATCHED   ReceiptReconciliationStatus = "UNMATCHED"
+	ReceiptReconciliationStatusDIFFERENCE  ReceiptReconciliationStatus = "DIFFERENCE"
+	ReceiptReconciliationStatusMATCHEDFLOW ReceiptReconciliationStatus = "MATCHED_FLOW"
+	ReceiptReconciliationStatusRECONCILED  ReceiptReconciliationStatus = "RECONCILED"
+	ReceiptReconciliationStatusUNMATCHED   ReceiptReconciliationStatus = "UNMATCHED"
 )
 
 // Valid indicates whether the value is a known member of the ReceiptReconciliationStatus enum.
 func (e ReceiptReconciliationStatus) Valid() bool {
 	switch e {
-	case DIFFERENCE:
+	case ReceiptReconciliationStatusDIFFERENCE:
 		return true
-	case MATCHEDFLOW:
+	case ReceiptReconciliationStatusMATCHEDFLOW:
 		return true
-	case RECONCILED:
+	case ReceiptReconciliationStatusRECONCILED:
 		return true
-	case UNMATCHED:
+	case ReceiptReconciliationStatusUNMATCHED:
 		return true
 	default:
 		return false
@@ -481,6 +481,30 @@ func (e ReturnCardRequestOutcome) Valid() bool {
 	case ReturnCardRequestOutcomeDelivered:
 		return true
 	case ReturnCardRequestOutcomeReturned:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SearchRequestReconciliation.
+const (
+	SearchRequestReconciliationDIFFERENCE  SearchRequestReconciliation = "DIFFERENCE"
+	SearchRequestReconciliationMATCHEDFLOW SearchRequestReconciliation = "MATCHED_FLOW"
+	SearchRequestReconciliationRECONCILED  SearchRequestReconciliation = "RECONCILED"
+	SearchRequestReconciliationUNMATCHED   SearchRequestReconciliation = "UNMATCHED"
+)
+
+// Valid indicates whether the value is a known member of the SearchRequestReconciliation enum.
+func (e SearchRequestReconciliation) Valid() bool {
+	switch e {
+	case SearchRequestReconciliationDIFFERENCE:
+		return true
+	case SearchRequestReconciliationMATCHEDFLOW:
+		return true
+	case SearchRequestReconciliationRECONCILED:
+		return true
+	case SearchRequestReconciliationUNMATCHED:
 		return true
 	default:
 		return false
@@ -604,6 +628,30 @@ func (e WebhookDeliveryStatus) Valid() bool {
 	}
 }
 
+// Defines values for SearchReconciliation.
+const (
+	SearchReconciliationDIFFERENCE  SearchReconciliation = "DIFFERENCE"
+	SearchReconciliationMATCHEDFLOW SearchReconciliation = "MATCHED_FLOW"
+	SearchReconciliationRECONCILED  SearchReconciliation = "RECONCILED"
+	SearchReconciliationUNMATCHED   SearchReconciliation = "UNMATCHED"
+)
+
+// Valid indicates whether the value is a known member of the SearchReconciliation enum.
+func (e SearchReconciliation) Valid() bool {
+	switch e {
+	case SearchReconciliationDIFFERENCE:
+		return true
+	case SearchReconciliationMATCHEDFLOW:
+		return true
+	case SearchReconciliationRECONCILED:
+		return true
+	case SearchReconciliationUNMATCHED:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SearchSort.
 const (
 	SearchSortAmount       SearchSort = "amount"
@@ -676,6 +724,30 @@ func (e ImportCampaignMultipartBodyValidOnly) Valid() bool {
 	case False:
 		return true
 	case True:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SearchDebtsParamsReconciliation.
+const (
+	SearchDebtsParamsReconciliationDIFFERENCE  SearchDebtsParamsReconciliation = "DIFFERENCE"
+	SearchDebtsParamsReconciliationMATCHEDFLOW SearchDebtsParamsReconciliation = "MATCHED_FLOW"
+	SearchDebtsParamsReconciliationRECONCILED  SearchDebtsParamsReconciliation = "RECONCILED"
+	SearchDebtsParamsReconciliationUNMATCHED   SearchDebtsParamsReconciliation = "UNMATCHED"
+)
+
+// Valid indicates whether the value is a known member of the SearchDebtsParamsReconciliation enum.
+func (e SearchDebtsParamsReconciliation) Valid() bool {
+	switch e {
+	case SearchDebtsParamsReconciliationDIFFERENCE:
+		return true
+	case SearchDebtsParamsReconciliationMATCHEDFLOW:
+		return true
+	case SearchDebtsParamsReconciliationRECONCILED:
+		return true
+	case SearchDebtsParamsReconciliationUNMATCHED:
 		return true
 	default:
 		return false
@@ -817,6 +889,30 @@ func (e UpgradeDebtPolicy202JSONResponseBodyStatus) Valid() bool {
 	}
 }
 
+// Defines values for ExportDebtsCSVParamsReconciliation.
+const (
+	ExportDebtsCSVParamsReconciliationDIFFERENCE  ExportDebtsCSVParamsReconciliation = "DIFFERENCE"
+	ExportDebtsCSVParamsReconciliationMATCHEDFLOW ExportDebtsCSVParamsReconciliation = "MATCHED_FLOW"
+	ExportDebtsCSVParamsReconciliationRECONCILED  ExportDebtsCSVParamsReconciliation = "RECONCILED"
+	ExportDebtsCSVParamsReconciliationUNMATCHED   ExportDebtsCSVParamsReconciliation = "UNMATCHED"
+)
+
+// Valid indicates whether the value is a known member of the ExportDebtsCSVParamsReconciliation enum.
+func (e ExportDebtsCSVParamsReconciliation) Valid() bool {
+	switch e {
+	case ExportDebtsCSVParamsReconciliationDIFFERENCE:
+		return true
+	case ExportDebtsCSVParamsReconciliationMATCHEDFLOW:
+		return true
+	case ExportDebtsCSVParamsReconciliationRECONCILED:
+		return true
+	case ExportDebtsCSVParamsReconciliationUNMATCHED:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ExportDebtsCSVParamsSort.
 const (
 	ExportDebtsCSVParamsSortAmount       ExportDebtsCSVParamsSort = "amount"
@@ -841,6 +937,30 @@ func (e ExportDebtsCSVParamsSort) Valid() bool {
 	case ExportDebtsCSVParamsSortMinusUpdated:
 		return true
 	case ExportDebtsCSVParamsSortUpdated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ExportDebtsJSONLParamsReconciliation.
+const (
+	ExportDebtsJSONLParamsReconciliationDIFFERENCE  ExportDebtsJSONLParamsReconciliation = "DIFFERENCE"
+	ExportDebtsJSONLParamsReconciliationMATCHEDFLOW ExportDebtsJSONLParamsReconciliation = "MATCHED_FLOW"
+	ExportDebtsJSONLParamsReconciliationRECONCILED  ExportDebtsJSONLParamsReconciliation = "RECONCILED"
+	ExportDebtsJSONLParamsReconciliationUNMATCHED   ExportDebtsJSONLParamsReconciliation = "UNMATCHED"
+)
+
+// Valid indicates whether the value is a known member of the ExportDebtsJSONLParamsReconciliation enum.
+func (e ExportDebtsJSONLParamsReconciliation) Valid() bool {
+	switch e {
+	case ExportDebtsJSONLParamsReconciliationDIFFERENCE:
+		return true
+	case ExportDebtsJSONLParamsReconciliationMATCHEDFLOW:
+		return true
+	case ExportDebtsJSONLParamsReconciliationRECONCILED:
+		return true
+	case ExportDebtsJSONLParamsReconciliationUNMATCHED:
 		return true
 	default:
 		return false
@@ -1956,11 +2076,17 @@ type SearchRequest struct {
 	// OverdueSince unpaid and due before this date
 	OverdueSince *string `json:"overdueSince,omitempty"`
 
+	// Reconciliation with a paid receipt in this reconciliation state
+	Reconciliation *SearchRequestReconciliation `json:"reconciliation,omitempty"`
+
 	// Service the service code
 	Service *string            `json:"service,omitempty"`
 	Sort    *SearchRequestSort `json:"sort,omitempty"`
 	Status  *[]DebtStatus      `json:"status,omitempty"`
 }
+
+// SearchRequestReconciliation with a paid receipt in this reconciliation state
+type SearchRequestReconciliation string
 
 // SearchRequestSort defines model for SearchRequest.Sort.
 type SearchRequestSort string
@@ -2136,6 +2262,9 @@ type SearchLimit = int
 
 // SearchOverdueSince defines model for SearchOverdueSince.
 type SearchOverdueSince = openapi_types.Date
+
+// SearchReconciliation defines model for SearchReconciliation.
+type SearchReconciliation string
 
 // SearchService defines model for SearchService.
 type SearchService = string
@@ -2345,6 +2474,9 @@ type SearchDebtsParams struct {
 	// HasFlaggedReceipts with receipts to review, or not
 	HasFlaggedReceipts *SearchHasFlaggedReceipts `form:"hasFlaggedReceipts,omitempty" json:"hasFlaggedReceipts,omitempty"`
 
+	// Reconciliation with a paid receipt in this reconciliation state: UNMATCHED (no flow line yet), MATCHED_FLOW (reported by a flusso di rendicontazione), RECONCILED (and credited to the treasury), DIFFERENCE
+	Reconciliation *SearchDebtsParamsReconciliation `form:"reconciliation,omitempty" json:"reconciliation,omitempty"`
+
 	// IupdPrefix the IUPD starts with this
 	IupdPrefix *SearchIUPDPrefix `form:"iupdPrefix,omitempty" json:"iupdPrefix,omitempty"`
 
@@ -2357,6 +2489,9 @@ type SearchDebtsParams struct {
 	// Limit at most this many debts (1 to 500, default 50)
 	Limit *SearchLimit `form:"limit,omitempty" json:"limit,omitempty"`
 }
+
+// SearchDebtsParamsReconciliation defines parameters for SearchDebts.
+type SearchDebtsParamsReconciliation string
 
 // SearchDebtsParamsSort defines parameters for SearchDebts.
 type SearchDebtsParamsSort string
@@ -2505,12 +2640,18 @@ type ExportDebtsCSVParams struct {
 	// HasFlaggedReceipts with receipts to review, or not
 	HasFlaggedReceipts *SearchHasFlaggedReceipts `form:"hasFlaggedReceipts,omitempty" json:"hasFlaggedReceipts,omitempty"`
 
+	// Reconciliation with a paid receipt in this reconciliation state: UNMATCHED (no flow line yet), MATCHED_FLOW (reported by a flusso di rendicontazione), RECONCILED (and credited to the treasury), DIFFERENCE
+	Reconciliation *ExportDebtsCSVParamsReconciliation `form:"reconciliation,omitempty" json:"reconciliation,omitempty"`
+
 	// IupdPrefix the IUPD starts with this
 	IupdPrefix *SearchIUPDPrefix `form:"iupdPrefix,omitempty" json:"iupdPrefix,omitempty"`
 
 	// Sort `due`, `amount` or `updated`; `-` before for descending
 	Sort *ExportDebtsCSVParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
 }
+
+// ExportDebtsCSVParamsReconciliation defines parameters for ExportDebtsCSV.
+type ExportDebtsCSVParamsReconciliation string
 
 // ExportDebtsCSVParamsSort defines parameters for ExportDebtsCSV.
 type ExportDebtsCSVParamsSort string
@@ -2553,12 +2694,18 @@ type ExportDebtsJSONLParams struct {
 	// HasFlaggedReceipts with receipts to review, or not
 	HasFlaggedReceipts *SearchHasFlaggedReceipts `form:"hasFlaggedReceipts,omitempty" json:"hasFlaggedReceipts,omitempty"`
 
+	// Reconciliation with a paid receipt in this reconciliation state: UNMATCHED (no flow line yet), MATCHED_FLOW (reported by a flusso di rendicontazione), RECONCILED (and credited to the treasury), DIFFERENCE
+	Reconciliation *ExportDebtsJSONLParamsReconciliation `form:"reconciliation,omitempty" json:"reconciliation,omitempty"`
+
 	// IupdPrefix the IUPD starts with this
 	IupdPrefix *SearchIUPDPrefix `form:"iupdPrefix,omitempty" json:"iupdPrefix,omitempty"`
 
 	// Sort `due`, `amount` or `updated`; `-` before for descending
 	Sort *ExportDebtsJSONLParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
 }
+
+// ExportDebtsJSONLParamsReconciliation defines parameters for ExportDebtsJSONL.
+type ExportDebtsJSONLParamsReconciliation string
 
 // ExportDebtsJSONLParamsSort defines parameters for ExportDebtsJSONL.
 type ExportDebtsJSONLParamsSort string
@@ -6316,6 +6463,18 @@ func NewSearchDebtsRequest(server string, params *SearchDebtsParams) (*http.Requ
 
 		}
 
+		if params.Reconciliation != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "reconciliation", *params.Reconciliation, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.IupdPrefix != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "iupdPrefix", *params.IupdPrefix, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -7347,6 +7506,18 @@ func NewExportDebtsCSVRequest(server string, params *ExportDebtsCSVParams) (*htt
 
 		}
 
+		if params.Reconciliation != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "reconciliation", *params.Reconciliation, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.IupdPrefix != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "iupdPrefix", *params.IupdPrefix, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -7588,6 +7759,18 @@ func NewExportDebtsJSONLRequest(server string, params *ExportDebtsJSONLParams) (
 		if params.HasFlaggedReceipts != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "hasFlaggedReceipts", *params.HasFlaggedReceipts, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Reconciliation != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "reconciliation", *params.Reconciliation, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {

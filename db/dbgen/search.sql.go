@@ -34,59 +34,63 @@ WHERE d.ec_fiscal_code = $1
   AND ($13::boolean IS NULL OR d.in_instalments = $13)
   AND ($14::boolean IS NULL OR (d.flagged_receipts > 0) = $14)
   AND ($15::text IS NULL OR d.iupd LIKE $15)
-  AND ($16::bigint IS NULL
-       OR ($17::text = 'due' AND (d.due_date, d.id) > ($18::date, $16))
-       OR ($17::text = '-due' AND (d.due_date, d.id) < ($18::date, $16))
-       OR ($17::text = 'amount' AND (d.amount_cents, d.id) > ($19::bigint, $16))
-       OR ($17::text = '-amount' AND (d.amount_cents, d.id) < ($19::bigint, $16))
-       OR ($17::text = 'updated' AND (d.updated_at, d.id) > ($20::timestamptz, $16))
-       OR ($17::text = '-updated' AND (d.updated_at, d.id) < ($20::timestamptz, $16)))
+  AND ($16::text IS NULL OR EXISTS (
+       SELECT 1 FROM receipts r JOIN receipt_reconciliation rr ON rr.receipt_id = r.id
+       WHERE r.debt_id = d.id AND rr.status = $16))
+  AND ($17::bigint IS NULL
+       OR ($18::text = 'due' AND (d.due_date, d.id) > ($19::date, $17))
+       OR ($18::text = '-due' AND (d.due_date, d.id) < ($19::date, $17))
+       OR ($18::text = 'amount' AND (d.amount_cents, d.id) > ($20::bigint, $17))
+       OR ($18::text = '-amount' AND (d.amount_cents, d.id) < ($20::bigint, $17))
+       OR ($18::text = 'updated' AND (d.updated_at, d.id) > ($21::timestamptz, $17))
+       OR ($18::text = '-updated' AND (d.updated_at, d.id) < ($21::timestamptz, $17)))
 ORDER BY
     -- sort_matches (the filter matches few debts) sorts by an expression no index has, so the
     -- planner reads the matches by the filters' indexes and keeps the first rows in a top-N
     -- sort. Otherwise it may walk the sort's index until enough rows pass the filter, quick
     -- when many do, but through most of the table when the filter's column follows the sort's
     -- (debts issued in a month all fall due some weeks later).
-    CASE WHEN $17::text = 'due' AND NOT $21::boolean THEN d.due_date END,
-    CASE WHEN $17::text = 'due' AND $21::boolean THEN d.due_date + 0 END,
-    CASE WHEN $17::text = '-due' AND NOT $21::boolean THEN d.due_date END DESC,
-    CASE WHEN $17::text = '-due' AND $21::boolean THEN d.due_date + 0 END DESC,
-    CASE WHEN $17::text = 'amount' AND NOT $21::boolean THEN d.amount_cents END,
-    CASE WHEN $17::text = 'amount' AND $21::boolean THEN d.amount_cents + 0 END,
-    CASE WHEN $17::text = '-amount' AND NOT $21::boolean THEN d.amount_cents END DESC,
-    CASE WHEN $17::text = '-amount' AND $21::boolean THEN d.amount_cents + 0 END DESC,
-    CASE WHEN $17::text = 'updated' AND NOT $21::boolean THEN d.updated_at END,
-    CASE WHEN $17::text = 'updated' AND $21::boolean THEN d.updated_at + interval '0' END,
-    CASE WHEN $17::text = '-updated' AND NOT $21::boolean THEN d.updated_at END DESC,
-    CASE WHEN $17::text = '-updated' AND $21::boolean THEN d.updated_at + interval '0' END DESC,
-    CASE WHEN $17::text IN ('due', 'amount', 'updated') THEN d.id END,
+    CASE WHEN $18::text = 'due' AND NOT $22::boolean THEN d.due_date END,
+    CASE WHEN $18::text = 'due' AND $22::boolean THEN d.due_date + 0 END,
+    CASE WHEN $18::text = '-due' AND NOT $22::boolean THEN d.due_date END DESC,
+    CASE WHEN $18::text = '-due' AND $22::boolean THEN d.due_date + 0 END DESC,
+    CASE WHEN $18::text = 'amount' AND NOT $22::boolean THEN d.amount_cents END,
+    CASE WHEN $18::text = 'amount' AND $22::boolean THEN d.amount_cents + 0 END,
+    CASE WHEN $18::text = '-amount' AND NOT $22::boolean THEN d.amount_cents END DESC,
+    CASE WHEN $18::text = '-amount' AND $22::boolean THEN d.amount_cents + 0 END DESC,
+    CASE WHEN $18::text = 'updated' AND NOT $22::boolean THEN d.updated_at END,
+    CASE WHEN $18::text = 'updated' AND $22::boolean THEN d.updated_at + interval '0' END,
+    CASE WHEN $18::text = '-updated' AND NOT $22::boolean THEN d.updated_at END DESC,
+    CASE WHEN $18::text = '-updated' AND $22::boolean THEN d.updated_at + interval '0' END DESC,
+    CASE WHEN $18::text IN ('due', 'amount', 'updated') THEN d.id END,
     d.id DESC
-LIMIT $22
+LIMIT $23
 `
 
 type SearchDebtsParams struct {
-	EcFiscalCode  string
-	Debtor        pgtype.Text
-	Service       pgtype.Text
-	Statuses      []string
-	CampaignID    pgtype.Int8
-	DueFrom       pgtype.Date
-	DueTo         pgtype.Date
-	IssuedFrom    pgtype.Timestamptz
-	IssuedBefore  pgtype.Timestamptz
-	AmountMin     pgtype.Int8
-	AmountMax     pgtype.Int8
-	OverdueBefore pgtype.Date
-	InInstalments pgtype.Bool
-	Flagged       pgtype.Bool
-	IupdLike      pgtype.Text
-	AfterID       pgtype.Int8
-	Sort          string
-	AfterDue      pgtype.Date
-	AfterAmount   pgtype.Int8
-	AfterUpdated  pgtype.Timestamptz
-	SortMatches   bool
-	MaxRows       int32
+	EcFiscalCode   string
+	Debtor         pgtype.Text
+	Service        pgtype.Text
+	Statuses       []string
+	CampaignID     pgtype.Int8
+	DueFrom        pgtype.Date
+	DueTo          pgtype.Date
+	IssuedFrom     pgtype.Timestamptz
+	IssuedBefore   pgtype.Timestamptz
+	AmountMin      pgtype.Int8
+	AmountMax      pgtype.Int8
+	OverdueBefore  pgtype.Date
+	InInstalments  pgtype.Bool
+	Flagged        pgtype.Bool
+	IupdLike       pgtype.Text
+	Reconciliation pgtype.Text
+	AfterID        pgtype.Int8
+	Sort           string
+	AfterDue       pgtype.Date
+	AfterAmount    pgtype.Int8
+	AfterUpdated   pgtype.Timestamptz
+	SortMatches    bool
+	MaxRows        int32
 }
 
 type SearchDebtsRow struct {
@@ -127,6 +131,7 @@ func (q *Queries) SearchDebts(ctx context.Context, arg SearchDebtsParams) ([]Sea
 		arg.InInstalments,
 		arg.Flagged,
 		arg.IupdLike,
+		arg.Reconciliation,
 		arg.AfterID,
 		arg.Sort,
 		arg.AfterDue,
@@ -192,24 +197,28 @@ WHERE d.ec_fiscal_code = $1
   AND ($13::boolean IS NULL OR d.in_instalments = $13)
   AND ($14::boolean IS NULL OR (d.flagged_receipts > 0) = $14)
   AND ($15::text IS NULL OR d.iupd LIKE $15)
+  AND ($16::text IS NULL OR EXISTS (
+       SELECT 1 FROM receipts r JOIN receipt_reconciliation rr ON rr.receipt_id = r.id
+       WHERE r.debt_id = d.id AND rr.status = $16))
 `
 
 type SearchTotalsParams struct {
-	EcFiscalCode  string
-	Debtor        pgtype.Text
-	Service       pgtype.Text
-	Statuses      []string
-	CampaignID    pgtype.Int8
-	DueFrom       pgtype.Date
-	DueTo         pgtype.Date
-	IssuedFrom    pgtype.Timestamptz
-	IssuedBefore  pgtype.Timestamptz
-	AmountMin     pgtype.Int8
-	AmountMax     pgtype.Int8
-	OverdueBefore pgtype.Date
-	InInstalments pgtype.Bool
-	Flagged       pgtype.Bool
-	IupdLike      pgtype.Text
+	EcFiscalCode   string
+	Debtor         pgtype.Text
+	Service        pgtype.Text
+	Statuses       []string
+	CampaignID     pgtype.Int8
+	DueFrom        pgtype.Date
+	DueTo          pgtype.Date
+	IssuedFrom     pgtype.Timestamptz
+	IssuedBefore   pgtype.Timestamptz
+	AmountMin      pgtype.Int8
+	AmountMax      pgtype.Int8
+	OverdueBefore  pgtype.Date
+	InInstalments  pgtype.Bool
+	Flagged        pgtype.Bool
+	IupdLike       pgtype.Text
+	Reconciliation pgtype.Text
 }
 
 type SearchTotalsRow struct {
@@ -238,6 +247,7 @@ func (q *Queries) SearchTotals(ctx context.Context, arg SearchTotalsParams) (Sea
 		arg.InInstalments,
 		arg.Flagged,
 		arg.IupdLike,
+		arg.Reconciliation,
 	)
 	var i SearchTotalsRow
 	err := row.Scan(

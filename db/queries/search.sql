@@ -30,6 +30,9 @@ WHERE d.ec_fiscal_code = @ec_fiscal_code
   AND (sqlc.narg(in_instalments)::boolean IS NULL OR d.in_instalments = sqlc.narg(in_instalments))
   AND (sqlc.narg(flagged)::boolean IS NULL OR (d.flagged_receipts > 0) = sqlc.narg(flagged))
   AND (sqlc.narg(iupd_like)::text IS NULL OR d.iupd LIKE sqlc.narg(iupd_like))
+  AND (sqlc.narg(reconciliation)::text IS NULL OR EXISTS (
+       SELECT 1 FROM receipts r JOIN receipt_reconciliation rr ON rr.receipt_id = r.id
+       WHERE r.debt_id = d.id AND rr.status = sqlc.narg(reconciliation)))
   AND (sqlc.narg(after_id)::bigint IS NULL
        OR (@sort::text = 'due' AND (d.due_date, d.id) > (sqlc.narg(after_due)::date, sqlc.narg(after_id)))
        OR (@sort::text = '-due' AND (d.due_date, d.id) < (sqlc.narg(after_due)::date, sqlc.narg(after_id)))
@@ -82,4 +85,7 @@ WHERE d.ec_fiscal_code = @ec_fiscal_code
        OR (d.status IN ('ISSUED', 'OVERDUE') AND d.due_date < sqlc.narg(overdue_before)))
   AND (sqlc.narg(in_instalments)::boolean IS NULL OR d.in_instalments = sqlc.narg(in_instalments))
   AND (sqlc.narg(flagged)::boolean IS NULL OR (d.flagged_receipts > 0) = sqlc.narg(flagged))
-  AND (sqlc.narg(iupd_like)::text IS NULL OR d.iupd LIKE sqlc.narg(iupd_like));
+  AND (sqlc.narg(iupd_like)::text IS NULL OR d.iupd LIKE sqlc.narg(iupd_like))
+  AND (sqlc.narg(reconciliation)::text IS NULL OR EXISTS (
+       SELECT 1 FROM receipts r JOIN receipt_reconciliation rr ON rr.receipt_id = r.id
+       WHERE r.debt_id = d.id AND rr.status = sqlc.narg(reconciliation)));

@@ -55,9 +55,12 @@ type Request struct {
 	InInstalments      *bool    `json:"inInstalments,omitempty"`
 	HasFlaggedReceipts *bool    `json:"hasFlaggedReceipts,omitempty"`
 	IUPDPrefix         string   `json:"iupdPrefix,omitempty"`
-	Sort               string   `json:"sort,omitempty"`
-	Cursor             string   `json:"cursor,omitempty"`
-	Limit              int      `json:"limit,omitempty"`
+	// Reconciliation keeps the debts with a paid receipt in this reconciliation state:
+	// UNMATCHED, MATCHED_FLOW, RECONCILED or DIFFERENCE.
+	Reconciliation string `json:"reconciliation,omitempty"`
+	Sort           string `json:"sort,omitempty"`
+	Cursor         string `json:"cursor,omitempty"`
+	Limit          int    `json:"limit,omitempty"`
 }
 
 // FromQuery reads a Request from query parameters, naming each one it cannot read. An
@@ -98,6 +101,7 @@ func FromQuery(v url.Values) (Request, []fault.FieldError) {
 		}
 	}
 	r.Debtor, r.Service, r.IUPDPrefix = v.Get("debtor"), v.Get("service"), v.Get("iupdPrefix")
+	r.Reconciliation = v.Get("reconciliation")
 	for _, s := range v["status"] {
 		for _, part := range strings.Split(s, ",") {
 			if part = strings.TrimSpace(part); part != "" {
@@ -127,7 +131,7 @@ func knownParameter(name string) bool {
 	switch name {
 	case "debtor", "service", "status", "campaign", "dueFrom", "dueTo", "issuedFrom", "issuedTo",
 		"amountMinCents", "amountMaxCents", "overdueSince", "inInstalments", "hasFlaggedReceipts",
-		"iupdPrefix", "sort", "cursor", "limit":
+		"iupdPrefix", "reconciliation", "sort", "cursor", "limit":
 		return true
 	}
 	return false
@@ -153,6 +157,7 @@ type Filter struct {
 	OverdueSince           date.Date
 	InInstalments, Flagged *bool
 	IUPDPrefix             string
+	Reconciliation         string // a receipt's reconciliation state
 }
 
 // Validate checks every field of r and returns the query, or one FieldError per invalid
@@ -227,6 +232,11 @@ func (r Request) Validate(services config.Services) (Query, []fault.FieldError) 
 	q.InInstalments, q.Flagged = r.InInstalments, r.HasFlaggedReceipts
 	if q.IUPDPrefix = r.IUPDPrefix; q.IUPDPrefix != "" && !debts.ValidIUPD(q.IUPDPrefix) {
 		add("iupdPrefix", "must be 1 to 35 characters among A-Z a-z 0-9 . _ -")
+	}
+	switch q.Reconciliation = r.Reconciliation; q.Reconciliation {
+	case "", "UNMATCHED", "MATCHED_FLOW", "RECONCILED", "DIFFERENCE":
+	default:
+		add("reconciliation", "must be UNMATCHED, MATCHED_FLOW, RECONCILED or DIFFERENCE")
 	}
 	if q.Sort == "" {
 		q.Sort = "due"
@@ -468,6 +478,7 @@ func (s Searcher) totalsParams(f Filter) dbgen.SearchTotalsParams {
 	p.AmountMin, p.AmountMax = cents(f.AmountMin), cents(f.AmountMax)
 	p.OverdueBefore = pgDate(f.OverdueSince)
 	p.InInstalments, p.Flagged = boolean(f.InInstalments), boolean(f.Flagged)
+	p.Reconciliation = text(f.Reconciliation)
 	if f.IUPDPrefix != "" {
 		p.IupdLike = text(strings.ReplaceAll(f.IUPDPrefix, "_", `\_`) + "%")
 	}
@@ -483,7 +494,7 @@ func (s Searcher) pageParams(q Query, after *Cursor, limit int) dbgen.SearchDebt
 		CampaignID: t.CampaignID, DueFrom: t.DueFrom, DueTo: t.DueTo, IssuedFrom: t.IssuedFrom,
 		IssuedBefore: t.IssuedBefore, AmountMin: t.AmountMin, AmountMax: t.AmountMax,
 		OverdueBefore: t.OverdueBefore, InInstalments: t.InInstalments, Flagged: t.Flagged,
-		IupdLike: t.IupdLike, Sort: q.Sort, MaxRows: int32(limit),
+		IupdLike: t.IupdLike, Reconciliation: t.Reconciliation, Sort: q.Sort, MaxRows: int32(limit),
 	}
 	if after != nil {
 		p.AfterID = pgtype.Int8{Int64: after.ID, Valid: true}

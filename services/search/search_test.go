@@ -88,6 +88,9 @@ func TestSearchFiltersAndTotals(t *testing.T) {
 	insert(t, pool, seed{"IMU_2", "IMU", "VRDLGU70A01H501O", "CANCELLED", "2026-06-16", 40000})
 	receipt(t, pool, a, "R1", 4000, "UNDERPAID")
 	receipt(t, pool, b, "R2", 500, "")
+	_, err := pool.Exec(ctx, `UPDATE receipt_reconciliation SET status = 'DIFFERENCE', reason = 'AMOUNT_DIFFERS'
+		WHERE receipt_id = (SELECT id FROM receipts WHERE receipt_id = 'R2')`)
+	require.NoError(t, err)
 	s := Searcher{Pool: pool, ECFiscalCode: ec}
 
 	tr, fa := true, false
@@ -110,6 +113,9 @@ func TestSearchFiltersAndTotals(t *testing.T) {
 		"debtor and status":    {Request{Debtor: "VRDLGU70A01H501O", Status: []string{"OVERDUE"}}, []string{"TARI-2"}},
 		"issued in a range":    {Request{IssuedFrom: "2026-01-01", IssuedTo: "2026-01-02"}, nil},
 		"updated, latest last": {Request{Service: "TARI", Sort: "updated"}, []string{"TARI-1", "TARI-2"}},
+		"receipt unmatched":    {Request{Reconciliation: "UNMATCHED"}, []string{"TARI-1"}},
+		"receipt differs":      {Request{Reconciliation: "DIFFERENCE"}, []string{"TARI-2"}},
+		"receipt reconciled":   {Request{Reconciliation: "RECONCILED"}, nil},
 	} {
 		t.Run(name, func(t *testing.T) {
 			p, err := s.Search(ctx, query(t, tc.req))
@@ -169,7 +175,7 @@ func TestValidateNamesEveryParameter(t *testing.T) {
 	_, errs := Request{
 		Debtor: "RSSMRA85T10A562X", Service: "TOSAP", Status: []string{"ISSUED", "LOST"}, Campaign: -2,
 		DueFrom: "2026-02-30", IssuedFrom: "2026-03-01", IssuedTo: "2026-02-01", AmountMinCents: &neg,
-		IUPDPrefix: "a b", Sort: "debtor", Limit: 501, Cursor: "!!",
+		IUPDPrefix: "a b", Reconciliation: "OK", Sort: "debtor", Limit: 501, Cursor: "!!",
 	}.Validate(services)
 	var fields []string
 	for _, e := range errs {
@@ -177,7 +183,7 @@ func TestValidateNamesEveryParameter(t *testing.T) {
 		require.NotContains(t, e.Message, "RSSMRA85T10A562X")
 	}
 	require.Equal(t, []string{"debtor", "service", "status[1]", "campaign", "dueFrom", "issuedTo",
-		"amountMinCents", "iupdPrefix", "sort", "limit", "cursor"}, fields)
+		"amountMinCents", "iupdPrefix", "reconciliation", "sort", "limit", "cursor"}, fields)
 
 	_, errs = FromQuery(url.Values{"limit": {"x"}, "inInstalments": {"yes"}, "servizio": {"TARI"}})
 	fields = nil
