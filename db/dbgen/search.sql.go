@@ -273,3 +273,13 @@ func (q *Queries) SetCustomPlans(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, setCustomPlans)
 	return err
 }
+
+const setStatementTimeout = `-- name: SetStatementTimeout :exec
+SELECT set_config('statement_timeout', $1::text, true)
+`
+
+// Bounds the statements of the rest of the transaction (or of the savepoint).
+func (q *Queries) SetStatementTimeout(ctx context.Context, timeout string) error {
+	_, err := q.db.Exec(ctx, setStatementTimeout, timeout)
+	return err
+}

@@ -7,6 +7,10 @@
 -- Plans the next statements of the transaction with their values, never a generic plan.
 SELECT set_config('plan_cache_mode', 'force_custom_plan', true);
 
+-- name: SetStatementTimeout :exec
+-- Bounds the statements of the rest of the transaction (or of the savepoint).
+SELECT set_config('statement_timeout', @timeout::text, true);
+
 -- name: SearchDebts :many
 -- A page of the debts that match, in the order of sort (due, -due, amount, -amount, updated,
 -- -updated; id breaks ties in the same direction), after the cursor's key and id when given.

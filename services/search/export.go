@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"incasso/db/dbgen"
 	"incasso/domain/csvsafe"
 	"incasso/domain/date"
@@ -31,7 +33,7 @@ type RowWriter interface {
 // keyset, inside one snapshot, so memory stays flat whatever their number.
 func (s Searcher) Export(ctx context.Context, q Query, w RowWriter) (int64, error) {
 	var n int64
-	err := s.inSnapshot(ctx, func(dq *dbgen.Queries) error {
+	err := s.inSnapshot(ctx, func(_ pgx.Tx, dq *dbgen.Queries) error {
 		var after *Cursor
 		for {
 			rows, err := dq.SearchDebts(ctx, s.pageParams(q, after, exportBatch))

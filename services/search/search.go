@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -360,14 +362,12 @@ type Searcher struct {
 // first, since how many debts match says how to read the page.
 func (s Searcher) Search(ctx context.Context, q Query) (Page, error) {
 	page := Page{Debts: []Debt{}}
-	err := s.inSnapshot(ctx, func(dq *dbgen.Queries) error {
+	err := s.inSnapshot(ctx, func(tx pgx.Tx, dq *dbgen.Queries) error {
 		var err error
 		if page.Totals, err = totals(ctx, dq, s.totalsParams(q.Filter)); err != nil {
 			return err
 		}
-		p := s.pageParams(q, q.After, q.Limit+1)
-		p.SortMatches = page.Totals.Debts <= sortMatchesUpTo
-		rows, err := dq.SearchDebts(ctx, p)
+		rows, err := readPage(ctx, tx, s.pageParams(q, q.After, q.Limit+1), page.Totals.Debts)
 		if err != nil {
 			return fmt.Errorf("search debts: %w", err)
 		}
@@ -383,15 +383,48 @@ func (s Searcher) Search(ctx context.Context, q Query) (Page, error) {
 	return page, err
 }
 
-// sortMatchesUpTo is how many matches a page sorts rather than walk the sort's index for
-// (SearchDebts): reading and sorting 50,000 rows takes some tens of milliseconds, while a
-// walk through a million rows whose filter column follows the sort's took seconds.
-const sortMatchesUpTo = 50_000
+// readPage reads a page of p's filter, which matches matches debts. It walks the sort's index,
+// quick when the matches are spread along it, but slow when the filter's column follows the
+// sort's (debts issued in a month all fall due some weeks later: the walk went through most of
+// a million rows, seconds). So when the filter matches few enough debts to sort, the walk gets
+// walkBudget, in a savepoint; past it, it is cancelled and the matches are read by the
+// filters' indexes and sorted instead (SortMatches). The page is the last statement of the
+// snapshot: the budget stays set after a walk in time.
+func readPage(ctx context.Context, tx pgx.Tx, p dbgen.SearchDebtsParams, matches int64) ([]dbgen.SearchDebtsRow, error) {
+	if matches > sortMatchesUpTo {
+		return dbgen.New(tx).SearchDebts(ctx, p)
+	}
+	var rows []dbgen.SearchDebtsRow
+	err := pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error {
+		q := dbgen.New(sp)
+		if err := q.SetStatementTimeout(ctx, walkBudget); err != nil {
+			return err
+		}
+		var err error
+		rows, err = q.SearchDebts(ctx, p)
+		return err
+	})
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != queryCanceled {
+		return rows, err
+	}
+	p.SortMatches = true
+	return dbgen.New(tx).SearchDebts(ctx, p)
+}
+
+// sortMatchesUpTo is how many matches a page may sort (reading and sorting 50,000 rows takes
+// some tens of milliseconds), and walkBudget how long the walk of the sort's index may take
+// before they are.
+const (
+	sortMatchesUpTo = 50_000
+	walkBudget      = "25ms"
+	queryCanceled   = "57014" // SQLSTATE of a statement past its statement_timeout
+)
 
 // Totals returns the totals of the debts f matches.
 func (s Searcher) Totals(ctx context.Context, f Filter) (Totals, error) {
 	var t Totals
-	err := s.inSnapshot(ctx, func(dq *dbgen.Queries) error {
+	err := s.inSnapshot(ctx, func(_ pgx.Tx, dq *dbgen.Queries) error {
 		var err error
 		t, err = totals(ctx, dq, s.totalsParams(f))
 		return err
@@ -409,13 +442,13 @@ func totals(ctx context.Context, dq *dbgen.Queries, p dbgen.SearchTotalsParams) 
 }
 
 // inSnapshot runs fn in a read-only repeatable-read transaction planned with custom plans.
-func (s Searcher) inSnapshot(ctx context.Context, fn func(*dbgen.Queries) error) error {
+func (s Searcher) inSnapshot(ctx context.Context, fn func(pgx.Tx, *dbgen.Queries) error) error {
 	return pgx.BeginTxFunc(ctx, s.Pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		dq := dbgen.New(tx)
 		if err := dq.SetCustomPlans(ctx); err != nil {
 			return fmt.Errorf("custom plans: %w", err)
 		}
-		return fn(dq)
+		return fn(tx, dq)
 	})
 }
 

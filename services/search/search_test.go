@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"incasso/app/config"
+	"incasso/db/dbgen"
 	"incasso/devstack/testdb"
 	"incasso/domain/money"
 	"incasso/services/fault"
@@ -274,4 +275,37 @@ func TestExports(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(lines[0]), &d))
 	require.Equal(t, money.Cents(123456), d.OutstandingCents)
 	require.Equal(t, workflows.StatusIssued, d.Status)
+}
+
+// A page sorted from the filters' indexes (SortMatches, when the walk of the sort's index
+// runs out of its budget) is the page the walk gives, in every order, ties included.
+func TestSortedMatchesAreTheWalksPage(t *testing.T) {
+	pool, _ := testdb.New(t)
+	ctx := context.Background()
+	for i := range 30 {
+		insert(t, pool, seed{fmt.Sprintf("S-%02d", i), []string{"TARI", "IMU"}[i%2], "RSSMRA85T10A562S", "ISSUED",
+			fmt.Sprintf("2026-0%d-1%d", 1+i%3, i%5), int64(1000 * (1 + i%4))})
+	}
+	q := dbgen.New(pool)
+	s := Searcher{Pool: pool, ECFiscalCode: ec}
+	for _, sort := range Sorts {
+		query := query(t, Request{Sort: sort})
+		p := s.pageParams(query, nil, 7)
+		walked, err := q.SearchDebts(ctx, p)
+		require.NoError(t, err)
+		p.SortMatches = true
+		sorted, err := q.SearchDebts(ctx, p)
+		require.NoError(t, err)
+		require.Equal(t, walked, sorted, sort)
+		last := debtOf(walked[len(walked)-1])
+		after := cursorAfter(sort, last)
+		p = s.pageParams(query, &after, 7)
+		walked, err = q.SearchDebts(ctx, p)
+		require.NoError(t, err)
+		p.SortMatches = true
+		sorted, err = q.SearchDebts(ctx, p)
+		require.NoError(t, err)
+		require.Equal(t, walked, sorted, sort+", second page")
+		require.NotEqual(t, last.IUPD, walked[0].Iupd)
+	}
 }
