@@ -5,7 +5,10 @@
 -- written, and grant_application_role gives it only what the application does:
 --   * every table: SELECT, INSERT, UPDATE, DELETE (never TRUNCATE, REFERENCES or TRIGGER);
 --   * audit_log: SELECT, INSERT, DELETE (the purge; its trigger refuses entries still kept);
---   * communication_receipts, enforcement_exports: SELECT, INSERT (written once, kept);
+--   * communication_receipts, enforcement_exports, treasury_statements, events: SELECT,
+--     INSERT (written once, kept);
+--   * domicile_lookups, legal_facts: SELECT, INSERT, DELETE (the purge past their retention,
+--     which their triggers enforce);
 --   * goose_db_version: SELECT (it does not migrate);
 --   * the sequences: USAGE, SELECT.
 -- It is called by `incasso migrate` when INCASSO_DB_APP_ROLE names the role, after every
@@ -32,6 +35,10 @@ BEGIN
             WHEN 'audit_log' THEN 'SELECT, INSERT, DELETE'
             WHEN 'communication_receipts' THEN 'SELECT, INSERT'
             WHEN 'enforcement_exports' THEN 'SELECT, INSERT'
+            WHEN 'treasury_statements' THEN 'SELECT, INSERT'
+            WHEN 'events' THEN 'SELECT, INSERT'
+            WHEN 'domicile_lookups' THEN 'SELECT, INSERT, DELETE'
+            WHEN 'legal_facts' THEN 'SELECT, INSERT, DELETE'
             WHEN 'goose_db_version' THEN 'SELECT'
             ELSE 'SELECT, INSERT, UPDATE, DELETE'
         END;
