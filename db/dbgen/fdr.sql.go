@@ -161,56 +161,6 @@ func (q *Queries) InsertFdrFlow(ctx context.Context, arg InsertFdrFlowParams) (i
 	return id, err
 }
 
-const listFdrFlowsPublished = `-- name: ListFdrFlowsPublished :many
-SELECT id, flow_id, revision, psp_id, flow_date, status, payments, sum_cents, declared_sum_cents, malformed_reason
-FROM fdr_flows WHERE flow_date = $1 ORDER BY flow_id, revision
-`
-
-type ListFdrFlowsPublishedRow struct {
-	ID               int64
-	FlowID           string
-	Revision         int32
-	PspID            string
-	FlowDate         pgtype.Date
-	Status           string
-	Payments         int64
-	SumCents         int64
-	DeclaredSumCents pgtype.Int8
-	MalformedReason  pgtype.Text
-}
-
-// The flows stored for a day, for the simulator's and the treasury's totals.
-func (q *Queries) ListFdrFlowsPublished(ctx context.Context, flowDate pgtype.Date) ([]ListFdrFlowsPublishedRow, error) {
-	rows, err := q.db.Query(ctx, listFdrFlowsPublished, flowDate)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []ListFdrFlowsPublishedRow{}
-	for rows.Next() {
-		var i ListFdrFlowsPublishedRow
-		if err := rows.Scan(
-			&i.ID,
-			&i.FlowID,
-			&i.Revision,
-			&i.PspID,
-			&i.FlowDate,
-			&i.Status,
-			&i.Payments,
-			&i.SumCents,
-			&i.DeclaredSumCents,
-			&i.MalformedReason,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const listFdrLinesWithoutReceipt = `-- name: ListFdrLinesWithoutReceipt :many
 SELECT id, iuv, iur, transfer_index, amount_cents, pay_status FROM fdr_flow_lines
 WHERE flow_id = $1 AND receipt_id IS NULL AND match IN ('NO_RECEIPT', 'NO_RPT')

@@ -107,10 +107,5 @@ WITH late AS (
 UPDATE receipt_reconciliation rr SET status = 'DIFFERENCE', reason = 'NO_FLOW_LINE', updated_at = now()
 FROM late WHERE rr.receipt_id = late.receipt_id;
 
--- name: ListFdrFlowsPublished :many
--- The flows stored for a day, for the simulator's and the treasury's totals.
-SELECT id, flow_id, revision, psp_id, flow_date, status, payments, sum_cents, declared_sum_cents, malformed_reason
-FROM fdr_flows WHERE flow_date = $1 ORDER BY flow_id, revision;
-
 -- name: CountFdrLinesByMatch :many
 SELECT match, count(*) AS lines FROM fdr_flow_lines WHERE flow_id = $1 GROUP BY match ORDER BY match;
