@@ -2,6 +2,7 @@ package activities
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -82,7 +83,7 @@ func (a *Debts) notifyBySEND(ctx context.Context, d dbgen.DebtPosition, step wor
 	id, err := a.SEND.Create(ctx, send.Notification{
 		ProtocolNumber: n.ProtocolNumber, IdempotenceToken: token, Subject: "Accertamento esecutivo " + n.ProtocolNumber,
 		Recipient: rec, Act: refs[0], ActTitle: "Accertamento esecutivo " + n.ProtocolNumber, Payment: refs[1],
-		NoticeNumber: d.Nav, CreditorTaxID: d.EcFiscalCode, SenderName: a.Creditor.Name, TaxonomyCode: a.SENDTaxonomy,
+		NoticeNumber: d.Nav, CreditorTaxID: d.EcFiscalCode, SenderName: a.Creditor.Name, TaxonomyCode: a.sendTaxonomy(d.ServiceCode),
 		Amount: d.AmountCents, PayBy: payBy.String(),
 	})
 	switch {
@@ -283,3 +284,10 @@ const (
 	returnDelivered = "delivered"
 	returnReturned  = "returned"
 )
+
+// sendTaxonomy is the SEND taxonomy code of the service's accertamenti: the service's own, else
+// the configured default.
+func (a *Debts) sendTaxonomy(serviceCode string) string {
+	service, _ := a.Services.Find(serviceCode)
+	return cmp.Or(service.SENDTaxonomy, a.SENDTaxonomy)
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 
@@ -45,7 +46,7 @@ func newLegal(t *testing.T, withSEND bool) *legal {
 	a.INAD = inad.New(srv.URL+domicilesim.INADBasePath, "voucher", 5*time.Second)
 	a.INIPEC = inipec.New(inipec.Config{BaseURL: srv.URL + domicilesim.INIPECBasePath, ClientID: "incasso", Assertion: "assertion", Scope: "pec", Timeout: 5 * time.Second})
 	if withSEND {
-		a.SEND, a.SENDTaxonomy = send.New(srv.URL, "send-key", 5*time.Second), "010101P"
+		a.SEND, a.SENDTaxonomy = send.New(srv.URL, "send-key", 5*time.Second), "010201P"
 	}
 	f.debts = &a
 	return l
@@ -126,6 +127,7 @@ func TestAccertamentoBySEND(t *testing.T) {
 	l.remind(t, d.ID, workflows.StepAccertamento)
 	l.remind(t, d.ID, workflows.StepAccertamento)
 	require.Equal(t, 1, l.send.Sent())
+	require.Equal(t, []string{"010201P"}, l.send.Taxonomies(), "a tax's accertamento, the default code")
 	require.Empty(t, l.pecMessagesTo(d.DebtorPec))
 	n, err := l.q.GetSendNotification(context.Background(), dbgen.GetSendNotificationParams{DebtID: d.ID, Step: workflows.StepAccertamento})
 	require.NoError(t, err)
@@ -159,6 +161,31 @@ func TestAccertamentoBySENDUnreachable(t *testing.T) {
 	require.Equal(t, "SEND: UNREACHABLE", p.Failed)
 	require.Empty(t, p.By)
 	require.Equal(t, "SEND: UNREACHABLE", l.reload(t, d.ID).NoticeFailed)
+}
+
+// A notification SEND refuses (here: the service's taxonomy code is not one the comune may
+// notify) is recorded REFUSED once, never requested again, and the legal clock sees no proof.
+func TestAccertamentoBySENDRefused(t *testing.T) {
+	t.Parallel()
+	l := newLegal(t, true)
+	services := slices.Clone(l.debts.Services)
+	for i := range services {
+		services[i].SENDTaxonomy = "019999P"
+	}
+	l.debts.Services = services
+	d := l.noticed(t, nil)
+
+	l.remind(t, d.ID, workflows.StepAccertamento)
+	l.remind(t, d.ID, workflows.StepAccertamento)
+	require.Zero(t, l.send.Sent())
+	n, err := l.q.GetSendNotification(context.Background(), dbgen.GetSendNotificationParams{DebtID: d.ID, Step: workflows.StepAccertamento})
+	require.NoError(t, err)
+	require.Equal(t, "REFUSED", n.Status)
+	require.Empty(t, n.RequestID)
+	p := l.proof(t, d.ID)
+	require.Empty(t, p.By)
+	require.Equal(t, "SEND refused the notification", p.Failed)
+	require.Empty(t, l.pecMessagesTo(d.DebtorPec), "not sent another way behind the office's back")
 }
 
 // Without SEND, a debtor without PEC gets the registered letter; its return card is the proof.

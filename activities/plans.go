@@ -518,8 +518,9 @@ func (a *Plans) SetPlanMandate(ctx context.Context, planID, mandateID int64) err
 // RemainderDueDays is how long the debtor has to pay the remainder notice of a plan.
 const RemainderDueDays = 30
 
-// FinishPlan records how the plan ended. A plan that collected everything settles its debt;
-// what it did not collect becomes a new debt, with its own pagoPA notice and reminder ladder,
+// FinishPlan records how the plan ended. A plan that collected everything settles its debt and
+// sends the debtor its quietanza (one message, by the channel the debtor was reached on); what
+// it did not collect becomes a new debt, with its own pagoPA notice and reminder ladder,
 // whose iupd it returns; repeating it finds that debt.
 func (a *Plans) FinishPlan(ctx context.Context, in workflows.FinishInput) (string, error) {
 	q := dbgen.New(a.Debts.Pool)
@@ -551,6 +552,16 @@ func (a *Plans) FinishPlan(ctx context.Context, in workflows.FinishInput) (strin
 		return "", fmt.Errorf("finish plan %d: %w", in.PlanID, err)
 	}
 	key := fmt.Sprintf("plan/%d/end", plan.ID)
+	if in.Remainder == 0 {
+		// The debt is paid: its quietanza tells the debtor so. A plan-end message archived by
+		// an attempt before quietanze existed is sent as it is, not doubled by one.
+		_, err := q.GetCommunicationByDedupeKey(ctx, key)
+		if err = db.NotFound(err); errors.Is(err, db.ErrNotFound) {
+			return "", a.Debts.sendPlanReceipt(ctx, q, plan)
+		} else if err != nil {
+			return "", fmt.Errorf("load message %s: %w", key, err)
+		}
+	}
 	err = a.Debts.deliver(ctx, key, plan.DebtID, false, func(d dbgen.DebtPosition) (message, error) {
 		return message{kind: "plan_end", subject: "Rateizzazione conclusa: " + d.Description, text: planEndText(a.Debts.Creditor.Name, d, in, remainderIUPD)}, nil
 	})
@@ -558,8 +569,10 @@ func (a *Plans) FinishPlan(ctx context.Context, in workflows.FinishInput) (strin
 }
 
 func planEndText(creditor string, d dbgen.DebtPosition, in workflows.FinishInput, remainderIUPD string) string {
-	what := "Tutte le rate sono state pagate: il debito è estinto."
+	var what string
 	switch {
+	case in.Remainder == 0: // only by an attempt before quietanze: see FinishPlan
+		what = "Tutte le rate sono state pagate: il debito è estinto."
 	case in.Status == workflows.PlanForfeited:
 		what = fmt.Sprintf(`Due rate non sono state pagate nell'arco di sei mesi, dopo sollecito: lei è decaduto
 dal beneficio della rateizzazione. L'importo residuo di %s euro è dovuto in un'unica

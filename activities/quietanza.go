@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"go.temporal.io/sdk/temporal"
 
@@ -29,6 +30,35 @@ func (a *Debts) SendReceipt(ctx context.Context, debtID int64, receiptID string)
 	} else if err != nil {
 		return fmt.Errorf("load receipt of debt %d: %w", debtID, err)
 	}
+	return a.sendQuietanza(ctx, q, debtID, func(d dbgen.DebtPosition) (string, string) {
+		return receiptText(a.Creditor.Name, d, r), fmt.Sprintf("%s le conferma di aver ricevuto il pagamento di %s euro del %s: questo messaggio vale come quietanza.",
+			a.Creditor.Name, money.Cents(r.AmountCents).Italian(), paidOn(r).Italian())
+	})
+}
+
+// sendPlanReceipt sends the debtor the quietanza of a debt paid in full through its instalment
+// plan: every instalment, with its amount and the day it was paid (its due date if the day
+// was not recorded). Like SendReceipt it
+// is sent once (the same key: a debt has one quietanza) by the channel last reached.
+func (a *Debts) sendPlanReceipt(ctx context.Context, q *dbgen.Queries, plan dbgen.InstalmentPlan) error {
+	debtID := plan.DebtID
+	paid, err := q.ListInstalments(ctx, plan.ID) // all of them: the plan ended with nothing left to collect
+	if err != nil {
+		return fmt.Errorf("load the instalments of plan %d: %w", plan.ID, err)
+	}
+	var total money.Cents
+	for _, i := range paid {
+		total += money.Cents(i.AmountCents)
+	}
+	return a.sendQuietanza(ctx, q, debtID, func(d dbgen.DebtPosition) (string, string) {
+		return planReceiptText(a.Creditor.Name, d, paid, total), fmt.Sprintf("%s le conferma di aver ricevuto il pagamento di tutte le %d rate del piano, per %s euro in tutto: questo messaggio vale come quietanza.",
+			a.Creditor.Name, len(paid), total.Italian())
+	})
+}
+
+// sendQuietanza delivers a quietanza, whose email text and App IO sentence compose gives, by
+// the channel the debtor was last reached on, else by email or PEC.
+func (a *Debts) sendQuietanza(ctx context.Context, q *dbgen.Queries, debtID int64, compose func(dbgen.DebtPosition) (text, ioSays string)) error {
 	ladder := []reminders.Channel{reminders.ChannelEmail, reminders.ChannelPEC}
 	reached, err := q.GetReachedChannel(ctx, debtID)
 	if err = db.NotFound(err); err == nil {
@@ -37,15 +67,14 @@ func (a *Debts) SendReceipt(ctx context.Context, debtID int64, receiptID string)
 		return fmt.Errorf("the channel debt %d was reached on: %w", debtID, err)
 	}
 	return a.deliver(ctx, fmt.Sprintf("debt/%d/receipt", debtID), debtID, false, func(d dbgen.DebtPosition) (message, error) {
-		m := message{kind: kindReceipt, subject: "Quietanza di pagamento: " + d.Description, text: receiptText(a.Creditor.Name, d, r)}
+		text, says := compose(d)
+		m := message{kind: kindReceipt, subject: "Quietanza di pagamento: " + d.Description, text: text}
 		chosen, ok, err := reminders.Choose(ladder, a.reaches(ctx, d, ""))
 		switch {
 		case err != nil || !ok:
 			m.unreachable = true
 			return m, err
 		case chosen == reminders.ChannelIO:
-			says := fmt.Sprintf("%s le conferma di aver ricevuto il pagamento di %s euro del %s: questo messaggio vale come quietanza.",
-				a.Creditor.Name, money.Cents(r.AmountCents).Italian(), paidOn(r).Italian())
 			m.io = a.ioMessage(d, m.subject, ioText(a.Creditor.Name, d, says, false), false)
 		}
 		m.channel = string(chosen)
@@ -75,4 +104,28 @@ Questo messaggio vale come quietanza di pagamento: lo conservi.
 
 Questo messaggio è generato automaticamente: non risponda a questo indirizzo.
 `, d.DebtorName, creditor, d.Description, money.Cents(r.AmountCents).Italian(), paidOn(r).Italian(), notice.GroupNoticeNumber(d.Nav), r.ReceiptID)
+}
+
+func planReceiptText(creditor string, d dbgen.DebtPosition, paid []dbgen.Instalment, total money.Cents) string {
+	var rows strings.Builder
+	for _, i := range paid {
+		on := date.Of(i.DueDate)
+		if i.PaidAt.Valid {
+			on = date.InRome(i.PaidAt.Time)
+		}
+		fmt.Fprintf(&rows, "  rata %d: %s euro, pagata il %s\n", i.Seq, money.Cents(i.AmountCents).Italian(), on.Italian())
+	}
+	return fmt.Sprintf(`Gentile %s,
+
+%s le conferma di aver ricevuto, per addebito diretto SEPA, il pagamento di tutte le rate del piano per: %s.
+Tutte le rate sono state pagate: il debito è estinto.
+
+Importo pagato: %s euro in %d rate
+%s
+Codice avviso: %s
+
+Questo messaggio vale come quietanza di pagamento: lo conservi.
+
+Questo messaggio è generato automaticamente: non risponda a questo indirizzo.
+`, d.DebtorName, creditor, d.Description, total.Italian(), len(paid), rows.String(), notice.GroupNoticeNumber(d.Nav))
 }

@@ -162,8 +162,9 @@ func TestInstalmentPlanBySDD(t *testing.T) {
 	}
 	require.Equal(t, 3, prenotified)
 	e.waitMail(t, func(m mailsink.Message) bool { return strings.HasPrefix(m.Subject, "Rateizzazione accolta") })
-	end := e.waitMail(t, func(m mailsink.Message) bool { return strings.HasPrefix(m.Subject, "Rateizzazione conclusa") })
+	end := e.waitMail(t, func(m mailsink.Message) bool { return strings.HasPrefix(m.Subject, "Quietanza di pagamento") })
 	require.Contains(t, string(end.Raw), "Tutte le rate sono state pagate")
+	require.Contains(t, string(end.Raw), "vale come quietanza")
 	e.waitMail(t, func(m mailsink.Message) bool { return strings.HasPrefix(m.Subject, "Addebito SEPA della rata 3") })
 	e.recordHistory(t, workflows.PlanWorkflowID(e.stack.Deps.Config.Creditor.FiscalCode, "PLAN-1"), "plan_am04_then_paid")
 	e.recordHistory(t, debt.WorkflowID, "debt_paid_in_instalments")

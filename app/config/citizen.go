@@ -19,12 +19,17 @@ type Citizen struct {
 	INIPECURL, INIPECClientID, INIPECAssertion, INIPECScope string
 	SENDURL                                                 string // INCASSO_SEND_URL, SEND's B2B API for PAs
 	SENDKey                                                 string // INCASSO_SEND_API_KEY
-	// SENDTaxonomy is the taxonomy code of the acts notified (INCASSO_SEND_TAXONOMY, six
-	// digits and a letter, as in SEND's table of the comune's acts).
+	// SENDTaxonomy is the taxonomy code of the acts notified for a service that names none
+	// (INCASSO_SEND_TAXONOMY; by default 010201P, "Notifiche Riscossione Tributi con
+	// pagamento" in SEND's table of the acts of a comune).
 	SENDTaxonomy string
 }
 
-var sendTaxonomyPattern = regexp.MustCompile(`^[0-9]{6}[A-Z]$`)
+// An accertamento notified by SEND carries its pagoPA payment: its code in SEND's taxonomy
+// (two digits of the kind of entity, four of the procedure) ends in P, "con pagamento".
+var sendTaxonomyPattern = regexp.MustCompile(`^[0-9]{6}P$`)
+
+const sendTaxonomyRule = "want a code of SEND's taxonomy for acts with a payment, six digits and P, e.g. 010201P"
 
 // citizenFromEnv reads the Citizen settings.
 func citizenFromEnv() (Citizen, error) {
@@ -33,7 +38,7 @@ func citizenFromEnv() (Citizen, error) {
 		INIPECURL: os.Getenv("INCASSO_INIPEC_URL"), INIPECClientID: os.Getenv("INCASSO_INIPEC_CLIENT_ID"),
 		INIPECAssertion: os.Getenv("INCASSO_INIPEC_ASSERTION"), INIPECScope: env("INCASSO_INIPEC_SCOPE", "pec"),
 		SENDURL: os.Getenv("INCASSO_SEND_URL"), SENDKey: os.Getenv("INCASSO_SEND_API_KEY"),
-		SENDTaxonomy: env("INCASSO_SEND_TAXONOMY", "010101P"),
+		SENDTaxonomy: env("INCASSO_SEND_TAXONOMY", "010201P"),
 	}
 	var errs []error
 	for _, v := range []struct{ name, url, secretName, secret string }{
@@ -52,7 +57,7 @@ func citizenFromEnv() (Citizen, error) {
 		}
 	}
 	if !sendTaxonomyPattern.MatchString(c.SENDTaxonomy) {
-		errs = append(errs, errors.New("INCASSO_SEND_TAXONOMY: want six digits and a capital letter, e.g. 010101P"))
+		errs = append(errs, errors.New("INCASSO_SEND_TAXONOMY: "+sendTaxonomyRule))
 	}
 	return c, errors.Join(errs...)
 }

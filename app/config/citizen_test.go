@@ -10,7 +10,7 @@ func TestCitizenOffByDefault(t *testing.T) {
 	clearEnv(t)
 	c, err := FromEnv()
 	require.NoError(t, err)
-	require.Equal(t, Citizen{INIPECScope: "pec", SENDTaxonomy: "010101P"}, c.Citizen, "no registry and no SEND unless configured")
+	require.Equal(t, Citizen{INIPECScope: "pec", SENDTaxonomy: "010201P"}, c.Citizen, "no registry and no SEND unless configured")
 }
 
 func TestCitizenChecks(t *testing.T) {

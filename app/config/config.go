@@ -39,6 +39,10 @@ type Service struct {
 	// ExpiresAfterDue: the notice cannot be paid after its due date (GPD switchToExpired).
 	// By default a late payment is still accepted.
 	ExpiresAfterDue bool `json:"expiresAfterDue,omitempty"`
+	// SENDTaxonomy is the code, in SEND's table of the acts a comune notifies, of the
+	// service's accertamenti (e.g. 010301P for an entrata patrimoniale, 010401P for school
+	// services); empty: INCASSO_SEND_TAXONOMY, the table's code for taxes (010201P).
+	SENDTaxonomy string `json:"sendTaxonomy,omitempty"`
 }
 
 // Beneficiary is who receives a share of a service's amounts, and under which pagoPA
@@ -319,6 +323,8 @@ func (s Services) validate() error {
 			return fmt.Errorf("service %s is listed twice", svc.Code)
 		case len(svc.Transfers) < 1 || len(svc.Transfers) > 5:
 			return fmt.Errorf("service %s: want 1 to 5 transfers", svc.Code)
+		case svc.SENDTaxonomy != "" && !sendTaxonomyPattern.MatchString(svc.SENDTaxonomy):
+			return fmt.Errorf("service %s: sendTaxonomy %q: %s", svc.Code, svc.SENDTaxonomy, sendTaxonomyRule)
 		}
 		seen[svc.Code] = true
 		var points int64

@@ -257,12 +257,14 @@ func TestReadServicesFile(t *testing.T) {
 		{"code": "TARI", "transfers": [
 			{"taxonomy": "9/0101108TS/", "basisPoints": 9500},
 			{"taxonomy": "9/0201102IM/", "iban": "IT60X0542811101000000123456", "fiscalCode": "80000010011", "name": "Provincia", "basisPoints": 500}]},
-		{"code": "SALA", "expiresAfterDue": true, "transfers": [{"taxonomy": "9/0301109AP/", "basisPoints": 10000}]}
+		{"code": "SALA", "expiresAfterDue": true, "sendTaxonomy": "010301P", "transfers": [{"taxonomy": "9/0301109AP/", "basisPoints": 10000}]}
 	]`))
 	require.NoError(t, err)
 	require.Len(t, got, 2)
 	require.Equal(t, "80000010011", got[0].Transfers[1].FiscalCode)
 	require.True(t, got[1].ExpiresAfterDue)
+	require.Equal(t, "010301P", got[1].SENDTaxonomy)
+	require.Empty(t, got[0].SENDTaxonomy, "INCASSO_SEND_TAXONOMY's")
 
 	for _, tt := range []struct{ content, wantErr string }{
 		{`{}`, "not a JSON array"},
@@ -274,6 +276,7 @@ func TestReadServicesFile(t *testing.T) {
 		{`[{"code": "TARI", "transfers": [{"taxonomy": "9/0101108TS/", "basisPoints": 10000, "iban": "IT61X0542811101000000123456"}]}]`, "service TARI transfer 1: iban: invalid IBAN: check digits do not match"},
 		{`[{"code": "TARI", "transfers": [{"taxonomy": "9/0101108TS/", "basisPoints": 10000, "iban": "IT64Y0542811101000000123456"}]}]`, "service TARI transfer 1: iban: invalid IBAN: CIN letter is wrong"},
 		{`[{"code": "TARI", "transfers": [{"taxonomy": "9/0101108TS/", "basisPoints": 10000, "fiscalCode": "123"}]}]`, "transfer 1: fiscalCode"},
+		{`[{"code": "TARI", "sendTaxonomy": "010202N", "transfers": [{"taxonomy": "9/0101108TS/", "basisPoints": 10000}]}]`, `service TARI: sendTaxonomy "010202N": want a code of SEND's taxonomy for acts with a payment`},
 	} {
 		_, err := ReadServicesFile(write(t, tt.content))
 		require.ErrorContains(t, err, tt.wantErr, tt.content)

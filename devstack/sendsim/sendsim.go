@@ -98,6 +98,33 @@ func (s *SEND) Script(taxID string, o Outcome) {
 	s.outcomes[strings.ToUpper(taxID)] = o
 }
 
+// Taxonomies are the taxonomy codes of the notifications requested, in the order they came.
+func (s *SEND) Taxonomies() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, s.seq)
+	for i := 1; i <= s.seq; i++ {
+		if n, ok := s.notifications[iun(i)]; ok {
+			code, _ := n.request["taxonomyCode"].(string)
+			out = append(out, code)
+		}
+	}
+	return out
+}
+
+// comuneTaxonomy is SEND's table of the acts a comune notifies with a payment (entity 01):
+// a notification under another code is refused, as SEND refuses one the entity is not
+// enabled for.
+var comuneTaxonomy = map[string]string{
+	"010101P": "Notifiche Violazioni al Codice della Strada",
+	"010102P": "Notifiche Violazioni extra CdS",
+	"010201P": "Notifiche Riscossione Tributi con pagamento",
+	"010301P": "Notifiche riscossione entrate patrimoniali con pagamento",
+	"010401P": "Notifiche per sollecito pagamento servizi scolastici",
+	"010701P": "Ordinanze Comunali con pagamento",
+	"010801P": "Comunicazioni relative a riscossioni coattive e ingiunzioni fiscali",
+}
+
 // Sent is how many notifications were requested.
 func (s *SEND) Sent() int {
 	s.mu.Lock()
@@ -227,6 +254,10 @@ func (s *SEND) create(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	if _, dup := s.byProtocol[[2]string{protocol, token}]; dup {
 		problem(w, http.StatusConflict, "PN_NOTIFICATION_DUPLICATED", "paProtocolNumber and idempotenceToken already used")
+		return
+	}
+	if code, _ := req["taxonomyCode"].(string); comuneTaxonomy[code] == "" {
+		problem(w, http.StatusBadRequest, "PN_GENERIC_INVALIDPARAMETER", "taxonomyCode is not one of a comune's acts with a payment")
 		return
 	}
 	if detail := s.checkAttachments(req); detail != "" {
