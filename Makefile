@@ -112,11 +112,12 @@ fuzz: ## fuzz every parser of outside input (FUZZ_ONLY: a regexp on "package Tar
 	  for fn in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$pkg/*_test.go | cut -d' ' -f2); do \
 	    echo "$$pkg $$fn" | grep -Eq -- '$(FUZZ_ONLY)' || continue; \
 	    [ -x $(BIN)/.fuzz/$$(echo $$pkg | tr / _).test ] || go test -c -fuzz=. -o $(BIN)/.fuzz/$$(echo $$pkg | tr / _).test ./$$pkg || exit 1; \
-	    cache="$$(go env GOCACHE)/fuzz/incasso/$$pkg"; \
+	    cache="$$(go env GOCACHE)/fuzz/incasso/$$pkg"; start=$$(date +%s); \
 	    out=$$(cd $$pkg && /usr/bin/time -f 'largest RSS %M KiB' $(BIN)/.fuzz/$$(echo $$pkg | tr / _).test -test.run '^$$' -test.fuzz "^$$fn$$" \
 	      -test.fuzztime $(FUZZ_EXECS)x -test.fuzzcachedir "$$cache" 2>&1) || { echo "$$out" | tail -30; echo "FAIL: $$pkg $$fn (the failing input is in $$pkg/testdata/fuzz/$$fn)"; failed=1; continue; }; \
 	    if [ -d "$$cache/$$fn" ]; then mkdir -p $$pkg/testdata/fuzz/$$fn && cp -n "$$cache/$$fn/"* $$pkg/testdata/fuzz/$$fn/; fi; \
-	    echo "$$pkg $$fn: $$(echo "$$out" | grep '^fuzz: elapsed' | tail -1 | sed 's/^fuzz: //'), $$(echo "$$out" | grep '^largest RSS')"; \
+	    secs=$$(( $$(date +%s) - start + 1 )); \
+	    echo "$$pkg $$fn: $(FUZZ_EXECS) execs in $$secs s ($$(( $(FUZZ_EXECS) / secs ))/s), $$(echo "$$out" | grep '^fuzz: elapsed' | tail -1 | grep -o 'new interesting: [0-9]* (total: [0-9]*)'), $$(echo "$$out" | grep '^largest RSS')"; \
 	  done; \
 	done; rm -rf $(BIN)/.fuzz; exit $$failed
 
