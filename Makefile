@@ -108,18 +108,18 @@ FUZZ_EXECS ?= 1000000
 FUZZ_ONLY  ?= .
 .PHONY: fuzz
 fuzz: ## fuzz every parser of outside input (FUZZ_ONLY: a regexp on "package Target"), FUZZ_EXECS (1,000,000) executions each; prints rate and largest RSS, keeps the corpus grown in testdata/fuzz; not part of test
-	@mkdir -p $(BIN)/.fuzz; failed=0; for pkg in $$(git grep -l '^func Fuzz' -- '*_test.go' | xargs -n1 dirname | sort -u); do \
+	@bins=$$(mktemp -d); trap 'rm -rf "$$bins"' EXIT; failed=0; for pkg in $$(git grep -l '^func Fuzz' -- '*_test.go' | xargs -n1 dirname | sort -u); do \
 	  for fn in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$pkg/*_test.go | cut -d' ' -f2); do \
 	    echo "$$pkg $$fn" | grep -Eq -- '$(FUZZ_ONLY)' || continue; \
-	    [ -x $(BIN)/.fuzz/$$(echo $$pkg | tr / _).test ] || go test -c -fuzz=. -o $(BIN)/.fuzz/$$(echo $$pkg | tr / _).test ./$$pkg || exit 1; \
+	    [ -x $$bins/$$(echo $$pkg | tr / _).test ] || go test -c -fuzz=. -o $$bins/$$(echo $$pkg | tr / _).test ./$$pkg || exit 1; \
 	    cache="$$(go env GOCACHE)/fuzz/incasso/$$pkg"; start=$$(date +%s); \
-	    out=$$(cd $$pkg && /usr/bin/time -f 'largest RSS %M KiB' $(BIN)/.fuzz/$$(echo $$pkg | tr / _).test -test.run '^$$' -test.fuzz "^$$fn$$" \
+	    out=$$(cd $$pkg && /usr/bin/time -f 'largest RSS %M KiB' $$bins/$$(echo $$pkg | tr / _).test -test.run '^$$' -test.fuzz "^$$fn$$" \
 	      -test.fuzztime $(FUZZ_EXECS)x -test.fuzzcachedir "$$cache" 2>&1) || { echo "$$out" | tail -30; echo "FAIL: $$pkg $$fn (the failing input is in $$pkg/testdata/fuzz/$$fn)"; failed=1; continue; }; \
 	    if [ -d "$$cache/$$fn" ]; then mkdir -p $$pkg/testdata/fuzz/$$fn && cp -n "$$cache/$$fn/"* $$pkg/testdata/fuzz/$$fn/; fi; \
 	    secs=$$(( $$(date +%s) - start + 1 )); \
 	    echo "$$pkg $$fn: $(FUZZ_EXECS) execs in $$secs s ($$(( $(FUZZ_EXECS) / secs ))/s), $$(echo "$$out" | grep '^fuzz: elapsed' | tail -1 | grep -o 'new interesting: [0-9]* (total: [0-9]*)'), $$(echo "$$out" | grep '^largest RSS')"; \
 	  done; \
-	done; rm -rf $(BIN)/.fuzz; exit $$failed
+	done; exit $$failed
 
 .PHONY: chaos
 chaos: tools run-debs ## a campaign of CHAOS_DEBTS (10,000) under SIGKILLed workers, a PostgreSQL restart, GPD 503s and SMTP drops, then the checks; SCALE=1 the scale-out run (2 APIs, 2,000 debts); not part of test

@@ -57,6 +57,9 @@ type Debts struct {
 	PECFrom string
 	// IO sends App IO messages as the IO service of each service enabled for it; nil sends none.
 	IO ioMessenger
+	// IOHoldAttempts is the attempt from which a message no longer waits for App IO to answer
+	// its profile check, and goes by the next channel; zero is DefaultIOHoldAttempts.
+	IOHoldAttempts int32
 	// LadderDay compresses the reminder ladder's days (tests and demos); zero is real days.
 	LadderDay time.Duration
 	// RetentionYears is how long every message is kept, in calendar years.

@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgtype"
+	"go.temporal.io/sdk/activity"
 
 	"incasso/clients/appio"
 	"incasso/db/dbgen"
@@ -28,19 +30,30 @@ type ioMessenger interface {
 
 var _ ioMessenger = (*appio.Client)(nil)
 
+// DefaultIOHoldAttempts is the attempt of a message's activity from which App IO not answering
+// the profile check no longer holds the message back.
+const DefaultIOHoldAttempts = 7
+
 // channelIO is the channel of an App IO message (communications.channel).
 const channelIO = string(reminders.ChannelIO)
 
 // ioReaches tells whether a message to the debtor can go by App IO: the debt's service is
 // enabled for IO, the debtor is a person, and IO says their profile takes the service's
-// messages. No profile, or the service turned off, is false; IO not answering is an error,
-// which the activity's retries wait out.
+// messages. No profile, or the service turned off, is false. IO not answering (or refusing the
+// service's key) is an error, which the activity's retries wait out for IOHoldAttempts attempts
+// (DefaultIOHoldAttempts: about ten minutes with the reminders' retry policy); from then on it
+// is false, and the message goes by the ladder's next channel rather than waiting for IO.
 func (a *Debts) ioReaches(ctx context.Context, d dbgen.DebtPosition) (bool, error) {
 	if a.IO == nil || !a.IO.Enabled(d.ServiceCode) || !appio.ForPerson(d.DebtorFiscalCode) {
 		return false, nil
 	}
 	p, err := a.IO.Profile(ctx, d.ServiceCode, d.DebtorFiscalCode)
 	if errors.Is(err, appio.ErrNoProfile) {
+		return false, nil
+	}
+	if err != nil && activity.IsActivity(ctx) && activity.GetInfo(ctx).Attempt >= cmp.Or(a.IOHoldAttempts, DefaultIOHoldAttempts) {
+		logger(ctx).Warn("App IO has not answered the profile check: the message goes by the next channel",
+			"debt_id", d.ID, "attempts", activity.GetInfo(ctx).Attempt, "error", err)
 		return false, nil
 	}
 	if err != nil {

@@ -13,8 +13,10 @@ import (
 
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
 
 	"incasso/clients/appio"
+	"incasso/db"
 	"incasso/db/dbgen"
 	"incasso/devstack/iosim"
 	"incasso/domain/reminders"
@@ -34,6 +36,7 @@ type ioFixture struct {
 	*fixture
 	io       *iosim.IO
 	fail     atomic.Int32
+	down     atomic.Bool  // IO answers every profile check with a 503
 	profiles atomic.Int32 // profile checks IO answered
 }
 
@@ -44,6 +47,10 @@ func newIOFixture(t *testing.T) *ioFixture {
 	f.io.AddProfile(optedOut, tariIOKey)
 	sim := f.io.Handler()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == iosim.BasePath+"/profiles" && f.down.Load() {
+			http.Error(w, `{"title":"Service Unavailable"}`, http.StatusServiceUnavailable)
+			return
+		}
 		if r.URL.Path == iosim.BasePath+"/profiles" {
 			f.profiles.Add(1)
 		}
@@ -132,6 +139,38 @@ func TestNoticeWithoutAppIOGoesByEmail(t *testing.T) {
 	}
 	require.Empty(t, f.io.Messages())
 	require.Equal(t, int32(2), f.profiles.Load(), "IO was asked about the debtor without a profile and the one opted out, only")
+}
+
+// App IO not answering the profile check holds the notice back (the activity fails, to be
+// retried, and nothing is archived) until the attempt IOHoldAttempts; from then on the notice
+// goes by email, once, and IO is not asked again.
+func TestNoticeWaitsForAppIOThenGoesByEmail(t *testing.T) {
+	t.Parallel()
+	f := newIOFixture(t)
+	f.down.Store(true)
+	d := f.noticed(t, nil)
+	doc := f.notice(t, d.ID)
+	key := fmt.Sprintf("debt/%d/notice", d.ID)
+
+	_, err := f.run(t, f.debts.SendNotice, d.ID, doc.ID)
+	require.ErrorContains(t, err, "app io profile check")
+	var appErr *temporal.ApplicationError
+	require.ErrorAs(t, err, &appErr)
+	require.False(t, appErr.NonRetryable(), "retried: IO may answer later")
+	_, err = f.q.GetCommunicationByDedupeKey(context.Background(), key)
+	require.ErrorIs(t, db.NotFound(err), db.ErrNotFound, "nothing archived while IO is awaited")
+	require.Empty(t, f.sink.Messages())
+
+	f.debts.IOHoldAttempts = 1 // the attempt a test environment runs is the first
+	for range 2 {
+		_, err = f.run(t, f.debts.SendNotice, d.ID, doc.ID)
+		require.NoError(t, err)
+	}
+	c, err := f.q.GetCommunicationByDedupeKey(context.Background(), key)
+	require.NoError(t, err)
+	require.Equal(t, "email", c.Channel)
+	require.Len(t, f.sink.Messages(), 1, "sent once")
+	require.Empty(t, f.io.Messages())
 }
 
 // A reminder step goes by the first channel of its ladder that reaches the debtor: App IO

@@ -126,6 +126,13 @@ func reach(d dbgen.DebtPosition, m message) (message, bool) {
 // postalAddress is the debtor's address as printed on a letter, nil when there is none.
 func postalAddress(d dbgen.DebtPosition) []string { return debts.AddressOf(d).Lines() }
 
+// errUncomposable marks a message that no retry can compose (a template that fails, the notice
+// it attaches missing): the activity fails for good. Any other error of compose is a lookup
+// that may answer later, and the activity is retried.
+var errUncomposable = errors.New("the message cannot be composed")
+
+func uncomposable(err error) error { return fmt.Errorf("%w: %w", errUncomposable, err) }
+
 // deliver sends the message identified by key at most once: composed and archived before it
 // is sent, so a retry sends the same stored bytes. With onlyUnsettled, a debt already paid or
 // cancelled gets nothing.
@@ -147,11 +154,10 @@ func (a *Debts) deliver(ctx context.Context, key string, debtID int64, onlyUnset
 			return nil
 		}
 		m, err := compose(d)
-		var ioErr *appio.StatusError
-		if errors.As(err, &ioErr) { // the App IO profile check, which a retry may get through
-			return fmt.Errorf("compose message %s: %w", key, err)
-		} else if err != nil {
+		if errors.Is(err, errUncomposable) {
 			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("compose message %s", key), workflows.ErrTypeInvalidInput, err)
+		} else if err != nil { // a lookup (App IO, INAD, INI-PEC, the database) a retry may get through
+			return fmt.Errorf("compose message %s: %w", key, err)
 		}
 		m, ok := reach(d, m)
 		if !ok {

@@ -145,7 +145,7 @@ func (a *Debts) reminder(ctx context.Context, step workflows.Step, d dbgen.DebtP
 	if channel == channelIO {
 		text, err := reminders.Render(step.Name, reminders.ChannelEmail, data)
 		if err != nil {
-			return m, err
+			return m, uncomposable(err)
 		}
 		m.subject, m.io = text.Subject, a.ioMessage(d, text.Subject, ioText(a.Creditor.Name, d, ioReminders[step.Name], true), true)
 		return m, nil
@@ -154,7 +154,7 @@ func (a *Debts) reminder(ctx context.Context, step workflows.Step, d dbgen.DebtP
 	if step.Name == workflows.StepAccertamento {
 		var pdf bytes.Buffer
 		if err := reminders.Letter(&pdf, data); err != nil {
-			return m, err
+			return m, uncomposable(err)
 		}
 		if channel == channelPost {
 			m.subject, m.letter = "Accertamento esecutivo "+data.Reference, pdf.Bytes()
@@ -163,14 +163,16 @@ func (a *Debts) reminder(ctx context.Context, step workflows.Step, d dbgen.DebtP
 		attachment = mail.Attachment{Filename: "accertamento-" + d.Nav + ".pdf", ContentType: "application/pdf", Data: pdf.Bytes()}
 	} else {
 		doc, err := dbgen.New(a.Pool).GetLatestDocument(ctx, dbgen.GetLatestDocumentParams{DebtID: d.ID, Kind: "notice"})
-		if err = db.NotFound(err); err != nil {
+		if err = db.NotFound(err); errors.Is(err, db.ErrNotFound) {
+			return m, uncomposable(fmt.Errorf("the notice of debt %d: %w", d.ID, err))
+		} else if err != nil {
 			return m, fmt.Errorf("the notice of debt %d: %w", d.ID, err)
 		}
 		attachment = mail.Attachment{Filename: doc.Filename, ContentType: doc.ContentType, Data: doc.Content}
 	}
 	text, err := reminders.Render(step.Name, wording, data)
 	if err != nil {
-		return m, err
+		return m, uncomposable(err)
 	}
 	m.subject, m.text, m.html, m.attachments = text.Subject, text.Text, text.HTML, []mail.Attachment{attachment}
 	return m, nil
