@@ -337,7 +337,12 @@ func (w *debtWorkflow) upgradePolicy(ctx workflow.Context) (int, error) {
 		}
 	}
 	w.ladder.policy, w.ladder.next = &p, next
-	w.clockDays()
+	// Since version "clock-days-of-the-act", the days the accertamento sent gave the debtor stay
+	// its days: an upgrade while its clock runs changes the ladder, not the act's deadlines.
+	if stepRank(w.ladder.taken) < stepRank(StepAccertamento) ||
+		workflow.GetVersion(ctx, "clock-days-of-the-act", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		w.clockDays()
+	}
 	w.events.SendAsync(eventPolicy)
 	return p.Version, nil
 }

@@ -90,3 +90,47 @@ func TestValidateClockDays(t *testing.T) {
 	steps[3].WaitDays = -1
 	require.ErrorContains(t, ValidateSteps(steps), "steps[3].waitDays")
 }
+
+// A policy upgrade while the clock runs changes the ladder, not the deadlines the accertamento
+// already sent gave the debtor: v2's 30 + 10 days apply to debts whose act is still to come.
+// The upgrade comes while the debt waits for the PEC delivery receipt (10 days late).
+func TestLegalClockUpgradeKeepsTheActsDays(t *testing.T) {
+	t.Parallel()
+	delivered := sentAt.Add(10 * 24 * time.Hour) // Feb 8
+	for _, tt := range []struct {
+		name      string
+		upgradeAt time.Time
+		handover  time.Time
+	}{
+		{"after the act: its days", sentAt.Add(24 * time.Hour), rome9(2027, time.May, 9)},             // Feb 8 + 60 + 30
+		{"before the act: the new days", rome9(2026, time.December, 20), rome9(2027, time.March, 20)}, // Feb 8 + 30 + 10
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			withUpdateActivities(h)
+			steps := append([]Step(nil), DefaultSteps...)
+			steps[2].PayDays, steps[3].WaitDays = 30, 10
+			h.withPolicies(defaultPolicy(1), Policy{ServiceCode: "TARI", Version: 2, Steps: steps})
+			h.proof = func(now time.Time, in LegalClockInput) LegalProof {
+				if now.Before(delivered) {
+					return LegalProof{Waiting: "the PEC delivery receipt"}
+				}
+				payBy, from := Deadlines(delivered, in.PayDays, in.WaitDays)
+				return LegalProof{By: ProofPEC, At: delivered, PayBy: payBy, HandoverFrom: from}
+			}
+			upgrade := h.updateAt(tt.upgradeAt, "upgrade-1", UpdateUpgradePolicy, nil)
+			h.signalReceiptAt(rome9(2027, time.June, 1), "r1")
+
+			h.run(testInput())
+
+			_, _, err := upgrade.requireCompleted()
+			require.NoError(t, err)
+			log := h.reminderLog()
+			require.Len(t, log, 4)
+			require.Equal(t, StepEnforcement, log[3].Step)
+			require.Equal(t, 2, log[3].Version)
+			require.Equal(t, tt.handover, log[3].At)
+		})
+	}
+}
