@@ -39,11 +39,12 @@ const sendRefused = "REFUSED"
 // and requested once. SEND knows the request by its protocol number and idempotence token (the
 // row's id): a retry after a lost answer finds it (409) and reads its id back. A request SEND
 // refuses for good is recorded REFUSED: the step is taken, and the legal clock sees no proof.
-func (a *Debts) notifyBySEND(ctx context.Context, d dbgen.DebtPosition, step workflows.Step) error {
+func (a *Debts) notifyBySEND(ctx context.Context, d dbgen.DebtPosition, in workflows.StepInput) error {
+	step := in.Step
 	q := dbgen.New(a.Pool)
 	key := dbgen.GetSendNotificationParams{DebtID: d.ID, Step: step.Name}
 	n, err := q.GetSendNotification(ctx, key)
-	data := a.stepData(d)
+	data := a.stepData(d, in)
 	if err = db.NotFound(err); errors.Is(err, db.ErrNotFound) {
 		var pdf bytes.Buffer
 		if err := reminders.Letter(&pdf, data); err != nil {
@@ -79,7 +80,7 @@ func (a *Debts) notifyBySEND(ctx context.Context, d dbgen.DebtPosition, step wor
 	if d.DebtorStreet != "" {
 		rec.Address = &send.Address{Street: d.DebtorStreet, PostalCode: d.DebtorPostalCode, City: d.DebtorCity, Province: d.DebtorProvince}
 	}
-	payBy, _ := workflows.Deadlines(time.Now(), workflows.DefaultPayDays, 0)
+	payBy, _ := workflows.Deadlines(time.Now(), cmp.Or(step.PayDays, workflows.DefaultPayDays), 0)
 	id, err := a.SEND.Create(ctx, send.Notification{
 		ProtocolNumber: n.ProtocolNumber, IdempotenceToken: token, Subject: "Accertamento esecutivo " + n.ProtocolNumber,
 		Recipient: rec, Act: refs[0], ActTitle: "Accertamento esecutivo " + n.ProtocolNumber, Payment: refs[1],

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,6 +103,22 @@ func TestDomicileFromINAD(t *testing.T) {
 	require.Equal(t, "2027-05-04", p.HandoverFrom.String())
 	stored := l.reload(t, d.ID)
 	require.Equal(t, "2027-04-04", stored.PayBy.Time.Format(time.DateOnly))
+}
+
+// An accertamento states the days of its ladder: here 90 to pay and 45 before the hand-over,
+// in its PEC and in the SEND notification's payment date.
+func TestAccertamentoStatesTheLaddersDays(t *testing.T) {
+	t.Parallel()
+	l := newLegal(t, false)
+	d := l.noticed(t, withPEC)
+	step := ladderStep(t, workflows.StepAccertamento)
+	step.PayDays = 90
+	_, err := l.run(t, l.debts.SendReminder, workflows.StepInput{DebtID: d.ID, Step: step, WaitDays: 45})
+	require.NoError(t, err)
+	sent := l.pecMessagesTo(d.DebtorPec)
+	require.Len(t, sent, 1)
+	body := strings.ReplaceAll(string(sent[0].Raw), "=\r\n", "") // the soft line breaks of quoted-printable
+	require.Contains(t, body, "Entro 90 giorni dalla notifica pu=C3=B2 pagare l'importo dovuto; entro 60 giorni")
 }
 
 // A company's domicile comes from INI-PEC, whose list is ready only at the second poll.

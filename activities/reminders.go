@@ -65,12 +65,12 @@ func (a *Debts) SendReminder(ctx context.Context, in workflows.StepInput) error 
 			return err
 		}
 		if bySEND {
-			if err := a.notifyBySEND(ctx, d, in.Step); err != nil {
+			if err := a.notifyBySEND(ctx, d, in); err != nil {
 				return err
 			}
 		} else {
 			sendErr = a.deliver(ctx, key, d.ID, true, func(d dbgen.DebtPosition) (message, error) {
-				return a.reminder(ctx, in.Step, d)
+				return a.reminder(ctx, in, d)
 			})
 		}
 		// A message refused for good is archived as FAILED: the step is taken all the same.
@@ -109,10 +109,12 @@ func (a *Debts) goesBySEND(ctx context.Context, d dbgen.DebtPosition, step workf
 	return ok && chosen == reminders.ChannelSEND, err
 }
 
-// stepData is what a step's message says of the debt.
-func (a *Debts) stepData(d dbgen.DebtPosition) reminders.Data {
+// stepData is what a step's message says of the debt; an accertamento states the days its
+// legal clock counts.
+func (a *Debts) stepData(d dbgen.DebtPosition, in workflows.StepInput) reminders.Data {
 	today := date.InRome(time.Now())
 	return reminders.Data{
+		PayDays: in.Step.PayDays, HandoverDays: in.WaitDays,
 		CreditorName: a.Creditor.Name, CreditorFiscalCode: d.EcFiscalCode, Contact: a.MailFrom,
 		DebtorName: d.DebtorName, DebtorFiscalCode: d.DebtorFiscalCode, DebtorAddress: postalAddress(d), Description: d.Description,
 		Amount: money.Cents(d.AmountCents), DueDate: date.Of(d.DueDate), NoticeNumber: d.Nav,
@@ -125,7 +127,8 @@ func (a *Debts) stepData(d dbgen.DebtPosition) reminders.Data {
 // payment data, an email or a PEC with the step's text (to the digital domicile found, when
 // one was: see pecReaches), or the accertamento's letter for the post. A debtor that no
 // channel of the ladder reaches gets nothing (deliver logs it).
-func (a *Debts) reminder(ctx context.Context, step workflows.Step, d dbgen.DebtPosition) (message, error) {
+func (a *Debts) reminder(ctx context.Context, in workflows.StepInput, d dbgen.DebtPosition) (message, error) {
+	step := in.Step
 	chosen, ok, err := reminders.Choose(step.Ladder(), a.reaches(ctx, d, step.Name))
 	if err != nil || !ok {
 		return message{kind: step.Name, step: step.Name, unreachable: true}, err
@@ -135,7 +138,7 @@ func (a *Debts) reminder(ctx context.Context, step workflows.Step, d dbgen.DebtP
 		// The older "email" ladder reaches a debtor without email by PEC, in the email's words.
 		wording = reminders.ChannelEmail
 	}
-	data := a.stepData(d)
+	data := a.stepData(d, in)
 	m := message{kind: step.Name, step: step.Name, channel: channel}
 	if chosen == reminders.ChannelPEC && domicileSteps[step.Name] {
 		if m.pec, err = a.domicile(ctx, d, step.Name); err != nil { // the lookup pecReaches recorded

@@ -144,11 +144,13 @@ func StepTime(due date.Date, offsetDays int) time.Time {
 }
 
 // StepInput is what the SendReminder activity needs: the debt, the step and the policy
-// version it comes from.
+// version it comes from, and for an accertamento the days its legal clock will count after
+// the days to pay (Step.PayDays): WaitDays, before the hand-over (zero: DefaultWaitDays).
 type StepInput struct {
 	DebtID        int64
 	Step          Step
 	PolicyVersion int
+	WaitDays      int `json:",omitempty"`
 }
 
 // Activities of the reminder ladder.
@@ -288,6 +290,9 @@ func (w *debtWorkflow) takeStep(ctx workflow.Context) error {
 		}
 	}
 	in := StepInput{DebtID: w.in.DebtID, Step: step, PolicyVersion: l.policy.Version}
+	if w.clock.on && step.Name == StepAccertamento {
+		in.WaitDays = w.clock.waitDays
+	}
 	actx := workflow.WithActivityOptions(ctx, reminderOptions)
 	_, err := run(withSummary(actx, "Reminder step "+step.Name+" by "+step.Channel), call1(DebtActivities.SendReminder, in))
 	var appErr *temporal.ApplicationError

@@ -1,6 +1,7 @@
 package reminders
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -21,8 +22,12 @@ const (
 const (
 	// LegalBasis makes the accertamento an enforceable title without a cartella or ingiunzione.
 	LegalBasis = "art. 1, comma 792, della legge 27 dicembre 2019, n. 160"
-	// PayOrAppealDays is how long from the notification the debtor has to pay or to appeal.
+	// PayOrAppealDays is how long from the notification the debtor has to pay or to appeal,
+	// unless the ladder gives more days to pay (Data.PayDays); the days to appeal are the law's.
 	PayOrAppealDays = 60
+	// HandoverDays is how long after the last day to pay the act is handed over to enforced
+	// collection, unless the ladder says otherwise (Data.HandoverDays).
+	HandoverDays = 30
 	// Appeal says where to appeal, in words that fit tributary and patrimonial revenues alike.
 	Appeal = "all'autorità giudiziaria competente: per le entrate tributarie, la Corte di " +
 		"giustizia tributaria di primo grado territorialmente competente, secondo il decreto " +
@@ -48,7 +53,13 @@ type Data struct {
 
 	StepDate  date.Date // the date of the step, printed as the date of the accertamento
 	Reference string    // protocol number of the accertamento, required for it
+	// PayDays and HandoverDays are the accertamento's days to pay from its notification and
+	// then before the hand-over, as its legal clock counts them; zero: the law's.
+	PayDays, HandoverDays int
 }
+
+func (d Data) payDays() int      { return cmp.Or(d.PayDays, PayOrAppealDays) }
+func (d Data) handoverDays() int { return cmp.Or(d.HandoverDays, HandoverDays) }
 
 // validate checks d for the messages of a step, or for the accertamento (its PEC and its
 // letter), which needs more.
@@ -96,6 +107,10 @@ func (d Data) validate(accertamento bool) error {
 		return invalid("DueDate", "is empty")
 	case accertamento && d.StepDate.IsZero():
 		return invalid("StepDate", "is empty")
+	case d.PayDays < 0:
+		return invalid("PayDays", "is negative")
+	case d.HandoverDays < 0:
+		return invalid("HandoverDays", "is negative")
 	}
 	return nil
 }

@@ -173,16 +173,16 @@ func (l *letter) body() {
 	l.pdf.CellFormat(textW, 7, l.tr("INTIMA"), "", 1, "C", false, 0, "")
 	l.font("", 10, ink)
 	l.para(fmt.Sprintf("a %s, codice fiscale %s, il pagamento della somma di € %s entro %d giorni "+
-		"dalla data di notifica del presente atto.", d.DebtorName, d.DebtorFiscalCode, v.Amount, PayOrAppealDays))
+		"dalla data di notifica del presente atto.", d.DebtorName, d.DebtorFiscalCode, v.Amount, d.payDays()))
 	l.facts()
 
 	l.heading("TITOLO ESECUTIVO")
 	l.para(fmt.Sprintf("Ai sensi dell'%s, il presente atto, decorso il termine di %d giorni dalla "+
 		"notifica utile per proporre ricorso, acquista efficacia di titolo esecutivo senza la "+
 		"preventiva notifica di cartella di pagamento o di ingiunzione fiscale. Decorsi ulteriori "+
-		"30 giorni dal termine ultimo per il pagamento, la riscossione delle somme richieste è "+
+		"%d giorni dal termine ultimo per il pagamento, la riscossione delle somme richieste è "+
 		"affidata al soggetto legittimato alla riscossione forzata, anche ai fini dell'esecuzione "+
-		"forzata e delle misure cautelari.", LegalBasis, PayOrAppealDays))
+		"forzata e delle misure cautelari.", LegalBasis, PayOrAppealDays, d.handoverDays()))
 	l.para("In caso di pagamento oltre il termine sono dovuti gli interessi di mora e gli oneri di " +
 		"riscossione a carico del debitore previsti dall'art. 1, commi 802 e 803, della legge " +
 		"27 dicembre 2019, n. 160, oltre alle spese di notifica e alle spese delle procedure esecutive e cautelari.")

@@ -64,9 +64,33 @@ func TestLetterReadable(t *testing.T) {
 		if d.Official != "" {
 			require.Contains(t, text, d.Official)
 		}
+		require.Contains(t, text, "Decorsi ulteriori 30 giorni")
 		pages := strings.Count(string(out), "\f")
 		require.Contains(t, text, fmt.Sprintf("pagina %d di %d", pages, pages), "footer with page count")
 	}
+}
+
+// A ladder that gives 90 days to pay and 45 before the hand-over: the letter says so, and keeps
+// the law's 60 days to appeal.
+func TestLetterStatesTheLaddersDays(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Skip("pdftotext not on PATH (poppler-utils): TestLetterReadable says so under INCASSO_REQUIRE_E2E")
+	}
+	d := sample()
+	d.PayDays, d.HandoverDays = 90, 45
+	file := filepath.Join(t.TempDir(), "letter.pdf")
+	require.NoError(t, os.WriteFile(file, letter(t, d), 0o600))
+	out, err := exec.Command("pdftotext", file, "-").Output()
+	require.NoError(t, err)
+	text := strings.Join(strings.Fields(string(out)), " ")
+	require.Contains(t, text, "entro 90 giorni dalla data di notifica")
+	require.Contains(t, text, "Decorsi ulteriori 45 giorni")
+	require.Contains(t, text, "ricorso, entro 60 giorni")
+
+	pec, err := reminders.Render(reminders.StepAccertamento, reminders.ChannelPEC, d)
+	require.NoError(t, err)
+	require.Contains(t, pec.Text, "Entro 90 giorni dalla notifica può pagare l'importo dovuto; entro 60 giorni")
 }
 
 // minimal is sample without the optional fields.

@@ -54,7 +54,8 @@ type view struct {
 	StepDate           string
 	Reference          string
 	LegalBasis         string
-	Days               int
+	Days               int // to pay
+	AppealDays         int
 	Appeal             string
 }
 
@@ -73,7 +74,8 @@ func newView(channel Channel, d Data) view {
 		NoticeCode:         notice.GroupNoticeNumber(d.NoticeNumber),
 		Reference:          d.Reference,
 		LegalBasis:         LegalBasis,
-		Days:               PayOrAppealDays,
+		Days:               d.payDays(),
+		AppealDays:         PayOrAppealDays,
 		Appeal:             Appeal,
 	}
 	if !d.StepDate.IsZero() {
