@@ -189,6 +189,19 @@ type DebtPosition struct {
 	NoticeFailed       string
 }
 
+type DebtTotal struct {
+	EcFiscalCode     string
+	ServiceCode      string
+	Status           string
+	InInstalments    bool
+	DueMonth         time.Time
+	IssuedMonth      time.Time
+	Debts            int64
+	IssuedCents      int64
+	CollectedCents   int64
+	OutstandingCents int64
+}
+
 type Document struct {
 	ID          int64
 	DebtID      int64

@@ -259,6 +259,68 @@ func (q *Queries) SearchTotals(ctx context.Context, arg SearchTotalsParams) (Sea
 	return i, err
 }
 
+const searchTotalsByMonth = `-- name: SearchTotalsByMonth :one
+SELECT coalesce(sum(t.debts), 0)::bigint AS debts, coalesce(sum(t.issued_cents), 0)::bigint AS issued_cents,
+    coalesce(sum(t.collected_cents), 0)::bigint AS collected_cents,
+    coalesce(sum(t.outstanding_cents), 0)::bigint AS outstanding_cents
+FROM debt_totals t
+WHERE t.ec_fiscal_code = $1
+  AND ($2::text IS NULL OR t.service_code = $2)
+  AND (cardinality($3::text[]) = 0 OR t.status = ANY($3::text[]))
+  AND (NOT $4::boolean OR t.status IN ('ISSUED', 'OVERDUE'))
+  AND ($5::boolean IS NULL OR t.in_instalments = $5)
+  AND ($6::date IS NULL OR t.due_month >= $6)
+  AND ($7::date IS NULL OR t.due_month < $7)
+  AND (NOT $8::boolean OR t.issued_month <> 'infinity')
+  AND ($9::date IS NULL OR t.issued_month >= $9)
+  AND ($10::date IS NULL OR t.issued_month < $10)
+`
+
+type SearchTotalsByMonthParams struct {
+	EcFiscalCode  string
+	Service       pgtype.Text
+	Statuses      []string
+	Overdue       bool
+	InInstalments pgtype.Bool
+	DueFrom       pgtype.Date
+	DueBefore     pgtype.Date
+	Issued        bool
+	IssuedFrom    pgtype.Date
+	IssuedBefore  pgtype.Date
+}
+
+type SearchTotalsByMonthRow struct {
+	Debts            int64
+	IssuedCents      int64
+	CollectedCents   int64
+	OutstandingCents int64
+}
+
+// The totals of debt_totals' groups: the debts of the filters of SearchTotals that it groups
+// by, over whole months of due date (due_from <= month < due_before) and of issue.
+func (q *Queries) SearchTotalsByMonth(ctx context.Context, arg SearchTotalsByMonthParams) (SearchTotalsByMonthRow, error) {
+	row := q.db.QueryRow(ctx, searchTotalsByMonth,
+		arg.EcFiscalCode,
+		arg.Service,
+		arg.Statuses,
+		arg.Overdue,
+		arg.InInstalments,
+		arg.DueFrom,
+		arg.DueBefore,
+		arg.Issued,
+		arg.IssuedFrom,
+		arg.IssuedBefore,
+	)
+	var i SearchTotalsByMonthRow
+	err := row.Scan(
+		&i.Debts,
+		&i.IssuedCents,
+		&i.CollectedCents,
+		&i.OutstandingCents,
+	)
+	return i, err
+}
+
 const setCustomPlans = `-- name: SetCustomPlans :exec
 
 SELECT set_config('plan_cache_mode', 'force_custom_plan', true)

@@ -93,3 +93,21 @@ WHERE d.ec_fiscal_code = @ec_fiscal_code
   AND (sqlc.narg(reconciliation)::text IS NULL OR EXISTS (
        SELECT 1 FROM receipts r JOIN receipt_reconciliation rr ON rr.receipt_id = r.id
        WHERE r.debt_id = d.id AND rr.status = sqlc.narg(reconciliation)));
+
+-- name: SearchTotalsByMonth :one
+-- The totals of debt_totals' groups: the debts of the filters of SearchTotals that it groups
+-- by, over whole months of due date (due_from <= month < due_before) and of issue.
+SELECT coalesce(sum(t.debts), 0)::bigint AS debts, coalesce(sum(t.issued_cents), 0)::bigint AS issued_cents,
+    coalesce(sum(t.collected_cents), 0)::bigint AS collected_cents,
+    coalesce(sum(t.outstanding_cents), 0)::bigint AS outstanding_cents
+FROM debt_totals t
+WHERE t.ec_fiscal_code = @ec_fiscal_code
+  AND (sqlc.narg(service)::text IS NULL OR t.service_code = sqlc.narg(service))
+  AND (cardinality(@statuses::text[]) = 0 OR t.status = ANY(@statuses::text[]))
+  AND (NOT @overdue::boolean OR t.status IN ('ISSUED', 'OVERDUE'))
+  AND (sqlc.narg(in_instalments)::boolean IS NULL OR t.in_instalments = sqlc.narg(in_instalments))
+  AND (sqlc.narg(due_from)::date IS NULL OR t.due_month >= sqlc.narg(due_from))
+  AND (sqlc.narg(due_before)::date IS NULL OR t.due_month < sqlc.narg(due_before))
+  AND (NOT @issued::boolean OR t.issued_month <> 'infinity')
+  AND (sqlc.narg(issued_from)::date IS NULL OR t.issued_month >= sqlc.narg(issued_from))
+  AND (sqlc.narg(issued_before)::date IS NULL OR t.issued_month < sqlc.narg(issued_before));

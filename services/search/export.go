@@ -1,6 +1,7 @@
 package search
 
 import (
+	"bufio"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/sync/errgroup"
 
 	"incasso/db/dbgen"
 	"incasso/domain/csvsafe"
@@ -30,29 +32,46 @@ type RowWriter interface {
 
 // Export writes every debt q's filter matches, in q's order (its cursor and limit are not
 // used), to w and returns how many. The debts are read in batches of a few thousand by their
-// keyset, inside one snapshot, so memory stays flat whatever their number.
+// keyset, inside one snapshot, so memory stays flat whatever their number; the next batch is
+// read while this one is written, so that the database and the encoding each keep a core busy.
 func (s Searcher) Export(ctx context.Context, q Query, w RowWriter) (int64, error) {
 	var n int64
 	err := s.inSnapshot(ctx, func(_ pgx.Tx, dq *dbgen.Queries) error {
-		var after *Cursor
-		for {
-			rows, err := dq.SearchDebts(ctx, s.pageParams(q, after, exportBatch))
-			if err != nil {
-				return fmt.Errorf("export debts: %w", err)
-			}
-			for _, row := range rows {
-				d := debtOf(row)
-				if err := w.Write(d); err != nil {
-					return fmt.Errorf("export debt %d: %w", d.ID, err)
+		batches := make(chan []dbgen.SearchDebtsRow, 1)
+		g, gctx := errgroup.WithContext(ctx)
+		g.Go(func() error {
+			defer close(batches)
+			var after *Cursor
+			for {
+				rows, err := dq.SearchDebts(gctx, s.pageParams(q, after, exportBatch))
+				if err != nil {
+					return fmt.Errorf("export debts: %w", err)
 				}
-				n++
+				select {
+				case batches <- rows:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+				if len(rows) < exportBatch {
+					return nil
+				}
+				c := cursorAfter(q.Sort, debtOf(rows[len(rows)-1]))
+				after = &c
 			}
-			if len(rows) < exportBatch {
-				return w.Flush()
+		})
+		g.Go(func() error {
+			for rows := range batches {
+				for _, row := range rows {
+					d := debtOf(row)
+					if err := w.Write(d); err != nil {
+						return fmt.Errorf("export debt %d: %w", d.ID, err)
+					}
+					n++
+				}
 			}
-			c := cursorAfter(q.Sort, debtOf(rows[len(rows)-1]))
-			after = &c
-		}
+			return w.Flush()
+		})
+		return g.Wait()
 	})
 	return n, err
 }
@@ -129,12 +148,16 @@ func romeTime(t time.Time) string { return t.In(date.Rome).Format("02/01/2006 15
 
 // JSONLines writes debts as JSON Lines: one object per line, as the search returns them.
 type JSONLines struct {
+	buf *bufio.Writer
 	enc *json.Encoder
 	err error
 }
 
-// NewJSONLines starts a JSON Lines export on w.
-func NewJSONLines(w io.Writer) *JSONLines { return &JSONLines{enc: json.NewEncoder(w)} }
+// NewJSONLines starts a JSON Lines export on w, buffered: a line is a few hundred bytes.
+func NewJSONLines(w io.Writer) *JSONLines {
+	buf := bufio.NewWriterSize(w, 64<<10)
+	return &JSONLines{buf: buf, enc: json.NewEncoder(buf)}
+}
 
 // Write adds the line of d.
 func (j *JSONLines) Write(d Debt) error {
@@ -144,5 +167,10 @@ func (j *JSONLines) Write(d Debt) error {
 	return j.err
 }
 
-// Flush reports the first error of a write; the encoder buffers nothing.
-func (j *JSONLines) Flush() error { return j.err }
+// Flush writes out the buffered lines and reports the first error of a write.
+func (j *JSONLines) Flush() error {
+	if j.err != nil {
+		return j.err
+	}
+	return j.buf.Flush()
+}

@@ -364,7 +364,7 @@ func (s Searcher) Search(ctx context.Context, q Query) (Page, error) {
 	page := Page{Debts: []Debt{}}
 	err := s.inSnapshot(ctx, func(tx pgx.Tx, dq *dbgen.Queries) error {
 		var err error
-		if page.Totals, err = totals(ctx, dq, s.totalsParams(q.Filter)); err != nil {
+		if page.Totals, err = s.totalsOf(ctx, dq, q.Filter); err != nil {
 			return err
 		}
 		rows, err := readPage(ctx, tx, s.pageParams(q, q.After, q.Limit+1), page.Totals.Debts)
@@ -426,7 +426,7 @@ func (s Searcher) Totals(ctx context.Context, f Filter) (Totals, error) {
 	var t Totals
 	err := s.inSnapshot(ctx, func(_ pgx.Tx, dq *dbgen.Queries) error {
 		var err error
-		t, err = totals(ctx, dq, s.totalsParams(f))
+		t, err = s.totalsOf(ctx, dq, f)
 		return err
 	})
 	return t, err
