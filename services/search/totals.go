@@ -104,8 +104,13 @@ func (s Searcher) totalsOf(ctx context.Context, dq *dbgen.Queries, f Filter) (To
 		if err != nil {
 			return Totals{}, err
 		}
-		sum.Debts, sum.IssuedCents = sum.Debts+t.Debts, sum.IssuedCents+t.IssuedCents
-		sum.CollectedCents, sum.OutstandingCents = sum.CollectedCents+t.CollectedCents, sum.OutstandingCents+t.OutstandingCents
+		sum = sum.plus(t)
 	}
 	return sum, nil
+}
+
+// plus is t and o summed.
+func (t Totals) plus(o Totals) Totals {
+	return Totals{Debts: t.Debts + o.Debts, IssuedCents: t.IssuedCents + o.IssuedCents,
+		CollectedCents: t.CollectedCents + o.CollectedCents, OutstandingCents: t.OutstandingCents + o.OutstandingCents}
 }
