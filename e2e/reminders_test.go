@@ -186,11 +186,22 @@ func TestReminderLadder(t *testing.T) {
 	require.Equal(t, "SEND: UNREACHABLE", gone.LegalClock.Failed)
 	require.Equal(t, workflows.StepAccertamento, gone.LadderStep)
 	require.Empty(t, gone.LegalClock.NotifiedBy)
+	// An upgrade of its policy after the act was sent changes its ladder, not the act's days
+	// (workflow version "clock-days-of-the-act"): recorded for the replay test.
+	policy["steps"].([]map[string]any)[2]["payDays"] = 5
+	require.Equal(t, http.StatusCreated, e.call(t, http.MethodPut, e.stack.APIURL+"/v1/policies/TARI", policy, &created))
+	require.Equal(t, 2, created.Version)
+	var upgraded struct {
+		PolicyVersion int `json:"policyVersion"`
+	}
+	require.Equal(t, http.StatusOK, e.call(t, http.MethodPost, e.stack.APIURL+"/v1/debts/LAD-GONE/upgrade-policy", nil, &upgraded))
+	require.Equal(t, 2, upgraded.PolicyVersion)
+	require.Equal(t, "SEND: UNREACHABLE", view("LAD-GONE").LegalClock.Failed, "the upgrade keeps the act's clock")
 
 	ladderPEC := e.waitStatus(t, "LAD-PEC", workflows.StatusOverdue)
 	e.recordHistory(t, ladderPEC.WorkflowID, "debt_legal_clock_pec_receipt")
 	e.recordHistory(t, e.waitStatus(t, "LAD-SEND", workflows.StatusOverdue).WorkflowID, "debt_legal_clock_send")
-	e.recordHistory(t, e.waitStatus(t, "LAD-GONE", workflows.StatusOverdue).WorkflowID, "debt_legal_clock_unreachable")
+	e.recordHistory(t, e.waitStatus(t, "LAD-GONE", workflows.StatusOverdue).WorkflowID, "debt_legal_clock_unreachable_upgraded")
 
 	steps := func(a archivedView) map[string]string {
 		out := map[string]string{}
@@ -209,6 +220,7 @@ func TestReminderLadder(t *testing.T) {
 	time.Sleep(2 * time.Second) // past the paid debt's sollecito day
 	require.Equal(t, map[string]string{"notice": "email/SENT", "courtesy": "email/SENT", "receipt": "email/SENT"}, steps(e.archive(t, "LAD-PAID")),
 		"after the payment only its quietanza")
+	e.recordHistory(t, paying.WorkflowID, "debt_paid_after_courtesy_quietanza")
 
 	// What the archive keeps is what the SMTP server received, byte for byte.
 	sent := map[string][]byte{} // by Message-ID
