@@ -63,8 +63,9 @@ func (a *Debts) ioReaches(ctx context.Context, d dbgen.DebtPosition) (bool, erro
 }
 
 // reaches tells whether a message by channel c can reach the debtor of d: App IO by a
-// profile check, e-mail and PEC by an address on file, the post for a step's letter or a
-// debtor with an address. SEND is not wired yet: it never reaches.
+// profile check, e-mail and PEC by an address on file, SEND when it is configured, the post
+// a debtor with an address on file, and always for the accertamento's registered letter (the
+// print room finds the residence the act must reach).
 func (a *Debts) reaches(ctx context.Context, d dbgen.DebtPosition, step string) func(reminders.Channel) (bool, error) {
 	return func(c reminders.Channel) (bool, error) {
 		switch c {
@@ -77,7 +78,7 @@ func (a *Debts) reaches(ctx context.Context, d dbgen.DebtPosition, step string) 
 		case reminders.ChannelSEND:
 			return a.SEND != nil, nil
 		case reminders.ChannelPost:
-			return step != "" || d.DebtorStreet != "", nil
+			return step == reminders.StepAccertamento || d.DebtorStreet != "", nil
 		}
 		return false, nil
 	}

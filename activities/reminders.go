@@ -118,14 +118,18 @@ func (a *Debts) stepData(d dbgen.DebtPosition, in workflows.StepInput) reminders
 		CreditorName: a.Creditor.Name, CreditorFiscalCode: d.EcFiscalCode, Contact: a.MailFrom,
 		DebtorName: d.DebtorName, DebtorFiscalCode: d.DebtorFiscalCode, DebtorAddress: postalAddress(d), Description: d.Description,
 		Amount: money.Cents(d.AmountCents), DueDate: date.Of(d.DueDate), NoticeNumber: d.Nav,
-		StepDate: today, Reference: fmt.Sprintf("ACC/%d/%d", today.Year, d.ID),
+		StepDate: today, Reference: fmt.Sprintf("%s/%d/%d", referencePrefix[in.Step.Name], today.Year, d.ID),
 	}
 }
+
+// referencePrefix begins the protocol number of each step's letter.
+var referencePrefix = map[string]string{workflows.StepSollecito: "SOL", workflows.StepAccertamento: "ACC"}
 
 // reminder composes the message of a step for the debt, by the first channel of the step's
 // ladder that reaches the debtor (reminders.Choose): an App IO message with the notice's
 // payment data, an email or a PEC with the step's text (to the digital domicile found, when
-// one was: see pecReaches), or the accertamento's letter for the post. A debtor that no
+// one was: see pecReaches), or the step's letter for the post (the sollecito's by ordinary
+// post to a debtor with an address, the accertamento's by registered post). A debtor that no
 // channel of the ladder reaches gets nothing (deliver logs it).
 func (a *Debts) reminder(ctx context.Context, in workflows.StepInput, d dbgen.DebtPosition) (message, error) {
 	step := in.Step
@@ -151,6 +155,14 @@ func (a *Debts) reminder(ctx context.Context, in workflows.StepInput, d dbgen.De
 			return m, uncomposable(err)
 		}
 		m.subject, m.io = text.Subject, a.ioMessage(d, text.Subject, ioText(a.Creditor.Name, d, ioReminders[step.Name], true), true)
+		return m, nil
+	}
+	if channel == channelPost && step.Name == workflows.StepSollecito {
+		var pdf bytes.Buffer
+		if err := reminders.SollecitoLetter(&pdf, data); err != nil {
+			return m, uncomposable(err)
+		}
+		m.subject, m.letter = "Sollecito di pagamento "+data.Reference, pdf.Bytes()
 		return m, nil
 	}
 	var attachment mail.Attachment

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"incasso/db/dbgen"
+	"incasso/domain/reminders"
 	"incasso/workflows"
 )
 
@@ -367,6 +368,43 @@ func TestSendReminderSollecito(t *testing.T) {
 		require.Len(t, f.messagesTo(d.DebtorEmail), 1)
 		require.Empty(t, f.pecMessagesTo(d.DebtorPec))
 		require.Equal(t, "email", f.reminderRow(t, d.ID, workflows.StepSollecito).Channel)
+	})
+
+	// A ladder that lists the post reaches a debtor with no e-mail and no PEC by a letter for
+	// the ordinary post, archived as printed; the default ladder does not post a sollecito.
+	byPost := workflows.Step{Name: workflows.StepSollecito, OffsetDays: 15,
+		Channels: []reminders.Channel{reminders.ChannelIO, reminders.ChannelEmail, reminders.ChannelPEC, reminders.ChannelPost}}
+	sollecitos := func(debtID int64) (n int) {
+		for _, c := range f.communications(t, debtID) {
+			if c.Kind == workflows.StepSollecito {
+				n++
+			}
+		}
+		return n
+	}
+	t.Run("post without email or PEC", func(t *testing.T) {
+		d := f.noticed(t, func(p *dbgen.CreateDebtParams) {
+			p.DebtorEmail, p.DebtorStreet, p.DebtorPostalCode, p.DebtorCity, p.DebtorProvince = "", "Via Roma 1", "21013", "Gallarate", "VA"
+		})
+		for range 2 {
+			_, err := f.run(t, f.debts.SendReminder, workflows.StepInput{DebtID: d.ID, Step: byPost, PolicyVersion: 2})
+			require.NoError(t, err)
+		}
+		c := f.reminderRow(t, d.ID, workflows.StepSollecito)
+		require.Equal(t, []string{"post", "PRINT", "posta ordinaria: " + d.DebtorName}, []string{c.Channel, c.Status, c.Recipient})
+		require.Contains(t, c.Subject, "Sollecito di pagamento SOL/")
+		require.True(t, bytes.HasPrefix(c.Raw, []byte("%PDF-")), "the letter itself is archived")
+		sum := sha256.Sum256(c.Raw)
+		require.Equal(t, sum[:], c.Sha256)
+		require.Equal(t, 1, sollecitos(d.ID), "one letter, however often the step runs")
+	})
+	t.Run("no post unless the ladder lists it", func(t *testing.T) {
+		d := f.noticed(t, func(p *dbgen.CreateDebtParams) {
+			p.DebtorEmail, p.DebtorStreet, p.DebtorPostalCode, p.DebtorCity, p.DebtorProvince = "", "Via Roma 1", "21013", "Gallarate", "VA"
+		})
+		_, err := f.run(t, f.debts.SendReminder, workflows.StepInput{DebtID: d.ID, Step: step, PolicyVersion: 0})
+		require.NoError(t, err)
+		require.Zero(t, sollecitos(d.ID))
 	})
 }
 

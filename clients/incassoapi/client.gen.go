@@ -2096,7 +2096,7 @@ type Step struct {
 	// Channel the ladder of an older policy: email (IO, then e-mail, then PEC); pec_or_mail (PEC, then IO, then e-mail); pec_or_post (PEC, then a registered letter); record (no message, a record for the collection agent). Not with channels.
 	Channel *StepChannel `json:"channel,omitempty"`
 
-	// Channels the channels the step may go by, cheapest first, each with the legal weight the step needs (a sollecito informs, an accertamento must prove delivery): the step goes by the first that reaches the debtor. courtesy: io, email; sollecito: io, email, pec; accertamento: pec, send, post; enforcement sends no message. Not with channel.
+	// Channels the channels the step may go by, cheapest first, each with the legal weight the step needs (a sollecito informs, an accertamento must prove delivery): the step goes by the first that reaches the debtor. courtesy: io, email; sollecito: io, email, pec, post (a letter for the ordinary post, to a debtor with an address); accertamento: pec, send, post (registered); enforcement sends no message. Not with channel.
 	Channels *[]Channel `json:"channels,omitempty"`
 
 	// Name courtesy (promemoria before the due date), sollecito, accertamento (accertamento esecutivo), enforcement (affidamento alla riscossione coattiva)

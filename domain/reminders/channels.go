@@ -16,7 +16,7 @@ const (
 	ChannelEmail Channel = "email" // ordinary e-mail: informs
 	ChannelPEC   Channel = "pec"   // PEC to the debtor's digital domicile: its receipts prove delivery
 	ChannelSEND  Channel = "send"  // SEND notification (piattaforma notifiche digitali), digital or paper
-	ChannelPost  Channel = "post"  // a letter printed for the post (registered, A/R, for an act)
+	ChannelPost  Channel = "post"  // a letter printed for the post (ordinary for a sollecito, registered A/R for an act)
 )
 
 // ByCost is every channel, cheapest first: the order a step's channels are tried in.
@@ -76,7 +76,7 @@ func StepWeight(step string) Weight {
 // DefaultChannels is all of them.
 var stepLadders = map[string][]Channel{
 	StepCourtesy:     {ChannelIO, ChannelEmail},
-	StepSollecito:    {ChannelIO, ChannelEmail, ChannelPEC},
+	StepSollecito:    {ChannelIO, ChannelEmail, ChannelPEC, ChannelPost}, // post: SollecitoLetter
 	StepAccertamento: {ChannelPEC, ChannelSEND, ChannelPost},
 }
 

@@ -49,6 +49,7 @@ func TestValidateChannels(t *testing.T) {
 	io, email, pec, send := reminders.ChannelIO, reminders.ChannelEmail, reminders.ChannelPEC, reminders.ChannelSEND
 	require.NoError(t, reminders.ValidateChannels(reminders.StepSollecito, []reminders.Channel{email}))
 	require.NoError(t, reminders.ValidateChannels(reminders.StepAccertamento, []reminders.Channel{send}))
+	require.NoError(t, reminders.ValidateChannels(reminders.StepSollecito, []reminders.Channel{email, reminders.ChannelPost}), "a sollecito by letter")
 	for _, tt := range []struct {
 		step     string
 		channels []reminders.Channel

@@ -39,10 +39,34 @@ func Letter(w io.Writer, d Data) error {
 	if err := d.validate(true); err != nil {
 		return err
 	}
-	l := newLetter(d)
+	return writeLetter(w, d, "Avviso di accertamento esecutivo", (*letter).body)
+}
+
+// SollecitoLetter writes the sollecito for d as a PDF letter for the ordinary post, to the
+// debtor the ladder reaches by no e-mail, PEC or App IO: the letter's header, address block
+// and signature, the notice's figures, how to pay it with pagoPA (the notice code stands in
+// for the notice the e-mail attaches), and what follows if it is not paid. d needs what the
+// sollecito's e-mail needs, and a Reference and StepDate for its protocol number and date.
+// The same d always gives the same bytes, as with Letter.
+func SollecitoLetter(w io.Writer, d Data) error {
+	if err := d.validate(false); err != nil {
+		return err
+	}
+	switch {
+	case d.Reference == "":
+		return fmt.Errorf("reminders: %w: Reference is required", ErrInvalid)
+	case d.StepDate.IsZero():
+		return fmt.Errorf("reminders: %w: StepDate is required", ErrInvalid)
+	}
+	return writeLetter(w, d, "Sollecito di pagamento", (*letter).sollecitoBody)
+}
+
+// writeLetter writes the letter called title with the body body prints.
+func writeLetter(w io.Writer, d Data, title string, body func(*letter)) error {
+	l := newLetter(d, title)
 	l.header()
 	l.addresses()
-	l.body()
+	body(l)
 	l.signature()
 	if err := l.pdf.Output(w); err != nil {
 		return fmt.Errorf("reminders: write letter PDF: %w", err)
@@ -58,13 +82,13 @@ type letter struct {
 	v   view
 }
 
-func newLetter(d Data) *letter {
+func newLetter(d Data, title string) *letter {
 	pdf := fpdf.New("P", "mm", "A4", "")
 	at := d.StepDate.Time()
 	pdf.SetCreationDate(at)
 	pdf.SetModificationDate(at)
 	pdf.SetCatalogSort(true)
-	pdf.SetTitle("Avviso di accertamento esecutivo prot. n. "+d.Reference, true)
+	pdf.SetTitle(title+" prot. n. "+d.Reference, true)
 	pdf.SetAuthor(d.CreditorName, true)
 	pdf.SetCreator("incasso", true)
 	pdf.SetLang("it-IT")
@@ -75,8 +99,8 @@ func newLetter(d Data) *letter {
 	pdf.SetFooterFunc(func() {
 		l.font("", 8, grey)
 		pdf.SetXY(margin, pageH-margin+6)
-		pdf.CellFormat(textW, 4, l.tr(fmt.Sprintf("Avviso di accertamento esecutivo prot. n. %s del %s - pagina %d di {nb}",
-			d.Reference, l.v.StepDate, pdf.PageNo())), "", 0, "C", false, 0, "")
+		pdf.CellFormat(textW, 4, l.tr(fmt.Sprintf("%s prot. n. %s del %s - pagina %d di {nb}",
+			title, d.Reference, l.v.StepDate, pdf.PageNo())), "", 0, "C", false, 0, "")
 	})
 	pdf.AddPage()
 	return l
@@ -187,12 +211,7 @@ func (l *letter) body() {
 		"riscossione a carico del debitore previsti dall'art. 1, commi 802 e 803, della legge " +
 		"27 dicembre 2019, n. 160, oltre alle spese di notifica e alle spese delle procedure esecutive e cautelari.")
 
-	l.heading("COME PAGARE")
-	l.para(fmt.Sprintf("Può pagare con pagoPA sul sito o nell'app della Sua banca, di Poste Italiane o "+
-		"degli altri prestatori di servizi di pagamento aderenti, oppure presso gli sportelli bancari, "+
-		"gli uffici postali, le tabaccherie e i punti vendita che espongono il marchio pagoPA, "+
-		"indicando il codice avviso %s, il codice fiscale dell'ente creditore %s e l'importo di € %s.",
-		v.NoticeCode, d.CreditorFiscalCode, v.Amount))
+	l.howToPay()
 	l.para("Entro il termine di pagamento può chiedere la rateizzazione della somma dovuta, secondo " +
 		"il regolamento dell'ente e l'art. 1, commi 796 e seguenti, della legge 27 dicembre 2019, n. 160.")
 
@@ -203,6 +222,37 @@ func (l *letter) body() {
 	if d.Contact != "" {
 		l.para("Per informazioni: " + d.Contact + ".")
 	}
+}
+
+// sollecitoBody is the sollecito's: the notice not paid, its figures, how to pay it, what
+// follows otherwise.
+func (l *letter) sollecitoBody() {
+	d, v := l.d, l.v
+	l.font("B", 11, ink)
+	l.pdf.SetX(margin)
+	l.pdf.MultiCell(textW, 5.5, l.tr("OGGETTO: Sollecito di pagamento - "+d.Description), "", "L", false)
+	l.pdf.Ln(4)
+	l.font("", 10, ink)
+	l.para(fmt.Sprintf("Gentile %s, non ci risulta ancora pagato l'avviso di pagamento pagoPA n. %s "+
+		"relativo a: %s, scaduto il %s. La invitiamo a pagarlo al più presto.", d.DebtorName, v.NoticeCode, d.Description, v.DueDate))
+	l.facts()
+	l.howToPay()
+	l.para(fmt.Sprintf("In mancanza di pagamento, l'ente emetterà l'avviso di accertamento esecutivo "+
+		"previsto dall'%s, con l'aggiunta di interessi, eventuali sanzioni e spese di notifica e di riscossione.", LegalBasis))
+	l.para("Se ha già pagato, non tenga conto di questo sollecito: il pagamento può essere registrato con qualche giorno di ritardo.")
+	if d.Contact != "" {
+		l.para("Per informazioni: " + d.Contact + ".")
+	}
+}
+
+// howToPay prints how to pay the notice with pagoPA, by its code.
+func (l *letter) howToPay() {
+	l.heading("COME PAGARE")
+	l.para(fmt.Sprintf("Può pagare con pagoPA sul sito o nell'app della Sua banca, di Poste Italiane o "+
+		"degli altri prestatori di servizi di pagamento aderenti, oppure presso gli sportelli bancari, "+
+		"gli uffici postali, le tabaccherie e i punti vendita che espongono il marchio pagoPA, "+
+		"indicando il codice avviso %s, il codice fiscale dell'ente creditore %s e l'importo di € %s.",
+		l.v.NoticeCode, l.d.CreditorFiscalCode, l.v.Amount))
 }
 
 // facts prints the box with the figures of the demand.

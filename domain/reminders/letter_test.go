@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"incasso/domain/date"
 	"incasso/domain/reminders"
 )
 
@@ -115,6 +116,77 @@ func TestLetterValidation(t *testing.T) {
 		c.change(&d)
 		var buf bytes.Buffer
 		err := reminders.Letter(&buf, d)
+		require.ErrorIs(t, err, reminders.ErrInvalid, c.field)
+		require.Contains(t, err.Error(), c.field)
+		require.NotContains(t, err.Error(), secret)
+		require.Zero(t, buf.Len(), "nothing written")
+	}
+}
+
+func sollecitoLetter(t *testing.T, d reminders.Data) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	require.NoError(t, reminders.SollecitoLetter(&buf, d))
+	return buf.Bytes()
+}
+
+// The sollecito by post says what its e-mail says, with the notice's code to pay by in place
+// of the notice the e-mail attaches; it is not an act (no demand, no appeal).
+func TestSollecitoLetter(t *testing.T) {
+	t.Parallel()
+	a := sollecitoLetter(t, sample())
+	require.True(t, bytes.HasPrefix(a, []byte("%PDF-")))
+	require.Equal(t, a, sollecitoLetter(t, sample()), "the same data, the same bytes")
+	require.NotEqual(t, a, letter(t, sample()))
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Skip("pdftotext not on PATH (poppler-utils): TestLetterReadable says so under INCASSO_REQUIRE_E2E")
+	}
+	for _, d := range []reminders.Data{sample(), minimal(), long()} {
+		file := filepath.Join(t.TempDir(), "sollecito.pdf")
+		require.NoError(t, os.WriteFile(file, sollecitoLetter(t, d), 0o600))
+		out, err := exec.Command("pdftotext", file, "-").Output()
+		require.NoError(t, err)
+		text := strings.Join(strings.Fields(string(out)), " ")
+		for _, want := range []string{
+			"OGGETTO: Sollecito di pagamento", "€ 1.234,56", "scaduto il 31/12/2026", groupedNAV, "COME PAGARE",
+			d.DebtorName, d.CreditorName, d.CreditorFiscalCode, "Prot. n. " + d.Reference, "Data: 01/03/2027",
+			"l'ente emetterà l'avviso di accertamento esecutivo", "Se ha già pagato", "Il Funzionario responsabile",
+		} {
+			require.Contains(t, text, want, "sollecito letter lacks %q", want)
+		}
+		for _, line := range d.DebtorAddress {
+			require.Contains(t, text, line)
+		}
+		for _, act := range []string{"INTIMA", "TITOLO ESECUTIVO", "ricorso"} {
+			require.NotContains(t, text, act, "a sollecito is not an act")
+		}
+		pages := strings.Count(string(out), "\f")
+		require.Contains(t, text, fmt.Sprintf("Sollecito di pagamento prot. n. %s del 01/03/2027 - pagina %d di %d", d.Reference, pages, pages))
+	}
+}
+
+func TestSollecitoLetterValidation(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		field  string
+		change func(*reminders.Data)
+	}{
+		{"Reference", func(d *reminders.Data) { d.Reference = "" }},
+		{"StepDate", func(d *reminders.Data) { d.StepDate = date.Date{} }},
+	}
+	for _, c := range validationCases {
+		if !c.accertamento {
+			cases = append(cases, struct {
+				field  string
+				change func(*reminders.Data)
+			}{c.field, c.change})
+		}
+	}
+	for _, c := range cases {
+		d := sample()
+		c.change(&d)
+		var buf bytes.Buffer
+		err := reminders.SollecitoLetter(&buf, d)
 		require.ErrorIs(t, err, reminders.ErrInvalid, c.field)
 		require.Contains(t, err.Error(), c.field)
 		require.NotContains(t, err.Error(), secret)
