@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/mail"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -103,6 +104,7 @@ var pecReceiptKinds = map[string]string{
 type communicationsQuery struct {
 	path         string // where the next page is asked: the GET's, or the search's (same body)
 	debt, debtor string
+	status       string // one of archiveStatuses, or empty
 	from, to     date.Date
 	limit        int
 	before       int64
@@ -113,9 +115,15 @@ type communicationsQuery struct {
 type communicationsSearch struct {
 	Debt   string `json:"debt"`
 	Debtor string `json:"debtor"`
+	Status string `json:"status"`
 	From   string `json:"from"`
 	To     string `json:"to"`
 }
+
+// archiveStatuses are the states of an archived message: PENDING and SENDING on the way,
+// SENT, UNCONFIRMED (the relay may not have had it), FAILED (refused), PRINT (a letter the
+// print room has still to post).
+var archiveStatuses = []string{"PENDING", "SENDING", "SENT", "UNCONFIRMED", "FAILED", "PRINT"}
 
 // parseCommunicationsQuery reads the filters through filter (the query's, or the search
 // body's) and the page from the query.
@@ -130,6 +138,9 @@ func (s *Server) parseCommunicationsQuery(c echo.Context, path string, filter fu
 		if _, err := fiscalcode.Validate(q.debtor); err != nil {
 			add("debtor", "not a valid codice fiscale: "+strings.TrimPrefix(err.Error(), fiscalcode.ErrInvalid.Error()+": "))
 		}
+	}
+	if q.status = filter("status"); q.status != "" && !slices.Contains(archiveStatuses, q.status) {
+		add("status", "must be one of "+strings.Join(archiveStatuses, ", "))
 	}
 	for _, p := range []struct {
 		name string
@@ -146,14 +157,14 @@ func (s *Server) parseCommunicationsQuery(c echo.Context, path string, filter fu
 	if !q.from.IsZero() && !q.to.IsZero() && q.to.Before(q.from) {
 		add("to", "must not be before from")
 	}
-	if len(errs) == 0 && q.debt == "" && q.debtor == "" {
+	if len(errs) == 0 && q.debt == "" && q.debtor == "" && q.status == "" {
 		switch {
 		case q.from.IsZero() && q.to.IsZero():
-			add("debt", "give at least one filter: debt, debtor, or both from and to")
+			add("debt", "give at least one filter: debt, debtor, status, or both from and to")
 		case q.from.IsZero():
-			add("from", "required with to when neither debt nor debtor is given")
+			add("from", "required with to when neither debt, debtor nor status is given")
 		case q.to.IsZero():
-			add("to", "required with from when neither debt nor debtor is given")
+			add("to", "required with from when neither debt, debtor nor status is given")
 		}
 	}
 	if len(errs) > 0 {
@@ -182,6 +193,9 @@ func (q communicationsQuery) next(lastID int64) string {
 	if q.path == communicationsPath { // the GET's filters go in its link; the search's are posted again
 		if q.debt != "" {
 			v.Set("debt", q.debt)
+		}
+		if q.status != "" {
+			v.Set("status", q.status)
 		}
 		if !q.from.IsZero() {
 			v.Set("from", q.from.String())
@@ -223,7 +237,7 @@ func (s *Server) searchCommunications(c echo.Context) error {
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	filters := map[string]string{"debt": body.Debt, "debtor": body.Debtor, "from": body.From, "to": body.To}
+	filters := map[string]string{"debt": body.Debt, "debtor": body.Debtor, "status": body.Status, "from": body.From, "to": body.To}
 	q, err := s.parseCommunicationsQuery(c, communicationsSearchPath, func(name string) string { return filters[name] })
 	if err != nil {
 		return err
@@ -247,15 +261,23 @@ func (s *Server) answerCommunications(c echo.Context, q communicationsQuery) err
 	switch {
 	case q.debt != "":
 		rows, err = queries.ListArchiveByDebt(ctx, dbgen.ListArchiveByDebtParams{
-			EcFiscalCode: s.Config.Creditor.FiscalCode, Iupd: q.debt, Debtor: q.debtor,
+			EcFiscalCode: s.Config.Creditor.FiscalCode, Iupd: q.debt, Debtor: q.debtor, Status: q.status,
 			CreatedFrom: from, CreatedTo: to, BeforeID: q.before, MaxRows: int32(q.limit),
 		})
 	case q.debtor != "":
 		var byDebtor []dbgen.ListArchiveByDebtorRow
 		byDebtor, err = queries.ListArchiveByDebtor(ctx, dbgen.ListArchiveByDebtorParams{
-			Debtor: q.debtor, CreatedFrom: from, CreatedTo: to, BeforeID: q.before, MaxRows: int32(q.limit),
+			Debtor: q.debtor, Status: q.status, CreatedFrom: from, CreatedTo: to, BeforeID: q.before, MaxRows: int32(q.limit),
 		})
 		for _, r := range byDebtor {
+			rows = append(rows, dbgen.ListArchiveByDebtRow(r))
+		}
+	case q.status != "":
+		var byStatus []dbgen.ListArchiveByStatusRow
+		byStatus, err = queries.ListArchiveByStatus(ctx, dbgen.ListArchiveByStatusParams{
+			Status: q.status, CreatedFrom: from, CreatedTo: to, BeforeID: q.before, MaxRows: int32(q.limit),
+		})
+		for _, r := range byStatus {
 			rows = append(rows, dbgen.ListArchiveByDebtRow(r))
 		}
 	default:

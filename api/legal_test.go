@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"incasso/domain/date"
 	"incasso/services/access"
 	"incasso/services/apiclients"
 )
@@ -75,4 +77,71 @@ func TestReturnCard(t *testing.T) {
 	d := decodeDebt(t, body)
 	require.Empty(t, d.LegalClock.NotifiedBy)
 	require.Empty(t, d.LegalClock.DomicileLookups)
+}
+
+// The print room reads its queue (the letters in status PRINT, newest first), downloads each,
+// and marks it posted: it leaves the queue, SENT on the day given; the same mark again is the
+// same answer, another date or a message that is no waiting letter a 409; bad dates are named;
+// an auditor may read the queue but not mark.
+func TestPrintRoom(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mustCreateDebt(t, validRequest("POST-1"))
+	notice := e.archive(t, "POST-1", archived{channel: "post", kind: "notice", status: "PRINT", raw: []byte("%PDF-1.4 notice")})
+	sollecito := e.archive(t, "POST-1", archived{channel: "post", kind: "sollecito", step: "sollecito", status: "PRINT", raw: []byte("%PDF-1.4 sollecito")})
+	email := e.archive(t, "POST-1", archived{})
+	operator := e.addClient(t, "stamperia", apiclients.Grant{Role: access.Operator})
+	auditor := e.addClient(t, "revisore", apiclients.Grant{Role: access.Auditor})
+	queue := func() []int64 {
+		resp, body := e.get(t, "/v1/communications?status=PRINT")
+		require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+		var page Communications
+		require.NoError(t, json.Unmarshal(body, &page))
+		var ids []int64
+		for _, c := range page.Communications {
+			require.Equal(t, "PRINT", c.Status)
+			require.Equal(t, fmt.Sprintf("/v1/communications/%d.pdf", c.ID), c.Links.EML)
+			ids = append(ids, c.ID)
+		}
+		return ids
+	}
+	require.Equal(t, []int64{sollecito.ID, notice.ID}, queue())
+
+	post := func(key string, id int64, body string) (*http.Response, []byte) {
+		h := http.Header{"Authorization": {"Bearer " + key}, "Content-Type": {"application/json"}}
+		return e.do(t, http.MethodPost, fmt.Sprintf("/v1/communications/%d/posted", id), bytes.NewBufferString(body), h)
+	}
+	resp, body := post(operator, notice.ID, `{"date": "2026-11-19"}`)
+	require.Equal(t, http.StatusCreated, resp.StatusCode, string(body))
+	var posted PostedLetter
+	require.NoError(t, json.Unmarshal(body, &posted))
+	require.Equal(t, PostedLetter{CommunicationID: notice.ID, Status: "SENT",
+		SentAt: time.Date(2026, time.November, 19, 0, 0, 0, 0, date.Rome)}, PostedLetter{posted.CommunicationID, posted.Status, posted.SentAt.In(date.Rome)})
+	require.Equal(t, []int64{sollecito.ID}, queue())
+
+	resp, body = post(operator, notice.ID, `{"date": "2026-11-19"}`)
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	resp, body = post(operator, notice.ID, `{"date": "2026-11-20"}`)
+	requireProblem(t, resp, body, http.StatusConflict)
+	resp, body = post(operator, email.ID, `{"date": "2026-11-20"}`)
+	requireProblem(t, resp, body, http.StatusConflict)
+	resp, body = post(operator, email.ID+100, `{"date": "2026-11-20"}`)
+	requireProblem(t, resp, body, http.StatusNotFound)
+	for _, bad := range []string{`{}`, `{"date": "20/11/2026"}`, `{"date": "2026-11-21"}`} {
+		resp, body = post(operator, sollecito.ID, bad)
+		p := requireProblem(t, resp, body, http.StatusUnprocessableEntity)
+		require.Equal(t, "date", p.Errors[0].Field, bad)
+	}
+	resp, body = post(auditor, sollecito.ID, `{"date": "2026-11-20"}`)
+	requireProblem(t, resp, body, http.StatusForbidden)
+
+	resp, body = post(operator, sollecito.ID, `{"date": "2026-11-20"}`) // today: now
+	require.Equal(t, http.StatusCreated, resp.StatusCode, string(body))
+	require.NoError(t, json.Unmarshal(body, &posted))
+	require.Equal(t, defaultNow, posted.SentAt.UTC())
+	require.Empty(t, queue())
+
+	resp, body = e.get(t, "/v1/communications?status=LOST")
+	p := requireProblem(t, resp, body, http.StatusUnprocessableEntity)
+	require.Equal(t, "status", p.Errors[0].Field)
 }

@@ -134,6 +134,7 @@ func (s *Server) Handler() *echo.Echo {
 	v1.POST("/communications/:id/receipts", s.addCommunicationReceipt)
 	v1.GET("/communications/:id/receipts/:rid", s.getCommunicationReceiptFile) // {rid}.eml
 	v1.POST("/communications/:id/return-card", s.addReturnCard)
+	v1.POST("/communications/:id/posted", s.markPosted)
 	v1.GET("/audit", s.listAudit)
 	v1.GET("/events", s.listEvents)
 	v1.POST("/webhooks", s.createWebhook)

@@ -19,6 +19,36 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for ArchiveStatus.
+const (
+	ArchiveStatusFAILED      ArchiveStatus = "FAILED"
+	ArchiveStatusPENDING     ArchiveStatus = "PENDING"
+	ArchiveStatusPRINT       ArchiveStatus = "PRINT"
+	ArchiveStatusSENDING     ArchiveStatus = "SENDING"
+	ArchiveStatusSENT        ArchiveStatus = "SENT"
+	ArchiveStatusUNCONFIRMED ArchiveStatus = "UNCONFIRMED"
+)
+
+// Valid indicates whether the value is a known member of the ArchiveStatus enum.
+func (e ArchiveStatus) Valid() bool {
+	switch e {
+	case ArchiveStatusFAILED:
+		return true
+	case ArchiveStatusPENDING:
+		return true
+	case ArchiveStatusPRINT:
+		return true
+	case ArchiveStatusSENDING:
+		return true
+	case ArchiveStatusSENT:
+		return true
+	case ArchiveStatusUNCONFIRMED:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CampaignStatus.
 const (
 	CampaignStatusCANCELLED CampaignStatus = "CANCELLED"
@@ -346,6 +376,21 @@ func (e PECReceiptKind) Valid() bool {
 	case AvvenutaConsegna:
 		return true
 	case MancataConsegna:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PostedLetterStatus.
+const (
+	PostedLetterStatusSENT PostedLetterStatus = "SENT"
+)
+
+// Valid indicates whether the value is a known member of the PostedLetterStatus enum.
+func (e PostedLetterStatus) Valid() bool {
+	switch e {
+	case PostedLetterStatusSENT:
 		return true
 	default:
 		return false
@@ -1027,6 +1072,9 @@ type Address struct {
 	Street string `json:"street"`
 }
 
+// ArchiveStatus the state of an archived message: PENDING and SENDING on the way, SENT, UNCONFIRMED (the relay may not have had it), FAILED (refused), PRINT (a letter the print room has still to post)
+type ArchiveStatus string
+
 // ArchivedCommunication a message sent, as archived (conservazione)
 type ArchivedCommunication struct {
 	// Channel io App IO message (informs); email ordinary e-mail (informs); pec PEC to the digital domicile (proves delivery); send SEND notification (piattaforma notifiche digitali); post a printed letter (raccomandata A/R for an act)
@@ -1255,7 +1303,7 @@ type Communications struct {
 	Next           *string                 `json:"next,omitempty"`
 }
 
-// CommunicationsSearch the archive's filters; give debt, debtor, or both from and to
+// CommunicationsSearch the archive's filters; give debt, debtor, status, or both from and to
 type CommunicationsSearch struct {
 	// Debt the iupd of the debt
 	Debt *string `json:"debt,omitempty"`
@@ -1265,6 +1313,9 @@ type CommunicationsSearch struct {
 
 	// From sent on or after, YYYY-MM-DD
 	From *string `json:"from,omitempty"`
+
+	// Status the state of an archived message: PENDING and SENDING on the way, SENT, UNCONFIRMED (the relay may not have had it), FAILED (refused), PRINT (a letter the print room has still to post)
+	Status *ArchiveStatus `json:"status,omitempty"`
 
 	// To sent on or before, YYYY-MM-DD
 	To *string `json:"to,omitempty"`
@@ -1912,6 +1963,22 @@ type PolicyRequest struct {
 	Steps []Step `json:"steps"`
 }
 
+// PostedLetter defines model for PostedLetter.
+type PostedLetter struct {
+	CommunicationId int64              `json:"communicationId"`
+	SentAt          time.Time          `json:"sentAt"`
+	Status          PostedLetterStatus `json:"status"`
+}
+
+// PostedLetterStatus defines model for PostedLetter.Status.
+type PostedLetterStatus string
+
+// PostedRequest defines model for PostedRequest.
+type PostedRequest struct {
+	// Date a date, YYYY-MM-DD
+	Date Date `json:"date"`
+}
+
 // Problem An RFC 9457 problem detail.
 type Problem struct {
 	Detail *string `json:"detail,omitempty"`
@@ -2414,6 +2481,9 @@ type ListCommunicationsParams struct {
 	// Debt the iupd of the debt
 	Debt *string `form:"debt,omitempty" json:"debt,omitempty"`
 
+	// Status only the messages in this state
+	Status *ArchiveStatus `form:"status,omitempty" json:"status,omitempty"`
+
 	// From sent on or after this date
 	From *string `form:"from,omitempty" json:"from,omitempty"`
 
@@ -2805,6 +2875,9 @@ type WithdrawCampaignJSONRequestBody = WithdrawRequest
 // SearchCommunicationsJSONRequestBody defines body for SearchCommunications for application/json ContentType.
 type SearchCommunicationsJSONRequestBody = CommunicationsSearch
 
+// MarkPostedJSONRequestBody defines body for MarkPosted for application/json ContentType.
+type MarkPostedJSONRequestBody = PostedRequest
+
 // AddReturnCardJSONRequestBody defines body for AddReturnCard for application/json ContentType.
 type AddReturnCardJSONRequestBody = ReturnCardRequest
 
@@ -3159,9 +3232,11 @@ type ClientInterface interface {
 
 	// ListCommunications The archive of the messages sent, newest first
 	//
-	// By debt (`debt`) or by period (`from` and `to`). `debtor` is a 422 pointing to
-	// `POST /v1/communications/search`: a fiscal code never travels in a URL. Roles:
-	// finance, operator, auditor.
+	// By debt (`debt`), by status (`status`) or by period (`from` and `to`). `debtor` is a 422
+	// pointing to `POST /v1/communications/search`: a fiscal code never travels in a URL.
+	// `status=PRINT` is the print room's queue, the letters still to post (mark each with
+	// `POST /v1/communications/{id}/posted`); `status=UNCONFIRMED` the messages the relay may
+	// not have had. Roles: finance, operator, auditor.
 	//
 	// Corresponds with GET /v1/communications (the `ListCommunications` operationId).
 	ListCommunications(ctx context.Context, params *ListCommunicationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3192,6 +3267,30 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/communications/{id} (the `GetCommunicationFile` operationId).
 	GetCommunicationFile(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MarkPostedWithBody Mark a letter printed and posted
+	//
+	// The print room has printed the letter (`{id}.pdf`) and handed it to the post on the date:
+	// it leaves the queue as SENT, sent on that date (now, when it is today). The same date again
+	// is a 200; another date, or a message that is no letter waiting for the post, a 409. A
+	// registered letter's delivery comes later, with its return card. Roles: finance, operator.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/communications/{id}/posted (the `MarkPosted` operationId).
+	MarkPostedWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MarkPosted Mark a letter printed and posted
+	//
+	// The print room has printed the letter (`{id}.pdf`) and handed it to the post on the date:
+	// it leaves the queue as SENT, sent on that date (now, when it is today). The same date again
+	// is a 200; another date, or a message that is no letter waiting for the post, a 409. A
+	// registered letter's delivery comes later, with its return card. Roles: finance, operator.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/communications/{id}/posted (the `MarkPosted` operationId).
+	MarkPosted(ctx context.Context, id int64, body MarkPostedJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListCommunicationReceipts The PEC receipts of a message (accettazione, avvenuta consegna...)
 	//
@@ -4038,9 +4137,11 @@ func (c *Client) WithdrawCampaign(ctx context.Context, id CampaignID, body Withd
 
 // ListCommunications The archive of the messages sent, newest first
 //
-// By debt (`debt`) or by period (`from` and `to`). `debtor` is a 422 pointing to
-// `POST /v1/communications/search`: a fiscal code never travels in a URL. Roles:
-// finance, operator, auditor.
+// By debt (`debt`), by status (`status`) or by period (`from` and `to`). `debtor` is a 422
+// pointing to `POST /v1/communications/search`: a fiscal code never travels in a URL.
+// `status=PRINT` is the print room's queue, the letters still to post (mark each with
+// `POST /v1/communications/{id}/posted`); `status=UNCONFIRMED` the messages the relay may
+// not have had. Roles: finance, operator, auditor.
 //
 // Corresponds with GET /v1/communications (the `ListCommunications` operationId).
 func (c *Client) ListCommunications(ctx context.Context, params *ListCommunicationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4102,6 +4203,50 @@ func (c *Client) SearchCommunications(ctx context.Context, params *SearchCommuni
 // Corresponds with GET /v1/communications/{id} (the `GetCommunicationFile` operationId).
 func (c *Client) GetCommunicationFile(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetCommunicationFileRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MarkPostedWithBody Mark a letter printed and posted
+//
+// The print room has printed the letter (`{id}.pdf`) and handed it to the post on the date:
+// it leaves the queue as SENT, sent on that date (now, when it is today). The same date again
+// is a 200; another date, or a message that is no letter waiting for the post, a 409. A
+// registered letter's delivery comes later, with its return card. Roles: finance, operator.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/communications/{id}/posted (the `MarkPosted` operationId).
+func (c *Client) MarkPostedWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMarkPostedRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MarkPosted Mark a letter printed and posted
+//
+// The print room has printed the letter (`{id}.pdf`) and handed it to the post on the date:
+// it leaves the queue as SENT, sent on that date (now, when it is today). The same date again
+// is a 200; another date, or a message that is no letter waiting for the post, a 409. A
+// registered letter's delivery comes later, with its return card. Roles: finance, operator.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/communications/{id}/posted (the `MarkPosted` operationId).
+func (c *Client) MarkPosted(ctx context.Context, id int64, body MarkPostedJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMarkPostedRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5918,6 +6063,18 @@ func NewListCommunicationsRequest(server string, params *ListCommunicationsParam
 
 		}
 
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.From != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -6089,6 +6246,53 @@ func NewGetCommunicationFileRequest(server string, id string) (*http.Request, er
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewMarkPostedRequest calls the generic MarkPosted builder with application/json body
+func NewMarkPostedRequest(server string, id int64, body MarkPostedJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewMarkPostedRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewMarkPostedRequestWithBody constructs an http.Request for the MarkPosted method, with any body, and a specified content type
+func NewMarkPostedRequestWithBody(server string, id int64, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/communications/%s/posted", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -8973,9 +9177,11 @@ type ClientWithResponsesInterface interface {
 
 	// ListCommunicationsWithResponse The archive of the messages sent, newest first
 	//
-	// By debt (`debt`) or by period (`from` and `to`). `debtor` is a 422 pointing to
-	// `POST /v1/communications/search`: a fiscal code never travels in a URL. Roles:
-	// finance, operator, auditor.
+	// By debt (`debt`), by status (`status`) or by period (`from` and `to`). `debtor` is a 422
+	// pointing to `POST /v1/communications/search`: a fiscal code never travels in a URL.
+	// `status=PRINT` is the print room's queue, the letters still to post (mark each with
+	// `POST /v1/communications/{id}/posted`); `status=UNCONFIRMED` the messages the relay may
+	// not have had. Roles: finance, operator, auditor.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -9010,6 +9216,30 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/communications/{id} (the `GetCommunicationFile` operationId).
 	GetCommunicationFileWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetCommunicationFileResponse, error)
+
+	// MarkPostedWithBodyWithResponse Mark a letter printed and posted
+	//
+	// The print room has printed the letter (`{id}.pdf`) and handed it to the post on the date:
+	// it leaves the queue as SENT, sent on that date (now, when it is today). The same date again
+	// is a 200; another date, or a message that is no letter waiting for the post, a 409. A
+	// registered letter's delivery comes later, with its return card. Roles: finance, operator.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/communications/{id}/posted (the `MarkPosted` operationId).
+	MarkPostedWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MarkPostedResponse, error)
+
+	// MarkPostedWithResponse Mark a letter printed and posted
+	//
+	// The print room has printed the letter (`{id}.pdf`) and handed it to the post on the date:
+	// it leaves the queue as SENT, sent on that date (now, when it is today). The same date again
+	// is a 200; another date, or a message that is no letter waiting for the post, a 409. A
+	// registered letter's delivery comes later, with its return card. Roles: finance, operator.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/communications/{id}/posted (the `MarkPosted` operationId).
+	MarkPostedWithResponse(ctx context.Context, id int64, body MarkPostedJSONRequestBody, reqEditors ...RequestEditorFn) (*MarkPostedResponse, error)
 
 	// ListCommunicationReceiptsWithResponse The PEC receipts of a message (accettazione, avvenuta consegna...)
 	//
@@ -11114,6 +11344,131 @@ func (r GetCommunicationFileResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetCommunicationFileResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// MarkPostedResponse401Headers the declared response headers of an HTTP 401 response for MarkPosted
+type MarkPostedResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// MarkPostedResponse429Headers the declared response headers of an HTTP 429 response for MarkPosted
+type MarkPostedResponse429Headers struct {
+	RetryAfter *string
+}
+
+type MarkPostedResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PostedLetter
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *PostedLetter
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationFailed
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *MarkPostedResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *MarkPostedResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r MarkPostedResponse) GetJSON200() *PostedLetter {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r MarkPostedResponse) GetJSON201() *PostedLetter {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r MarkPostedResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r MarkPostedResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r MarkPostedResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r MarkPostedResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r MarkPostedResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r MarkPostedResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r MarkPostedResponse) GetApplicationproblemJSON422() *ValidationFailed {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r MarkPostedResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r MarkPostedResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r MarkPostedResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r MarkPostedResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r MarkPostedResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r MarkPostedResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -16055,9 +16410,11 @@ func (c *ClientWithResponses) WithdrawCampaignWithResponse(ctx context.Context, 
 
 // ListCommunicationsWithResponse The archive of the messages sent, newest first
 //
-// By debt (`debt`) or by period (`from` and `to`). `debtor` is a 422 pointing to
-// `POST /v1/communications/search`: a fiscal code never travels in a URL. Roles:
-// finance, operator, auditor.
+// By debt (`debt`), by status (`status`) or by period (`from` and `to`). `debtor` is a 422
+// pointing to `POST /v1/communications/search`: a fiscal code never travels in a URL.
+// `status=PRINT` is the print room's queue, the letters still to post (mark each with
+// `POST /v1/communications/{id}/posted`); `status=UNCONFIRMED` the messages the relay may
+// not have had. Roles: finance, operator, auditor.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -16115,6 +16472,42 @@ func (c *ClientWithResponses) GetCommunicationFileWithResponse(ctx context.Conte
 		return nil, err
 	}
 	return ParseGetCommunicationFileResponse(rsp)
+}
+
+// MarkPostedWithBodyWithResponse Mark a letter printed and posted
+//
+// The print room has printed the letter (`{id}.pdf`) and handed it to the post on the date:
+// it leaves the queue as SENT, sent on that date (now, when it is today). The same date again
+// is a 200; another date, or a message that is no letter waiting for the post, a 409. A
+// registered letter's delivery comes later, with its return card. Roles: finance, operator.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/communications/{id}/posted (the `MarkPosted` operationId).
+func (c *ClientWithResponses) MarkPostedWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MarkPostedResponse, error) {
+	rsp, err := c.MarkPostedWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMarkPostedResponse(rsp)
+}
+
+// MarkPostedWithResponse Mark a letter printed and posted
+//
+// The print room has printed the letter (`{id}.pdf`) and handed it to the post on the date:
+// it leaves the queue as SENT, sent on that date (now, when it is today). The same date again
+// is a 200; another date, or a message that is no letter waiting for the post, a 409. A
+// registered letter's delivery comes later, with its return card. Roles: finance, operator.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/communications/{id}/posted (the `MarkPosted` operationId).
+func (c *ClientWithResponses) MarkPostedWithResponse(ctx context.Context, id int64, body MarkPostedJSONRequestBody, reqEditors ...RequestEditorFn) (*MarkPostedResponse, error) {
+	rsp, err := c.MarkPosted(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMarkPostedResponse(rsp)
 }
 
 // ListCommunicationReceiptsWithResponse The PEC receipts of a message (accettazione, avvenuta consegna...)
@@ -18489,6 +18882,125 @@ func ParseGetCommunicationFileResponse(rsp *http.Response) (*GetCommunicationFil
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers GetCommunicationFileResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseMarkPostedResponse parses an HTTP response from a MarkPostedWithResponse call
+func ParseMarkPostedResponse(rsp *http.Response) (*MarkPostedResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &MarkPostedResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PostedLetter
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest PostedLetter
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers MarkPostedResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers MarkPostedResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

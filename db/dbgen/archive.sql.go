@@ -151,9 +151,10 @@ FROM communications c JOIN debt_positions d ON d.id = c.debt_id
 WHERE d.ec_fiscal_code = $1 AND d.iupd = $2
   AND ($3::text = '' OR d.debtor_fiscal_code = $3::text)
   AND c.created_at >= $4::timestamptz AND c.created_at < $5::timestamptz
-  AND c.id < $6::bigint
+  AND ($6::text = '' OR c.status = $6::text)
+  AND c.id < $7::bigint
 ORDER BY c.id DESC
-LIMIT $7
+LIMIT $8
 `
 
 type ListArchiveByDebtParams struct {
@@ -162,6 +163,7 @@ type ListArchiveByDebtParams struct {
 	Debtor       string
 	CreatedFrom  pgtype.Timestamptz
 	CreatedTo    pgtype.Timestamptz
+	Status       string
 	BeforeID     int64
 	MaxRows      int32
 }
@@ -184,8 +186,8 @@ type ListArchiveByDebtRow struct {
 	RetentionUntil time.Time
 }
 
-// The messages about one debt, newest first, by keyset on id; debtor, when not empty, must
-// also match. Driven by the unique (ec_fiscal_code, iupd) and communications_debt indexes.
+// The messages about one debt, newest first, by keyset on id; debtor and status, when not
+// empty, must also match. Driven by the unique (ec_fiscal_code, iupd) and communications_debt indexes.
 func (q *Queries) ListArchiveByDebt(ctx context.Context, arg ListArchiveByDebtParams) ([]ListArchiveByDebtRow, error) {
 	rows, err := q.db.Query(ctx, listArchiveByDebt,
 		arg.EcFiscalCode,
@@ -193,6 +195,7 @@ func (q *Queries) ListArchiveByDebt(ctx context.Context, arg ListArchiveByDebtPa
 		arg.Debtor,
 		arg.CreatedFrom,
 		arg.CreatedTo,
+		arg.Status,
 		arg.BeforeID,
 		arg.MaxRows,
 	)
@@ -236,15 +239,17 @@ SELECT c.id, d.iupd, c.kind, c.step, c.channel, c.sender, c.recipient, c.subject
 FROM communications c JOIN debt_positions d ON d.id = c.debt_id
 WHERE d.debtor_fiscal_code = $1
   AND c.created_at >= $2::timestamptz AND c.created_at < $3::timestamptz
-  AND c.id < $4::bigint
+  AND ($4::text = '' OR c.status = $4::text)
+  AND c.id < $5::bigint
 ORDER BY c.id DESC
-LIMIT $5
+LIMIT $6
 `
 
 type ListArchiveByDebtorParams struct {
 	Debtor      string
 	CreatedFrom pgtype.Timestamptz
 	CreatedTo   pgtype.Timestamptz
+	Status      string
 	BeforeID    int64
 	MaxRows     int32
 }
@@ -267,13 +272,15 @@ type ListArchiveByDebtorRow struct {
 	RetentionUntil time.Time
 }
 
-// The messages about every debt of a debtor, newest first, by keyset on id. Driven by the
+// The messages about every debt of a debtor (in status, when not empty), newest first, by
+// keyset on id. Driven by the
 // debt_positions_debtor and communications_debt indexes.
 func (q *Queries) ListArchiveByDebtor(ctx context.Context, arg ListArchiveByDebtorParams) ([]ListArchiveByDebtorRow, error) {
 	rows, err := q.db.Query(ctx, listArchiveByDebtor,
 		arg.Debtor,
 		arg.CreatedFrom,
 		arg.CreatedTo,
+		arg.Status,
 		arg.BeforeID,
 		arg.MaxRows,
 	)
@@ -389,6 +396,88 @@ func (q *Queries) ListArchiveByPeriod(ctx context.Context, arg ListArchiveByPeri
 	return items, nil
 }
 
+const listArchiveByStatus = `-- name: ListArchiveByStatus :many
+SELECT c.id, d.iupd, c.kind, c.step, c.channel, c.sender, c.recipient, c.subject, c.message_id, c.status,
+       c.created_at, c.sent_at, c.delivered_at, c.sha256, c.retention_until
+FROM communications c JOIN debt_positions d ON d.id = c.debt_id
+WHERE c.status = $1
+  AND c.created_at >= $2::timestamptz AND c.created_at < $3::timestamptz
+  AND c.id < $4::bigint
+ORDER BY c.id DESC
+LIMIT $5
+`
+
+type ListArchiveByStatusParams struct {
+	Status      string
+	CreatedFrom pgtype.Timestamptz
+	CreatedTo   pgtype.Timestamptz
+	BeforeID    int64
+	MaxRows     int32
+}
+
+type ListArchiveByStatusRow struct {
+	ID             int64
+	Iupd           string
+	Kind           string
+	Step           string
+	Channel        string
+	Sender         string
+	Recipient      string
+	Subject        string
+	MessageID      string
+	Status         string
+	CreatedAt      pgtype.Timestamptz
+	SentAt         pgtype.Timestamptz
+	DeliveredAt    pgtype.Timestamptz
+	Sha256         []byte
+	RetentionUntil time.Time
+}
+
+// The messages in a status created in [created_from, created_to), newest first, by keyset on
+// id: the print room's queue (PRINT), the messages the relay may not have had (UNCONFIRMED).
+// Driven by communications_status.
+func (q *Queries) ListArchiveByStatus(ctx context.Context, arg ListArchiveByStatusParams) ([]ListArchiveByStatusRow, error) {
+	rows, err := q.db.Query(ctx, listArchiveByStatus,
+		arg.Status,
+		arg.CreatedFrom,
+		arg.CreatedTo,
+		arg.BeforeID,
+		arg.MaxRows,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListArchiveByStatusRow{}
+	for rows.Next() {
+		var i ListArchiveByStatusRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Iupd,
+			&i.Kind,
+			&i.Step,
+			&i.Channel,
+			&i.Sender,
+			&i.Recipient,
+			&i.Subject,
+			&i.MessageID,
+			&i.Status,
+			&i.CreatedAt,
+			&i.SentAt,
+			&i.DeliveredAt,
+			&i.Sha256,
+			&i.RetentionUntil,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listCommunicationReceipts = `-- name: ListCommunicationReceipts :many
 SELECT id, communication_id, kind, sha256, received_at FROM communication_receipts
 WHERE communication_id = $1 ORDER BY id
@@ -426,6 +515,32 @@ func (q *Queries) ListCommunicationReceipts(ctx context.Context, communicationID
 		return nil, err
 	}
 	return items, nil
+}
+
+const markLetterPosted = `-- name: MarkLetterPosted :one
+UPDATE communications SET status = 'SENT', sent_at = $1
+WHERE id = $2 AND channel = 'post' AND status = 'PRINT'
+RETURNING id, status, sent_at
+`
+
+type MarkLetterPostedParams struct {
+	PostedAt pgtype.Timestamptz
+	ID       int64
+}
+
+type MarkLetterPostedRow struct {
+	ID     int64
+	Status string
+	SentAt pgtype.Timestamptz
+}
+
+// Records that the print room posted a letter waiting for it (channel post, status PRINT) on
+// posted_at: no row when the message is no such letter.
+func (q *Queries) MarkLetterPosted(ctx context.Context, arg MarkLetterPostedParams) (MarkLetterPostedRow, error) {
+	row := q.db.QueryRow(ctx, markLetterPosted, arg.PostedAt, arg.ID)
+	var i MarkLetterPostedRow
+	err := row.Scan(&i.ID, &i.Status, &i.SentAt)
+	return i, err
 }
 
 const purgeExpiredCommunications = `-- name: PurgeExpiredCommunications :one

@@ -40,7 +40,7 @@ func (q *Queries) GetDomicileLookup(ctx context.Context, arg GetDomicileLookupPa
 }
 
 const getLetter = `-- name: GetLetter :one
-SELECT c.id, c.channel, c.kind, c.step, d.iupd, d.id AS debt_id
+SELECT c.id, c.channel, c.kind, c.step, c.status, c.sent_at, d.iupd, d.id AS debt_id
 FROM communications c JOIN debt_positions d ON d.id = c.debt_id
 WHERE c.id = $1
 `
@@ -50,11 +50,14 @@ type GetLetterRow struct {
 	Channel string
 	Kind    string
 	Step    string
+	Status  string
+	SentAt  pgtype.Timestamptz
 	Iupd    string
 	DebtID  int64
 }
 
-// A message with the debt it is about: what a return card needs to know of its letter.
+// A message with the debt it is about: what a return card, or the mark of its posting, needs
+// to know of its letter.
 func (q *Queries) GetLetter(ctx context.Context, id int64) (GetLetterRow, error) {
 	row := q.db.QueryRow(ctx, getLetter, id)
 	var i GetLetterRow
@@ -63,6 +66,8 @@ func (q *Queries) GetLetter(ctx context.Context, id int64) (GetLetterRow, error)
 		&i.Channel,
 		&i.Kind,
 		&i.Step,
+		&i.Status,
+		&i.SentAt,
 		&i.Iupd,
 		&i.DebtID,
 	)

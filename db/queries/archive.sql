@@ -15,26 +15,29 @@ SELECT (SELECT count(*) FROM gone)::int AS messages,
        (SELECT count(*) FROM communication_receipts r WHERE r.communication_id IN (SELECT id FROM gone))::int AS receipts;
 
 -- name: ListArchiveByDebt :many
--- The messages about one debt, newest first, by keyset on id; debtor, when not empty, must
--- also match. Driven by the unique (ec_fiscal_code, iupd) and communications_debt indexes.
+-- The messages about one debt, newest first, by keyset on id; debtor and status, when not
+-- empty, must also match. Driven by the unique (ec_fiscal_code, iupd) and communications_debt indexes.
 SELECT c.id, d.iupd, c.kind, c.step, c.channel, c.sender, c.recipient, c.subject, c.message_id, c.status,
        c.created_at, c.sent_at, c.delivered_at, c.sha256, c.retention_until
 FROM communications c JOIN debt_positions d ON d.id = c.debt_id
 WHERE d.ec_fiscal_code = sqlc.arg(ec_fiscal_code) AND d.iupd = sqlc.arg(iupd)
   AND (sqlc.arg(debtor)::text = '' OR d.debtor_fiscal_code = sqlc.arg(debtor)::text)
   AND c.created_at >= sqlc.arg(created_from)::timestamptz AND c.created_at < sqlc.arg(created_to)::timestamptz
+  AND (sqlc.arg(status)::text = '' OR c.status = sqlc.arg(status)::text)
   AND c.id < sqlc.arg(before_id)::bigint
 ORDER BY c.id DESC
 LIMIT sqlc.arg(max_rows);
 
 -- name: ListArchiveByDebtor :many
--- The messages about every debt of a debtor, newest first, by keyset on id. Driven by the
+-- The messages about every debt of a debtor (in status, when not empty), newest first, by
+-- keyset on id. Driven by the
 -- debt_positions_debtor and communications_debt indexes.
 SELECT c.id, d.iupd, c.kind, c.step, c.channel, c.sender, c.recipient, c.subject, c.message_id, c.status,
        c.created_at, c.sent_at, c.delivered_at, c.sha256, c.retention_until
 FROM communications c JOIN debt_positions d ON d.id = c.debt_id
 WHERE d.debtor_fiscal_code = sqlc.arg(debtor)
   AND c.created_at >= sqlc.arg(created_from)::timestamptz AND c.created_at < sqlc.arg(created_to)::timestamptz
+  AND (sqlc.arg(status)::text = '' OR c.status = sqlc.arg(status)::text)
   AND c.id < sqlc.arg(before_id)::bigint
 ORDER BY c.id DESC
 LIMIT sqlc.arg(max_rows);
@@ -49,6 +52,26 @@ WHERE c.created_at >= sqlc.arg(created_from)::timestamptz AND c.created_at < sql
   AND c.id < sqlc.arg(before_id)::bigint
 ORDER BY c.id DESC
 LIMIT sqlc.arg(max_rows);
+
+-- name: ListArchiveByStatus :many
+-- The messages in a status created in [created_from, created_to), newest first, by keyset on
+-- id: the print room's queue (PRINT), the messages the relay may not have had (UNCONFIRMED).
+-- Driven by communications_status.
+SELECT c.id, d.iupd, c.kind, c.step, c.channel, c.sender, c.recipient, c.subject, c.message_id, c.status,
+       c.created_at, c.sent_at, c.delivered_at, c.sha256, c.retention_until
+FROM communications c JOIN debt_positions d ON d.id = c.debt_id
+WHERE c.status = sqlc.arg(status)
+  AND c.created_at >= sqlc.arg(created_from)::timestamptz AND c.created_at < sqlc.arg(created_to)::timestamptz
+  AND c.id < sqlc.arg(before_id)::bigint
+ORDER BY c.id DESC
+LIMIT sqlc.arg(max_rows);
+
+-- name: MarkLetterPosted :one
+-- Records that the print room posted a letter waiting for it (channel post, status PRINT) on
+-- posted_at: no row when the message is no such letter.
+UPDATE communications SET status = 'SENT', sent_at = sqlc.arg(posted_at)
+WHERE id = sqlc.arg(id) AND channel = 'post' AND status = 'PRINT'
+RETURNING id, status, sent_at;
 
 -- name: GetArchivedCommunication :one
 SELECT * FROM communications WHERE id = $1;

@@ -106,6 +106,7 @@ var rules = map[string]Rule{
 	"POST /v1/communications/:id/receipts":            {Roles: []Role{PECGateway}},
 	"GET /v1/communications/:id/receipts/:rid":        personal,
 	"POST /v1/communications/:id/return-card":         with(finance, Operator), // the back office enters the card of a registered letter
+	"POST /v1/communications/:id/posted":              with(finance, Operator), // the print room marks a letter posted
 	"GET /v1/audit":                                   {Roles: []Role{Auditor, Admin}, PersonalData: true},
 	// The feed and the webhooks carry ids, amounts and states, no personal data; an
 	// integration key sees its own debts' events and manages its own endpoints.
