@@ -13,6 +13,7 @@ import (
 	"incasso/db"
 	"incasso/db/dbgen"
 	"incasso/domain/date"
+	"incasso/services/printroom"
 )
 
 // LegalClock is the proof behind the debt's acts with legal weight (issue 17): the digital
@@ -183,9 +184,8 @@ type PostedLetter struct {
 }
 
 // markPosted records that the print room printed and posted a letter of the archive's queue
-// (GET /v1/communications?status=PRINT): it becomes SENT, sent on the date given (now when
-// that is today, else the start of that day in Rome). The same date again is a 200; another
-// date, or a message that is no letter waiting for the post, a 409.
+// (GET /v1/communications?status=PRINT), as printroom.Posted does: 201, or 200 when it was
+// marked with that date already.
 func (s *Server) markPosted(c echo.Context) error {
 	id, err := pathID(c, "id")
 	if err != nil {
@@ -195,40 +195,20 @@ func (s *Server) markPosted(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	today := date.InRome(s.Now())
 	on, err := date.Parse(req.Date)
-	switch {
-	case err != nil:
-		return invalid([]FieldError{{Field: "date", Message: "required: the day the letter was posted as YYYY-MM-DD"}})
-	case today.Before(on):
-		return invalid([]FieldError{{Field: "date", Message: "must not be in the future"}})
+	if err != nil && req.Date != "" {
+		return invalid([]FieldError{{Field: "date", Message: "must be a date as YYYY-MM-DD"}})
 	}
-	ctx := c.Request().Context()
-	q := dbgen.New(s.Pool)
-	letter, err := q.GetLetter(ctx, id)
-	if err = db.NotFound(err); errors.Is(err, db.ErrNotFound) {
-		return problem(http.StatusNotFound, "no such communication")
-	} else if err != nil {
-		return fmt.Errorf("load communication %d: %w", id, err)
+	letter, err := printroom.Posted(c.Request().Context(), dbgen.New(s.Pool), id, on, s.Now())
+	if letter.Iupd != "" {
+		auditTarget(c, "iupd", letter.Iupd)
 	}
-	auditTarget(c, "iupd", letter.Iupd)
-	switch {
-	case letter.Channel != channelPost:
-		return problem(http.StatusConflict, "the communication is not a letter for the post")
-	case letter.Status == "SENT" && letter.SentAt.Valid && date.InRome(letter.SentAt.Time) == on:
-		return c.JSON(http.StatusOK, PostedLetter{CommunicationID: id, Status: letter.Status, SentAt: letter.SentAt.Time})
-	case letter.Status != "PRINT":
-		return problem(http.StatusConflict, "the letter is not waiting for the post: it is "+letter.Status)
+	if err != nil {
+		return err
 	}
-	at := s.Now()
-	if on != today {
-		at = time.Date(on.Year, on.Month, on.Day, 0, 0, 0, 0, date.Rome)
+	status := http.StatusCreated
+	if letter.Again {
+		status = http.StatusOK
 	}
-	posted, err := q.MarkLetterPosted(ctx, dbgen.MarkLetterPostedParams{ID: id, PostedAt: pgtype.Timestamptz{Time: at, Valid: true}})
-	if errors.Is(db.NotFound(err), db.ErrNotFound) {
-		return problem(http.StatusConflict, "the letter was marked meanwhile: read it again")
-	} else if err != nil {
-		return fmt.Errorf("mark communication %d posted: %w", id, err)
-	}
-	return c.JSON(http.StatusCreated, PostedLetter{CommunicationID: posted.ID, Status: posted.Status, SentAt: posted.SentAt.Time})
+	return c.JSON(status, PostedLetter{CommunicationID: id, Status: "SENT", SentAt: letter.SentAt})
 }

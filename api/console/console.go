@@ -137,6 +137,8 @@ func New(deps Deps, opts Options) *Console {
 	c.handle("POST /console/cerca", c.authed(c.search))
 	c.handle("GET /console/riconciliazione", c.authed(c.reconciliationPage))
 	c.handle("POST /console/riconciliazione/differenze/{id}", c.authed(c.resolveDifference))
+	c.handle("GET /console/posta", c.authed(c.printQueuePage))
+	c.handle("POST /console/posta/{id}/spedita", c.authed(c.markLetterPosted))
 	c.handle("/console/", c.authed(func(w http.ResponseWriter, r *http.Request, s session) {
 		c.errorPage(w, r, &s, http.StatusNotFound, "Pagina non trovata.")
 	}))
@@ -442,7 +444,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, pag
 
 func parseTemplates() map[string]*template.Template {
 	pages := map[string]*template.Template{}
-	for _, page := range []string{"login", "error", "campaigns", "new", "campaign", "debt", "debtor", "reconciliation"} {
+	for _, page := range []string{"login", "error", "campaigns", "new", "campaign", "debt", "debtor", "reconciliation", "printroom"} {
 		pages[page] = template.Must(template.New(page).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html"))
 	}
 	return pages

@@ -79,7 +79,7 @@ func TestConsolePagesByRole(t *testing.T) {
 				}
 				checked++
 			}
-			require.Equal(t, 9, checked)
+			require.Equal(t, 11, checked)
 		})
 	}
 }

@@ -135,6 +135,8 @@ var rules = map[string]Rule{
 	"POST /console/cerca":                           personal,
 	"GET /console/riconciliazione":                  readOnly, // totals, reason codes and incasso's ids
 	"POST /console/riconciliazione/differenze/{id}": finance,
+	"GET /console/posta":                            personal, // the letters' subjects and debts
+	"POST /console/posta/{id}/spedita":              with(finance, Operator),
 	"/console/":                                     {Roles: anyRole}, // the page not found of a session
 }
 
