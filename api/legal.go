@@ -14,6 +14,7 @@ import (
 	"incasso/db/dbgen"
 	"incasso/domain/date"
 	"incasso/services/printroom"
+	"incasso/workflows"
 )
 
 // LegalClock is the proof behind the debt's acts with legal weight (issue 17): the digital
@@ -152,8 +153,8 @@ func (s *Server) addReturnCard(c echo.Context) error {
 		return fmt.Errorf("load communication %d: %w", id, err)
 	}
 	auditTarget(c, "iupd", letter.Iupd)
-	if letter.Channel != "post" {
-		return problem(http.StatusConflict, "the communication is not a letter for registered post: it has no return card")
+	if letter.Channel != channelPost || letter.Kind != workflows.StepAccertamento {
+		return problem(http.StatusConflict, "the communication is not a letter for registered post (an accertamento): it has no return card")
 	}
 	card, err := q.InsertReturnCard(ctx, dbgen.InsertReturnCardParams{CommunicationID: id, Outcome: req.Outcome,
 		CardDate: on.Time(), EnteredBy: principalOf(c).Actor()})

@@ -87,8 +87,9 @@ func TestPrintRoom(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.mustCreateDebt(t, validRequest("POST-1"))
-	notice := e.archive(t, "POST-1", archived{channel: "post", kind: "notice", status: "PRINT", raw: []byte("%PDF-1.4 notice")})
-	sollecito := e.archive(t, "POST-1", archived{channel: "post", kind: "sollecito", step: "sollecito", status: "PRINT", raw: []byte("%PDF-1.4 sollecito")})
+	composed := time.Date(2026, time.November, 18, 9, 0, 0, 0, date.Rome)
+	notice := e.archive(t, "POST-1", archived{channel: "post", kind: "notice", status: "PRINT", raw: []byte("%PDF-1.4 notice"), createdAt: composed})
+	sollecito := e.archive(t, "POST-1", archived{channel: "post", kind: "sollecito", step: "sollecito", status: "PRINT", raw: []byte("%PDF-1.4 sollecito"), createdAt: composed})
 	email := e.archive(t, "POST-1", archived{})
 	operator := e.addClient(t, "stamperia", apiclients.Grant{Role: access.Operator})
 	auditor := e.addClient(t, "revisore", apiclients.Grant{Role: access.Auditor})
@@ -127,7 +128,7 @@ func TestPrintRoom(t *testing.T) {
 	requireProblem(t, resp, body, http.StatusConflict)
 	resp, body = post(operator, email.ID+100, `{"date": "2026-11-20"}`)
 	requireProblem(t, resp, body, http.StatusNotFound)
-	for _, bad := range []string{`{}`, `{"date": "20/11/2026"}`, `{"date": "2026-11-21"}`} {
+	for _, bad := range []string{`{}`, `{"date": "20/11/2026"}`, `{"date": "2026-11-21"}`, `{"date": "2026-11-17"}`} {
 		resp, body = post(operator, sollecito.ID, bad)
 		p := requireProblem(t, resp, body, http.StatusUnprocessableEntity)
 		require.Equal(t, "date", p.Errors[0].Field, bad)

@@ -3,8 +3,7 @@ package console
 import (
 	"net/http"
 	"net/url"
-
-	"github.com/jackc/pgx/v5/pgtype"
+	"strconv"
 
 	"incasso/db/dbgen"
 	"incasso/domain/date"
@@ -12,11 +11,12 @@ import (
 	"incasso/services/printroom"
 )
 
-// printQueueRows is how many letters the page Posta in uscita shows, newest first.
+// printQueueRows is how many letters a page of Posta in uscita shows, oldest first.
 const printQueueRows = 200
 
 // printQueuePage is the page Posta in uscita: the letters waiting for the print room (status
-// PRINT), each with its PDF and a form marking it posted on a day (today by default).
+// PRINT), oldest first (?dopo= the last letter of the page before), each with its PDF and a
+// form marking it posted on a day (today by default).
 func (c *Console) printQueuePage(w http.ResponseWriter, r *http.Request, s session) {
 	data := map[string]any{}
 	if r.URL.Query().Get("esito") == "spedita" {
@@ -25,19 +25,23 @@ func (c *Console) printQueuePage(w http.ResponseWriter, r *http.Request, s sessi
 	c.showPrintQueue(w, r, s, http.StatusOK, data)
 }
 
-// showPrintQueue renders the queue with data (a message or an error).
+// showPrintQueue renders the page of the queue the request asks with data (a message or an
+// error).
 func (c *Console) showPrintQueue(w http.ResponseWriter, r *http.Request, s session, status int, data map[string]any) {
-	letters, err := dbgen.New(c.deps.Pool).ListArchiveByStatus(r.Context(), dbgen.ListArchiveByStatusParams{
-		Status:      "PRINT",
-		CreatedFrom: pgtype.Timestamptz{InfinityModifier: pgtype.NegativeInfinity, Valid: true},
-		CreatedTo:   pgtype.Timestamptz{InfinityModifier: pgtype.Infinity, Valid: true},
-		BeforeID:    1<<63 - 1, MaxRows: printQueueRows,
-	})
+	var after int64
+	if v := r.URL.Query().Get("dopo"); v != "" {
+		var err error
+		if after, err = strconv.ParseInt(v, 10, 64); err != nil || after < 0 {
+			c.errorPage(w, r, &s, http.StatusBadRequest, "Pagina non valida.")
+			return
+		}
+	}
+	letters, next, err := printroom.Queue(r.Context(), dbgen.New(c.deps.Pool), after, printQueueRows)
 	if err != nil {
 		c.fail(w, r, &s, err)
 		return
 	}
-	data["Letters"], data["Today"], data["More"] = letters, c.today().String(), len(letters) == printQueueRows
+	data["Letters"], data["Today"], data["Next"] = letters, c.today().String(), next
 	c.render(w, r, status, "printroom", &s, data)
 }
 
@@ -63,7 +67,7 @@ func (c *Console) markLetterPosted(w http.ResponseWriter, r *http.Request, s ses
 	case isFault && f.Kind == fault.NotFound:
 		c.errorPage(w, r, &s, http.StatusNotFound, "Lettera non trovata.")
 	case isFault && f.Kind == fault.Invalid:
-		c.showPrintQueue(w, r, s, faultStatus(f), map[string]any{"Error": "Il giorno della spedizione non può essere nel futuro."})
+		c.showPrintQueue(w, r, s, faultStatus(f), map[string]any{"Error": "Il giorno della spedizione non può essere nel futuro, né precedente alla lettera."})
 	case isFault:
 		c.showPrintQueue(w, r, s, faultStatus(f), map[string]any{"Error": "La lettera non è più in attesa di spedizione, o è stata segnata spedita in un altro giorno."})
 	default:

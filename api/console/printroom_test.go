@@ -14,6 +14,7 @@ import (
 	"incasso/db/dbgen"
 	"incasso/domain/date"
 	"incasso/services/access"
+	"incasso/services/printroom"
 )
 
 // The page Posta in uscita lists the letters waiting for the post with their PDF; an operator
@@ -38,7 +39,19 @@ func TestPrintRoomPage(t *testing.T) {
 		require.NoError(t, e.pool.QueryRow(ctx, "SELECT id FROM communications WHERE dedupe_key = $1", fmt.Sprintf("debt/%d/%s/1", debtID, kind)).Scan(&cid))
 		return cid
 	}
-	sollecito, accertamento := letter("sollecito"), letter("accertamento")
+	sollecito, accertamento, notice := letter("sollecito"), letter("accertamento"), letter("notice")
+
+	// The queue, oldest first, by pages.
+	q := dbgen.New(e.pool)
+	first, next, err := printroom.Queue(ctx, q, 0, 2)
+	require.NoError(t, err)
+	require.Equal(t, []int64{sollecito, accertamento}, []int64{first[0].ID, first[1].ID})
+	require.Equal(t, accertamento, next)
+	last, next, err := printroom.Queue(ctx, q, next, 2)
+	require.NoError(t, err)
+	require.Len(t, last, 1)
+	require.Equal(t, notice, last[0].ID)
+	require.Zero(t, next)
 
 	e.addUser(t, "anna", access.Auditor)
 	a := e.browser(t)

@@ -517,6 +517,55 @@ func (q *Queries) ListCommunicationReceipts(ctx context.Context, communicationID
 	return items, nil
 }
 
+const listPrintQueue = `-- name: ListPrintQueue :many
+SELECT c.id, d.iupd, c.kind, c.subject, c.created_at
+FROM communications c JOIN debt_positions d ON d.id = c.debt_id
+WHERE c.status = 'PRINT' AND c.id > $1::bigint
+ORDER BY c.id
+LIMIT $2
+`
+
+type ListPrintQueueParams struct {
+	AfterID int64
+	MaxRows int32
+}
+
+type ListPrintQueueRow struct {
+	ID        int64
+	Iupd      string
+	Kind      string
+	Subject   string
+	CreatedAt pgtype.Timestamptz
+}
+
+// The letters the print room has still to post, oldest first, after the cursor's id (0 for
+// the first page). Driven by communications_status.
+func (q *Queries) ListPrintQueue(ctx context.Context, arg ListPrintQueueParams) ([]ListPrintQueueRow, error) {
+	rows, err := q.db.Query(ctx, listPrintQueue, arg.AfterID, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListPrintQueueRow{}
+	for rows.Next() {
+		var i ListPrintQueueRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Iupd,
+			&i.Kind,
+			&i.Subject,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const markLetterPosted = `-- name: MarkLetterPosted :one
 UPDATE communications SET status = 'SENT', sent_at = $1
 WHERE id = $2 AND channel = 'post' AND status = 'PRINT'

@@ -40,20 +40,21 @@ func (q *Queries) GetDomicileLookup(ctx context.Context, arg GetDomicileLookupPa
 }
 
 const getLetter = `-- name: GetLetter :one
-SELECT c.id, c.channel, c.kind, c.step, c.status, c.sent_at, d.iupd, d.id AS debt_id
+SELECT c.id, c.channel, c.kind, c.step, c.status, c.created_at, c.sent_at, d.iupd, d.id AS debt_id
 FROM communications c JOIN debt_positions d ON d.id = c.debt_id
 WHERE c.id = $1
 `
 
 type GetLetterRow struct {
-	ID      int64
-	Channel string
-	Kind    string
-	Step    string
-	Status  string
-	SentAt  pgtype.Timestamptz
-	Iupd    string
-	DebtID  int64
+	ID        int64
+	Channel   string
+	Kind      string
+	Step      string
+	Status    string
+	CreatedAt pgtype.Timestamptz
+	SentAt    pgtype.Timestamptz
+	Iupd      string
+	DebtID    int64
 }
 
 // A message with the debt it is about: what a return card, or the mark of its posting, needs
@@ -67,6 +68,7 @@ func (q *Queries) GetLetter(ctx context.Context, id int64) (GetLetterRow, error)
 		&i.Kind,
 		&i.Step,
 		&i.Status,
+		&i.CreatedAt,
 		&i.SentAt,
 		&i.Iupd,
 		&i.DebtID,

@@ -66,6 +66,15 @@ WHERE c.status = sqlc.arg(status)
 ORDER BY c.id DESC
 LIMIT sqlc.arg(max_rows);
 
+-- name: ListPrintQueue :many
+-- The letters the print room has still to post, oldest first, after the cursor's id (0 for
+-- the first page). Driven by communications_status.
+SELECT c.id, d.iupd, c.kind, c.subject, c.created_at
+FROM communications c JOIN debt_positions d ON d.id = c.debt_id
+WHERE c.status = 'PRINT' AND c.id > sqlc.arg(after_id)::bigint
+ORDER BY c.id
+LIMIT sqlc.arg(max_rows);
+
 -- name: MarkLetterPosted :one
 -- Records that the print room posted a letter waiting for it (channel post, status PRINT) on
 -- posted_at: no row when the message is no such letter.

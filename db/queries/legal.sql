@@ -75,7 +75,7 @@ UPDATE debt_positions SET notice_failed = $2, updated_at = now() WHERE id = $1 A
 -- name: GetLetter :one
 -- A message with the debt it is about: what a return card, or the mark of its posting, needs
 -- to know of its letter.
-SELECT c.id, c.channel, c.kind, c.step, c.status, c.sent_at, d.iupd, d.id AS debt_id
+SELECT c.id, c.channel, c.kind, c.step, c.status, c.created_at, c.sent_at, d.iupd, d.id AS debt_id
 FROM communications c JOIN debt_positions d ON d.id = c.debt_id
 WHERE c.id = $1;
 

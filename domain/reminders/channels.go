@@ -72,17 +72,14 @@ func StepWeight(step string) Weight {
 }
 
 // stepLadders are the channels each step can go by, cheapest first: those with the weight the
-// step needs that its message exists for. A policy picks among them (ValidateChannels);
-// DefaultChannels is all of them.
+// step needs that its message exists for. A policy picks among them (ValidateChannels); the
+// ladders a policy gets without listing channels are workflows' Step.Ladder, which post no
+// sollecito.
 var stepLadders = map[string][]Channel{
 	StepCourtesy:     {ChannelIO, ChannelEmail},
-	StepSollecito:    {ChannelIO, ChannelEmail, ChannelPEC, ChannelPost}, // post: SollecitoLetter
-	StepAccertamento: {ChannelPEC, ChannelSEND, ChannelPost},
+	StepSollecito:    {ChannelIO, ChannelEmail, ChannelPEC, ChannelPost}, // post: SollecitoLetter, ordinary post
+	StepAccertamento: {ChannelPEC, ChannelSEND, ChannelPost},             // post: Letter, registered
 }
-
-// DefaultChannels is every channel step can go by, cheapest first; nil for a step that sends
-// no message.
-func DefaultChannels(step string) []Channel { return slices.Clone(stepLadders[step]) }
 
 // ValidateChannels checks the channels a policy gives a step: at least one, each one the step
 // can go by (it has the step's weight), no repeats, cheapest first. The error, a

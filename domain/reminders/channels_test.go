@@ -29,19 +29,23 @@ func TestChannelWeightAndCost(t *testing.T) {
 	require.Zero(t, reminders.StepWeight("enforcement"))
 }
 
-// Every step's default channels are a valid choice for it, and have the weight it needs.
-func TestDefaultChannels(t *testing.T) {
+// Every channel a step can go by is a valid choice for it, alone and all together, and has
+// the weight it needs.
+func TestStepLadders(t *testing.T) {
 	t.Parallel()
-	for _, step := range []string{reminders.StepCourtesy, reminders.StepSollecito, reminders.StepAccertamento} {
-		channels := reminders.DefaultChannels(step)
-		require.NotEmpty(t, channels, step)
+	ladders := map[string][]reminders.Channel{
+		reminders.StepCourtesy:     {reminders.ChannelIO, reminders.ChannelEmail},
+		reminders.StepSollecito:    {reminders.ChannelIO, reminders.ChannelEmail, reminders.ChannelPEC, reminders.ChannelPost},
+		reminders.StepAccertamento: {reminders.ChannelPEC, reminders.ChannelSEND, reminders.ChannelPost},
+	}
+	for step, channels := range ladders {
 		require.NoError(t, reminders.ValidateChannels(step, channels), step)
 		for _, c := range channels {
+			require.NoError(t, reminders.ValidateChannels(step, []reminders.Channel{c}), "%s by %s", step, c)
 			require.GreaterOrEqual(t, c.Weight(), reminders.StepWeight(step), "%s by %s", step, c)
 		}
 	}
-	require.Equal(t, []reminders.Channel{reminders.ChannelIO, reminders.ChannelEmail}, reminders.DefaultChannels(reminders.StepCourtesy))
-	require.Nil(t, reminders.DefaultChannels("enforcement"))
+	require.Error(t, reminders.ValidateChannels(reminders.StepCourtesy, []reminders.Channel{reminders.ChannelPost}), "no courtesy letter")
 }
 
 func TestValidateChannels(t *testing.T) {

@@ -39,7 +39,7 @@ func Letter(w io.Writer, d Data) error {
 	if err := d.validate(true); err != nil {
 		return err
 	}
-	return writeLetter(w, d, "Avviso di accertamento esecutivo", (*letter).body)
+	return writeLetter(w, d, "Avviso di accertamento esecutivo", true, (*letter).body)
 }
 
 // SollecitoLetter writes the sollecito for d as a PDF letter for the ordinary post, to the
@@ -58,12 +58,15 @@ func SollecitoLetter(w io.Writer, d Data) error {
 	case d.StepDate.IsZero():
 		return fmt.Errorf("reminders: %w: StepDate is required", ErrInvalid)
 	}
-	return writeLetter(w, d, "Sollecito di pagamento", (*letter).sollecitoBody)
+	return writeLetter(w, d, "Sollecito di pagamento", false, (*letter).sollecitoBody)
 }
 
-// writeLetter writes the letter called title with the body body prints.
-func writeLetter(w io.Writer, d Data, title string, body func(*letter)) error {
+// writeLetter writes the letter called title with the body body prints; an act names the
+// debtor by fiscal code too in the address block (an ordinary letter does not show it in the
+// envelope's window).
+func writeLetter(w io.Writer, d Data, title string, act bool, body func(*letter)) error {
 	l := newLetter(d, title)
+	l.act = act
 	l.header()
 	l.addresses()
 	body(l)
@@ -80,6 +83,7 @@ type letter struct {
 	tr  func(string) string
 	d   Data
 	v   view
+	act bool // an act, which names the debtor by fiscal code in the address block
 }
 
 func newLetter(d Data, title string) *letter {
@@ -170,8 +174,10 @@ func (l *letter) addresses() {
 	l.pdf.SetXY(addressX, addressY+4)
 	l.pdf.MultiCell(w, 5.5, l.tr(l.d.DebtorName), "", "L", false)
 	l.font("", 10, ink)
-	l.pdf.SetX(addressX)
-	l.pdf.MultiCell(w, 5, l.tr("Codice fiscale "+l.d.DebtorFiscalCode), "", "L", false)
+	if l.act {
+		l.pdf.SetX(addressX)
+		l.pdf.MultiCell(w, 5, l.tr("Codice fiscale "+l.d.DebtorFiscalCode), "", "L", false)
+	}
 	for _, a := range l.d.DebtorAddress {
 		l.pdf.SetX(addressX)
 		l.pdf.MultiCell(w, 5, l.tr(a), "", "L", false)

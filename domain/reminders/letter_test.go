@@ -157,6 +157,7 @@ func TestSollecitoLetter(t *testing.T) {
 		for _, line := range d.DebtorAddress {
 			require.Contains(t, text, line)
 		}
+		require.NotContains(t, text, d.DebtorFiscalCode, "no fiscal code in the window of an ordinary envelope")
 		for _, act := range []string{"INTIMA", "TITOLO ESECUTIVO", "ricorso"} {
 			require.NotContains(t, text, act, "a sollecito is not an act")
 		}
