@@ -13,6 +13,156 @@ import (
 	"incasso/workflows"
 )
 
+const exportDebts = `-- name: ExportDebts :many
+SELECT d.id, d.iupd, d.service_code, d.status, d.debtor_type, d.debtor_fiscal_code, d.debtor_name,
+    d.amount_cents, d.collected_cents, d.due_date, d.nav, d.campaign_id, d.in_instalments,
+    d.flagged_receipts, d.issued_at, d.updated_at
+FROM debt_positions d
+WHERE d.ec_fiscal_code = $1
+  AND ($2::text IS NULL OR d.debtor_fiscal_code = $2)
+  AND ($3::text IS NULL OR d.service_code = $3)
+  AND (cardinality($4::text[]) = 0 OR d.status = ANY($4::text[]))
+  AND ($5::bigint IS NULL OR d.campaign_id = $5)
+  AND ($6::date IS NULL OR d.due_date >= $6)
+  AND ($7::date IS NULL OR d.due_date <= $7)
+  AND ($8::timestamptz IS NULL OR d.issued_at >= $8)
+  AND ($9::timestamptz IS NULL OR d.issued_at < $9)
+  AND ($10::bigint IS NULL OR d.amount_cents >= $10)
+  AND ($11::bigint IS NULL OR d.amount_cents <= $11)
+  AND ($12::date IS NULL
+       OR (d.status IN ('ISSUED', 'OVERDUE') AND d.due_date < $12))
+  AND ($13::boolean IS NULL OR d.in_instalments = $13)
+  AND ($14::boolean IS NULL OR (d.flagged_receipts > 0) = $14)
+  AND ($15::text IS NULL OR d.iupd LIKE $15)
+  AND ($16::text IS NULL OR EXISTS (
+       SELECT 1 FROM receipts r JOIN receipt_reconciliation rr ON rr.receipt_id = r.id
+       WHERE r.debt_id = d.id AND rr.status = $16))
+  AND ($17::bigint IS NULL
+       OR ($18::text = 'due' AND (d.due_date, d.id) > ($19::date, $17))
+       OR ($18::text = '-due' AND (d.due_date, d.id) < ($19::date, $17))
+       OR ($18::text = 'amount' AND (d.amount_cents, d.id) > ($20::bigint, $17))
+       OR ($18::text = '-amount' AND (d.amount_cents, d.id) < ($20::bigint, $17))
+       OR ($18::text = 'updated' AND (d.updated_at, d.id) > ($21::timestamptz, $17))
+       OR ($18::text = '-updated' AND (d.updated_at, d.id) < ($21::timestamptz, $17)))
+ORDER BY
+    CASE WHEN $18::text = 'due' THEN d.due_date END,
+    CASE WHEN $18::text = '-due' THEN d.due_date END DESC,
+    CASE WHEN $18::text = 'amount' THEN d.amount_cents END,
+    CASE WHEN $18::text = '-amount' THEN d.amount_cents END DESC,
+    CASE WHEN $18::text = 'updated' THEN d.updated_at END,
+    CASE WHEN $18::text = '-updated' THEN d.updated_at END DESC,
+    CASE WHEN $18::text IN ('due', 'amount', 'updated') THEN d.id END,
+    d.id DESC
+LIMIT $22
+`
+
+type ExportDebtsParams struct {
+	EcFiscalCode   string
+	Debtor         pgtype.Text
+	Service        pgtype.Text
+	Statuses       []string
+	CampaignID     pgtype.Int8
+	DueFrom        pgtype.Date
+	DueTo          pgtype.Date
+	IssuedFrom     pgtype.Timestamptz
+	IssuedBefore   pgtype.Timestamptz
+	AmountMin      pgtype.Int8
+	AmountMax      pgtype.Int8
+	OverdueBefore  pgtype.Date
+	InInstalments  pgtype.Bool
+	Flagged        pgtype.Bool
+	IupdLike       pgtype.Text
+	Reconciliation pgtype.Text
+	AfterID        pgtype.Int8
+	Sort           string
+	AfterDue       pgtype.Date
+	AfterAmount    pgtype.Int8
+	AfterUpdated   pgtype.Timestamptz
+	MaxRows        int32
+}
+
+type ExportDebtsRow struct {
+	ID               int64
+	Iupd             string
+	ServiceCode      string
+	Status           workflows.DebtStatus
+	DebtorType       string
+	DebtorFiscalCode string
+	DebtorName       string
+	AmountCents      int64
+	CollectedCents   int64
+	DueDate          time.Time
+	Nav              string
+	CampaignID       pgtype.Int8
+	InInstalments    bool
+	FlaggedReceipts  int32
+	IssuedAt         pgtype.Timestamptz
+	UpdatedAt        pgtype.Timestamptz
+}
+
+// A batch of an export: SearchDebts' filters, sort and cursor (keep them in step), read in
+// one pass along the sort's index. Not through SearchDebts' ids: reading a batch's rows by id
+// afterwards costs a second index lookup per row, a third of an export of 1,000,000.
+func (q *Queries) ExportDebts(ctx context.Context, arg ExportDebtsParams) ([]ExportDebtsRow, error) {
+	rows, err := q.db.Query(ctx, exportDebts,
+		arg.EcFiscalCode,
+		arg.Debtor,
+		arg.Service,
+		arg.Statuses,
+		arg.CampaignID,
+		arg.DueFrom,
+		arg.DueTo,
+		arg.IssuedFrom,
+		arg.IssuedBefore,
+		arg.AmountMin,
+		arg.AmountMax,
+		arg.OverdueBefore,
+		arg.InInstalments,
+		arg.Flagged,
+		arg.IupdLike,
+		arg.Reconciliation,
+		arg.AfterID,
+		arg.Sort,
+		arg.AfterDue,
+		arg.AfterAmount,
+		arg.AfterUpdated,
+		arg.MaxRows,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ExportDebtsRow{}
+	for rows.Next() {
+		var i ExportDebtsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Iupd,
+			&i.ServiceCode,
+			&i.Status,
+			&i.DebtorType,
+			&i.DebtorFiscalCode,
+			&i.DebtorName,
+			&i.AmountCents,
+			&i.CollectedCents,
+			&i.DueDate,
+			&i.Nav,
+			&i.CampaignID,
+			&i.InInstalments,
+			&i.FlaggedReceipts,
+			&i.IssuedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const searchDebts = `-- name: SearchDebts :many
 SELECT p.id, p.iupd, p.service_code, p.status, p.debtor_type, p.debtor_fiscal_code, p.debtor_name,
     p.amount_cents, p.collected_cents, p.due_date, p.nav, p.campaign_id, p.in_instalments,

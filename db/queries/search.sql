@@ -72,6 +72,51 @@ LIMIT @max_rows)) WITH ORDINALITY AS page (debt_id, n)
 JOIN debt_positions p ON p.id = page.debt_id
 ORDER BY page.n;
 
+-- name: ExportDebts :many
+-- A batch of an export: SearchDebts' filters, sort and cursor (keep them in step), read in
+-- one pass along the sort's index. Not through SearchDebts' ids: reading a batch's rows by id
+-- afterwards costs a second index lookup per row, a third of an export of 1,000,000.
+SELECT d.id, d.iupd, d.service_code, d.status, d.debtor_type, d.debtor_fiscal_code, d.debtor_name,
+    d.amount_cents, d.collected_cents, d.due_date, d.nav, d.campaign_id, d.in_instalments,
+    d.flagged_receipts, d.issued_at, d.updated_at
+FROM debt_positions d
+WHERE d.ec_fiscal_code = @ec_fiscal_code
+  AND (sqlc.narg(debtor)::text IS NULL OR d.debtor_fiscal_code = sqlc.narg(debtor))
+  AND (sqlc.narg(service)::text IS NULL OR d.service_code = sqlc.narg(service))
+  AND (cardinality(@statuses::text[]) = 0 OR d.status = ANY(@statuses::text[]))
+  AND (sqlc.narg(campaign_id)::bigint IS NULL OR d.campaign_id = sqlc.narg(campaign_id))
+  AND (sqlc.narg(due_from)::date IS NULL OR d.due_date >= sqlc.narg(due_from))
+  AND (sqlc.narg(due_to)::date IS NULL OR d.due_date <= sqlc.narg(due_to))
+  AND (sqlc.narg(issued_from)::timestamptz IS NULL OR d.issued_at >= sqlc.narg(issued_from))
+  AND (sqlc.narg(issued_before)::timestamptz IS NULL OR d.issued_at < sqlc.narg(issued_before))
+  AND (sqlc.narg(amount_min)::bigint IS NULL OR d.amount_cents >= sqlc.narg(amount_min))
+  AND (sqlc.narg(amount_max)::bigint IS NULL OR d.amount_cents <= sqlc.narg(amount_max))
+  AND (sqlc.narg(overdue_before)::date IS NULL
+       OR (d.status IN ('ISSUED', 'OVERDUE') AND d.due_date < sqlc.narg(overdue_before)))
+  AND (sqlc.narg(in_instalments)::boolean IS NULL OR d.in_instalments = sqlc.narg(in_instalments))
+  AND (sqlc.narg(flagged)::boolean IS NULL OR (d.flagged_receipts > 0) = sqlc.narg(flagged))
+  AND (sqlc.narg(iupd_like)::text IS NULL OR d.iupd LIKE sqlc.narg(iupd_like))
+  AND (sqlc.narg(reconciliation)::text IS NULL OR EXISTS (
+       SELECT 1 FROM receipts r JOIN receipt_reconciliation rr ON rr.receipt_id = r.id
+       WHERE r.debt_id = d.id AND rr.status = sqlc.narg(reconciliation)))
+  AND (sqlc.narg(after_id)::bigint IS NULL
+       OR (@sort::text = 'due' AND (d.due_date, d.id) > (sqlc.narg(after_due)::date, sqlc.narg(after_id)))
+       OR (@sort::text = '-due' AND (d.due_date, d.id) < (sqlc.narg(after_due)::date, sqlc.narg(after_id)))
+       OR (@sort::text = 'amount' AND (d.amount_cents, d.id) > (sqlc.narg(after_amount)::bigint, sqlc.narg(after_id)))
+       OR (@sort::text = '-amount' AND (d.amount_cents, d.id) < (sqlc.narg(after_amount)::bigint, sqlc.narg(after_id)))
+       OR (@sort::text = 'updated' AND (d.updated_at, d.id) > (sqlc.narg(after_updated)::timestamptz, sqlc.narg(after_id)))
+       OR (@sort::text = '-updated' AND (d.updated_at, d.id) < (sqlc.narg(after_updated)::timestamptz, sqlc.narg(after_id))))
+ORDER BY
+    CASE WHEN @sort::text = 'due' THEN d.due_date END,
+    CASE WHEN @sort::text = '-due' THEN d.due_date END DESC,
+    CASE WHEN @sort::text = 'amount' THEN d.amount_cents END,
+    CASE WHEN @sort::text = '-amount' THEN d.amount_cents END DESC,
+    CASE WHEN @sort::text = 'updated' THEN d.updated_at END,
+    CASE WHEN @sort::text = '-updated' THEN d.updated_at END DESC,
+    CASE WHEN @sort::text IN ('due', 'amount', 'updated') THEN d.id END,
+    d.id DESC
+LIMIT @max_rows;
+
 -- name: SearchTotals :one
 -- The totals of every debt that matches (the filters of SearchDebts): how many, what they
 -- ask, what they collected, and what the open ones still owe.

@@ -43,9 +43,13 @@ func (s Searcher) Export(ctx context.Context, q Query, w RowWriter) (int64, erro
 			defer close(batches)
 			var after *Cursor
 			for {
-				rows, err := dq.SearchDebts(gctx, s.pageParams(q, after, exportBatch))
+				batch, err := dq.ExportDebts(gctx, exportParams(s.pageParams(q, after, exportBatch)))
 				if err != nil {
 					return fmt.Errorf("export debts: %w", err)
+				}
+				rows := make([]dbgen.SearchDebtsRow, len(batch))
+				for i, r := range batch {
+					rows[i] = dbgen.SearchDebtsRow(r)
 				}
 				select {
 				case batches <- rows:
@@ -173,4 +177,17 @@ func (j *JSONLines) Flush() error {
 		return j.err
 	}
 	return j.buf.Flush()
+}
+
+// exportParams are a page's parameters for ExportDebts, which reads along the sort's index
+// (no SortMatches).
+func exportParams(p dbgen.SearchDebtsParams) dbgen.ExportDebtsParams {
+	return dbgen.ExportDebtsParams{
+		EcFiscalCode: p.EcFiscalCode, Debtor: p.Debtor, Service: p.Service, Statuses: p.Statuses,
+		CampaignID: p.CampaignID, DueFrom: p.DueFrom, DueTo: p.DueTo, IssuedFrom: p.IssuedFrom,
+		IssuedBefore: p.IssuedBefore, AmountMin: p.AmountMin, AmountMax: p.AmountMax,
+		OverdueBefore: p.OverdueBefore, InInstalments: p.InInstalments, Flagged: p.Flagged,
+		IupdLike: p.IupdLike, Reconciliation: p.Reconciliation, AfterID: p.AfterID, Sort: p.Sort,
+		AfterDue: p.AfterDue, AfterAmount: p.AfterAmount, AfterUpdated: p.AfterUpdated, MaxRows: p.MaxRows,
+	}
 }
