@@ -3,6 +3,7 @@ package reminders_test
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,10 +16,16 @@ import (
 	"incasso/domain/reminders"
 )
 
-func letter(t *testing.T, d reminders.Data) []byte {
+// letter is the accertamento's letter for d, sollecitoLetter the sollecito's.
+func letter(t *testing.T, d reminders.Data) []byte { return pdf(t, reminders.Letter, d) }
+func sollecitoLetter(t *testing.T, d reminders.Data) []byte {
+	return pdf(t, reminders.SollecitoLetter, d)
+}
+
+func pdf(t *testing.T, write func(io.Writer, reminders.Data) error, d reminders.Data) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	require.NoError(t, reminders.Letter(&buf, d))
+	require.NoError(t, write(&buf, d))
 	return buf.Bytes()
 }
 
@@ -121,13 +128,6 @@ func TestLetterValidation(t *testing.T) {
 		require.NotContains(t, err.Error(), secret)
 		require.Zero(t, buf.Len(), "nothing written")
 	}
-}
-
-func sollecitoLetter(t *testing.T, d reminders.Data) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	require.NoError(t, reminders.SollecitoLetter(&buf, d))
-	return buf.Bytes()
 }
 
 // The sollecito by post says what its e-mail says, with the notice's code to pay by in place
