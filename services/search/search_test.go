@@ -123,6 +123,18 @@ func TestSearchFiltersAndTotals(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, tc.want, iupds(p))
 			require.EqualValues(t, len(tc.want), p.Totals.Debts)
+
+			// The export (its own query, ExportDebts) lists the same debts in the same order.
+			var buf bytes.Buffer
+			_, err = s.Export(ctx, query(t, tc.req), NewJSONLines(&buf))
+			require.NoError(t, err)
+			var exported []string
+			for line := range strings.Lines(buf.String()) {
+				var d Debt
+				require.NoError(t, json.Unmarshal([]byte(line), &d))
+				exported = append(exported, d.IUPD)
+			}
+			require.Equal(t, tc.want, exported, "the export lists what the search does")
 		})
 	}
 
