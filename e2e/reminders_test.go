@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/csv"
@@ -18,7 +19,9 @@ import (
 	"incasso/app/config"
 	"incasso/devstack/mailsink"
 	"incasso/devstack/pagopasim"
+	"incasso/devstack/pectest"
 	"incasso/devstack/sendsim"
+	"incasso/devstack/testcerts"
 	"incasso/domain/date"
 	"incasso/services/access"
 	"incasso/services/apiclients"
@@ -83,7 +86,11 @@ func (e *env) archive(t *testing.T, iupd string) archivedView {
 //
 // Every message is archived with the hash of the exact bytes the SMTP server received.
 func TestReminderLadder(t *testing.T) {
-	e := start(t, func(c *config.Config) { c.LadderDay = 500 * time.Millisecond })
+	// The PEC providers' certificates are configured, as production requires: the delivery
+	// receipt that starts LAD-PEC's legal clock is signed by its provider.
+	providers := testcerts.NewCA(t, "PEC providers")
+	provider := providers.Signer(t, "Gestore PEC di prova")
+	e := start(t, func(c *config.Config) { c.LadderDay, c.PECProviders = 500*time.Millisecond, providers.File })
 	ctx := context.Background()
 	policy := map[string]any{"steps": []map[string]any{
 		{"name": "courtesy", "offsetDays": -2, "channel": "email"},
@@ -135,7 +142,9 @@ func TestReminderLadder(t *testing.T) {
 	}
 	require.NotZero(t, accertamento, "the accertamento is archived")
 	require.Contains(t, string(act.Raw), messageID)
-	e.postPECDelivery(t, accertamento, messageID)
+	forged := pectest.Receipt{Kind: "avvenuta-consegna", MessageID: messageID, At: time.Now()}
+	e.postPECDelivery(t, accertamento, pectest.Signed(t, testcerts.NewCA(t, "impostore").Signer(t, "impostore"), forged, nil), http.StatusUnprocessableEntity)
+	e.postPECDelivery(t, accertamento, pectest.Signed(t, provider, pectest.Receipt{Kind: "avvenuta-consegna", MessageID: messageID, At: time.Now()}, nil), http.StatusCreated)
 
 	type legalView struct {
 		LadderStep string `json:"ladderStep"`
@@ -257,16 +266,13 @@ func TestReminderLadder(t *testing.T) {
 	require.Equal(t, 1, strings.Count(strings.TrimSpace(again), "\n")+1, "a second export has only the header")
 }
 
-// postPECDelivery posts, as the PEC gateway does, the provider's delivery receipt (avvenuta
-// consegna) of the message, dated now.
-func (e *env) postPECDelivery(t *testing.T, commID int64, messageID string) {
+// postPECDelivery posts, as the PEC gateway does, a receipt as the provider sent it (raw), and
+// checks the answer's status.
+func (e *env) postPECDelivery(t *testing.T, commID int64, raw []byte, want int) {
 	t.Helper()
 	key := "pec-gw-" + fmt.Sprint(time.Now().UnixNano())
 	require.NoError(t, app.EnsureAPIClient(context.Background(), e.stack.Deps, "pec-gateway", key, apiclients.Grant{Role: access.PECGateway}))
-	raw := "From: posta-certificata@pec.provider.it\r\nTo: tributi@pec.comune.example.it\r\nDate: " + time.Now().Format(time.RFC1123Z) +
-		"\r\nSubject: CONSEGNA: Accertamento esecutivo\r\nX-Ricevuta: avvenuta-consegna\r\nX-Riferimento-Message-ID: <" + messageID +
-		">\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nRicevuta di avvenuta consegna.\r\n"
-	req, err := http.NewRequest(http.MethodPost, fmt.Sprintf("%s/v1/communications/%d/receipts", e.stack.APIURL, commID), strings.NewReader(raw))
+	req, err := http.NewRequest(http.MethodPost, fmt.Sprintf("%s/v1/communications/%d/receipts", e.stack.APIURL, commID), bytes.NewReader(raw))
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+key)
 	req.Header.Set("Content-Type", "message/rfc822")
@@ -274,7 +280,7 @@ func (e *env) postPECDelivery(t *testing.T, commID int64, messageID string) {
 	require.NoError(t, err)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	require.Equal(t, http.StatusCreated, resp.StatusCode, string(body))
+	require.Equal(t, want, resp.StatusCode, string(body))
 }
 
 // exportEnforcement makes an export of the hand-overs, and checks that the export it names
