@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -220,7 +221,11 @@ func (r *runner) settle(ctx context.Context) error {
 		body, _ := json.Marshal(map[string]any{"instalments": 3, "firstDueDate": first, "mandate": map[string]any{
 			"debtorName": "Mario Rossi", "iban": "IT60X0542811101000000123456", "reference": ref, "signedOn": time.Now().In(date.Rome).Format("2006-01-02"),
 		}})
-		if err := r.call(ctx, r.st.apiURLs[len(r.st.apiURLs)-1], http.MethodPost, "/v1/debts/"+d.iupd+"/instalment-plan", "application/json", bytes.NewReader(body), http.StatusCreated, nil); err != nil {
+		err := r.call(ctx, r.st.apiURLs[len(r.st.apiURLs)-1], http.MethodPost, "/v1/debts/"+d.iupd+"/instalment-plan", "application/json", bytes.NewReader(body), http.StatusCreated, nil)
+		if errors.Is(err, errStillApplying) { // the API's 202: the plan is made later, the debt says when
+			err = r.waitInstalments(ctx, d.iupd, time.Minute)
+		}
+		if err != nil {
 			r.planFailures++
 			r.log.Warn("instalment plan", "iupd", d.iupd, "err", err)
 			continue
@@ -243,8 +248,26 @@ func (r *runner) settle(ctx context.Context) error {
 	return nil
 }
 
+// waitInstalments waits up to wait for the debt to be in instalments.
+func (r *runner) waitInstalments(ctx context.Context, iupd string, wait time.Duration) error {
+	for end := time.Now().Add(wait); time.Now().Before(end); {
+		var planned bool
+		if err := r.st.deps.Pool.QueryRow(ctx, `SELECT in_instalments FROM debt_positions WHERE iupd = $1`, iupd).Scan(&planned); err == nil && planned {
+			return nil
+		}
+		if err := sleep(ctx, time.Second); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("%s: no instalment plan %s after the API's 202", iupd, wait)
+}
+
+// errStillApplying is call's error for a 202 Accepted when want is another status: the API
+// accepted an update that was still being applied when it answered.
+var errStillApplying = errors.New("202 Accepted: still being applied")
+
 // call sends a request with the API key (to the simulators too, which ignore it) and decodes
-// the answer into out; a status other than want is an error.
+// the answer into out; a status other than want is an error (errStillApplying for a 202).
 func (r *runner) call(ctx context.Context, base, method, path, contentType string, body io.Reader, want int, out any) error {
 	req, err := http.NewRequestWithContext(ctx, method, base+path, body)
 	if err != nil {
@@ -262,6 +285,9 @@ func (r *runner) call(ctx context.Context, base, method, path, contentType strin
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return err
+	}
+	if resp.StatusCode == http.StatusAccepted && want != http.StatusAccepted {
+		return fmt.Errorf("%s %s: %w", method, path, errStillApplying)
 	}
 	if resp.StatusCode != want {
 		return fmt.Errorf("%s %s: %s: %.300s", method, path, resp.Status, b)

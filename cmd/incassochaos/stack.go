@@ -58,10 +58,11 @@ func startStack(ctx context.Context, s settings, log *slog.Logger) (st *stack, e
 	if err := specs.CheckValidator(); err != nil {
 		return nil, fmt.Errorf("the bank simulator validates every file against its XSD: %w", err)
 	}
-	st = &stack{dir: s.dir, log: log}
+	started := &stack{dir: s.dir, log: log}
+	st = started
 	defer func() {
-		if err != nil {
-			st.close()
+		if err != nil { // st is nil by then
+			started.close()
 		}
 	}()
 	// A fresh cluster every run: the one under dir is this program's alone.
@@ -127,7 +128,12 @@ func startStack(ctx context.Context, s settings, log *slog.Logger) (st *stack, e
 			return nil, err
 		}
 	}
+	providers, err := pecProviders(s.dir)
+	if err != nil {
+		return nil, err
+	}
 	env := map[string]string{
+		"INCASSO_PEC_PROVIDERS":    providers,
 		"DATABASE_URL":             st.databaseURL(),
 		"INCASSO_TEMPORAL_ADDRESS": st.temporal.Addr(),
 		"INCASSO_GPD_URL":          st.simURL + pagopasim.GPDBasePath,
