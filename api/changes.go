@@ -135,8 +135,11 @@ func (s *Server) runUpdate(c echo.Context, d dbgen.DebtPosition, workflowID, nam
 	if err == nil {
 		return nil
 	}
-	// The SDK reports the end of the wait as its own error type: the context tells.
-	if errors.Is(err, context.DeadlineExceeded) || (ctx.Err() != nil && c.Request().Context().Err() == nil) {
+	// The SDK reports the end of the wait as its own error type (WorkflowUpdateServiceTimeoutOrCanceledError),
+	// which may come as the server's poll ends, an instant before the context tells (make chaos
+	// met it as a 503): while the caller still waits, either way the update may still apply.
+	var waited *client.WorkflowUpdateServiceTimeoutOrCanceledError
+	if errors.Is(err, context.DeadlineExceeded) || ((ctx.Err() != nil || errors.As(err, &waited)) && c.Request().Context().Err() == nil) {
 		if jsonErr := c.JSON(http.StatusAccepted, map[string]string{
 			"status": "IN_PROGRESS", "detail": "the request was accepted and is still being applied; read the debt later",
 		}); jsonErr != nil {

@@ -199,6 +199,8 @@ func TestDebtUpdateFailures(t *testing.T) {
 		{"workflow over", serviceerror.NewNotFound("workflow execution already completed"), nil, http.StatusConflict, ""},
 		{"Temporal down", errors.New("connection refused"), nil, http.StatusServiceUnavailable, ""},
 		{"still running", context.DeadlineExceeded, nil, http.StatusAccepted, ""},
+		// The server's poll may end an instant before the API's wait (make chaos met it).
+		{"the poll ended first", nil, client.NewWorkflowUpdateServiceTimeoutOrCanceledError(errors.New("stream terminated by RST_STREAM with error code: CANCEL")), http.StatusAccepted, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
