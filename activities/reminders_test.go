@@ -374,6 +374,9 @@ func TestSendReminderSollecito(t *testing.T) {
 	// the ordinary post, archived as printed; the default ladder does not post a sollecito.
 	byPost := workflows.Step{Name: workflows.StepSollecito, OffsetDays: 15,
 		Channels: []reminders.Channel{reminders.ChannelIO, reminders.ChannelEmail, reminders.ChannelPEC, reminders.ChannelPost}}
+	postOnly := func(p *dbgen.CreateDebtParams) { // no e-mail, no PEC: a postal address
+		p.DebtorEmail, p.DebtorStreet, p.DebtorPostalCode, p.DebtorCity, p.DebtorProvince = "", "Via Roma 1", "21013", "Gallarate", "VA"
+	}
 	sollecitos := func(debtID int64) (n int) {
 		for _, c := range f.communications(t, debtID) {
 			if c.Kind == workflows.StepSollecito {
@@ -383,9 +386,7 @@ func TestSendReminderSollecito(t *testing.T) {
 		return n
 	}
 	t.Run("post without email or PEC", func(t *testing.T) {
-		d := f.noticed(t, func(p *dbgen.CreateDebtParams) {
-			p.DebtorEmail, p.DebtorStreet, p.DebtorPostalCode, p.DebtorCity, p.DebtorProvince = "", "Via Roma 1", "21013", "Gallarate", "VA"
-		})
+		d := f.noticed(t, postOnly)
 		for range 2 {
 			_, err := f.run(t, f.debts.SendReminder, workflows.StepInput{DebtID: d.ID, Step: byPost, PolicyVersion: 2})
 			require.NoError(t, err)
@@ -399,9 +400,7 @@ func TestSendReminderSollecito(t *testing.T) {
 		require.Equal(t, 1, sollecitos(d.ID), "one letter, however often the step runs")
 	})
 	t.Run("no post unless the ladder lists it", func(t *testing.T) {
-		d := f.noticed(t, func(p *dbgen.CreateDebtParams) {
-			p.DebtorEmail, p.DebtorStreet, p.DebtorPostalCode, p.DebtorCity, p.DebtorProvince = "", "Via Roma 1", "21013", "Gallarate", "VA"
-		})
+		d := f.noticed(t, postOnly)
 		_, err := f.run(t, f.debts.SendReminder, workflows.StepInput{DebtID: d.ID, Step: step, PolicyVersion: 0})
 		require.NoError(t, err)
 		require.Zero(t, sollecitos(d.ID))

@@ -389,9 +389,10 @@ func (s Searcher) Search(ctx context.Context, q Query) (Page, error) {
 // a million rows, seconds). So when the filter matches few enough debts to sort, the walk gets
 // walkBudget, in a savepoint; past it, it is cancelled and the matches are read by the
 // filters' indexes and sorted instead (SortMatches). A filter on the issue date sorted by due
-// date (sortFirst) skips the walk: it always follows the sort, and its index carries every sort's key, so the
-// sort is an index-only scan (make bench: the walk's 25 ms were half of such a page). The page
-// is the last statement of the snapshot: the budget stays set after a walk in time.
+// date (sortFirst) skips the walk: the walk always follows it, and its index carries every
+// sort's key, so the sort is an index-only scan (make bench: the walk's 25 ms were half of
+// such a page). The page is the last statement of the snapshot: the budget stays set after a
+// walk in time.
 func readPage(ctx context.Context, tx pgx.Tx, p dbgen.SearchDebtsParams, matches int64, sortFirst bool) ([]dbgen.SearchDebtsRow, error) {
 	if matches > sortMatchesUpTo {
 		return dbgen.New(tx).SearchDebts(ctx, p)
